@@ -1,0 +1,1 @@
+//! slb's session core. Pure Rust, no DPDK.

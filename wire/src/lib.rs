@@ -1,0 +1,1 @@
+//! Zero-copy wire formats for slb (packet layer). Pure Rust, no DPDK.
