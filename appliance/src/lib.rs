@@ -1,0 +1,1 @@
+//! slbd library: the thin DPDK layer and the data path.

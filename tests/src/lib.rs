@@ -1,0 +1,1 @@
+//! Test harnesses shared by slb integration tests.
