@@ -1,1 +1,2 @@
 //! slb's session core. Pure Rust, no DPDK.
+pub mod labels;

@@ -1,0 +1,490 @@
+//! Session label manager (claims 1, 7, 13).
+//!
+//! Labels are handed out in pairs: the client-to-server (C2S) label is odd,
+//! the server-to-client (S2C) label is C2S + 1. Clients and servers derive the
+//! opposite label by -1 / +1 (claim 14), so a pair is the unit of allocation.
+//!
+//! A pair is identified by its *pair index* `i`: `c2s = first_c2s + 2 * i`.
+//! Every pair is in exactly one of three states:
+//!
+//! ```text
+//!   free --assign--> active --withdraw--> quarantined --(quarantine elapsed)--> free
+//! ```
+//!
+//! * `free` is a FIFO ring of pair indices (a `VecDeque<u32>` allocated once at
+//!   full capacity): the pair reused next is the one that has been free longest,
+//!   which spreads reuse over the whole space on top of the quarantine.
+//! * `quarantine` is a FIFO of `(release time, pair index)`. Quarantine time is
+//!   the same for every pair, so the queue is sorted by release time and the
+//!   oldest entry is always at the front.
+//! * `state` is one byte per pair, so `withdraw` can refuse a label that is not
+//!   active instead of corrupting the lists.
+//!
+//! Assign and withdraw are O(1). `assign` moves at most [`RELEASE_PER_ASSIGN`]
+//! expired pairs from quarantine to the free ring, so the work it does is
+//! bounded; [`LabelManager::release_expired`] does the same in bounded slices
+//! for the scheduler's expiry tick.
+//!
+//! Memory: 4 bytes (free ring) + 1 byte (state) per pair of capacity, plus 16
+//! bytes per quarantined pair. The default range is 524,279 pairs: 2.6 MB.
+
+use std::collections::VecDeque;
+
+/// Highest MPLS label: labels are 20 bits (RFC 3032, section 2.1).
+pub const MAX_LABEL: u32 = (1 << 20) - 1;
+/// Labels 0-15 are reserved (RFC 3032, section 2.1); never issued.
+pub const FIRST_UNRESERVED: u32 = 16;
+/// Expired quarantine entries `assign` moves to the free ring per call.
+pub const RELEASE_PER_ASSIGN: usize = 2;
+
+/// Label space configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabelConfig {
+    /// First label of the range (inclusive). At least 16.
+    pub first: u32,
+    /// Last label of the range (inclusive). At most 1,048,575.
+    pub last: u32,
+    /// How long a withdrawn pair stays unusable, in nanoseconds.
+    pub quarantine_ns: u64,
+}
+
+impl Default for LabelConfig {
+    /// The whole unreserved space, 4 s quarantine.
+    fn default() -> Self {
+        LabelConfig {
+            first: FIRST_UNRESERVED,
+            last: MAX_LABEL,
+            quarantine_ns: 4_000_000_000,
+        }
+    }
+}
+
+/// A session's label pair. C2S is odd, S2C = C2S + 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LabelPair {
+    c2s: u32,
+}
+
+impl LabelPair {
+    /// The pair containing `label` (either member), if `label` is a valid
+    /// 20-bit, unreserved label.
+    pub fn containing(label: u32) -> Option<LabelPair> {
+        if !(FIRST_UNRESERVED..=MAX_LABEL).contains(&label) {
+            return None;
+        }
+        let c2s = if label & 1 == 1 { label } else { label - 1 };
+        (c2s >= FIRST_UNRESERVED && c2s < MAX_LABEL).then_some(LabelPair { c2s })
+    }
+
+    /// Client-to-server label (odd).
+    pub fn c2s(self) -> u32 {
+        self.c2s
+    }
+
+    /// Server-to-client label (even, C2S + 1).
+    pub fn s2c(self) -> u32 {
+        self.c2s + 1
+    }
+}
+
+/// Label configuration or usage error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("label range {first}..={last} includes reserved labels 0-15 (RFC 3032); start it at 16 or above")]
+    Reserved { first: u32, last: u32 },
+    #[error("label range {first}..={last} goes past the 20-bit maximum label 1048575")]
+    TooLarge { first: u32, last: u32 },
+    #[error("label range {first}..={last} cannot hold one pair (an odd C2S label and C2S+1 both in range)")]
+    NoPair { first: u32, last: u32 },
+    #[error("label {0} is not an active session label")]
+    NotActive(u32),
+    #[error("no free label pair")]
+    Exhausted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum PairState {
+    Free,
+    Active,
+    Quarantined,
+}
+
+/// Where a label stands, for inspection and tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelStatus {
+    /// Not part of this manager's range, or reserved.
+    OutOfRange,
+    Free,
+    Active,
+    Quarantined,
+}
+
+/// Label counts. `free + active + quarantined == capacity` always.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct LabelCounts {
+    pub capacity: u32,
+    pub free: u32,
+    pub active: u32,
+    /// Withdrawn pairs not yet back in the free ring (including those whose
+    /// quarantine has elapsed but that no `assign`/`release_expired` has
+    /// moved yet).
+    pub quarantined: u32,
+}
+
+/// Assigns, withdraws and recycles label pairs. One per appliance: all
+/// services share one label space.
+#[derive(Debug)]
+pub struct LabelManager {
+    first_c2s: u32,
+    capacity: u32,
+    quarantine_ns: u64,
+    active: u32,
+    state: Vec<PairState>,
+    free: VecDeque<u32>,
+    quarantine: VecDeque<(u64, u32)>,
+}
+
+impl LabelManager {
+    /// Builds a manager for `config`'s range; every pair starts free.
+    pub fn new(config: LabelConfig) -> Result<LabelManager, LabelError> {
+        let LabelConfig { first, last, .. } = config;
+        if first < FIRST_UNRESERVED {
+            return Err(LabelError::Reserved { first, last });
+        }
+        if last > MAX_LABEL {
+            return Err(LabelError::TooLarge { first, last });
+        }
+        let first_c2s = first | 1;
+        if last == 0 || first_c2s > last - 1 {
+            return Err(LabelError::NoPair { first, last });
+        }
+        let capacity = (last - 1 - first_c2s) / 2 + 1;
+        let mut free = VecDeque::with_capacity(capacity as usize);
+        free.extend(0..capacity);
+        Ok(LabelManager {
+            first_c2s,
+            capacity,
+            quarantine_ns: config.quarantine_ns,
+            active: 0,
+            state: vec![PairState::Free; capacity as usize],
+            free,
+            quarantine: VecDeque::new(),
+        })
+    }
+
+    /// Number of pairs the range holds.
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// Current counts.
+    pub fn counts(&self) -> LabelCounts {
+        LabelCounts {
+            capacity: self.capacity,
+            free: self.free.len() as u32,
+            active: self.active,
+            quarantined: self.quarantine.len() as u32,
+        }
+    }
+
+    /// Quarantine time in nanoseconds.
+    pub fn quarantine_ns(&self) -> u64 {
+        self.quarantine_ns
+    }
+
+    /// True if `assign(now)` would succeed.
+    pub fn can_assign(&self, now: u64) -> bool {
+        !self.free.is_empty() || self.quarantine.front().is_some_and(|&(t, _)| t <= now)
+    }
+
+    /// Takes a free pair: the one free longest. O(1).
+    pub fn assign(&mut self, now: u64) -> Result<LabelPair, LabelError> {
+        self.release_expired(now, RELEASE_PER_ASSIGN);
+        let index = self.free.pop_front().ok_or(LabelError::Exhausted)?;
+        debug_assert_eq!(self.state[index as usize], PairState::Free);
+        self.state[index as usize] = PairState::Active;
+        self.active += 1;
+        Ok(self.pair_at(index))
+    }
+
+    /// Withdraws the pair containing `label` (C2S or S2C) into quarantine
+    /// until `now + quarantine`. O(1). A label that is not active is an error
+    /// and changes nothing.
+    pub fn withdraw(&mut self, label: u32, now: u64) -> Result<LabelPair, LabelError> {
+        let index = self.pair_index(label).ok_or(LabelError::NotActive(label))?;
+        let state = &mut self.state[index as usize];
+        if *state != PairState::Active {
+            return Err(LabelError::NotActive(label));
+        }
+        *state = PairState::Quarantined;
+        self.active -= 1;
+        self.quarantine
+            .push_back((now.saturating_add(self.quarantine_ns), index));
+        Ok(self.pair_at(index))
+    }
+
+    /// Moves at most `max` pairs whose quarantine has elapsed to the free ring,
+    /// oldest first. Returns how many moved.
+    pub fn release_expired(&mut self, now: u64, max: usize) -> usize {
+        let mut moved = 0;
+        while moved < max {
+            match self.quarantine.front() {
+                Some(&(until, index)) if until <= now => {
+                    self.quarantine.pop_front();
+                    self.state[index as usize] = PairState::Free;
+                    self.free.push_back(index);
+                    moved += 1;
+                }
+                _ => break,
+            }
+        }
+        moved
+    }
+
+    /// Index of the pair containing `label`, if it is in this range.
+    /// Indexes are dense in `0..capacity()`: use them for per-pair arrays.
+    #[inline]
+    pub fn pair_index(&self, label: u32) -> Option<u32> {
+        // Odd labels map to themselves, even ones to label - 1.
+        let c2s = label.wrapping_sub(1) | 1;
+        let offset = c2s.checked_sub(self.first_c2s)?;
+        let index = offset / 2;
+        (index < self.capacity).then_some(index)
+    }
+
+    /// The pair at `index` (must be `< capacity()`).
+    #[inline]
+    pub fn pair_at(&self, index: u32) -> LabelPair {
+        debug_assert!(index < self.capacity);
+        LabelPair {
+            c2s: self.first_c2s + 2 * index,
+        }
+    }
+
+    /// Where `label` stands.
+    pub fn status(&self, label: u32) -> LabelStatus {
+        match self.pair_index(label) {
+            None => LabelStatus::OutOfRange,
+            Some(i) => match self.state[i as usize] {
+                PairState::Free => LabelStatus::Free,
+                PairState::Active => LabelStatus::Active,
+                PairState::Quarantined => LabelStatus::Quarantined,
+            },
+        }
+    }
+
+    /// Heap bytes this manager holds.
+    pub fn heap_bytes(&self) -> usize {
+        self.state.capacity()
+            + self.free.capacity() * std::mem::size_of::<u32>()
+            + self.quarantine.capacity() * std::mem::size_of::<(u64, u32)>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashSet;
+
+    fn manager(first: u32, last: u32, q: u64) -> LabelManager {
+        LabelManager::new(LabelConfig {
+            first,
+            last,
+            quarantine_ns: q,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn default_range_capacity() {
+        let m = LabelManager::new(LabelConfig::default()).unwrap();
+        // Odd C2S from 17 to 1,048,573 (its S2C 1,048,574 is in range;
+        // 1,048,575 is odd but its S2C 1,048,576 is not).
+        assert_eq!(m.capacity(), 524_279);
+        assert_eq!(m.pair_at(0).c2s(), 17);
+        assert_eq!(m.pair_at(m.capacity() - 1).c2s(), 1_048_573);
+        assert_eq!(m.pair_at(m.capacity() - 1).s2c(), 1_048_574);
+    }
+
+    #[test]
+    fn config_errors_are_clear() {
+        let e = LabelManager::new(LabelConfig {
+            first: 0,
+            last: 100,
+            quarantine_ns: 0,
+        })
+        .unwrap_err();
+        assert_eq!(
+            e,
+            LabelError::Reserved {
+                first: 0,
+                last: 100
+            }
+        );
+        assert!(e.to_string().contains("reserved labels 0-15"));
+        let e = LabelManager::new(LabelConfig {
+            first: 16,
+            last: 1 << 20,
+            quarantine_ns: 0,
+        })
+        .unwrap_err();
+        assert!(matches!(e, LabelError::TooLarge { .. }));
+        // 16..=17: 17 is odd but 18 is out of range.
+        let e = LabelManager::new(LabelConfig {
+            first: 16,
+            last: 17,
+            quarantine_ns: 0,
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("cannot hold one pair"), "{e}");
+        assert!(matches!(
+            LabelManager::new(LabelConfig {
+                first: 20,
+                last: 16,
+                quarantine_ns: 0
+            }),
+            Err(LabelError::NoPair { .. })
+        ));
+        // Exactly one pair.
+        assert_eq!(manager(17, 18, 0).capacity(), 1);
+        assert_eq!(manager(16, 18, 0).capacity(), 1);
+        assert_eq!(manager(18, 20, 0).capacity(), 1);
+    }
+
+    #[test]
+    fn withdraw_of_inactive_is_an_error() {
+        let mut m = manager(16, 30, 10);
+        assert_eq!(m.withdraw(17, 0), Err(LabelError::NotActive(17)));
+        assert_eq!(m.withdraw(5, 0), Err(LabelError::NotActive(5)));
+        let p = m.assign(0).unwrap();
+        assert_eq!(m.withdraw(p.s2c(), 0), Ok(p));
+        assert_eq!(m.withdraw(p.c2s(), 0), Err(LabelError::NotActive(p.c2s())));
+        let c = m.counts();
+        assert_eq!((c.active, c.quarantined, c.free), (0, 1, c.capacity - 1));
+    }
+
+    #[test]
+    fn quarantine_is_honoured_and_fifo() {
+        let mut m = manager(17, 22, 100); // 3 pairs: 17, 19, 21
+        let a = m.assign(0).unwrap();
+        let b = m.assign(0).unwrap();
+        let c = m.assign(0).unwrap();
+        assert_eq!(m.assign(0), Err(LabelError::Exhausted));
+        m.withdraw(b.c2s(), 10).unwrap();
+        m.withdraw(a.c2s(), 20).unwrap();
+        assert_eq!(m.assign(109), Err(LabelError::Exhausted));
+        assert!(!m.can_assign(109));
+        assert!(m.can_assign(110));
+        assert_eq!(m.assign(110), Ok(b)); // oldest withdrawn first
+        assert_eq!(m.assign(119), Err(LabelError::Exhausted));
+        assert_eq!(m.assign(120), Ok(a));
+        assert_eq!(m.status(c.c2s()), LabelStatus::Active);
+        assert_eq!(m.status(3), LabelStatus::OutOfRange);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Assign,
+        Withdraw(usize),
+        WithdrawBogus(u32),
+        Advance(u64),
+        Release(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => Just(Op::Assign),
+            3 => any::<usize>().prop_map(Op::Withdraw),
+            1 => any::<u32>().prop_map(Op::WithdrawBogus),
+            2 => (0u64..50).prop_map(Op::Advance),
+            1 => (0usize..8).prop_map(Op::Release),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn label_invariants(
+            first in 0u32..40,
+            span in 0u32..40,
+            quarantine in 0u64..100,
+            ops in proptest::collection::vec(op(), 0..400),
+        ) {
+            let last = first + span;
+            let config = LabelConfig { first, last, quarantine_ns: quarantine };
+            let m = LabelManager::new(config);
+            if first < 16 {
+                prop_assert!(matches!(m, Err(LabelError::Reserved { .. })), "expected Reserved");
+                return Ok(());
+            }
+            let first_c2s = first | 1;
+            if first_c2s + 1 > last {
+                prop_assert!(matches!(m, Err(LabelError::NoPair { .. })), "expected NoPair");
+                return Ok(());
+            }
+            let mut m = m.unwrap();
+            let mut now = 0u64;
+            let mut active: Vec<LabelPair> = Vec::new();
+            // label -> time it was withdrawn
+            let mut withdrawn_at: std::collections::HashMap<u32, u64> = Default::default();
+            for op in ops {
+                match op {
+                    Op::Assign => match m.assign(now) {
+                        Ok(p) => {
+                            prop_assert_eq!(p.c2s() % 2, 1);
+                            prop_assert_eq!(p.s2c(), p.c2s() + 1);
+                            prop_assert!(p.c2s() >= first && p.s2c() <= last && p.c2s() >= 16);
+                            prop_assert!(!active.contains(&p), "duplicate {:?}", p);
+                            if let Some(t) = withdrawn_at.remove(&p.c2s()) {
+                                prop_assert!(now >= t + quarantine, "reused {} at {} withdrawn at {}", p.c2s(), now, t);
+                            }
+                            active.push(p);
+                        }
+                        Err(e) => {
+                            prop_assert_eq!(e, LabelError::Exhausted);
+                            // Exhausted only if nothing free and nothing due.
+                            let due = withdrawn_at.values().filter(|&&t| t + quarantine <= now).count();
+                            prop_assert_eq!(active.len() + withdrawn_at.len(), m.capacity() as usize);
+                            prop_assert_eq!(due, 0);
+                        }
+                    },
+                    Op::Withdraw(i) => {
+                        if !active.is_empty() {
+                            let p = active.swap_remove(i % active.len());
+                            let label = if i % 2 == 0 { p.c2s() } else { p.s2c() };
+                            prop_assert_eq!(m.withdraw(label, now), Ok(p));
+                            withdrawn_at.insert(p.c2s(), now);
+                        }
+                    }
+                    Op::WithdrawBogus(l) => {
+                        let before = m.counts();
+                        let is_active = active.iter().any(|p| p.c2s() == l || p.s2c() == l);
+                        if !is_active {
+                            prop_assert_eq!(m.withdraw(l, now), Err(LabelError::NotActive(l)));
+                            prop_assert_eq!(m.counts(), before);
+                        }
+                    }
+                    Op::Advance(d) => now += d,
+                    Op::Release(n) => { m.release_expired(now, n); }
+                }
+                let c = m.counts();
+                prop_assert_eq!(c.free + c.active + c.quarantined, c.capacity);
+                prop_assert_eq!(c.active as usize, active.len());
+            }
+            // Nothing leaks: end everything, let quarantine pass.
+            for p in active.drain(..) {
+                m.withdraw(p.c2s(), now).unwrap();
+            }
+            now += quarantine;
+            m.release_expired(now, usize::MAX);
+            let c = m.counts();
+            prop_assert_eq!(c.free, c.capacity);
+            let mut seen = HashSet::new();
+            while let Ok(p) = m.assign(now) {
+                prop_assert!(seen.insert(p.c2s()));
+            }
+            prop_assert_eq!(seen.len() as u32, c.capacity);
+        }
+    }
+}
