@@ -51,7 +51,7 @@ fn main() {
         .allowlist_function("rte_eal_.*|rte_lcore_.*|rte_get_.*lcore.*|rte_socket_.*")
         .allowlist_function("rte_eth_.*|rte_pktmbuf_.*|rte_mbuf_.*|rte_mempool_.*")
         .allowlist_function("rte_ring_.*|rte_strerror|rte_exit|rte_delay_.*|rte_rdtsc.*")
-        .allowlist_function("rte_get_tsc_hz|rte_get_timer_.*|slb_rte_errno")
+        .allowlist_function("rte_get_tsc_hz|rte_get_timer_.*|slb_.*")
         .allowlist_type("rte_eth_.*|rte_mbuf|rte_mempool|rte_ring|rte_ether_addr")
         .allowlist_var("RTE_ETH_.*|RTE_MBUF_.*|RTE_PKTMBUF_.*|RTE_RING_.*|RTE_MAX_.*")
         .allowlist_var("RTE_MEMPOOL_.*|RING_F_.*|RTE_ETHER_.*|RTE_LCORE_.*|SOCKET_ID_ANY")

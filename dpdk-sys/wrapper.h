@@ -13,3 +13,6 @@
 
 /* rte_errno is a per-lcore variable behind a macro: bindgen cannot see it. */
 int slb_rte_errno(void);
+
+/* RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP. */
+uint64_t slb_eth_rss_ip_tcp_udp(void);

@@ -25,7 +25,9 @@ fn eal_mempool_mbuf_ring_through_wrappers() {
     // SAFETY: argv points at NUL-terminated strings that outlive the call;
     // EAL is initialised once in this process (this is the only test).
     let rc = unsafe { sys::rte_eal_init(argv.len() as i32, argv.as_mut_ptr()) };
-    assert!(rc >= 0, "rte_eal_init failed, rte_errno {}", unsafe { sys::slb_rte_errno() });
+    assert!(rc >= 0, "rte_eal_init failed, rte_errno {}", unsafe {
+        sys::slb_rte_errno()
+    });
 
     // SAFETY: EAL is up; the wrappers are plain function calls.
     unsafe {
@@ -43,7 +45,11 @@ fn eal_mempool_mbuf_ring_through_wrappers() {
             sys::RTE_MBUF_DEFAULT_BUF_SIZE as u16,
             sys::SOCKET_ID_ANY,
         );
-        assert!(!pool.is_null(), "pool create failed: {}", sys::slb_rte_errno());
+        assert!(
+            !pool.is_null(),
+            "pool create failed: {}",
+            sys::slb_rte_errno()
+        );
         let before = sys::rte_mempool_avail_count(pool);
 
         let m = sys::rte_pktmbuf_alloc(pool);

@@ -1,1 +1,9 @@
-//! Test harnesses shared by slb integration tests.
+//! Harnesses shared by slb's integration tests.
+//!
+//! - [`slbd`]: where the slbd binary is and the EAL options every test run
+//!   must use.
+//! - [`pcap_run`]: the golden packet harness: frames in -> slbd on `net_pcap`
+//!   virtual ports -> frames out.
+
+pub mod pcap_run;
+pub mod slbd;

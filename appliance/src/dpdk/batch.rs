@@ -1,0 +1,146 @@
+use super::Mbuf;
+use slb_dpdk_sys::rte_mbuf;
+
+/// Packets moved per RX/TX call. The same for every mode, so the forward
+/// baseline and the real worker loop have the same shape.
+pub const BURST: usize = 32;
+
+/// A burst of owned mbufs, as raw pointers so DPDK can fill or drain it
+/// without copies. Dropping a batch frees what it still holds.
+pub struct PacketBatch {
+    pkts: [*mut rte_mbuf; BURST],
+    len: usize,
+}
+
+// SAFETY: the batch owns its mbufs exclusively; moving it to another thread
+// moves that ownership (mbufs are not tied to a thread).
+unsafe impl Send for PacketBatch {}
+
+impl Default for PacketBatch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PacketBatch {
+    pub const fn new() -> Self {
+        PacketBatch {
+            pkts: [std::ptr::null_mut(); BURST],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.len == BURST
+    }
+
+    /// Appends a packet; gives it back when the batch is full.
+    #[inline]
+    pub fn push(&mut self, m: Mbuf) -> Result<(), Mbuf> {
+        if self.len == BURST {
+            return Err(m);
+        }
+        self.pkts[self.len] = m.into_raw();
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Takes the packets out, in order, leaving the batch empty.
+    #[inline]
+    pub fn drain(&mut self) -> Drain<'_> {
+        let len = std::mem::replace(&mut self.len, 0);
+        Drain {
+            batch: self,
+            next: 0,
+            len,
+        }
+    }
+
+    /// The free tail for DPDK to fill; follow with [`Self::set_filled`].
+    #[inline]
+    pub(crate) fn spare_ptr(&mut self) -> (*mut *mut rte_mbuf, u16) {
+        // SAFETY (of the pointer arithmetic): len <= BURST, so the result is
+        // within or one past the array.
+        (
+            unsafe { self.pkts.as_mut_ptr().add(self.len) },
+            (BURST - self.len) as u16,
+        )
+    }
+
+    #[inline]
+    pub(crate) fn set_filled(&mut self, n: usize) {
+        debug_assert!(self.len + n <= BURST);
+        self.len += n;
+    }
+
+    /// The held packets for DPDK to drain from the front.
+    #[inline]
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut *mut rte_mbuf {
+        self.pkts.as_mut_ptr()
+    }
+
+    /// Forgets the first `n` packets (DPDK took them) and moves the rest to
+    /// the front.
+    #[inline]
+    pub(crate) fn consume_front(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.pkts.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+}
+
+impl Drop for PacketBatch {
+    fn drop(&mut self) {
+        for m in self.drain() {
+            drop(m);
+        }
+    }
+}
+
+/// Iterator over the packets taken out of a [`PacketBatch`].
+pub struct Drain<'a> {
+    batch: &'a mut PacketBatch,
+    next: usize,
+    len: usize,
+}
+
+impl Iterator for Drain<'_> {
+    type Item = Mbuf;
+
+    #[inline]
+    fn next(&mut self) -> Option<Mbuf> {
+        if self.next == self.len {
+            return None;
+        }
+        let p = self.batch.pkts[self.next];
+        self.next += 1;
+        // SAFETY: slots below `len` hold mbufs owned by the batch; `drain`
+        // reset len to 0, so each pointer is handed out exactly once.
+        Some(unsafe { Mbuf::from_raw(p) })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.len - self.next;
+        (n, Some(n))
+    }
+}
+
+impl Drop for Drain<'_> {
+    fn drop(&mut self) {
+        // Free whatever the consumer did not take.
+        for m in self.by_ref() {
+            drop(m);
+        }
+    }
+}
