@@ -1,1 +1,186 @@
-fn main() {}
+//! slb-agent: makes an unmodified Linux host label-aware for slb.
+//!
+//! See docs/agent.md. The data path is the eBPF classifier in
+//! `bpf/slb_agent.bpf.c`; this binary loads, attaches, pins, reports and
+//! detaches it.
+
+mod attach;
+mod netlink;
+mod pins;
+mod program;
+mod status;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use program::Role;
+
+/// Makes an unmodified Linux host label-aware for the slb load balancer.
+///
+/// slb pushes an MPLS label (RFC 3032, ethertype 0x8847) between Ethernet and
+/// IP on a session's packets: client-to-server label N (odd), server-to-client
+/// N+1. slb-agent attaches an eBPF tc classifier (clsact, ingress and egress)
+/// to one interface. On ingress it pops the label and remembers, for the
+/// reverse 5-tuple, the label to put on what this host sends back: in the
+/// server role the received label + 1, in the client role the received
+/// label - 1. On egress it pushes that label on packets of known flows; other
+/// packets go out unchanged. Flows expire by LRU and an idle timeout.
+///
+/// The programs stay attached after slb-agent exits; their maps are pinned
+/// under /sys/fs/bpf/slb-agent/<iface>/ for `status` and `detach`.
+#[derive(Parser, Debug)]
+#[command(name = "slb-agent", version)]
+struct Cli {
+    /// Run in the network namespace /run/netns/NAME (as made by `ip netns
+    /// add`). Use this rather than `ip netns exec`, whose private mount
+    /// namespace would take the pins away when slb-agent exits.
+    #[arg(long, global = true, value_name = "NAME")]
+    netns: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Attach the classifier to an interface (adds clsact if missing).
+    Attach {
+        /// Interface carrying the labelled traffic (the VLAN device, not its
+        /// parent, if the traffic is tagged).
+        #[arg(long, value_name = "IF")]
+        iface: String,
+        /// server: this host holds the VIP and answers with label+1.
+        /// client: this host opens sessions and answers with label-1.
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Forget a flow after this many seconds without packets (0: only
+        /// LRU eviction). Keep it above slb's session idle timeouts.
+        #[arg(long, value_name = "SECS", default_value_t = 900)]
+        idle_timeout: u64,
+        /// Size of the flow map (LRU: the least recently used entry makes
+        /// room for a new one).
+        #[arg(long, value_name = "N", default_value_t = 65536,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        max_flows: u32,
+        /// If already attached, detach first (flows are lost) instead of
+        /// failing.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Remove the classifier, the clsact qdisc if attach added it, and the pins.
+    Detach {
+        #[arg(long, value_name = "IF")]
+        iface: String,
+    },
+    /// Show the role, counters and number of flows.
+    Status {
+        #[arg(long, value_name = "IF")]
+        iface: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Also list the flows (5-tuple as sent, label, idle time).
+        #[arg(long)]
+        flows: bool,
+    },
+}
+
+/// Everything that can go wrong, as one line for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{iface}: {message}")]
+    Iface { iface: String, message: String },
+    #[error("{step}: {source}")]
+    Step {
+        step: String,
+        source: std::io::Error,
+    },
+}
+
+impl AgentError {
+    pub fn iface(iface: &str, message: String) -> Self {
+        AgentError::Iface {
+            iface: iface.to_owned(),
+            message,
+        }
+    }
+
+    pub fn step(step: impl Into<String>, source: std::io::Error) -> Self {
+        AgentError::Step {
+            step: step.into(),
+            source,
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), AgentError> {
+    let netns = cli.netns.as_deref();
+    if let Some(ns) = netns {
+        pins::check_name("network namespace", ns)?;
+        pins::enter_netns(ns)?;
+    }
+    match cli.command {
+        Command::Attach {
+            iface,
+            role,
+            idle_timeout,
+            max_flows,
+            replace,
+        } => {
+            pins::check_name("interface", &iface)?;
+            attach::attach(&attach::AttachOptions {
+                netns,
+                iface: &iface,
+                role,
+                idle_timeout_secs: idle_timeout,
+                max_flows,
+                replace,
+            })?;
+            println!(
+                "{iface}: attached in {role} role (idle timeout {idle_timeout}s, {max_flows} flows), \
+                 pinned in {}",
+                pins::pin_dir(netns, &iface).display()
+            );
+        }
+        Command::Detach { iface } => {
+            pins::check_name("interface", &iface)?;
+            let done = attach::detach(netns, &iface)?;
+            println!(
+                "{iface}: detached ({} filters removed, clsact {}, pins {})",
+                done.filters,
+                if done.removed_clsact {
+                    "removed"
+                } else {
+                    "kept"
+                },
+                if done.had_pins { "removed" } else { "none" },
+            );
+        }
+        Command::Status { iface, json, flows } => {
+            pins::check_name("interface", &iface)?;
+            let status = status::status(netns, &iface, flows)?;
+            if json {
+                let text = serde_json::to_string_pretty(&status)
+                    .map_err(|e| AgentError::iface(&iface, format!("encoding JSON: {e}")))?;
+                println!("{text}");
+            } else {
+                print!("{}", status.render());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("slb-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

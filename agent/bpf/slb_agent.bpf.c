@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0-only OR Apache-2.0
+/*
+ * slb-agent: tc classifier that makes an unmodified Linux host label-aware.
+ *
+ * Ingress (slb_ingress): an Ethernet frame carrying one MPLS label stack entry
+ * (RFC 3032, ethertype 0x8847, S=1) over IPv4/IPv6 has its label popped; the
+ * label the host must put on its answer is remembered for the reverse 5-tuple:
+ * server role: received + 1 (C2S odd -> S2C even), client role: received - 1.
+ *
+ * Egress (slb_egress): an IPv4/IPv6 TCP/UDP packet whose 5-tuple has a live
+ * entry gets that label pushed between Ethernet and IP.
+ *
+ * Both programs live in this one object and share its maps: the loader loads
+ * the object once and attaches both programs (two `tc ... bpf obj` commands
+ * would each create their own copy of the maps).
+ *
+ * Layouts shared with Rust (agent/src/maps.rs): struct slb_flow_key,
+ * struct slb_flow_value, struct slb_config, enum slb_counter. Change both.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define ETH_P_MPLS_UC_ 0x8847
+#define MPLS_HLEN 4
+#define MPLS_TTL 64
+#define LABEL_MIN 16u          /* 0..15 are reserved, RFC 3032 section 2.1 */
+#define LABEL_MAX 0xFFFFFu     /* 20 bits */
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1FFF
+/* Refresh last_seen at most this often on egress hits: a write per packet
+ * would bounce the value's cache line between CPUs for nothing. */
+#define REFRESH_NS 1000000000ull
+
+enum slb_role {
+	SLB_ROLE_NONE = 0,
+	SLB_ROLE_SERVER = 1,
+	SLB_ROLE_CLIENT = 2,
+};
+
+enum slb_counter {
+	CNT_POPPED = 0,        /* labels popped on ingress */
+	CNT_PUSHED,            /* labels pushed on egress */
+	CNT_LEARNED,           /* flow entries created or changed */
+	CNT_MISSED,            /* egress TCP/UDP with no live entry: sent unlabelled */
+	CNT_EXPIRED,           /* entries found idle on egress and removed (also counted in missed) */
+	CNT_ERRORS,            /* helper failures */
+	CNT_NOT_BOS_PASSED,    /* label stack deeper than one entry: passed unchanged */
+	CNT_MALFORMED_PASSED,  /* labelled frame too short or not IP under the label: passed unchanged */
+	CNT_LABEL_REJECTED,    /* label reserved or of the wrong parity for the role: popped, not learned */
+	CNT_UNLEARNABLE,       /* popped, but not TCP/UDP or a non-first fragment: nothing learned */
+	CNT_VLAN_PASSED,       /* frame with an offloaded VLAN tag: not handled, passed unchanged */
+	CNT_MAX = 16,
+};
+
+struct slb_flow_key {
+	__u8 family;  /* 4 or 6 */
+	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 pad;
+	__be16 sport; /* of the packet the host sends */
+	__be16 dport;
+	__be32 saddr[4]; /* IPv4 in saddr[0], rest zero */
+	__be32 daddr[4];
+};
+
+struct slb_flow_value {
+	__u32 label;
+	__u32 pad;
+	__u64 last_seen_ns; /* bpf_ktime_get_ns() */
+};
+
+struct slb_config {
+	__u32 role;            /* enum slb_role */
+	__u32 flags;           /* loader's own bits (clsact created by us), unused here */
+	__u64 idle_timeout_ns; /* 0: never, LRU only */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* the loader sets the real size */
+	__type(key, struct slb_flow_key);
+	__type(value, struct slb_flow_value);
+} slb_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} slb_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slb_config);
+} slb_config SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&slb_counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct slb_config *config(void)
+{
+	__u32 zero = 0;
+	struct slb_config *cfg = bpf_map_lookup_elem(&slb_config, &zero);
+
+	if (!cfg || cfg->role == SLB_ROLE_NONE)
+		return 0;
+	return cfg;
+}
+
+/*
+ * Fills key with the 5-tuple of the IP packet at offset off, as sent.
+ * Returns 0 when the key is complete, -1 when the packet has no ports we can
+ * use (not TCP/UDP, non-first fragment, IPv6 extension header) or is short.
+ */
+static __always_inline int parse_flow(struct __sk_buff *skb, __u32 off, __u16 eth_proto,
+				      struct slb_flow_key *key)
+{
+	__u32 l4off;
+	__be16 ports[2];
+
+	if (eth_proto == ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0)
+			return -1;
+		if (ip.version != 4 || ip.ihl < 5)
+			return -1;
+		if (bpf_ntohs(ip.frag_off) & IP_OFFSET)
+			return -1;
+		if (ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP)
+			return -1;
+		key->family = 4;
+		key->proto = ip.protocol;
+		key->saddr[0] = ip.saddr;
+		key->daddr[0] = ip.daddr;
+		l4off = off + ip.ihl * 4;
+	} else if (eth_proto == ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
+			return -1;
+		if (ip6.version != 6)
+			return -1;
+		if (ip6.nexthdr != IPPROTO_TCP && ip6.nexthdr != IPPROTO_UDP)
+			return -1;
+		key->family = 6;
+		key->proto = ip6.nexthdr;
+		__builtin_memcpy(key->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(key->daddr, &ip6.daddr, 16);
+		l4off = off + sizeof(ip6);
+	} else {
+		return -1;
+	}
+	/* Source and destination ports are the first 4 bytes of TCP and UDP. */
+	if (bpf_skb_load_bytes(skb, l4off, ports, sizeof(ports)) < 0)
+		return -1;
+	key->sport = ports[0];
+	key->dport = ports[1];
+	return 0;
+}
+
+/* Label to send back for a received label, or 0 when it must not be learned. */
+static __always_inline __u32 reply_label(__u32 role, __u32 label)
+{
+	__u32 reply;
+
+	if (label < LABEL_MIN)
+		return 0;
+	if (role == SLB_ROLE_SERVER) {
+		if (!(label & 1))
+			return 0;
+		reply = label + 1;
+	} else {
+		if (label & 1)
+			return 0;
+		reply = label - 1;
+	}
+	if (reply < LABEL_MIN || reply > LABEL_MAX)
+		return 0;
+	return reply;
+}
+
+static __always_inline void learn(struct slb_flow_key *key, __u32 label)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct slb_flow_value *old = bpf_map_lookup_elem(&slb_flows, key);
+	struct slb_flow_value val = {};
+
+	if (old && old->label == label) {
+		old->last_seen_ns = now;
+		return;
+	}
+	val.label = label;
+	val.last_seen_ns = now;
+	if (bpf_map_update_elem(&slb_flows, key, &val, BPF_ANY) < 0)
+		count(CNT_ERRORS);
+	else
+		count(CNT_LEARNED);
+}
+
+/*
+ * Pop the one label stack entry of  dst src 8847 LSE IP...  leaving  dst src
+ * <inner ethertype> IP... .
+ *
+ * bpf_skb_adjust_room(-4, BPF_ADJ_ROOM_MAC) refuses MPLS skbs (-ENOTSUPP on
+ * this kernel), so the VLAN helpers do the moving:
+ *   push tag X   no tag in the data yet: X is only the skb's offloaded tag
+ *   push tag Y   X is written into the data: dst src 8100 X 8847 LSE IP
+ *   rewrite      the 6 bytes 8847 LSE become 8100 Z <inner ethertype>:
+ *                dst src 8100 X 8100 Z 0800 IP, a double-tagged IP frame
+ *   pop x3       drops Y, then the tags X and Z from the data, leaving
+ *                dst src 0800 IP with no offloaded tag and skb->protocol IP.
+ * Each helper keeps CHECKSUM_COMPLETE consistent for the bytes it moves; the
+ * rewrite of bytes that the checksum covers (from offset 18, the old LSE) asks
+ * store_bytes to fix it, the 2 bytes at 16 are outside it.
+ * Returns 0 on success, -1 on a helper failure (the frame is then unusable).
+ */
+static __always_inline int pop_label(struct __sk_buff *skb, __u16 inner_proto)
+{
+	__be16 tpid = bpf_htons(ETH_P_8021Q);
+	__be16 tail[2] = { 0, bpf_htons(inner_proto) }; /* tag Z = 0, ethertype */
+
+	if (bpf_skb_vlan_push(skb, tpid, 0) < 0)
+		return -1;
+	if (bpf_skb_vlan_push(skb, tpid, 0) < 0)
+		return -1;
+	if (bpf_skb_store_bytes(skb, 2 * ETH_ALEN + 4, &tpid, sizeof(tpid), 0) < 0)
+		return -1;
+	if (bpf_skb_store_bytes(skb, 2 * ETH_ALEN + 6, tail, sizeof(tail),
+				BPF_F_RECOMPUTE_CSUM) < 0)
+		return -1;
+	if (bpf_skb_vlan_pop(skb) < 0)
+		return -1;
+	if (bpf_skb_vlan_pop(skb) < 0)
+		return -1;
+	if (bpf_skb_vlan_pop(skb) < 0)
+		return -1;
+	return 0;
+}
+
+SEC("classifier")
+int slb_ingress(struct __sk_buff *skb)
+{
+	struct slb_config *cfg;
+	struct slb_flow_key key = {};
+	__be32 lse_be;
+	__u32 lse, label, reply;
+	__u8 ver;
+	__u16 inner_proto;
+
+	if (skb->protocol != bpf_htons(ETH_P_MPLS_UC_))
+		return TC_ACT_OK;
+	cfg = config();
+	if (!cfg)
+		return TC_ACT_OK;
+	if (skb->vlan_present) {
+		count(CNT_VLAN_PASSED);
+		return TC_ACT_OK;
+	}
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &lse_be, sizeof(lse_be)) < 0) {
+		count(CNT_MALFORMED_PASSED);
+		return TC_ACT_OK;
+	}
+	lse = bpf_ntohl(lse_be);
+	label = lse >> 12;
+	if (!(lse & 0x100)) {
+		count(CNT_NOT_BOS_PASSED);
+		return TC_ACT_OK;
+	}
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + MPLS_HLEN, &ver, 1) < 0) {
+		count(CNT_MALFORMED_PASSED);
+		return TC_ACT_OK;
+	}
+	if ((ver >> 4) == 4) {
+		inner_proto = ETH_P_IP;
+	} else if ((ver >> 4) == 6) {
+		inner_proto = ETH_P_IPV6;
+	} else {
+		count(CNT_MALFORMED_PASSED);
+		return TC_ACT_OK;
+	}
+
+	/* Learn first: the helpers in pop_label invalidate packet data. */
+	reply = reply_label(cfg->role, label);
+	if (parse_flow(skb, ETH_HLEN + MPLS_HLEN, inner_proto, &key) < 0) {
+		count(CNT_UNLEARNABLE);
+	} else if (!reply) {
+		count(CNT_LABEL_REJECTED);
+	} else {
+		/* The host answers with the reverse 5-tuple. */
+		struct slb_flow_key rev = {};
+
+		rev.family = key.family;
+		rev.proto = key.proto;
+		rev.sport = key.dport;
+		rev.dport = key.sport;
+		__builtin_memcpy(rev.saddr, key.daddr, sizeof(rev.saddr));
+		__builtin_memcpy(rev.daddr, key.saddr, sizeof(rev.daddr));
+		learn(&rev, reply);
+	}
+
+	if (pop_label(skb, inner_proto) < 0) {
+		count(CNT_ERRORS);
+		return TC_ACT_SHOT;
+	}
+	count(CNT_POPPED);
+	return TC_ACT_OK;
+}
+
+SEC("classifier")
+int slb_egress(struct __sk_buff *skb)
+{
+	struct slb_config *cfg;
+	struct slb_flow_key key = {};
+	struct slb_flow_value *val;
+	__u16 proto = bpf_ntohs(skb->protocol);
+	__u64 now;
+	__u32 label;
+	__u8 macs[2 * ETH_ALEN];
+	struct {
+		__be16 ethertype;
+		__be32 lse;
+	} __attribute__((packed)) mpls;
+
+	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
+		return TC_ACT_OK;
+	cfg = config();
+	if (!cfg)
+		return TC_ACT_OK;
+	if (parse_flow(skb, ETH_HLEN, proto, &key) < 0)
+		return TC_ACT_OK;
+	val = bpf_map_lookup_elem(&slb_flows, &key);
+	if (!val) {
+		count(CNT_MISSED);
+		return TC_ACT_OK;
+	}
+	now = bpf_ktime_get_ns();
+	if (cfg->idle_timeout_ns && now - val->last_seen_ns > cfg->idle_timeout_ns) {
+		bpf_map_delete_elem(&slb_flows, &key);
+		count(CNT_EXPIRED);
+		count(CNT_MISSED);
+		return TC_ACT_OK;
+	}
+	if (skb->vlan_present) {
+		/* Software VLAN insertion would put the tag inside our 18-byte
+		 * MAC header; attach the agent to the VLAN device instead. */
+		count(CNT_VLAN_PASSED);
+		count(CNT_MISSED);
+		return TC_ACT_OK;
+	}
+	label = val->label;
+	if (now - val->last_seen_ns > REFRESH_NS)
+		val->last_seen_ns = now;
+
+	/*
+	 * bpf_skb_adjust_room(+4, MAC) would work for single packets but breaks
+	 * TCP GSO (every GSO skb dropped). change_head grows the MAC header
+	 * instead: mac_len becomes 18 and the network header stays on IP, so GSO
+	 * copies  dst src 8847 LSE  in front of every segment.
+	 */
+	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)) < 0)
+		goto err;
+	if (bpf_skb_change_head(skb, MPLS_HLEN, 0) < 0)
+		goto err;
+	mpls.ethertype = bpf_htons(ETH_P_MPLS_UC_);
+	mpls.lse = bpf_htonl((label << 12) | 0x100 /* S */ | MPLS_TTL);
+	if (bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0) < 0)
+		goto err_shot;
+	if (bpf_skb_store_bytes(skb, 2 * ETH_ALEN, &mpls, sizeof(mpls), 0) < 0)
+		goto err_shot;
+	count(CNT_PUSHED);
+	return TC_ACT_OK;
+err:
+	count(CNT_ERRORS);
+	return TC_ACT_OK;
+err_shot:
+	/* The head grew but the header is half written: never send that. */
+	count(CNT_ERRORS);
+	return TC_ACT_SHOT;
+}
+
+/* Dual licensed; the kernel is told GPL. No GPL-only helper is used. */
+char LICENSE[] SEC("license") = "GPL";

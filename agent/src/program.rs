@@ -1,0 +1,144 @@
+//! The embedded eBPF object and the layouts it shares with Rust.
+//!
+//! Everything here mirrors `bpf/slb_agent.bpf.c`: change both together.
+
+use std::fmt;
+
+/// The classifier object compiled by `build.rs`.
+///
+/// Aligned copy: the ELF parser reads it in place.
+pub static OBJECT: &[u8] =
+    aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/slb_agent.bpf.o"));
+
+/// Program names (the C function names). They are also the tc filter names
+/// (`TCA_BPF_NAME`), which is how `detach` finds our filters.
+pub const INGRESS_PROGRAM: &str = "slb_ingress";
+pub const EGRESS_PROGRAM: &str = "slb_egress";
+
+pub const FLOWS_MAP: &str = "slb_flows";
+pub const COUNTERS_MAP: &str = "slb_counters";
+pub const CONFIG_MAP: &str = "slb_config";
+
+/// `slb_config.flags`: the clsact qdisc was added by `attach`, so `detach`
+/// removes it.
+pub const FLAG_CREATED_CLSACT: u32 = 1;
+
+/// Which side of a session this host is: decides the label sent back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Receives client-to-server label N (odd), answers with N+1.
+    Server,
+    /// Receives server-to-client label N (even), sends N-1.
+    Client,
+}
+
+impl Role {
+    pub fn to_raw(self) -> u32 {
+        match self {
+            Role::Server => 1,
+            Role::Client => 2,
+        }
+    }
+
+    pub fn from_raw(raw: u32) -> Option<Self> {
+        match raw {
+            1 => Some(Role::Server),
+            2 => Some(Role::Client),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Server => "server",
+            Role::Client => "client",
+        })
+    }
+}
+
+/// `struct slb_config`: entry 0 of the config array map.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Config {
+    pub role: u32,
+    pub flags: u32,
+    pub idle_timeout_ns: u64,
+}
+
+// SAFETY: repr(C), only integers, no padding (4 + 4 + 8 bytes).
+unsafe impl aya::Pod for Config {}
+
+/// `struct slb_flow_key`: the 5-tuple of a packet the host sends.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowKey {
+    pub family: u8,
+    pub proto: u8,
+    pub pad: u16,
+    /// Network byte order, as on the wire.
+    pub sport: [u8; 2],
+    pub dport: [u8; 2],
+    pub saddr: [u8; 16],
+    pub daddr: [u8; 16],
+}
+
+// SAFETY: repr(C), only integers and byte arrays, no padding (1+1+2+2+2+16+16).
+unsafe impl aya::Pod for FlowKey {}
+
+/// `struct slb_flow_value`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FlowValue {
+    pub label: u32,
+    pub pad: u32,
+    /// `bpf_ktime_get_ns()` (CLOCK_MONOTONIC) of the last packet.
+    pub last_seen_ns: u64,
+}
+
+// SAFETY: repr(C), only integers, no padding (4 + 4 + 8 bytes).
+unsafe impl aya::Pod for FlowValue {}
+
+/// Counter names, in the order of `enum slb_counter` (index = position).
+pub const COUNTERS: &[&str] = &[
+    "popped",
+    "pushed",
+    "learned",
+    "missed",
+    "expired",
+    "errors",
+    "not_bos_passed",
+    "malformed_passed",
+    "label_rejected",
+    "unlearnable",
+    "vlan_passed",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_match_the_c_structs() {
+        assert_eq!(size_of::<FlowKey>(), 40);
+        assert_eq!(size_of::<FlowValue>(), 16);
+        assert_eq!(size_of::<Config>(), 16);
+    }
+
+    #[test]
+    fn object_is_an_ebpf_elf() {
+        assert_eq!(&OBJECT[..4], b"\x7fELF");
+        // e_machine at 18: EM_BPF = 247, little endian.
+        assert_eq!(u16::from_le_bytes([OBJECT[18], OBJECT[19]]), 247);
+    }
+
+    #[test]
+    fn role_round_trips() {
+        for role in [Role::Server, Role::Client] {
+            assert_eq!(Role::from_raw(role.to_raw()), Some(role));
+        }
+        assert_eq!(Role::from_raw(0), None);
+    }
+}
