@@ -1,0 +1,1 @@
+//! slbd configuration.
