@@ -1,1 +1,91 @@
-//! Zero-copy wire formats for slb (packet layer). Pure Rust, no DPDK.
+//! Zero-copy wire formats for slb (the packet layer). Pure Rust, no DPDK,
+//! no `unsafe`, `no_std` (the optional [`builder`] needs `alloc`).
+//!
+//! Two levels, in the smoltcp style:
+//!
+//! * one module per header ([`ethernet`], [`vlan`], [`mpls`], [`arp`],
+//!   [`ipv4`], [`ipv6`], [`tcp`], [`udp`], [`icmpv4`], [`icmpv6`]), each with
+//!   a zero-copy view `Packet<T: AsRef<[u8]>>` (`new_checked` for untrusted
+//!   input, after which no accessor panics; `new_unchecked` for emitting),
+//!   field offsets in `mod field`, and a parsed `Repr` with `parse`/`emit`
+//!   for the slow path and tests;
+//! * whole-frame operations for the data path, on plain byte slices (the
+//!   DPDK layer hands us `&mut [u8]` over the mbuf data): [`classify`]
+//!   (one pass, never panics, never allocates), [`mpls::top_label`],
+//!   [`mpls::push_label`], [`mpls::pop_label`], [`ethernet::rewrite_macs`],
+//!   [`mss::clamp_mss`], [`flow::extract`], and the [`checksum`] helpers.
+//!
+//! See `docs/packet-layer.md` for the TTL model and the outcome of odd frames.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "builder")]
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+pub mod arp;
+#[cfg(feature = "builder")]
+pub mod builder;
+pub mod checksum;
+pub mod classify;
+pub mod ethernet;
+pub mod flow;
+pub mod icmpv4;
+pub mod icmpv6;
+pub mod ip;
+pub mod ipv4;
+pub mod ipv6;
+pub mod mpls;
+pub mod mss;
+pub mod tcp;
+pub mod udp;
+pub mod vlan;
+
+mod bytes;
+
+#[cfg(feature = "builder")]
+
+
+pub use ethernet::{EtherType, MacAddr};
+
+pub use ip::{IpProtocol, IpVersion};
+pub use mpls::{Label, Lse};
+pub use tcp::TcpFlags;
+
+/// What went wrong while reading or writing a header with a view or a `Repr`.
+///
+/// Deliberately small and `Copy`: the per-packet classifier reports the
+/// finer-grained [`DropReason`] instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Error {
+    /// The buffer is shorter than the header (or than a length field says).
+    Truncated,
+    /// A field holds a value the format forbids (bad length, bad version...).
+    Malformed,
+    /// Well-formed, but not something this layer handles (e.g. an ARP for a
+    /// hardware type other than Ethernet, a second 802.1Q tag).
+    Unsupported,
+    /// [`mpls::pop_label`] on a label that is not the bottom of the stack.
+    NotBottomOfStack,
+    /// A checksum did not verify.
+    Checksum,
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Error::Truncated => "truncated packet",
+            Error::Malformed => "malformed packet",
+            Error::Unsupported => "unsupported packet",
+            Error::NotBottomOfStack => "label is not the bottom of the stack",
+            Error::Checksum => "bad checksum",
+        })
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Result of the view / `Repr` level.
+pub type Result<T> = core::result::Result<T, Error>;
