@@ -1,0 +1,256 @@
+//! The agent on a real veth in its own namespaces: labelled frames in from
+//! the wire (namespace A), real sockets answering in the host (namespace B),
+//! labels checked on what comes back. Needs root (namespaces, bpf, tc).
+
+mod lab;
+
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::time::Duration;
+
+use lab::packet::{frame, parse, Lse, ACK, L4, SYN, TCP, UDP};
+use lab::{Lab, B4, B6, MAC_A, MAC_B, PEER4, PEER6};
+
+const WAIT: Duration = Duration::from_secs(3);
+
+fn lse(label: u32) -> Vec<Lse> {
+    vec![Lse {
+        label,
+        tc: 0,
+        bottom: true,
+        ttl: 64,
+    }]
+}
+
+/// First frame from B of the given flow (as B sends it).
+fn capture(wire: &lab::Wire, proto: u8, sport: u16, dport: u16) -> lab::packet::Parsed {
+    let f = wire
+        .recv_where(WAIT, |f| {
+            parse(f).is_some_and(|p| p.proto == proto && p.sport == sport && p.dport == dport)
+        })
+        .unwrap_or_else(|| panic!("no frame proto {proto} {sport} -> {dport} on the wire"));
+    parse(&f).unwrap()
+}
+
+fn udp_echo(lab: &Lab, addr: IpAddr, port: u16) -> std::thread::JoinHandle<SocketAddr> {
+    let sock = lab.in_b(move || UdpSocket::bind((addr, port)).expect("bind UDP in B"));
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        let (n, from) = sock
+            .recv_from(&mut buf)
+            .expect("no datagram reached B's socket");
+        sock.send_to(&buf[..n], from).unwrap();
+        from
+    })
+}
+
+fn server_udp(b: IpAddr, peer: IpAddr) {
+    let lab = Lab::new();
+    lab.attach("server");
+    let wire = lab.wire();
+    let echo = udp_echo(&lab, b, 7777);
+
+    let payload = b"ping over a label";
+    wire.send(&frame(
+        &[101],
+        peer,
+        b,
+        L4::Udp {
+            sport: 40000,
+            dport: 7777,
+            payload,
+        },
+    ));
+    assert_eq!(echo.join().unwrap(), SocketAddr::new(peer, 40000));
+
+    let p = capture(&wire, UDP, 7777, 40000);
+    assert_eq!(p.labels, lse(102), "server answers C2S 101 with 102");
+    assert_eq!((p.dst_mac, p.src_mac), (MAC_A, MAC_B));
+    assert_eq!((p.src, p.dst), (b, peer));
+    assert_eq!(p.payload, payload);
+    assert!(p.ip_header_ok);
+
+    let st = lab.status();
+    let c = &st["counters"];
+    assert_eq!(c["popped"], 1, "{st}");
+    assert_eq!(c["learned"], 1, "{st}");
+    assert_eq!(c["pushed"], 1, "{st}");
+    assert_eq!(c["errors"], 0, "{st}");
+    assert_eq!(st["flows"], 1, "{st}");
+    assert_eq!(st["role"], "server");
+    assert_eq!(st["flow_list"][0]["label"], 102, "{st}");
+    assert_eq!(st["flow_list"][0]["proto"], "udp", "{st}");
+}
+
+#[test]
+fn server_udp_ipv4() {
+    server_udp(B4.into(), PEER4.into());
+}
+
+#[test]
+fn server_udp_ipv6() {
+    server_udp(B6.into(), PEER6.into());
+}
+
+fn server_tcp(b: IpAddr, peer: IpAddr) {
+    let lab = Lab::new();
+    lab.attach("server");
+    let wire = lab.wire();
+    let _listener = lab.in_b(move || TcpListener::bind((b, 8080)).expect("listen in B"));
+
+    wire.send(&frame(
+        &[101],
+        peer,
+        b,
+        L4::Tcp {
+            sport: 40001,
+            dport: 8080,
+            seq: 1000,
+            ack: 0,
+            flags: SYN,
+        },
+    ));
+    let p = capture(&wire, TCP, 8080, 40001);
+    assert_eq!(p.tcp_flags & (SYN | ACK), SYN | ACK, "{p:?}");
+    assert_eq!(p.ack, 1001);
+    assert_eq!(p.labels, lse(102), "SYN-ACK carries S2C label 102");
+    assert_eq!((p.src, p.dst), (b, peer));
+    assert!(p.ip_header_ok);
+    assert_eq!(lab.counter("popped"), 1);
+    assert!(lab.counter("pushed") >= 1);
+}
+
+#[test]
+fn server_tcp_ipv4() {
+    server_tcp(B4.into(), PEER4.into());
+}
+
+#[test]
+fn server_tcp_ipv6() {
+    server_tcp(B6.into(), PEER6.into());
+}
+
+/// B is a label-aware client: its first datagram leaves unlabelled (slbd
+/// labels it), the server's answer arrives with S2C 102, and from then on B
+/// sends C2S 101.
+fn client_udp(b: IpAddr, peer: IpAddr) {
+    let lab = Lab::new();
+    lab.attach("client");
+    let wire = lab.wire();
+    let sock = lab.in_b(move || UdpSocket::bind((b, 0)).expect("bind UDP in B"));
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    sock.connect((peer, 5353)).unwrap();
+    let port = sock.local_addr().unwrap().port();
+
+    sock.send(b"first").unwrap();
+    let p = capture(&wire, UDP, port, 5353);
+    assert!(p.labels.is_empty(), "nothing learned yet: {p:?}");
+    assert_eq!(lab.counter("missed"), 1);
+
+    wire.send(&frame(
+        &[102],
+        peer,
+        b,
+        L4::Udp {
+            sport: 5353,
+            dport: port,
+            payload: b"answer",
+        },
+    ));
+    let mut buf = [0u8; 64];
+    let n = sock
+        .recv(&mut buf)
+        .expect("the popped answer reached B's socket");
+    assert_eq!(&buf[..n], b"answer");
+
+    sock.send(b"second").unwrap();
+    let p = capture(&wire, UDP, port, 5353);
+    assert_eq!(p.labels, lse(101), "client sends 102 - 1");
+    assert_eq!(p.payload, b"second");
+
+    let st = lab.status();
+    let c = &st["counters"];
+    assert_eq!(
+        (c["popped"].as_u64(), c["learned"].as_u64()),
+        (Some(1), Some(1)),
+        "{st}"
+    );
+    assert_eq!(
+        (c["pushed"].as_u64(), c["missed"].as_u64()),
+        (Some(1), Some(1)),
+        "{st}"
+    );
+    assert_eq!(st["role"], "client");
+}
+
+#[test]
+fn client_udp_ipv4() {
+    client_udp(B4.into(), PEER4.into());
+}
+
+#[test]
+fn client_udp_ipv6() {
+    client_udp(B6.into(), PEER6.into());
+}
+
+/// B connects; the wire answers its SYN with a SYN-ACK labelled 102; B's
+/// ACK must carry 101 and the connection must complete.
+fn client_tcp(b: IpAddr, peer: IpAddr) {
+    let lab = Lab::new();
+    lab.attach("client");
+    let wire = lab.wire();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let ns_b = lab.ns_b.clone();
+    let connector = std::thread::spawn(move || {
+        lab::in_netns(&ns_b, move || {
+            let r = TcpStream::connect_timeout(&SocketAddr::new(peer, 80), WAIT);
+            let _ = tx.send(());
+            // Keep the connection open until the test has seen the ACK.
+            std::thread::sleep(Duration::from_millis(300));
+            r.map(|_| ())
+        })
+    });
+
+    let syn = wire
+        .recv_where(WAIT, |f| {
+            parse(f).is_some_and(|p| p.proto == TCP && p.dport == 80)
+        })
+        .map(|f| parse(&f).unwrap())
+        .expect("B's SYN on the wire");
+    assert_eq!(syn.tcp_flags & (SYN | ACK), SYN);
+    assert!(syn.labels.is_empty(), "first SYN goes unlabelled: {syn:?}");
+
+    wire.send(&frame(
+        &[102],
+        peer,
+        b,
+        L4::Tcp {
+            sport: 80,
+            dport: syn.sport,
+            seq: 5000,
+            ack: syn.seq.wrapping_add(1),
+            flags: SYN | ACK,
+        },
+    ));
+    let ack = capture(&wire, TCP, syn.sport, 80);
+    assert_eq!(ack.tcp_flags & (SYN | ACK), ACK, "{ack:?}");
+    assert_eq!(ack.ack, 5001);
+    assert_eq!(ack.labels, lse(101), "client answers S2C 102 with 101");
+    rx.recv_timeout(WAIT).expect("connect returned");
+    connector
+        .join()
+        .unwrap()
+        .expect("connect completed through the popped SYN-ACK");
+    assert_eq!(lab.counter("popped"), 1);
+    assert_eq!(lab.counter("learned"), 1);
+}
+
+#[test]
+fn client_tcp_ipv4() {
+    client_tcp(B4.into(), PEER4.into());
+}
+
+#[test]
+fn client_tcp_ipv6() {
+    client_tcp(B6.into(), PEER6.into());
+}
