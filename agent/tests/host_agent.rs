@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
 use lab::packet::{frame, parse, Lse, ACK, L4, SYN, TCP, UDP};
-use lab::{Lab, B4, B6, MAC_A, MAC_B, PEER4, PEER6};
+use lab::{Lab, B4, B6, IF_B, MAC_A, MAC_B, PEER4, PEER6};
 
 const WAIT: Duration = Duration::from_secs(3);
 
@@ -253,4 +253,166 @@ fn client_tcp_ipv4() {
 #[test]
 fn client_tcp_ipv6() {
     client_tcp(B6.into(), PEER6.into());
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn attach_twice_replace_and_detach_leave_the_interface_clean() {
+    let lab = Lab::new();
+    lab.attach("server");
+    assert!(lab.tc_b(&["qdisc", "show", "dev", IF_B]).contains("clsact"));
+    assert!(lab
+        .tc_b(&["filter", "show", "dev", IF_B, "ingress"])
+        .contains("slb_ingress"));
+    assert!(lab
+        .tc_b(&["filter", "show", "dev", IF_B, "egress"])
+        .contains("slb_egress"));
+    assert!(lab.pin_dir().join("slb_flows").exists());
+
+    let again = lab.agent(&["attach", "--iface", IF_B, "--role", "server"]);
+    assert!(!again.status.success());
+    let msg = stderr(&again);
+    assert!(msg.contains("vb: already attached"), "{msg}");
+    assert_eq!(msg.trim().lines().count(), 1, "one line: {msg}");
+
+    lab.agent_ok(&["attach", "--iface", IF_B, "--role", "client", "--replace"]);
+    assert_eq!(lab.status()["role"], "client");
+    // Exactly one filter per hook after a replace.
+    let st = lab.status();
+    assert_eq!(
+        (
+            st["ingress_filters"].as_u64(),
+            st["egress_filters"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+
+    let out = lab.agent_ok(&["detach", "--iface", IF_B]);
+    assert!(out.contains("clsact removed"), "{out}");
+    assert!(!lab.tc_b(&["qdisc", "show", "dev", IF_B]).contains("clsact"));
+    assert!(!lab.pin_dir().exists());
+    let status = lab.agent(&["status", "--iface", IF_B]);
+    assert!(!status.status.success());
+    assert!(
+        stderr(&status).contains("vb: slb-agent is not attached"),
+        "{}",
+        stderr(&status)
+    );
+    let detach = lab.agent(&["detach", "--iface", IF_B]);
+    assert!(!detach.status.success());
+}
+
+#[test]
+fn detach_keeps_a_clsact_it_did_not_add() {
+    let lab = Lab::new();
+    lab.tc_b(&["qdisc", "add", "dev", IF_B, "clsact"]);
+    lab.attach("server");
+    let out = lab.agent_ok(&["detach", "--iface", IF_B]);
+    assert!(out.contains("clsact kept"), "{out}");
+    assert!(lab.tc_b(&["qdisc", "show", "dev", IF_B]).contains("clsact"));
+    assert_eq!(
+        lab.tc_b(&["filter", "show", "dev", IF_B, "ingress"]).trim(),
+        ""
+    );
+    assert_eq!(
+        lab.tc_b(&["filter", "show", "dev", IF_B, "egress"]).trim(),
+        ""
+    );
+    assert!(!lab.pin_dir().exists());
+}
+
+#[test]
+fn errors_name_the_interface() {
+    let lab = Lab::new();
+    let out = lab.agent(&["attach", "--iface", "nosuch0", "--role", "server"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).starts_with("slb-agent: nosuch0: no such interface"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lab.agent(&["status", "--iface", "nosuch0"]);
+    assert!(stderr(&out).contains("nosuch0"), "{}", stderr(&out));
+}
+
+/// Frames the agent does not learn from: a two-entry stack is passed as is,
+/// an even label in the server role is popped but not learned, a label over
+/// something that is not IP is passed.
+#[test]
+fn server_counts_what_it_does_not_learn() {
+    let lab = Lab::new();
+    lab.attach("server");
+    let wire = lab.wire();
+    let udp = |sport| L4::Udp {
+        sport,
+        dport: 7777,
+        payload: b"x",
+    };
+
+    wire.send(&frame(&[101, 200], PEER4.into(), B4.into(), udp(40010)));
+    // Wrong parity for the server role: delivered, not learned; the echo
+    // goes out unlabelled and counts as a miss.
+    let echo = udp_echo(&lab, B4.into(), 7777);
+    wire.send(&frame(&[102], PEER4.into(), B4.into(), udp(40011)));
+    assert_eq!(echo.join().unwrap().port(), 40011);
+    let p = capture(&wire, UDP, 7777, 40011);
+    assert!(p.labels.is_empty(), "{p:?}");
+
+    let mut not_ip = frame(&[101], PEER4.into(), B4.into(), udp(40012));
+    not_ip[18] = 0x00; // first nibble under the label: neither 4 nor 6
+    wire.send(&not_ip);
+    assert_eq!(lab.wait_counter("malformed_passed", 1), 1);
+
+    let st = lab.status();
+    let c = &st["counters"];
+    assert_eq!(c["not_bos_passed"], 1, "{st}");
+    assert_eq!(c["label_rejected"], 1, "{st}");
+    assert_eq!(c["malformed_passed"], 1, "{st}");
+    assert_eq!(c["popped"], 1, "{st}");
+    assert_eq!(c["learned"], 0, "{st}");
+    assert_eq!(c["missed"], 1, "{st}");
+    assert_eq!(st["flows"], 0, "{st}");
+}
+
+#[test]
+fn idle_flows_expire() {
+    let lab = Lab::new();
+    lab.agent_ok(&[
+        "attach",
+        "--iface",
+        IF_B,
+        "--role",
+        "server",
+        "--idle-timeout",
+        "1",
+    ]);
+    let wire = lab.wire();
+    let udp = L4::Udp {
+        sport: 40020,
+        dport: 7777,
+        payload: b"x",
+    };
+    let echo = udp_echo(&lab, B4.into(), 7777);
+    wire.send(&frame(&[101], PEER4.into(), B4.into(), udp));
+    echo.join().unwrap();
+    assert_eq!(capture(&wire, UDP, 7777, 40020).labels, lse(102));
+
+    std::thread::sleep(Duration::from_millis(2200));
+    assert_eq!(lab.status()["live_flows"], 0);
+    let echo = udp_echo(&lab, B4.into(), 7777);
+    let udp = L4::Udp {
+        sport: 40020,
+        dport: 7777,
+        payload: b"y",
+    };
+    wire.send(&frame(&[], PEER4.into(), B4.into(), udp));
+    echo.join().unwrap();
+    assert!(capture(&wire, UDP, 7777, 40020).labels.is_empty());
+    let st = lab.status();
+    assert_eq!(st["counters"]["expired"], 1, "{st}");
+    assert_eq!(st["counters"]["missed"], 1, "{st}");
+    assert_eq!(st["flows"], 0, "{st}");
 }

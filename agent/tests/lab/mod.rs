@@ -153,6 +153,19 @@ impl Lab {
             .unwrap_or_else(|| panic!("no counter {name}"))
     }
 
+    /// Polls a counter until it reaches `want` (frames are handled in
+    /// softirq after `send` returns), for at most 2 s; returns the last value.
+    pub fn wait_counter(&self, name: &str, want: u64) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let v = self.counter(name);
+            if v >= want || Instant::now() > deadline {
+                return v;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `tc -n B <args>` output.
     pub fn tc_b(&self, args: &[&str]) -> String {
         let out = run(Command::new("tc").arg("-n").arg(&self.ns_b).args(args));
