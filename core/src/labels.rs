@@ -73,7 +73,9 @@ impl LabelPair {
             return None;
         }
         let c2s = if label & 1 == 1 { label } else { label - 1 };
-        (c2s >= FIRST_UNRESERVED && c2s < MAX_LABEL).then_some(LabelPair { c2s })
+        (FIRST_UNRESERVED..MAX_LABEL)
+            .contains(&c2s)
+            .then_some(LabelPair { c2s })
     }
 
     /// Client-to-server label (odd).
@@ -195,7 +197,12 @@ impl LabelManager {
 
     /// True if `assign(now)` would succeed.
     pub fn can_assign(&self, now: u64) -> bool {
-        !self.free.is_empty() || self.quarantine.front().is_some_and(|&(t, _)| t <= now)
+        !self.free.is_empty() || self.release_due(now)
+    }
+
+    /// True if a quarantined pair is due for release at `now`.
+    pub fn release_due(&self, now: u64) -> bool {
+        self.quarantine.front().is_some_and(|&(t, _)| t <= now)
     }
 
     /// Takes a free pair: the one free longest. O(1).
