@@ -416,3 +416,104 @@ fn idle_flows_expire() {
     assert_eq!(st["counters"]["missed"], 1, "{st}");
     assert_eq!(st["flows"], 0, "{st}");
 }
+
+/// TCP segmentation after the push: with TSO off on B's veth the stack
+/// hands the agent GSO skbs (several MSS each) and segments them after tc
+/// egress; every segment on the wire must carry the label, and there must be
+/// more labelled data frames than pushes (one push per GSO skb).
+#[test]
+fn gso_segments_all_carry_the_label() {
+    let lab = Lab::new();
+    let out = std::process::Command::new("ip")
+        .args([
+            "netns", "exec", &lab.ns_b, "ethtool", "-K", IF_B, "tso", "off", "gso", "on",
+        ])
+        .output()
+        .expect("running ethtool (Debian package ethtool)");
+    assert!(out.status.success(), "ethtool: {}", stderr(&out));
+    lab.attach("server");
+    let wire = lab.wire();
+    let listener = lab.in_b(|| TcpListener::bind((B4, 8081)).expect("listen in B"));
+    listener.set_nonblocking(true).unwrap();
+    const BYTES: usize = 20_000;
+    let server = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            match listener.accept() {
+                Ok((mut s, _)) => {
+                    use std::io::Write;
+                    s.set_nonblocking(false).unwrap();
+                    s.write_all(&[0x5a; BYTES]).unwrap();
+                    std::thread::sleep(Duration::from_millis(1500));
+                    return;
+                }
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Err(e) => panic!("no connection accepted: {e}"),
+            }
+        }
+    });
+
+    let tcp = |seq, ack, flags| L4::Tcp {
+        sport: 40030,
+        dport: 8081,
+        seq,
+        ack,
+        flags,
+    };
+    wire.send(&frame(&[101], PEER4.into(), B4.into(), tcp(1000, 0, SYN)));
+    let synack = capture(&wire, TCP, 8081, 40030);
+    assert_eq!(synack.labels, lse(102));
+    let isn = synack.seq;
+    wire.send(&frame(
+        &[101],
+        PEER4.into(),
+        B4.into(),
+        tcp(1001, isn.wrapping_add(1), ACK),
+    ));
+
+    // Without an ACK from us B sends one initial window: 10 segments of the
+    // default MSS (536, our SYN had no MSS option).
+    let mut next = isn.wrapping_add(1);
+    let mut data_frames = 0;
+    let deadline = std::time::Instant::now() + WAIT;
+    while data_frames < 10 && std::time::Instant::now() < deadline {
+        let Some(f) = wire.recv_where(Duration::from_millis(500), |f| {
+            parse(f).is_some_and(|p| p.proto == TCP && p.sport == 8081 && !p.payload.is_empty())
+        }) else {
+            continue;
+        };
+        let p = parse(&f).unwrap();
+        assert_eq!(
+            p.labels,
+            lse(102),
+            "segment {data_frames} unlabelled: {p:?}"
+        );
+        assert!(
+            f.len() <= 14 + 4 + 20 + 20 + 536,
+            "not segmented: {} bytes",
+            f.len()
+        );
+        if p.seq == next {
+            next = next.wrapping_add(p.payload.len() as u32);
+            data_frames += 1;
+        }
+    }
+    assert!(
+        data_frames >= 4,
+        "only {data_frames} in-order data segments"
+    );
+    let pushed = lab.counter("pushed");
+    eprintln!(
+        "gso: {data_frames} labelled segments from {} data pushes",
+        pushed - 1
+    );
+    // pushed = SYN-ACK + one per data skb (a GSO skb holds several segments).
+    assert!(
+        pushed - 1 < data_frames,
+        "{data_frames} segments from {} pushes: no GSO skb went through the agent",
+        pushed - 1
+    );
+    server.join().unwrap();
+}
