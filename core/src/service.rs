@@ -642,3 +642,650 @@ impl Core {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::LabelStatus;
+    use crate::pool::{ServerConfig, ServerState};
+    use proptest::prelude::*;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    const MS: u64 = 1_000_000;
+    const S: u64 = 1_000_000_000;
+    const SYN: TcpFlags = TcpFlags(TcpFlags::SYN);
+    const SYN_ACK: TcpFlags = TcpFlags(TcpFlags::SYN | TcpFlags::ACK);
+    const ACK: TcpFlags = TcpFlags(TcpFlags::ACK);
+    const FIN_ACK: TcpFlags = TcpFlags(TcpFlags::FIN | TcpFlags::ACK);
+    const RST: TcpFlags = TcpFlags(TcpFlags::RST);
+
+    fn vip() -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))
+    }
+
+    fn server(i: u8) -> ServerConfig {
+        ServerConfig::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, i)))
+    }
+
+    fn core_with(config: CoreConfig, service: ServiceConfig, servers: u8) -> (Core, ServiceId) {
+        let mut core = Core::new(config).unwrap();
+        let id = core.add_service(service).unwrap();
+        for i in 1..=servers {
+            core.service_mut(id)
+                .unwrap()
+                .pool_mut()
+                .add(server(i))
+                .unwrap();
+        }
+        (core, id)
+    }
+
+    fn tcp_core(servers: u8) -> (Core, ServiceId) {
+        core_with(
+            CoreConfig::default(),
+            ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::RoundRobin),
+            servers,
+        )
+    }
+
+    fn packet(protocol: Protocol, client: u32, port: u16, flags: TcpFlags) -> PacketInfo {
+        PacketInfo {
+            key: SessionKey {
+                protocol,
+                vip: vip(),
+                vip_port: if protocol == Protocol::Tcp { 80 } else { 53 },
+                client: IpAddr::V4(Ipv4Addr::from(0xc0a8_0000 + client)),
+                client_port: port,
+            },
+            tcp_flags: flags,
+            client_mac: [2, 0, 0, 0, 0, 9],
+            ingress_port: 1,
+            bytes: 60,
+        }
+    }
+
+    fn admit(core: &mut Core, p: &PacketInfo, now: u64) -> Admitted {
+        match core.on_new_packet(p, now) {
+            NewPacketOutcome::Admitted { admitted, .. } => admitted,
+            other => panic!("not admitted: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tcp_session_lifecycle() {
+        let (mut core, svc) = tcp_core(2);
+        let syn = packet(Protocol::Tcp, 1, 40000, SYN);
+        let a = admit(&mut core, &syn, 0);
+        assert_eq!(a.labels.c2s() % 2, 1);
+        assert_eq!(a.server_addr, server(1).addr);
+        assert_eq!(core.labels().status(a.labels.c2s()), LabelStatus::Active);
+        assert_eq!(core.find_by_label(a.labels.c2s()), Some(a.session));
+        assert_eq!(core.find_by_label(a.labels.s2c()), Some(a.session));
+        let s = core.session(a.session);
+        assert_eq!(
+            (s.state(), s.client_mac(), s.ingress_port()),
+            (SessionState::SynSent, [2, 0, 0, 0, 0, 9], 1)
+        );
+        // A retransmitted SYN is the same session, never admitted again.
+        match core.on_new_packet(&syn, MS) {
+            NewPacketOutcome::Existing {
+                session, labels, ..
+            } => {
+                assert_eq!((session, labels), (a.session, a.labels))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(core.service(svc).unwrap().counters().admitted, 1);
+        // Server's SYN-ACK 2 ms after the SYN: established, RT measured.
+        let out = core.on_event(a.labels.s2c(), SYN_ACK, 2 * MS);
+        assert_eq!(
+            out,
+            EventOutcome::Updated {
+                session: a.session,
+                state: SessionState::Established,
+                first_reply: true
+            }
+        );
+        let pool = core.service(svc).unwrap().pool();
+        assert_eq!(pool.get(a.server).unwrap().response_time_ns(), Some(2 * MS));
+        assert_eq!(core.session(a.session).first_reply(), Some(2 * MS));
+        assert!(core.on_traffic(a.labels.c2s(), 10, 1000, 3 * MS));
+        assert!(core.on_traffic(a.labels.s2c(), 20, 30000, 3 * MS));
+        let c = core.session(a.session).counters();
+        assert_eq!((c.packets, c.bytes), ([12, 20], [1120, 30000]));
+        // FIN from the client, then from the server: linger.
+        let out = core.on_event(a.labels.c2s(), FIN_ACK, 10 * MS);
+        assert!(matches!(
+            out,
+            EventOutcome::Updated {
+                state: SessionState::Closing(Direction::ClientToServer),
+                ..
+            }
+        ));
+        let out = core.on_event(a.labels.s2c(), FIN_ACK, 11 * MS);
+        assert!(matches!(
+            out,
+            EventOutcome::Updated {
+                state: SessionState::Linger,
+                ..
+            }
+        ));
+        core.on_event(a.labels.c2s(), ACK, 12 * MS);
+        let linger = Timeouts::default().tcp_linger_ns;
+        let mut ended = Vec::new();
+        core.expire(11 * MS + linger - 1, 100, &mut ended);
+        assert!(ended.is_empty());
+        let sweep = core.expire(11 * MS + linger, 100, &mut ended);
+        assert_eq!(sweep.ended, 1);
+        assert_eq!(ended[0].reason, EndReason::Closed);
+        assert_eq!(ended[0].labels, a.labels);
+        assert_eq!(
+            core.labels().status(a.labels.c2s()),
+            LabelStatus::Quarantined
+        );
+        assert_eq!(core.find_by_label(a.labels.c2s()), None);
+        let svc = core.service(svc).unwrap();
+        assert_eq!(svc.sessions(), 0);
+        assert_eq!(svc.pool().get(a.server).unwrap().active_sessions(), 0);
+        assert_eq!(svc.ended()[EndReason::Closed.index()], 1);
+    }
+
+    #[test]
+    fn only_syn_creates_tcp_sessions() {
+        let (mut core, _) = tcp_core(1);
+        for bits in 0u8..64 {
+            let p = packet(Protocol::Tcp, bits as u32, 1000, TcpFlags(bits));
+            let out = core.on_new_packet(&p, 0);
+            if TcpFlags(bits).is_session_start() {
+                assert!(
+                    matches!(out, NewPacketOutcome::Admitted { .. }),
+                    "{bits:#x}"
+                );
+            } else {
+                assert_eq!(out, NewPacketOutcome::NotSessionStart, "{bits:#x}");
+            }
+        }
+        assert_eq!(core.counters().not_session_start, 60);
+        let mut p = packet(Protocol::Tcp, 1, 1, SYN);
+        p.key.vip_port = 81;
+        assert_eq!(core.on_new_packet(&p, 0), NewPacketOutcome::NoService);
+    }
+
+    #[test]
+    fn refusal_reasons() {
+        // No server at all.
+        let (mut core, svc) = tcp_core(0);
+        let out = core.on_new_packet(&packet(Protocol::Tcp, 1, 1, SYN), 0);
+        assert_eq!(
+            out,
+            NewPacketOutcome::Refused {
+                service: svc,
+                reason: Refusal::NoServer
+            }
+        );
+        // Servers down / draining / disabled.
+        let (mut core, svc) = tcp_core(3);
+        let pool = core.service_mut(svc).unwrap().pool_mut();
+        pool.set_state(ServerId(0), ServerState::Down).unwrap();
+        pool.set_state(ServerId(1), ServerState::Draining).unwrap();
+        pool.set_state(ServerId(2), ServerState::Disabled).unwrap();
+        let out = core.on_new_packet(&packet(Protocol::Tcp, 1, 1, SYN), 0);
+        assert_eq!(
+            out,
+            NewPacketOutcome::Refused {
+                service: svc,
+                reason: Refusal::NoServer
+            }
+        );
+        // All at max.
+        let (mut core, svc) = tcp_core(2);
+        for id in [ServerId(0), ServerId(1)] {
+            core.service_mut(svc)
+                .unwrap()
+                .pool_mut()
+                .set_max_sessions(id, 1)
+                .unwrap();
+        }
+        admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
+        admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 0);
+        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), 0);
+        assert_eq!(
+            out,
+            NewPacketOutcome::Refused {
+                service: svc,
+                reason: Refusal::ServersFull
+            }
+        );
+        // Existing sessions still pass.
+        assert!(matches!(
+            core.on_new_packet(&packet(Protocol::Tcp, 1, 1, ACK), 0),
+            NewPacketOutcome::Existing { .. }
+        ));
+        // Service session limit.
+        let mut cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::LeastConnections);
+        cfg.max_sessions = 1;
+        let (mut core, svc) = core_with(CoreConfig::default(), cfg, 2);
+        admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
+        let out = core.on_new_packet(&packet(Protocol::Tcp, 2, 1, SYN), 0);
+        assert_eq!(
+            out,
+            NewPacketOutcome::Refused {
+                service: svc,
+                reason: Refusal::SessionLimit
+            }
+        );
+        // Rate limit: burst 2, 1/s.
+        let mut cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::Maglev);
+        cfg.rate_limit = Some(RateLimit {
+            per_second: 1,
+            burst: 2,
+        });
+        let (mut core, svc) = core_with(CoreConfig::default(), cfg, 2);
+        admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
+        admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 0);
+        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), 0);
+        assert_eq!(
+            out,
+            NewPacketOutcome::Refused {
+                service: svc,
+                reason: Refusal::RateLimit
+            }
+        );
+        admit(&mut core, &packet(Protocol::Tcp, 3, 1, SYN), S);
+        // Labels: a range of two pairs.
+        let config = CoreConfig {
+            labels: LabelConfig {
+                first: 16,
+                last: 20,
+                quarantine_ns: S,
+            },
+            ..CoreConfig::default()
+        };
+        let cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::WeightedRoundRobin);
+        let (mut core, svc) = core_with(config, cfg, 1);
+        let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
+        admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 0);
+        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), 0);
+        assert_eq!(
+            out,
+            NewPacketOutcome::Refused {
+                service: svc,
+                reason: Refusal::LabelsExhausted
+            }
+        );
+        // Ending one puts its pair in quarantine: still exhausted until it passes.
+        core.on_event(a.labels.c2s(), RST, 10);
+        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), 20);
+        assert_eq!(
+            out,
+            NewPacketOutcome::Refused {
+                service: svc,
+                reason: Refusal::LabelsExhausted
+            }
+        );
+        let b = admit(&mut core, &packet(Protocol::Tcp, 3, 1, SYN), S + 10);
+        assert_eq!(b.labels, a.labels);
+        let counters = core.service(svc).unwrap().counters();
+        assert_eq!(counters.refused(Refusal::LabelsExhausted), 2);
+        assert_eq!(counters.admitted, 3);
+    }
+
+    #[test]
+    fn resets_and_timeouts_feed_server_failures() {
+        let (mut core, svc) = tcp_core(1);
+        let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
+        let out = core.on_event(a.labels.s2c(), TcpFlags(TcpFlags::RST | TcpFlags::ACK), MS);
+        let EventOutcome::Ended(e) = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(e.reason, EndReason::Reset);
+        admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 2 * MS);
+        let mut ended = Vec::new();
+        core.expire(2 * MS + Timeouts::default().tcp_syn_sent_ns, 10, &mut ended);
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].reason, EndReason::NoReply);
+        let f = core
+            .service(svc)
+            .unwrap()
+            .pool()
+            .get(ServerId(0))
+            .unwrap()
+            .failures();
+        assert_eq!((f.reset_before_reply, f.no_reply), (1, 1));
+        assert_eq!(
+            core.on_event(a.labels.c2s(), ACK, 3 * MS),
+            EventOutcome::UnknownLabel
+        );
+        // Invalid flags change nothing.
+        let b = admit(&mut core, &packet(Protocol::Tcp, 3, 1, SYN), 4 * MS);
+        let bad = TcpFlags(TcpFlags::SYN | TcpFlags::FIN);
+        assert_eq!(
+            core.on_event(b.labels.c2s(), bad, 5 * MS),
+            EventOutcome::Ignored
+        );
+        assert_eq!(core.session(b.session).last_seen(), 4 * MS);
+    }
+
+    #[test]
+    fn port_reuse_replaces_a_closing_session() {
+        let (mut core, _) = tcp_core(2);
+        let syn = packet(Protocol::Tcp, 1, 1, SYN);
+        let a = admit(&mut core, &syn, 0);
+        core.on_first_reply(a.labels.c2s(), MS);
+        core.on_event(a.labels.c2s(), FIN_ACK, 2 * MS);
+        core.on_event(a.labels.s2c(), FIN_ACK, 3 * MS);
+        match core.on_new_packet(&syn, 4 * MS) {
+            NewPacketOutcome::Admitted {
+                admitted,
+                replaced: Some(old),
+            } => {
+                assert_eq!(old.reason, EndReason::Replaced);
+                assert_eq!(old.labels, a.labels);
+                assert_ne!(admitted.labels, a.labels);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(core.sessions().len(), 1);
+    }
+
+    #[test]
+    fn udp_sessions() {
+        let cfg = ServiceConfig::new(Protocol::Udp, vip(), 53, Algorithm::SourceHash);
+        let (mut core, svc) = core_with(CoreConfig::default(), cfg, 3);
+        let p = packet(Protocol::Udp, 1, 5353, TcpFlags(0));
+        let a = admit(&mut core, &p, 0);
+        assert_eq!(core.session(a.session).state(), SessionState::Udp);
+        assert!(matches!(
+            core.on_new_packet(&p, MS),
+            NewPacketOutcome::Existing { ended: None, .. }
+        ));
+        let out = core.on_event(a.labels.s2c(), TcpFlags(0), 3 * MS);
+        assert!(matches!(
+            out,
+            EventOutcome::Updated {
+                first_reply: true,
+                ..
+            }
+        ));
+        let rt = core
+            .service(svc)
+            .unwrap()
+            .pool()
+            .get(a.server)
+            .unwrap()
+            .response_time_ns();
+        assert_eq!(rt, Some(3 * MS));
+        // Same client, other port: same server (affinity).
+        let b = admit(
+            &mut core,
+            &packet(Protocol::Udp, 1, 5354, TcpFlags(0)),
+            3 * MS,
+        );
+        assert_eq!(a.server, b.server);
+        let mut ended = Vec::new();
+        core.expire(3 * MS + Timeouts::default().udp_ns, 10, &mut ended);
+        assert_eq!(ended.len(), 2);
+        assert!(ended.iter().all(|e| e.reason == EndReason::Idle));
+    }
+
+    #[test]
+    fn ipv6_sessions() {
+        let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
+        let mut core = Core::new(CoreConfig::default()).unwrap();
+        let svc = core
+            .add_service(ServiceConfig::new(
+                Protocol::Tcp,
+                v6,
+                443,
+                Algorithm::Maglev,
+            ))
+            .unwrap();
+        let pool = core.service_mut(svc).unwrap().pool_mut();
+        pool.add(ServerConfig::new("2001:db8::10".parse().unwrap()))
+            .unwrap();
+        let mut p = packet(Protocol::Tcp, 1, 1, SYN);
+        p.key.vip = v6;
+        p.key.vip_port = 443;
+        p.key.client = "2001:db8:1::5".parse().unwrap();
+        let a = admit(&mut core, &p, 0);
+        assert_eq!(core.find(&p.key), Some(a.session));
+        assert!(core
+            .add_service(ServiceConfig::new(
+                Protocol::Tcp,
+                v6,
+                443,
+                Algorithm::Maglev
+            ))
+            .is_err());
+    }
+
+    #[test]
+    fn removing_a_server_keeps_its_sessions() {
+        let (mut core, svc) = tcp_core(2);
+        let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
+        let pool = core.service_mut(svc).unwrap().pool_mut();
+        assert_eq!(
+            pool.remove(a.server),
+            Ok(crate::pool::Removal::Deferred { active: 1 })
+        );
+        for i in 2..6 {
+            let b = admit(&mut core, &packet(Protocol::Tcp, i, 1, SYN), 0);
+            assert_ne!(b.server, a.server);
+        }
+        assert_eq!(core.session(a.session).server(), a.server);
+        core.end_session(a.session, MS);
+        assert!(core.service(svc).unwrap().pool().get(a.server).is_none());
+        assert_eq!(
+            core.remove_service(svc),
+            Err(CoreError::ServiceHasSessions(0, 4))
+        );
+    }
+
+    #[test]
+    fn expiry_runs_in_bounded_slices() {
+        let (mut core, _) = tcp_core(1);
+        for i in 0..10 {
+            admit(&mut core, &packet(Protocol::Tcp, i, 1, SYN), 0);
+        }
+        let now = Timeouts::default().tcp_syn_sent_ns;
+        let mut ended = Vec::new();
+        let mut calls = 0;
+        loop {
+            let sweep = core.expire(now, 3, &mut ended);
+            calls += 1;
+            assert!(sweep.ended <= 3);
+            if sweep.done {
+                break;
+            }
+        }
+        assert_eq!((ended.len(), calls), (10, 4));
+        assert!(core.sessions().is_empty());
+    }
+
+    #[test]
+    fn config_errors() {
+        let mut core = Core::new(CoreConfig::default()).unwrap();
+        let mut cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::Maglev);
+        cfg.maglev_table_size = 65_536;
+        assert_eq!(core.add_service(cfg), Err(CoreError::TableSize(65_536)));
+        let bad = CoreConfig {
+            labels: LabelConfig {
+                first: 2,
+                last: 100,
+                quarantine_ns: 0,
+            },
+            ..CoreConfig::default()
+        };
+        let e = Core::new(bad).err().unwrap();
+        assert!(e.to_string().contains("reserved"), "{e}");
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        New {
+            client: u8,
+            port: u8,
+            flags: u8,
+            udp: bool,
+        },
+        Event {
+            pick: usize,
+            flags: u8,
+            s2c: bool,
+        },
+        Traffic {
+            pick: usize,
+        },
+        Advance(u64),
+        Expire(usize),
+        ServerState {
+            server: u8,
+            state: u8,
+        },
+        End {
+            pick: usize,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u8..16, 0u8..4, 0u8..64, any::<bool>())
+                .prop_map(|(client, port, flags, udp)| Op::New { client, port, flags, udp }),
+            4 => (any::<usize>(), 0u8..64, any::<bool>()).prop_map(|(pick, flags, s2c)| Op::Event { pick, flags, s2c }),
+            1 => any::<usize>().prop_map(|pick| Op::Traffic { pick }),
+            2 => (0u64..3_000).prop_map(|ms| Op::Advance(ms * MS)),
+            2 => (0usize..5).prop_map(Op::Expire),
+            1 => (0u8..4, 0u8..4).prop_map(|(server, state)| Op::ServerState { server, state }),
+            1 => any::<usize>().prop_map(|pick| Op::End { pick }),
+        ]
+    }
+
+    fn check_invariants(core: &Core) -> Result<(), TestCaseError> {
+        let labels = core.labels().counts();
+        prop_assert_eq!(labels.active as usize, core.sessions().len());
+        prop_assert_eq!(
+            labels.free + labels.active + labels.quarantined,
+            labels.capacity
+        );
+        let mut per_server = std::collections::HashMap::new();
+        let mut per_service = std::collections::HashMap::new();
+        for (id, s) in core.sessions().iter() {
+            let l = s.labels();
+            prop_assert_eq!(core.labels().status(l.c2s()), LabelStatus::Active);
+            prop_assert_eq!(core.find_by_label(l.c2s()), Some(id));
+            prop_assert_eq!(core.find_by_label(l.s2c()), Some(id));
+            prop_assert_eq!(core.find(s.key()), Some(id));
+            *per_server.entry((s.service(), s.server())).or_insert(0u32) += 1;
+            *per_service.entry(s.service()).or_insert(0u32) += 1;
+        }
+        for (sid, svc) in core.services() {
+            prop_assert_eq!(svc.sessions(), per_service.get(&sid).copied().unwrap_or(0));
+            let mut available = 0;
+            for (id, server) in svc.pool().iter() {
+                prop_assert_eq!(
+                    server.active_sessions(),
+                    per_server.get(&(sid, id)).copied().unwrap_or(0)
+                );
+                available += server.available() as u32;
+            }
+            prop_assert_eq!(svc.pool().available_count(), available);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+        /// Random traffic against a small label space: the session table, the
+        /// label manager and the server counts always agree, and nothing
+        /// leaks once every session has ended and quarantine has passed.
+        #[test]
+        fn core_invariants(algo in 0usize..7, ops in proptest::collection::vec(op(), 0..300)) {
+            let config = CoreConfig {
+                labels: LabelConfig { first: 16, last: 16 + 2 * 24, quarantine_ns: 500 * MS },
+                timeouts: Timeouts {
+                    tcp_syn_sent_ns: 2 * S,
+                    tcp_established_ns: 10 * S,
+                    tcp_closing_ns: 5 * S,
+                    tcp_linger_ns: S,
+                    udp_ns: 3 * S,
+                },
+                session_capacity_hint: 0,
+            };
+            let mut core = Core::new(config).unwrap();
+            let algorithm = Algorithm::ALL[algo];
+            for (protocol, port) in [(Protocol::Tcp, 80), (Protocol::Udp, 53)] {
+                let mut cfg = ServiceConfig::new(protocol, vip(), port, algorithm);
+                cfg.maglev_table_size = 251;
+                cfg.max_sessions = 20;
+                cfg.rate_limit = Some(RateLimit { per_second: 50, burst: 10 });
+                let svc = core.add_service(cfg).unwrap();
+                for i in 1..=3 {
+                    let mut s = server(i);
+                    s.weight = i as u32;
+                    s.max_sessions = 6;
+                    core.service_mut(svc).unwrap().pool_mut().add(s).unwrap();
+                }
+            }
+            let mut now = 0u64;
+            let mut ended = Vec::new();
+            for op in ops {
+                let live: Vec<SessionId> = core.sessions().iter().map(|(id, _)| id).collect();
+                match op {
+                    Op::New { client, port, flags, udp } => {
+                        let protocol = if udp { Protocol::Udp } else { Protocol::Tcp };
+                        let p = packet(protocol, client as u32, port as u16, TcpFlags(flags));
+                        let existed = core.find(&p.key).is_some();
+                        let out = core.on_new_packet(&p, now);
+                        if existed {
+                            let admitted_again = matches!(out, NewPacketOutcome::Admitted { replaced: None, .. });
+                            prop_assert!(!admitted_again, "an existing session went through admission");
+                        }
+                    }
+                    Op::Event { pick, flags, s2c } => {
+                        if !live.is_empty() {
+                            let l = core.session(live[pick % live.len()]).labels();
+                            core.on_event(if s2c { l.s2c() } else { l.c2s() }, TcpFlags(flags), now);
+                        }
+                    }
+                    Op::Traffic { pick } => {
+                        if !live.is_empty() {
+                            let l = core.session(live[pick % live.len()]).labels();
+                            prop_assert!(core.on_traffic(l.s2c(), 1, 100, now));
+                        }
+                    }
+                    Op::Advance(d) => now += d,
+                    Op::Expire(budget) => {
+                        let before = ended.len();
+                        let sweep = core.expire(now, budget, &mut ended);
+                        prop_assert!(sweep.ended <= budget);
+                        prop_assert_eq!(ended.len() - before, sweep.ended);
+                    }
+                    Op::ServerState { server, state } => {
+                        let state = [ServerState::Up, ServerState::Down, ServerState::Draining, ServerState::Disabled][state as usize];
+                        let svc = core.service_mut(ServiceId(0)).unwrap();
+                        let _ = svc.pool_mut().set_state(ServerId(server as u32 % 3), state);
+                    }
+                    Op::End { pick } => {
+                        if !live.is_empty() {
+                            core.end_session(live[pick % live.len()], now);
+                        }
+                    }
+                }
+                check_invariants(&core)?;
+            }
+            // Let everything time out and quarantine pass: nothing leaks.
+            now += 20 * S;
+            while !core.expire(now, 7, &mut ended).done {}
+            now += S;
+            while !core.expire(now, 7, &mut ended).done {}
+            check_invariants(&core)?;
+            prop_assert!(core.sessions().is_empty());
+            let c = core.labels().counts();
+            prop_assert_eq!(c.free, c.capacity);
+            for (_, svc) in core.services() {
+                prop_assert_eq!(svc.sessions(), 0);
+                prop_assert!(svc.pool().iter().all(|(_, s)| s.active_sessions() == 0));
+            }
+        }
+    }
+}
