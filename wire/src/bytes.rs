@@ -31,10 +31,3 @@ pub(crate) fn put_u16(b: &mut [u8], at: usize, v: u16) -> Option<()> {
     s.copy_from_slice(&v.to_be_bytes());
     Some(())
 }
-
-#[inline(always)]
-pub(crate) fn put_u32(b: &mut [u8], at: usize, v: u32) -> Option<()> {
-    let s = b.get_mut(at..at.checked_add(4)?)?;
-    s.copy_from_slice(&v.to_be_bytes());
-    Some(())
-}

@@ -141,15 +141,17 @@ pub struct NaFlags {
 }
 
 impl NaFlags {
-    fn from_byte(b: u8) -> Self {
+    /// From byte 4 of an NA.
+    pub const fn from_byte(b: u8) -> Self {
         NaFlags {
             router: b & 0x80 != 0,
             solicited: b & 0x40 != 0,
             override_: b & 0x20 != 0,
         }
     }
-    fn to_byte(self) -> u8 {
-        (u8::from(self.router) << 7) | (u8::from(self.solicited) << 6) | (u8::from(self.override_) << 5)
+    /// Byte 4 of an NA.
+    pub const fn to_byte(self) -> u8 {
+        ((self.router as u8) << 7) | ((self.solicited as u8) << 6) | ((self.override_ as u8) << 5)
     }
 }
 

@@ -46,10 +46,10 @@ pub mod vlan;
 mod bytes;
 
 #[cfg(feature = "builder")]
-
-
+pub use builder::FrameBuilder;
+pub use classify::{classify, Classified, DropReason};
 pub use ethernet::{EtherType, MacAddr};
-
+pub use flow::FlowKey;
 pub use ip::{IpProtocol, IpVersion};
 pub use mpls::{Label, Lse};
 pub use tcp::TcpFlags;
