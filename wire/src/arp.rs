@@ -292,7 +292,10 @@ mod tests {
 
     #[test]
     fn truncated_and_unsupported() {
-        assert_eq!(Packet::new_checked(&REQUEST[..27]).err(), Some(Error::Truncated));
+        assert_eq!(
+            Packet::new_checked(&REQUEST[..27]).err(),
+            Some(Error::Truncated)
+        );
         let mut other = REQUEST;
         other[1] = 6; // IEEE 802 hardware type
         let p = Packet::new_checked(&other[..]).unwrap();

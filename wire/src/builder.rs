@@ -102,7 +102,14 @@ impl FrameBuilder {
 
     /// TCP over IPv4 or IPv6 (both addresses of one family). Defaults: flags
     /// ACK, seq 1, ack 0, window 64240, TTL 64, DF, no options.
-    pub fn tcp(src_mac: MacAddr, dst_mac: MacAddr, src_ip: IpAddr, dst_ip: IpAddr, sport: u16, dport: u16) -> Self {
+    pub fn tcp(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src_ip: IpAddr,
+        dst_ip: IpAddr,
+        sport: u16,
+        dport: u16,
+    ) -> Self {
         Self::new(
             src_mac,
             dst_mac,
@@ -121,48 +128,126 @@ impl FrameBuilder {
         )
     }
     /// TCP over IPv4.
-    pub fn tcp4(src_mac: MacAddr, dst_mac: MacAddr, src_ip: Ipv4Addr, dst_ip: Ipv4Addr, sport: u16, dport: u16) -> Self {
+    pub fn tcp4(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src_ip: Ipv4Addr,
+        dst_ip: Ipv4Addr,
+        sport: u16,
+        dport: u16,
+    ) -> Self {
         Self::tcp(src_mac, dst_mac, src_ip.into(), dst_ip.into(), sport, dport)
     }
     /// TCP over IPv6.
-    pub fn tcp6(src_mac: MacAddr, dst_mac: MacAddr, src_ip: Ipv6Addr, dst_ip: Ipv6Addr, sport: u16, dport: u16) -> Self {
+    pub fn tcp6(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src_ip: Ipv6Addr,
+        dst_ip: Ipv6Addr,
+        sport: u16,
+        dport: u16,
+    ) -> Self {
         Self::tcp(src_mac, dst_mac, src_ip.into(), dst_ip.into(), sport, dport)
     }
     /// UDP over IPv4 or IPv6.
-    pub fn udp(src_mac: MacAddr, dst_mac: MacAddr, src_ip: IpAddr, dst_ip: IpAddr, sport: u16, dport: u16) -> Self {
-        Self::new(src_mac, dst_mac, src_ip, dst_ip, L4Spec::Udp { sport, dport })
+    pub fn udp(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src_ip: IpAddr,
+        dst_ip: IpAddr,
+        sport: u16,
+        dport: u16,
+    ) -> Self {
+        Self::new(
+            src_mac,
+            dst_mac,
+            src_ip,
+            dst_ip,
+            L4Spec::Udp { sport, dport },
+        )
     }
     /// UDP over IPv4.
-    pub fn udp4(src_mac: MacAddr, dst_mac: MacAddr, src_ip: Ipv4Addr, dst_ip: Ipv4Addr, sport: u16, dport: u16) -> Self {
+    pub fn udp4(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src_ip: Ipv4Addr,
+        dst_ip: Ipv4Addr,
+        sport: u16,
+        dport: u16,
+    ) -> Self {
         Self::udp(src_mac, dst_mac, src_ip.into(), dst_ip.into(), sport, dport)
     }
     /// UDP over IPv6.
-    pub fn udp6(src_mac: MacAddr, dst_mac: MacAddr, src_ip: Ipv6Addr, dst_ip: Ipv6Addr, sport: u16, dport: u16) -> Self {
+    pub fn udp6(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src_ip: Ipv6Addr,
+        dst_ip: Ipv6Addr,
+        sport: u16,
+        dport: u16,
+    ) -> Self {
         Self::udp(src_mac, dst_mac, src_ip.into(), dst_ip.into(), sport, dport)
     }
     /// ICMP echo request (ICMPv4 or ICMPv6 after the address family).
-    pub fn echo_request(src_mac: MacAddr, dst_mac: MacAddr, src_ip: IpAddr, dst_ip: IpAddr, ident: u16, seq: u16) -> Self {
+    pub fn echo_request(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src_ip: IpAddr,
+        dst_ip: IpAddr,
+        ident: u16,
+        seq: u16,
+    ) -> Self {
         let (i, s) = (ident.to_be_bytes(), seq.to_be_bytes());
         let rest = [i[0], i[1], s[0], s[1]];
         let l4 = if src_ip.is_ipv4() {
-            L4Spec::Icmpv4 { msg_type: 8, code: 0, rest }
+            L4Spec::Icmpv4 {
+                msg_type: 8,
+                code: 0,
+                rest,
+            }
         } else {
-            L4Spec::Icmpv6 { msg_type: 128, code: 0, rest }
+            L4Spec::Icmpv6 {
+                msg_type: 128,
+                code: 0,
+                rest,
+            }
         };
         Self::new(src_mac, dst_mac, src_ip, dst_ip, l4)
     }
     /// Any ICMP / ICMPv6 message: type, code, bytes 4..8; data via
     /// [`FrameBuilder::payload`].
-    pub fn icmp(src_mac: MacAddr, dst_mac: MacAddr, src_ip: IpAddr, dst_ip: IpAddr, msg_type: u8, code: u8, rest: [u8; 4]) -> Self {
+    pub fn icmp(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src_ip: IpAddr,
+        dst_ip: IpAddr,
+        msg_type: u8,
+        code: u8,
+        rest: [u8; 4],
+    ) -> Self {
         let l4 = if src_ip.is_ipv4() {
-            L4Spec::Icmpv4 { msg_type, code, rest }
+            L4Spec::Icmpv4 {
+                msg_type,
+                code,
+                rest,
+            }
         } else {
-            L4Spec::Icmpv6 { msg_type, code, rest }
+            L4Spec::Icmpv6 {
+                msg_type,
+                code,
+                rest,
+            }
         };
         Self::new(src_mac, dst_mac, src_ip, dst_ip, l4)
     }
     /// An IP packet of protocol `protocol` whose payload is given raw.
-    pub fn raw_ip(src_mac: MacAddr, dst_mac: MacAddr, src_ip: IpAddr, dst_ip: IpAddr, protocol: u8) -> Self {
+    pub fn raw_ip(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src_ip: IpAddr,
+        dst_ip: IpAddr,
+        protocol: u8,
+    ) -> Self {
         Self::new(src_mac, dst_mac, src_ip, dst_ip, L4Spec::Raw(protocol))
     }
 
@@ -282,14 +367,23 @@ impl FrameBuilder {
     fn l4_bytes(&self) -> (u8, Vec<u8>) {
         let (src, dst) = (self.src_ip, self.dst_ip);
         match &self.l4 {
-            L4Spec::Tcp { sport, dport, seq, ack, flags, window, mss, options } => {
+            L4Spec::Tcp {
+                sport,
+                dport,
+                seq,
+                ack,
+                flags,
+                window,
+                mss,
+                options,
+            } => {
                 let mut opts = Vec::new();
                 if let Some(m) = mss {
                     opts.extend_from_slice(&[tcp::kind::MSS, 4]);
                     opts.extend_from_slice(&m.to_be_bytes());
                 }
                 opts.extend_from_slice(options);
-                while opts.len() % 4 != 0 {
+                while opts.len() & 3 != 0 {
                     opts.push(tcp::kind::END);
                 }
                 let hl = tcp::HEADER_LEN + opts.len();
@@ -314,23 +408,45 @@ impl FrameBuilder {
             L4Spec::Udp { sport, dport } => {
                 let mut b = alloc::vec![0u8; udp::HEADER_LEN + self.payload.len()];
                 let mut p = udp::Packet::new_unchecked(&mut b[..]);
-                udp::Repr { src_port: *sport, dst_port: *dport }.emit(&mut p, self.payload.len());
+                udp::Repr {
+                    src_port: *sport,
+                    dst_port: *dport,
+                }
+                .emit(&mut p, self.payload.len());
                 p.payload_mut().copy_from_slice(&self.payload);
                 p.fill_checksum(src, dst);
                 (17, b)
             }
-            L4Spec::Icmpv4 { msg_type, code, rest } => {
+            L4Spec::Icmpv4 {
+                msg_type,
+                code,
+                rest,
+            } => {
                 let mut b = alloc::vec![0u8; icmpv4::HEADER_LEN + self.payload.len()];
                 let mut p = icmpv4::Packet::new_unchecked(&mut b[..]);
-                icmpv4::Repr::Other { msg_type: *msg_type, code: *code, rest: *rest }.emit(&mut p);
+                icmpv4::Repr::Other {
+                    msg_type: *msg_type,
+                    code: *code,
+                    rest: *rest,
+                }
+                .emit(&mut p);
                 p.data_mut().copy_from_slice(&self.payload);
                 p.fill_checksum();
                 (1, b)
             }
-            L4Spec::Icmpv6 { msg_type, code, rest } => {
+            L4Spec::Icmpv6 {
+                msg_type,
+                code,
+                rest,
+            } => {
                 let mut b = alloc::vec![0u8; icmpv6::HEADER_LEN + self.payload.len()];
                 let mut p = icmpv6::Packet::new_unchecked(&mut b[..]);
-                icmpv6::Repr::Other { msg_type: *msg_type, code: *code, rest: *rest }.emit(&mut p);
+                icmpv6::Repr::Other {
+                    msg_type: *msg_type,
+                    code: *code,
+                    rest: *rest,
+                }
+                .emit(&mut p);
                 p.data_mut().copy_from_slice(&self.payload);
                 if let (IpAddr::V6(s), IpAddr::V6(d)) = (src, dst) {
                     p.fill_checksum(s, d);
@@ -347,7 +463,7 @@ impl FrameBuilder {
         match (self.src_ip, self.dst_ip) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
                 let mut opts = self.ipv4_options.clone();
-                while opts.len() % 4 != 0 {
+                while opts.len() & 3 != 0 {
                     opts.push(0);
                 }
                 let hl = ipv4::HEADER_LEN + opts.len();
@@ -415,7 +531,11 @@ impl FrameBuilder {
     /// The whole frame.
     pub fn build(&self) -> Vec<u8> {
         let ip = self.build_ip();
-        let ethertype = if self.src_ip.is_ipv4() { EtherType::Ipv4 } else { EtherType::Ipv6 };
+        let ethertype = if self.src_ip.is_ipv4() {
+            EtherType::Ipv4
+        } else {
+            EtherType::Ipv6
+        };
         let mut labels = self.labels.clone();
         if !self.raw_bos {
             let n = labels.len();
@@ -423,12 +543,30 @@ impl FrameBuilder {
                 l.bos = i + 1 == n;
             }
         }
-        let payload_type = if labels.is_empty() { ethertype } else { EtherType::Mpls };
-        l2_frame(self.src_mac, self.dst_mac, self.vlan_tci, payload_type, &labels, &ip)
+        let payload_type = if labels.is_empty() {
+            ethertype
+        } else {
+            EtherType::Mpls
+        };
+        l2_frame(
+            self.src_mac,
+            self.dst_mac,
+            self.vlan_tci,
+            payload_type,
+            &labels,
+            &ip,
+        )
     }
 }
 
-fn l2_frame(src: MacAddr, dst: MacAddr, tci: Option<u16>, ethertype: EtherType, labels: &[Lse], payload: &[u8]) -> Vec<u8> {
+fn l2_frame(
+    src: MacAddr,
+    dst: MacAddr,
+    tci: Option<u16>,
+    ethertype: EtherType,
+    labels: &[Lse],
+    payload: &[u8],
+) -> Vec<u8> {
     let mut f = Vec::with_capacity(18 + labels.len() * 4 + payload.len());
     f.extend_from_slice(&dst.0);
     f.extend_from_slice(&src.0);
@@ -451,24 +589,35 @@ fn l2_frame(src: MacAddr, dst: MacAddr, tci: Option<u16>, ethertype: EtherType, 
 
 /// An ARP request "who has `target_ip`? tell `sender_ip`", broadcast.
 pub fn arp_request(sender_mac: MacAddr, sender_ip: Ipv4Addr, target_ip: Ipv4Addr) -> Vec<u8> {
-    arp_frame(MacAddr::BROADCAST, arp::Repr {
-        operation: arp::Operation::Request,
-        source_hardware_addr: sender_mac,
-        source_protocol_addr: sender_ip,
-        target_hardware_addr: MacAddr::ZERO,
-        target_protocol_addr: target_ip,
-    })
+    arp_frame(
+        MacAddr::BROADCAST,
+        arp::Repr {
+            operation: arp::Operation::Request,
+            source_hardware_addr: sender_mac,
+            source_protocol_addr: sender_ip,
+            target_hardware_addr: MacAddr::ZERO,
+            target_protocol_addr: target_ip,
+        },
+    )
 }
 
 /// An ARP reply from `sender` to `target`, unicast.
-pub fn arp_reply(sender_mac: MacAddr, sender_ip: Ipv4Addr, target_mac: MacAddr, target_ip: Ipv4Addr) -> Vec<u8> {
-    arp_frame(target_mac, arp::Repr {
-        operation: arp::Operation::Reply,
-        source_hardware_addr: sender_mac,
-        source_protocol_addr: sender_ip,
-        target_hardware_addr: target_mac,
-        target_protocol_addr: target_ip,
-    })
+pub fn arp_reply(
+    sender_mac: MacAddr,
+    sender_ip: Ipv4Addr,
+    target_mac: MacAddr,
+    target_ip: Ipv4Addr,
+) -> Vec<u8> {
+    arp_frame(
+        target_mac,
+        arp::Repr {
+            operation: arp::Operation::Reply,
+            source_hardware_addr: sender_mac,
+            source_protocol_addr: sender_ip,
+            target_hardware_addr: target_mac,
+            target_protocol_addr: target_ip,
+        },
+    )
 }
 
 fn arp_frame(dst: MacAddr, r: arp::Repr) -> Vec<u8> {
@@ -480,7 +629,16 @@ fn arp_frame(dst: MacAddr, r: arp::Repr) -> Vec<u8> {
 /// The solicited-node multicast address of `a` (RFC 4291 §2.7.1).
 pub fn solicited_node(a: Ipv6Addr) -> Ipv6Addr {
     let o = a.octets();
-    Ipv6Addr::new(0xff02, 0, 0, 0, 0, 1, 0xff00 | u16::from(o[13]), u16::from_be_bytes([o[14], o[15]]))
+    Ipv6Addr::new(
+        0xff02,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0xff00 | u16::from(o[13]),
+        u16::from_be_bytes([o[14], o[15]]),
+    )
 }
 
 /// The multicast MAC of an IPv6 multicast address (RFC 2464 §7).
@@ -493,24 +651,66 @@ pub fn multicast_mac(a: Ipv6Addr) -> MacAddr {
 /// solicited-node group, hop limit 255, with the source link-layer option.
 pub fn nd_solicit(src_mac: MacAddr, src_ip: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> {
     let dst = solicited_node(target);
-    nd_frame(src_mac, multicast_mac(dst), src_ip, dst, icmpv6::Repr::NeighborSolicit { target, lladdr: Some(src_mac) })
+    nd_frame(
+        src_mac,
+        multicast_mac(dst),
+        src_ip,
+        dst,
+        icmpv6::Repr::NeighborSolicit {
+            target,
+            lladdr: Some(src_mac),
+        },
+    )
 }
 
 /// A solicited neighbour advertisement (S and O set) for `target`, with the
 /// target link-layer option `src_mac`.
-pub fn nd_advert(src_mac: MacAddr, dst_mac: MacAddr, src_ip: Ipv6Addr, dst_ip: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> {
-    let flags = NaFlags { router: false, solicited: true, override_: true };
-    nd_frame(src_mac, dst_mac, src_ip, dst_ip, icmpv6::Repr::NeighborAdvert { flags, target, lladdr: Some(src_mac) })
+pub fn nd_advert(
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src_ip: Ipv6Addr,
+    dst_ip: Ipv6Addr,
+    target: Ipv6Addr,
+) -> Vec<u8> {
+    let flags = NaFlags {
+        router: false,
+        solicited: true,
+        override_: true,
+    };
+    nd_frame(
+        src_mac,
+        dst_mac,
+        src_ip,
+        dst_ip,
+        icmpv6::Repr::NeighborAdvert {
+            flags,
+            target,
+            lladdr: Some(src_mac),
+        },
+    )
 }
 
-fn nd_frame(src_mac: MacAddr, dst_mac: MacAddr, src: Ipv6Addr, dst: Ipv6Addr, r: icmpv6::Repr) -> Vec<u8> {
+fn nd_frame(
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    r: icmpv6::Repr,
+) -> Vec<u8> {
     let mut m = alloc::vec![0u8; r.buffer_len()];
     let mut p = icmpv6::Packet::new_unchecked(&mut m[..]);
     r.emit(&mut p);
     p.fill_checksum(src, dst);
     let mut ip = alloc::vec![0u8; ipv6::HEADER_LEN + m.len()];
     let mut p = ipv6::Packet::new_unchecked(&mut ip[..]);
-    ipv6::Repr { src_addr: src, dst_addr: dst, next_header: IpProtocol::Icmpv6, payload_len: m.len(), hop_limit: 255 }.emit(&mut p);
+    ipv6::Repr {
+        src_addr: src,
+        dst_addr: dst,
+        next_header: IpProtocol::Icmpv6,
+        payload_len: m.len(),
+        hop_limit: 255,
+    }
+    .emit(&mut p);
     p.payload_mut().copy_from_slice(&m);
     l2_frame(src_mac, dst_mac, None, EtherType::Ipv6, &[], &ip)
 }
@@ -519,21 +719,29 @@ fn nd_frame(src_mac: MacAddr, dst_mac: MacAddr, src: Ipv6Addr, dst: Ipv6Addr, r:
 /// all match what is stored (IPv4 header, TCP / UDP / ICMP / ICMPv6), on
 /// the IP packet or, for a labelled frame, on the inner packet. For tests.
 pub fn checksums_valid(frame: &[u8]) -> bool {
-    let Ok(l2) = crate::ethernet::l2(frame) else { return false };
+    let Ok(l2) = crate::ethernet::l2(frame) else {
+        return false;
+    };
     let mut off = l2.header_len;
     if l2.ethertype == EtherType::MPLS {
         loop {
-            let Some(w) = crate::bytes::u32_at(frame, off) else { return false };
+            let Some(w) = crate::bytes::u32_at(frame, off) else {
+                return false;
+            };
             off += 4;
             if Lse::from_u32(w).bos {
                 break;
             }
         }
     }
-    let Some(ip) = frame.get(off..) else { return false };
+    let Some(ip) = frame.get(off..) else {
+        return false;
+    };
     match ip.first().map(|b| b >> 4) {
         Some(4) => {
-            let Ok(p) = ipv4::Packet::new_checked(ip) else { return false };
+            let Ok(p) = ipv4::Packet::new_checked(ip) else {
+                return false;
+            };
             if !p.verify_checksum() {
                 return false;
             }
@@ -551,9 +759,13 @@ pub fn checksums_valid(frame: &[u8]) -> bool {
             }
         }
         Some(6) => {
-            let Ok(p) = ipv6::Packet::new_checked(ip) else { return false };
+            let Ok(p) = ipv6::Packet::new_checked(ip) else {
+                return false;
+            };
             let whole = &ip[..ipv6::HEADER_LEN + usize::from(p.payload_len())];
-            let Ok(w) = ipv6::walk_ext(whole) else { return false };
+            let Ok(w) = ipv6::walk_ext(whole) else {
+                return false;
+            };
             let seg = &whole[w.offset..];
             match w.protocol {
                 IpProtocol::Tcp | IpProtocol::Udp | IpProtocol::Icmpv6 => {

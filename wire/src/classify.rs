@@ -462,11 +462,7 @@ pub(crate) fn parse_l3(
     }
 }
 
-fn parse_v4(
-    pkt: &[u8],
-    l3: usize,
-    vlan_tci: Option<u16>,
-) -> Result<Classified, DropReason> {
+fn parse_v4(pkt: &[u8], l3: usize, vlan_tci: Option<u16>) -> Result<Classified, DropReason> {
     let first = u8_at(pkt, 0).ok_or(DropReason::TruncatedIpv4)?;
     let header: [u8; 20] = array_at(pkt, 0).ok_or(DropReason::TruncatedIpv4)?;
     let hl = usize::from(first & 0x0f) * 4;
@@ -513,11 +509,7 @@ fn parse_v4(
     }))
 }
 
-fn parse_v6(
-    pkt: &[u8],
-    l3: usize,
-    vlan_tci: Option<u16>,
-) -> Result<Classified, DropReason> {
+fn parse_v6(pkt: &[u8], l3: usize, vlan_tci: Option<u16>) -> Result<Classified, DropReason> {
     let header: [u8; 40] = array_at(pkt, 0).ok_or(DropReason::TruncatedIpv6)?;
     let pl = usize::from(u16::from_be_bytes([header[4], header[5]]));
     let whole = pkt
@@ -528,8 +520,12 @@ fn parse_v6(
         return Err(DropReason::NonFirstFragment);
     }
     let first_fragment = w.fragment.is_some_and(|f| f.more);
-    let src = array_at::<16>(&header, 8).map(Ipv6Addr::from).unwrap_or(Ipv6Addr::UNSPECIFIED);
-    let dst = array_at::<16>(&header, 24).map(Ipv6Addr::from).unwrap_or(Ipv6Addr::UNSPECIFIED);
+    let src = array_at::<16>(&header, 8)
+        .map(Ipv6Addr::from)
+        .unwrap_or(Ipv6Addr::UNSPECIFIED);
+    let dst = array_at::<16>(&header, 24)
+        .map(Ipv6Addr::from)
+        .unwrap_or(Ipv6Addr::UNSPECIFIED);
     let hop_limit = u8_at(&header, 7).unwrap_or(0);
     let seg = whole.get(w.offset..).unwrap_or(&[]);
     if w.protocol == IpProtocol::Icmpv6 {
@@ -560,7 +556,11 @@ fn parse_v6(
 }
 
 /// The upper layer: kind, source port, destination port.
-fn parse_l4(proto: IpProtocol, seg: &[u8], first_fragment: bool) -> Result<(L4, u16, u16), DropReason> {
+fn parse_l4(
+    proto: IpProtocol,
+    seg: &[u8],
+    first_fragment: bool,
+) -> Result<(L4, u16, u16), DropReason> {
     match proto {
         IpProtocol::Tcp => {
             let h: [u8; 20] = array_at(seg, 0).ok_or(DropReason::TruncatedTcp)?;
@@ -573,7 +573,13 @@ fn parse_l4(proto: IpProtocol, seg: &[u8], first_fragment: bool) -> Result<(L4, 
             }
             let sport = u16::from_be_bytes([h[0], h[1]]);
             let dport = u16::from_be_bytes([h[2], h[3]]);
-            Ok((L4::Tcp { flags: TcpFlags(h[13]) }, sport, dport))
+            Ok((
+                L4::Tcp {
+                    flags: TcpFlags(h[13]),
+                },
+                sport,
+                dport,
+            ))
         }
         IpProtocol::Udp => {
             let h: [u8; 8] = array_at(seg, 0).ok_or(DropReason::TruncatedUdp)?;
@@ -628,7 +634,9 @@ fn parse_nd(
     if checksum::l4_v6(src, dst, 58, msg) != 0 {
         return Err(DropReason::BadIcmpv6Checksum);
     }
-    let target = array_at::<16>(&head, 8).map(Ipv6Addr::from).ok_or(DropReason::BadNd)?;
+    let target = array_at::<16>(&head, 8)
+        .map(Ipv6Addr::from)
+        .ok_or(DropReason::BadNd)?;
     let options = msg.get(icmpv6::ND_LEN..).unwrap_or(&[]);
     let (kind, opt) = if head[0] == 135 {
         (NdKind::Solicit, icmpv6::nd_option::SOURCE_LL_ADDR)
@@ -671,10 +679,14 @@ mod tests {
         "2001:db8::10".parse().unwrap()
     }
     fn syn4() -> FrameBuilder {
-        FrameBuilder::tcp4(CM, SM, CLIENT, VIP, 40000, 80).flags(TcpFlags::SYN).mss(1460)
+        FrameBuilder::tcp4(CM, SM, CLIENT, VIP, 40000, 80)
+            .flags(TcpFlags::SYN)
+            .mss(1460)
     }
     fn syn6() -> FrameBuilder {
-        FrameBuilder::tcp6(CM, SM, c6(), vip6(), 40000, 443).flags(TcpFlags::SYN).mss(1440)
+        FrameBuilder::tcp6(CM, SM, c6(), vip6(), 40000, 443)
+            .flags(TcpFlags::SYN)
+            .mss(1440)
     }
     fn ip(c: Result<Classified, DropReason>) -> IpFrame {
         match c {
@@ -725,7 +737,12 @@ mod tests {
         assert_eq!(i.l4_offset, 34);
         assert_eq!(i.l3_end, 58);
         assert_eq!(i.ttl, 64);
-        assert_eq!(i.l4, L4::Tcp { flags: TcpFlags::SYN });
+        assert_eq!(
+            i.l4,
+            L4::Tcp {
+                flags: TcpFlags::SYN
+            }
+        );
         assert_eq!(
             i.flow,
             FlowKey {
@@ -748,10 +765,15 @@ mod tests {
         assert_eq!(i.l4_offset, 58);
         assert_eq!(i.flow.src, IpAddr::V6(c6()));
         assert_eq!(i.flow.dst_port, 443);
-        let u = FrameBuilder::udp4(CM, SM, CLIENT, VIP, 5353, 53).payload(b"q").build();
+        let u = FrameBuilder::udp4(CM, SM, CLIENT, VIP, 5353, 53)
+            .payload(b"q")
+            .build();
         let i = ip(classify(&u));
         assert_eq!(i.l4, L4::Udp);
-        assert_eq!((i.flow.protocol, i.flow.src_port, i.flow.dst_port), (IpProtocol::Udp, 5353, 53));
+        assert_eq!(
+            (i.flow.protocol, i.flow.src_port, i.flow.dst_port),
+            (IpProtocol::Udp, 5353, 53)
+        );
     }
 
     #[test]
@@ -766,16 +788,29 @@ mod tests {
 
     #[test]
     fn icmp() {
-        let f = FrameBuilder::echo_request(CM, SM, CLIENT.into(), VIP.into(), 7, 1).payload(b"ping").build();
+        let f = FrameBuilder::echo_request(CM, SM, CLIENT.into(), VIP.into(), 7, 1)
+            .payload(b"ping")
+            .build();
         let i = ip(classify(&f));
-        assert_eq!(i.l4, L4::Icmpv4 { msg: icmpv4::Message::EchoRequest, code: 0 });
+        assert_eq!(
+            i.l4,
+            L4::Icmpv4 {
+                msg: icmpv4::Message::EchoRequest,
+                code: 0
+            }
+        );
         assert_eq!((i.flow.src_port, i.flow.dst_port), (0, 0));
         let f = FrameBuilder::echo_request(CM, SM, c6().into(), vip6().into(), 7, 1).build();
         assert_eq!(
             ip(classify(&f)).l4,
-            L4::Icmpv6 { msg: icmpv6::Message::EchoRequest, code: 0 }
+            L4::Icmpv6 {
+                msg: icmpv6::Message::EchoRequest,
+                code: 0
+            }
         );
-        let f = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 47).payload(&[0; 8]).build();
+        let f = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 47)
+            .payload(&[0; 8])
+            .build();
         assert_eq!(ip(classify(&f)).l4, L4::Other);
         let f = FrameBuilder::echo_request(CM, SM, CLIENT.into(), VIP.into(), 7, 1).build();
         assert_eq!(classify(&f[..f.len() - 1]), Err(DropReason::TruncatedIpv4));
@@ -813,7 +848,9 @@ mod tests {
         let f = nd_advert(SM, CM, target, c6(), target);
         match classify(&f) {
             Ok(Classified::Nd(n)) => {
-                assert!(matches!(n.kind, NdKind::Advert(fl) if fl.solicited && fl.override_ && !fl.router));
+                assert!(
+                    matches!(n.kind, NdKind::Advert(fl) if fl.solicited && fl.override_ && !fl.router)
+                );
                 assert_eq!(n.lladdr, Some(SM));
             }
             other => panic!("{other:?}"),
@@ -827,7 +864,9 @@ mod tests {
         bad[14 + 40 + 2] ^= 0xff;
         assert_eq!(classify(&bad), Err(DropReason::BadIcmpv6Checksum));
         // Too short for a target.
-        let f = FrameBuilder::icmp(CM, SM, c6().into(), vip6().into(), 135, 0, [0; 4]).ttl(255).build();
+        let f = FrameBuilder::icmp(CM, SM, c6().into(), vip6().into(), 135, 0, [0; 4])
+            .ttl(255)
+            .build();
         assert_eq!(classify(&f), Err(DropReason::BadNd));
     }
 
@@ -841,23 +880,45 @@ mod tests {
         assert_eq!(l.inner_src, IpAddr::V4(CLIENT));
         assert_eq!(l.tcp_flags, Some(TcpFlags::SYN));
 
-        let f = syn6().flags(TcpFlags::FIN | TcpFlags::ACK).vlan(7).label(102).build();
+        let f = syn6()
+            .flags(TcpFlags::FIN | TcpFlags::ACK)
+            .vlan(7)
+            .label(102)
+            .build();
         let l = labelled(classify(&f));
-        assert_eq!((l.lse_offset, l.inner_offset, l.vlan_tci), (18, 22, Some(7)));
+        assert_eq!(
+            (l.lse_offset, l.inner_offset, l.vlan_tci),
+            (18, 22, Some(7))
+        );
         assert_eq!(l.inner_src, IpAddr::V6(c6()));
         assert_eq!(l.tcp_flags, Some(TcpFlags::FIN | TcpFlags::ACK));
 
-        let f = FrameBuilder::udp4(CM, SM, CLIENT, VIP, 1, 2).label(103).build();
+        let f = FrameBuilder::udp4(CM, SM, CLIENT, VIP, 1, 2)
+            .label(103)
+            .build();
         assert_eq!(labelled(classify(&f)).tcp_flags, None);
 
         // IPv6 with a destination options header under the label.
-        let f = syn6().ipv6_ext(IpProtocol::Ipv6Opts).flags(TcpFlags::RST).label(105).build();
+        let f = syn6()
+            .ipv6_ext(IpProtocol::Ipv6Opts)
+            .flags(TcpFlags::RST)
+            .label(105)
+            .build();
         assert_eq!(labelled(classify(&f)).tcp_flags, Some(TcpFlags::RST));
     }
 
     #[test]
     fn label_ttl_model() {
-        let ttl = |t: u8| syn4().lse(Lse { label: Label::from_bits(101), tc: 0, bos: true, ttl: t }).build();
+        let ttl = |t: u8| {
+            syn4()
+                .lse(Lse {
+                    label: Label::from_bits(101),
+                    tc: 0,
+                    bos: true,
+                    ttl: t,
+                })
+                .build()
+        };
         assert_eq!(classify(&ttl(0)), Err(DropReason::LabelTtlExpired));
         assert_eq!(labelled(classify(&ttl(1))).lse.ttl, 1);
         assert_eq!(labelled(classify(&ttl(255))).lse.ttl, 255);
@@ -911,9 +972,21 @@ mod tests {
     fn other_ethertypes() {
         let mut f = syn4().build();
         f[12..14].copy_from_slice(&[0x88, 0xcc]); // LLDP
-        assert_eq!(classify(&f), Ok(Classified::Other { vlan_tci: None, ethertype: 0x88cc }));
+        assert_eq!(
+            classify(&f),
+            Ok(Classified::Other {
+                vlan_tci: None,
+                ethertype: 0x88cc
+            })
+        );
         f[12..14].copy_from_slice(&[0x88, 0x48]); // MPLS multicast
-        assert!(matches!(classify(&f), Ok(Classified::Other { ethertype: 0x8848, .. })));
+        assert!(matches!(
+            classify(&f),
+            Ok(Classified::Other {
+                ethertype: 0x8848,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -942,7 +1015,12 @@ mod tests {
         let i = ip(classify(&f));
         assert_eq!(i.l4_offset, 14 + 24);
         assert_eq!(i.flow.dst_port, 80);
-        assert_eq!(i.l4, L4::Tcp { flags: TcpFlags::SYN });
+        assert_eq!(
+            i.l4,
+            L4::Tcp {
+                flags: TcpFlags::SYN
+            }
+        );
     }
 
     #[test]
@@ -951,10 +1029,16 @@ mod tests {
         let i = ip(classify(&first));
         assert!(i.first_fragment);
         assert_eq!(i.flow.src_port, 40000);
-        let later = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 6).fragment(1480, false).payload(&[0; 8]).build();
+        let later = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 6)
+            .fragment(1480, false)
+            .payload(&[0; 8])
+            .build();
         assert_eq!(classify(&later), Err(DropReason::NonFirstFragment));
         // UDP first fragment: the UDP length covers more than this fragment.
-        let mut big = FrameBuilder::udp4(CM, SM, CLIENT, VIP, 1, 2).payload(&[7; 64]).fragment(0, true).build();
+        let mut big = FrameBuilder::udp4(CM, SM, CLIENT, VIP, 1, 2)
+            .payload(&[7; 64])
+            .fragment(0, true)
+            .build();
         big.truncate(14 + 20 + 16);
         big[16..18].copy_from_slice(&36u16.to_be_bytes());
         let mut p = crate::ipv4::Packet::new_unchecked(&mut big[14..]);
@@ -967,10 +1051,17 @@ mod tests {
         let i = ip(classify(&first6));
         assert!(i.first_fragment);
         assert_eq!(i.flow.dst_port, 443);
-        let later6 = FrameBuilder::raw_ip(CM, SM, c6().into(), vip6().into(), 6).fragment(1448, true).payload(&[0; 8]).build();
+        let later6 = FrameBuilder::raw_ip(CM, SM, c6().into(), vip6().into(), 6)
+            .fragment(1448, true)
+            .payload(&[0; 8])
+            .build();
         assert_eq!(classify(&later6), Err(DropReason::NonFirstFragment));
         // Under a label, a non-first fragment is switched (no flags).
-        let mut l = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 6).fragment(1480, false).payload(&[0; 8]).label(101).build();
+        let mut l = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 6)
+            .fragment(1480, false)
+            .payload(&[0; 8])
+            .label(101)
+            .build();
         assert_eq!(labelled(classify(&l)).tcp_flags, None);
         l.truncate(38);
         assert!(classify(&l).is_ok());
@@ -988,10 +1079,19 @@ mod tests {
         assert_eq!(i.flow.dst_port, 443);
         let long = b.clone().ipv6_ext(IpProtocol::Ipv6Opts).build();
         assert_eq!(classify(&long), Err(DropReason::Ipv6ExtChainTooLong));
-        assert_eq!(classify(&long.clone()[..]), Err(DropReason::Ipv6ExtChainTooLong));
-        let hbh_late = syn6().ipv6_ext(IpProtocol::Ipv6Opts).ipv6_ext(IpProtocol::HopByHop).build();
+        assert_eq!(
+            classify(&long.clone()[..]),
+            Err(DropReason::Ipv6ExtChainTooLong)
+        );
+        let hbh_late = syn6()
+            .ipv6_ext(IpProtocol::Ipv6Opts)
+            .ipv6_ext(IpProtocol::HopByHop)
+            .build();
         assert_eq!(classify(&hbh_late), Err(DropReason::BadIpv6Ext));
-        let routed = syn6().ipv6_ext(IpProtocol::HopByHop).ipv6_ext(IpProtocol::Ipv6Route).build();
+        let routed = syn6()
+            .ipv6_ext(IpProtocol::HopByHop)
+            .ipv6_ext(IpProtocol::Ipv6Route)
+            .build();
         assert_eq!(ip(classify(&routed)).l4_offset, 14 + 56);
         // An extension header claiming more than the payload.
         let mut t = syn6().ipv6_ext(IpProtocol::Ipv6Opts).build();
@@ -1019,16 +1119,24 @@ mod tests {
         b[34 + 12] = 0xf0; // data offset 15 = 60 > 24
         assert_eq!(classify(&b), Err(DropReason::TruncatedTcp));
         // TCP shorter than 20 bytes inside a consistent IPv4 packet.
-        let short = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 6).payload(&[0; 10]).build();
+        let short = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 6)
+            .payload(&[0; 10])
+            .build();
         assert_eq!(classify(&short), Err(DropReason::TruncatedTcp));
-        let short = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 17).payload(&[0; 7]).build();
+        let short = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 17)
+            .payload(&[0; 7])
+            .build();
         assert_eq!(classify(&short), Err(DropReason::TruncatedUdp));
-        let mut u = FrameBuilder::udp4(CM, SM, CLIENT, VIP, 1, 2).payload(b"abc").build();
+        let mut u = FrameBuilder::udp4(CM, SM, CLIENT, VIP, 1, 2)
+            .payload(b"abc")
+            .build();
         u[34 + 5] = 200;
         assert_eq!(classify(&u), Err(DropReason::BadUdpLength));
         u[34 + 5] = 4;
         assert_eq!(classify(&u), Err(DropReason::BadUdpLength));
-        let short = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 1).payload(&[8, 0, 0]).build();
+        let short = FrameBuilder::raw_ip(CM, SM, CLIENT.into(), VIP.into(), 1)
+            .payload(&[8, 0, 0])
+            .build();
         assert_eq!(classify(&short), Err(DropReason::TruncatedIcmp));
     }
 
@@ -1037,7 +1145,10 @@ mod tests {
         let mut names: Vec<&str> = DropReason::ALL.iter().map(|r| r.as_str()).collect();
         for (i, r) in DropReason::ALL.iter().enumerate() {
             assert_eq!(r.index(), i);
-            assert!(r.as_str().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+            assert!(r
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
         }
         names.sort();
         names.dedup();

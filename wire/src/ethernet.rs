@@ -336,7 +336,10 @@ mod tests {
 
     #[test]
     fn truncated() {
-        assert_eq!(Frame::new_checked(&FRAME[..13]).err(), Some(Error::Truncated));
+        assert_eq!(
+            Frame::new_checked(&FRAME[..13]).err(),
+            Some(Error::Truncated)
+        );
         assert_eq!(l2(&FRAME[..13]), Err(Error::Truncated));
     }
 
@@ -368,9 +371,17 @@ mod tests {
     #[test]
     fn rewrite() {
         let mut f = FRAME;
-        rewrite_macs(&mut f, MacAddr([1, 2, 3, 4, 5, 6]), MacAddr([7, 8, 9, 10, 11, 12])).unwrap();
+        rewrite_macs(
+            &mut f,
+            MacAddr([1, 2, 3, 4, 5, 6]),
+            MacAddr([7, 8, 9, 10, 11, 12]),
+        )
+        .unwrap();
         assert_eq!(&f[..12], &[7, 8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6]);
         assert_eq!(&f[12..], &[0x08, 0x06]);
-        assert_eq!(rewrite_macs(&mut f[..11], MacAddr::ZERO, MacAddr::ZERO), Err(Error::Truncated));
+        assert_eq!(
+            rewrite_macs(&mut f[..11], MacAddr::ZERO, MacAddr::ZERO),
+            Err(Error::Truncated)
+        );
     }
 }

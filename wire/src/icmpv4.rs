@@ -69,7 +69,10 @@ impl Message {
     pub fn is_error(self) -> bool {
         matches!(
             self,
-            Message::DstUnreachable | Message::Redirect | Message::TimeExceeded | Message::ParamProblem
+            Message::DstUnreachable
+                | Message::Redirect
+                | Message::TimeExceeded
+                | Message::ParamProblem
         )
     }
 }
@@ -276,7 +279,11 @@ impl Repr {
                 (Message::DstUnreachable, code, [0, 0, m[0], m[1]])
             }
             Repr::TimeExceeded { code } => (Message::TimeExceeded, code, [0; 4]),
-            Repr::Other { msg_type, code, rest } => (Message::from(msg_type), code, rest),
+            Repr::Other {
+                msg_type,
+                code,
+                rest,
+            } => (Message::from(msg_type), code, rest),
         };
         p.set_msg_type(t);
         p.set_msg_code(c);
@@ -313,17 +320,27 @@ mod tests {
         assert!(p.verify_checksum());
         assert_eq!(
             Repr::parse(&p).unwrap(),
-            Repr::EchoRequest { ident: 0x1234, seq_no: 1 }
+            Repr::EchoRequest {
+                ident: 0x1234,
+                seq_no: 1
+            }
         );
         assert_eq!(p.data(), b"abcdefgh");
-        assert_eq!(Packet::new_checked(&ECHO[..7]).err(), Some(Error::Truncated));
+        assert_eq!(
+            Packet::new_checked(&ECHO[..7]).err(),
+            Some(Error::Truncated)
+        );
     }
 
     #[test]
     fn emit() {
         let mut buf = [0xa5u8; 16];
         let mut p = Packet::new_unchecked(&mut buf[..]);
-        Repr::EchoRequest { ident: 0x1234, seq_no: 1 }.emit(&mut p);
+        Repr::EchoRequest {
+            ident: 0x1234,
+            seq_no: 1,
+        }
+        .emit(&mut p);
         p.data_mut().copy_from_slice(b"abcdefgh");
         p.fill_checksum();
         assert_eq!(buf, ECHO);
@@ -333,7 +350,10 @@ mod tests {
     fn frag_needed_roundtrip() {
         let mut buf = [0xa5u8; 8 + 28];
         let mut p = Packet::new_unchecked(&mut buf[..]);
-        let r = Repr::DstUnreachable { code: 4, next_hop_mtu: 1496 };
+        let r = Repr::DstUnreachable {
+            code: 4,
+            next_hop_mtu: 1496,
+        };
         r.emit(&mut p);
         p.data_mut().fill(0);
         p.fill_checksum();

@@ -212,7 +212,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if len < HEADER_LEN {
             return Err(Error::Truncated);
         }
-        if matches!(self.msg_type(), Message::NeighborSolicit | Message::NeighborAdvert) && len < ND_LEN {
+        if matches!(
+            self.msg_type(),
+            Message::NeighborSolicit | Message::NeighborAdvert
+        ) && len < ND_LEN
+        {
             return Err(Error::Truncated);
         }
         Ok(())
@@ -422,8 +426,14 @@ impl Repr {
             Repr::DstUnreachable { code } => (Message::DstUnreachable, code, [0; 4]),
             Repr::TimeExceeded { code } => (Message::TimeExceeded, code, [0; 4]),
             Repr::NeighborSolicit { .. } => (Message::NeighborSolicit, 0, [0; 4]),
-            Repr::NeighborAdvert { flags, .. } => (Message::NeighborAdvert, 0, [flags.to_byte(), 0, 0, 0]),
-            Repr::Other { msg_type, code, rest } => (Message::from(msg_type), code, rest),
+            Repr::NeighborAdvert { flags, .. } => {
+                (Message::NeighborAdvert, 0, [flags.to_byte(), 0, 0, 0])
+            }
+            Repr::Other {
+                msg_type,
+                code,
+                rest,
+            } => (Message::from(msg_type), code, rest),
         };
         p.set_msg_type(t);
         p.set_msg_code(c);
@@ -431,7 +441,9 @@ impl Repr {
         p.set_rest_of_header(rest);
         let (target, lladdr, kind) = match *self {
             Repr::NeighborSolicit { target, lladdr } => (target, lladdr, nd_option::SOURCE_LL_ADDR),
-            Repr::NeighborAdvert { target, lladdr, .. } => (target, lladdr, nd_option::TARGET_LL_ADDR),
+            Repr::NeighborAdvert { target, lladdr, .. } => {
+                (target, lladdr, nd_option::TARGET_LL_ADDR)
+            }
             _ => return,
         };
         p.set_target_addr(target);
@@ -507,7 +519,11 @@ mod tests {
 
     fn na() -> Repr {
         Repr::NeighborAdvert {
-            flags: NaFlags { router: false, solicited: true, override_: true },
+            flags: NaFlags {
+                router: false,
+                solicited: true,
+                override_: true,
+            },
             target: a("2001:db8::2"),
             lladdr: Some(MacAddr([2, 0, 0, 0, 0, 2])),
         }
@@ -516,15 +532,27 @@ mod tests {
     #[test]
     fn parse_ns_na_echo() {
         let p = Packet::new_checked(&NS[..]).unwrap();
-        assert_eq!(Repr::parse(&p, a("fe80::1"), a("ff02::1:ff00:2")).unwrap(), ns());
+        assert_eq!(
+            Repr::parse(&p, a("fe80::1"), a("ff02::1:ff00:2")).unwrap(),
+            ns()
+        );
         let p = Packet::new_checked(&NA[..]).unwrap();
-        assert_eq!(Repr::parse(&p, a("2001:db8::2"), a("fe80::1")).unwrap(), na());
+        assert_eq!(
+            Repr::parse(&p, a("2001:db8::2"), a("fe80::1")).unwrap(),
+            na()
+        );
         let p = Packet::new_checked(&ECHO[..]).unwrap();
         assert_eq!(
             Repr::parse(&p, a("fe80::1"), a("ff02::1")).unwrap(),
-            Repr::EchoRequest { ident: 0x1234, seq_no: 1 }
+            Repr::EchoRequest {
+                ident: 0x1234,
+                seq_no: 1
+            }
         );
-        assert_eq!(Repr::parse(&p, a("fe80::2"), a("ff02::1")), Err(Error::Checksum));
+        assert_eq!(
+            Repr::parse(&p, a("fe80::2"), a("ff02::1")),
+            Err(Error::Checksum)
+        );
     }
 
     #[test]
@@ -545,9 +573,18 @@ mod tests {
     #[test]
     fn nd_options_and_truncation() {
         assert_eq!(Packet::new_checked(&NS[..23]).err(), Some(Error::Truncated));
-        assert_eq!(Packet::new_checked(&ECHO[..7]).err(), Some(Error::Truncated));
-        assert_eq!(nd_lladdr(&[1, 0, 0, 0, 0, 0, 0, 0], 1), Err(Error::Malformed));
-        assert_eq!(nd_lladdr(&[1, 2, 0, 0, 0, 0, 0, 0], 1), Err(Error::Malformed));
+        assert_eq!(
+            Packet::new_checked(&ECHO[..7]).err(),
+            Some(Error::Truncated)
+        );
+        assert_eq!(
+            nd_lladdr(&[1, 0, 0, 0, 0, 0, 0, 0], 1),
+            Err(Error::Malformed)
+        );
+        assert_eq!(
+            nd_lladdr(&[1, 2, 0, 0, 0, 0, 0, 0], 1),
+            Err(Error::Malformed)
+        );
         assert_eq!(nd_lladdr(&[1, 1, 0, 0], 1), Err(Error::Malformed));
         assert_eq!(nd_lladdr(&[], 1), Ok(None));
         // Nonce option (14) then SLLA: skipped then found.

@@ -217,7 +217,8 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
     /// Set DF, MF and the fragment offset in bytes (a multiple of 8).
     pub fn set_frag(&mut self, dont_frag: bool, more_frags: bool, offset: u16) {
-        let v = (u16::from(dont_frag) << 14) | (u16::from(more_frags) << 13) | ((offset >> 3) & 0x1fff);
+        let v =
+            (u16::from(dont_frag) << 14) | (u16::from(more_frags) << 13) | ((offset >> 3) & 0x1fff);
         self.set_u16(field::FLG_OFF, v)
     }
     /// Set time to live.
@@ -254,7 +255,10 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
     /// Mutable payload, up to Total Length.
     pub fn payload_mut(&mut self) -> &mut [u8] {
-        let (s, e) = (usize::from(self.header_len()), usize::from(self.total_len()));
+        let (s, e) = (
+            usize::from(self.header_len()),
+            usize::from(self.total_len()),
+        );
         &mut self.bm()[s..e]
     }
 }
@@ -398,8 +402,14 @@ mod tests {
     #[test]
     fn bad_lengths() {
         let buf = packet();
-        assert_eq!(Packet::new_checked(&buf[..19]).err(), Some(Error::Truncated));
-        assert_eq!(Packet::new_checked(&buf[..114]).err(), Some(Error::Truncated));
+        assert_eq!(
+            Packet::new_checked(&buf[..19]).err(),
+            Some(Error::Truncated)
+        );
+        assert_eq!(
+            Packet::new_checked(&buf[..114]).err(),
+            Some(Error::Truncated)
+        );
         let mut b = packet();
         b[0] = 0x44; // IHL 4
         assert_eq!(Packet::new_checked(&b[..]).err(), Some(Error::Malformed));

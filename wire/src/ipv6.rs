@@ -383,7 +383,10 @@ mod tests {
     fn walk_none() {
         let b = chain(&[], 6);
         let w = walk_ext(&b).unwrap();
-        assert_eq!((w.protocol, w.offset, w.count, w.fragment), (IpProtocol::Tcp, 40, 0, None));
+        assert_eq!(
+            (w.protocol, w.offset, w.count, w.fragment),
+            (IpProtocol::Tcp, 40, 0, None)
+        );
     }
 
     #[test]
@@ -424,7 +427,14 @@ mod tests {
         b[44..48].copy_from_slice(&0xdead_beefu32.to_be_bytes());
         let w = walk_ext(&b).unwrap();
         assert_eq!(w.protocol, IpProtocol::Tcp);
-        assert_eq!(w.fragment, Some(Fragment { offset: 0, more: true, ident: 0xdead_beef }));
+        assert_eq!(
+            w.fragment,
+            Some(Fragment {
+                offset: 0,
+                more: true,
+                ident: 0xdead_beef
+            })
+        );
         // Later fragment: offset 1448, the walk stops.
         b[42..44].copy_from_slice(&(1448u16 | 1).to_be_bytes());
         let w = walk_ext(&b).unwrap();

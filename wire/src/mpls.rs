@@ -147,7 +147,10 @@ impl Lse {
     /// Encode as the 32-bit word.
     #[inline]
     pub const fn to_u32(self) -> u32 {
-        (self.label.0 << 12) | (((self.tc & 7) as u32) << 9) | ((self.bos as u32) << 8) | self.ttl as u32
+        (self.label.0 << 12)
+            | (((self.tc & 7) as u32) << 9)
+            | ((self.bos as u32) << 8)
+            | self.ttl as u32
     }
     /// Network-order bytes.
     pub const fn to_bytes(self) -> [u8; 4] {
@@ -289,7 +292,9 @@ pub fn push_label(frame: &mut [u8], lse: Lse) -> Result<()> {
     // Bytes before the EtherType: MACs, and the TPID + TCI when tagged.
     let moved = l2.header_len - 2;
     frame.copy_within(LSE_LEN..LSE_LEN + moved, 0);
-    let rest = frame.get_mut(moved..moved + 2 + LSE_LEN).ok_or(Error::Truncated)?;
+    let rest = frame
+        .get_mut(moved..moved + 2 + LSE_LEN)
+        .ok_or(Error::Truncated)?;
     let (ty, entry) = rest.split_at_mut(2);
     ty.copy_from_slice(&EtherType::MPLS.to_be_bytes());
     entry.copy_from_slice(&lse.to_bytes());
@@ -372,7 +377,12 @@ mod tests {
         assert_eq!(l.ttl, 64);
         assert_eq!(Lse::pipe(Label::new(101).unwrap()), l);
         // Max label, TC 7, S 0, TTL 255: every bit of the word set but S.
-        let m = Lse { label: Label::MAX, tc: 7, bos: false, ttl: 255 };
+        let m = Lse {
+            label: Label::MAX,
+            tc: 7,
+            bos: false,
+            ttl: 255,
+        };
         assert_eq!(m.to_u32(), 0xffff_feff);
         assert_eq!(Lse::from_u32(0xffff_feff), m);
         assert_eq!(Label::new(0x10_0000), None);
@@ -381,9 +391,15 @@ mod tests {
 
     #[test]
     fn reserved_names() {
-        assert_eq!(Label::IPV4_EXPLICIT_NULL.reserved_name(), Some("ipv4_explicit_null"));
+        assert_eq!(
+            Label::IPV4_EXPLICIT_NULL.reserved_name(),
+            Some("ipv4_explicit_null")
+        );
         assert_eq!(Label::EXTENSION.reserved_name(), Some("extension"));
-        assert_eq!(Label::from_bits(5).reserved_name(), Some("unassigned_reserved"));
+        assert_eq!(
+            Label::from_bits(5).reserved_name(),
+            Some("unassigned_reserved")
+        );
         assert!(Label::from_bits(15).is_reserved());
         assert!(!Label::FIRST_UNRESERVED.is_reserved());
         assert_eq!(Label::FIRST_UNRESERVED.reserved_name(), None);
@@ -489,11 +505,17 @@ mod tests {
     #[test]
     fn push_refusals() {
         let mut short = [0u8; 17];
-        assert_eq!(push_label(&mut short, Lse::pipe(Label::MAX)), Err(Error::Truncated));
+        assert_eq!(
+            push_label(&mut short, Lse::pipe(Label::MAX)),
+            Err(Error::Truncated)
+        );
         let mut arp = [0u8; 4 + 42];
         arp[16..18].copy_from_slice(&[0x08, 0x06]);
         let before = arp;
-        assert_eq!(push_label(&mut arp, Lse::pipe(Label::MAX)), Err(Error::Unsupported));
+        assert_eq!(
+            push_label(&mut arp, Lse::pipe(Label::MAX)),
+            Err(Error::Unsupported)
+        );
         assert_eq!(arp, before);
     }
 

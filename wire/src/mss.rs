@@ -86,3 +86,158 @@ pub fn clamp_mss(frame: &mut [u8], max_mss: u16) -> Result<bool> {
     crate::bytes::put_u16(seg, TCP_CHECKSUM, new_check).ok_or(Error::Truncated)?;
     Ok(true)
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::builder::{checksums_valid, FrameBuilder};
+    use crate::{IpProtocol, MacAddr, TcpFlags};
+    use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    use proptest::prelude::*;
+
+    const CM: MacAddr = MacAddr([2, 0, 0, 0, 0, 1]);
+    const SM: MacAddr = MacAddr([2, 0, 0, 0, 0, 2]);
+
+    fn syn4(mss: u16) -> FrameBuilder {
+        FrameBuilder::tcp4(
+            CM,
+            SM,
+            Ipv4Addr::new(198, 51, 100, 7),
+            Ipv4Addr::new(192, 0, 2, 10),
+            40000,
+            80,
+        )
+        .flags(TcpFlags::SYN)
+        .mss(mss)
+    }
+
+    fn mss_of(frame: &[u8]) -> Option<u16> {
+        let c = crate::classify(frame).ok()?;
+        let off = match c {
+            crate::Classified::Ip(i) => i.l4_offset,
+            crate::Classified::Labelled(l) => {
+                match crate::classify::parse_l3(frame, l.inner_offset, None, None).ok()? {
+                    crate::Classified::Ip(i) => i.l4_offset,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let hl = usize::from(frame[off + 12] >> 4) * 4;
+        crate::tcp::Packet::new_unchecked(&frame[off..off + hl]).mss()
+    }
+
+    #[test]
+    fn clamps_and_keeps_checksums() {
+        let mut f = syn4(1460).build();
+        assert_eq!(clamp_mss(&mut f, 1456), Ok(true));
+        assert_eq!(mss_of(&f), Some(1456));
+        assert!(checksums_valid(&f));
+        // Byte-exact: same as a frame built with MSS 1456 from the start.
+        assert_eq!(f, syn4(1456).build());
+        // Already small enough: unchanged.
+        let mut g = syn4(1400).build();
+        let before = g.clone();
+        assert_eq!(clamp_mss(&mut g, 1456), Ok(false));
+        assert_eq!(g, before);
+    }
+
+    #[test]
+    fn clamps_at_odd_offset_labelled_vlan_v6() {
+        // NOP first puts the MSS value at an odd offset in the segment.
+        let mut f = FrameBuilder::tcp6(
+            CM,
+            SM,
+            "2001:db8:1::7".parse().unwrap(),
+            "2001:db8::10".parse().unwrap(),
+            1,
+            443,
+        )
+        .flags(TcpFlags::SYN)
+        .tcp_options(&[1, 2, 4, 0x23, 0x28, 1, 1, 1]) // NOP, MSS 9000, NOPs
+        .vlan(10)
+        .label(777)
+        .build();
+        assert_eq!(clamp_mss(&mut f, 1436), Ok(true));
+        assert_eq!(mss_of(&f), Some(1436));
+        assert!(checksums_valid(&f));
+    }
+
+    #[test]
+    fn no_mss_or_not_tcp() {
+        let mut f =
+            FrameBuilder::tcp4(CM, SM, Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 1, 2).build();
+        assert_eq!(clamp_mss(&mut f, 500), Ok(false));
+        let mut u =
+            FrameBuilder::udp4(CM, SM, Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 1, 2).build();
+        assert_eq!(clamp_mss(&mut u, 500), Err(Error::Unsupported));
+        let mut deep = syn4(1460).label(100).label(200).build();
+        assert_eq!(clamp_mss(&mut deep, 500), Err(Error::Unsupported));
+        let mut bad = syn4(1460).tcp_options(&[8, 40]).build();
+        let before = bad.clone();
+        // MSS comes first, so it is found before the bad option.
+        assert_eq!(clamp_mss(&mut bad, 500), Ok(true));
+        let mut bad2 = FrameBuilder::tcp4(CM, SM, Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 1, 2)
+            .tcp_options(&[8, 40, 0, 0])
+            .build();
+        let b2 = bad2.clone();
+        assert_eq!(clamp_mss(&mut bad2, 500), Err(Error::Malformed));
+        assert_eq!(bad2, b2);
+        assert_ne!(bad, before);
+    }
+
+    fn addr_pair(v6: bool, a: u128, b: u128) -> (IpAddr, IpAddr) {
+        if v6 {
+            (IpAddr::V6(Ipv6Addr::from(a)), IpAddr::V6(Ipv6Addr::from(b)))
+        } else {
+            (
+                IpAddr::V4(Ipv4Addr::from(a as u32)),
+                IpAddr::V4(Ipv4Addr::from(b as u32)),
+            )
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Whatever the addresses, ports, payload, option layout, VLAN and
+        /// label, clamping leaves every checksum valid by recomputation,
+        /// and the MSS is min(old, max).
+        #[test]
+        fn clamping_keeps_checksums_valid(
+            v6 in any::<bool>(), a in any::<u128>(), b in any::<u128>(),
+            sport in any::<u16>(), dport in any::<u16>(), seq in any::<u32>(),
+            mss in any::<u16>(), max in any::<u16>(), nops in 0usize..4,
+            payload in prop::collection::vec(any::<u8>(), 0..64),
+            vlan in prop::option::of(0u16..4096), label in prop::option::of(16u32..=0xfffff),
+            ext in any::<bool>(),
+        ) {
+            let (s, d) = addr_pair(v6, a, b);
+            let mut opts = std::vec![1u8; nops];
+            opts.extend_from_slice(&[2, 4]);
+            opts.extend_from_slice(&mss.to_be_bytes());
+            let mut fb = FrameBuilder::tcp(CM, SM, s, d, sport, dport)
+                .flags(TcpFlags::SYN).seq(seq).tcp_options(&opts).payload(&payload);
+            if v6 && ext { fb = fb.ipv6_ext(IpProtocol::Ipv6Opts); }
+            if let Some(v) = vlan { fb = fb.vlan(v); }
+            if let Some(l) = label { fb = fb.label(l); }
+            let mut f = fb.build();
+            prop_assert!(checksums_valid(&f));
+            let changed = clamp_mss(&mut f, max).unwrap();
+            prop_assert_eq!(changed, mss > max);
+            prop_assert_eq!(mss_of(&f), Some(mss.min(max)));
+            prop_assert!(checksums_valid(&f));
+            // Byte-exact with a frame built directly with the clamped MSS.
+            let mut opts2 = std::vec![1u8; nops];
+            opts2.extend_from_slice(&[2, 4]);
+            opts2.extend_from_slice(&mss.min(max).to_be_bytes());
+            let mut fb2 = FrameBuilder::tcp(CM, SM, s, d, sport, dport)
+                .flags(TcpFlags::SYN).seq(seq).tcp_options(&opts2).payload(&payload);
+            if v6 && ext { fb2 = fb2.ipv6_ext(IpProtocol::Ipv6Opts); }
+            if let Some(v) = vlan { fb2 = fb2.vlan(v); }
+            if let Some(l) = label { fb2 = fb2.label(l); }
+            prop_assert_eq!(f, fb2.build());
+        }
+    }
+}

@@ -531,7 +531,10 @@ mod tests {
             [
                 TcpOption::Mss(1460),
                 TcpOption::SackPermitted,
-                TcpOption::Timestamp { tsval: 0x0a1b_2c3d, tsecr: 0 },
+                TcpOption::Timestamp {
+                    tsval: 0x0a1b_2c3d,
+                    tsecr: 0
+                },
                 TcpOption::NoOperation,
                 TcpOption::WindowScale(7),
             ]
@@ -571,19 +574,34 @@ mod tests {
 
     #[test]
     fn bad_offsets_and_options() {
-        assert_eq!(Packet::new_checked(&SYN[..19]).err(), Some(Error::Truncated));
-        assert_eq!(Packet::new_checked(&SYN[..39]).err(), Some(Error::Truncated));
+        assert_eq!(
+            Packet::new_checked(&SYN[..19]).err(),
+            Some(Error::Truncated)
+        );
+        assert_eq!(
+            Packet::new_checked(&SYN[..39]).err(),
+            Some(Error::Truncated)
+        );
         let mut b = SYN;
         b[12] = 0x40; // data offset 4
         assert_eq!(Packet::new_checked(&b[..]).err(), Some(Error::Malformed));
         // Option length 0 and option past the end.
-        assert_eq!(Options::new(&[2, 0, 5, 0xb4]).next(), Some(Err(Error::Malformed)));
-        assert_eq!(Options::new(&[8, 10, 0]).next(), Some(Err(Error::Malformed)));
+        assert_eq!(
+            Options::new(&[2, 0, 5, 0xb4]).next(),
+            Some(Err(Error::Malformed))
+        );
+        assert_eq!(
+            Options::new(&[8, 10, 0]).next(),
+            Some(Err(Error::Malformed))
+        );
         // MSS with length 3 is malformed; unknown kinds are kept.
         assert_eq!(Options::new(&[2, 3, 5]).next(), Some(Err(Error::Malformed)));
         assert_eq!(
             Options::new(&[30, 3, 9]).next(),
-            Some(Ok(TcpOption::Unknown { kind: 30, data: &[9] }))
+            Some(Ok(TcpOption::Unknown {
+                kind: 30,
+                data: &[9]
+            }))
         );
         // End of list stops.
         let mut it = Options::new(&[0, 2, 4, 5, 0xb4]);

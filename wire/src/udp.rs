@@ -201,7 +201,10 @@ mod tests {
         assert_eq!(p.payload(), b"slb");
         assert_eq!(
             Repr::parse(&p, SRC, DST).unwrap(),
-            Repr { src_port: 53000, dst_port: 53 }
+            Repr {
+                src_port: 53000,
+                dst_port: 53
+            }
         );
     }
 
@@ -209,7 +212,11 @@ mod tests {
     fn emit() {
         let mut buf = [0xa5u8; 11];
         let mut p = Packet::new_unchecked(&mut buf[..]);
-        Repr { src_port: 53000, dst_port: 53 }.emit(&mut p, 3);
+        Repr {
+            src_port: 53000,
+            dst_port: 53,
+        }
+        .emit(&mut p, 3);
         p.payload_mut().copy_from_slice(b"slb");
         p.fill_checksum(SRC, DST);
         assert_eq!(buf, DGRAM);
@@ -217,8 +224,14 @@ mod tests {
 
     #[test]
     fn lengths_and_zero_checksum() {
-        assert_eq!(Packet::new_checked(&DGRAM[..7]).err(), Some(Error::Truncated));
-        assert_eq!(Packet::new_checked(&DGRAM[..10]).err(), Some(Error::Truncated));
+        assert_eq!(
+            Packet::new_checked(&DGRAM[..7]).err(),
+            Some(Error::Truncated)
+        );
+        assert_eq!(
+            Packet::new_checked(&DGRAM[..10]).err(),
+            Some(Error::Truncated)
+        );
         let mut b = DGRAM;
         b[5] = 7;
         assert_eq!(Packet::new_checked(&b[..]).err(), Some(Error::Malformed));

@@ -13,7 +13,7 @@
 //! This view is over the Ethernet payload of a frame whose EtherType is
 //! 0x8100. slb accepts at most one tag (see [`crate::ethernet::l2`]).
 
-use crate::{EtherType, Error, Result};
+use crate::{Error, EtherType, Result};
 
 /// Field offsets.
 pub mod field {
