@@ -1,1 +1,390 @@
-//! The real-traffic lab (namespaces, slbd on net_tap, servers, clients): see scripts/lab.
+//! The real-traffic lab for Rust tests: a thin wrapper over `scripts/lab`
+//! (network namespaces, bridges, veths, HTTP/UDP servers, slbd on DPDK
+//! `net_tap` ports). See docs/lab.md for the topology and addresses.
+//!
+//! ```no_run
+//! use slb_tests::lab::{self, Lab};
+//! lab::require_lab();
+//! let mut lab = Lab::up(&Lab::unique_prefix());
+//! lab.start_slbd(&["--mode", "forward"]);
+//! let out = lab.exec("c1", &["curl", "-s", "http://198.18.100.1/"]);
+//! let (stdout, _stderr) = lab.stop_slbd();
+//! // Drop stops slbd (if still running) and runs `scripts/lab down`.
+//! ```
+//!
+//! Labs are serialised machine-wide by an exclusive lock on
+//! [`LOCK_FILE`], held from [`Lab::up`] until the lab is dropped: every lab
+//! runs a busy-polling slbd and the machine has two cores. So one test must
+//! not hold two labs at once (it would wait for itself).
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Held by every live [`Lab`] (across processes: nextest runs each test in
+/// its own process).
+pub const LOCK_FILE: &str = "/tmp/slb-lab.lock";
+
+/// How long a command given to [`Lab::exec`] may run.
+pub const EXEC_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Client namespaces (short names), servers, and the appliance namespace.
+pub const CLIENTS: [&str; 2] = ["c1", "c2"];
+pub const SERVERS: [&str; 3] = ["s1", "s2", "s3"];
+pub const APP: &str = "app";
+
+/// Addresses (docs/lab.md).
+pub const VIP4: &str = "198.18.100.1";
+pub const VIP6: &str = "2001:db8:100::1";
+pub const APP_CLIENT4: &str = "198.18.0.1";
+pub const APP_CLIENT6: &str = "2001:db8::1";
+pub const APP_SERVER4: &str = "198.18.1.1";
+pub const APP_SERVER6: &str = "2001:db8:1::1";
+
+/// IPv4 address of a client (`c1` -> 198.18.0.11) or server (`s1` ->
+/// 198.18.1.11).
+pub fn addr4(short: &str) -> String {
+    match short.split_at(1) {
+        ("c", n) => format!("198.18.0.1{n}"),
+        ("s", n) => format!("198.18.1.1{n}"),
+        _ => panic!("no address for {short}"),
+    }
+}
+
+/// IPv6 address of a client (`c1` -> 2001:db8::11) or server (`s1` ->
+/// 2001:db8:1::11).
+pub fn addr6(short: &str) -> String {
+    match short.split_at(1) {
+        ("c", n) => format!("2001:db8::1{n}"),
+        ("s", n) => format!("2001:db8:1::1{n}"),
+        _ => panic!("no address for {short}"),
+    }
+}
+
+/// `scripts/lab` in this repository.
+pub fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scripts")
+        .join("lab")
+}
+
+/// Whether lab tests can run here: root, `ip netns`, python3, /dev/net/tun.
+/// `Err` says what is missing.
+pub fn lab_available() -> Result<(), String> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("?");
+    if euid != "0" {
+        return Err(format!(
+            "lab tests need root (network namespaces, taps); effective uid is {euid}"
+        ));
+    }
+    match Command::new("ip").args(["netns", "list"]).output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            return Err(format!(
+                "`ip netns list` failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
+        Err(e) => return Err(format!("cannot run `ip` (install iproute2): {e}")),
+    }
+    if !Path::new("/dev/net/tun").exists() {
+        return Err("/dev/net/tun is missing (DPDK net_tap needs it)".into());
+    }
+    let py = Command::new("python3").arg("-c").arg("pass").output();
+    if !matches!(py, Ok(ref o) if o.status.success()) {
+        return Err("python3 not found (the lab's HTTP/UDP servers need it)".into());
+    }
+    if !script().exists() {
+        return Err(format!("{} not found", script().display()));
+    }
+    Ok(())
+}
+
+/// For the top of a lab test: panics with a clear message when the lab
+/// cannot run here. Returns false (the test should return) only when
+/// `SLB_LAB_SKIP=1` is set, for developers without root.
+pub fn require_lab() -> bool {
+    if std::env::var("SLB_LAB_SKIP").as_deref() == Ok("1") {
+        eprintln!("SLB_LAB_SKIP=1: lab test skipped");
+        return false;
+    }
+    if let Err(e) = lab_available() {
+        panic!("the lab cannot run here: {e} (set SLB_LAB_SKIP=1 to skip lab tests)");
+    }
+    true
+}
+
+/// A running lab. Dropping it stops slbd and runs `scripts/lab down`, also
+/// when the test panics.
+pub struct Lab {
+    prefix: String,
+    slbd_started: bool,
+    _lock: File,
+}
+
+impl Lab {
+    /// A prefix no other live test uses: `slb-t<pid><n>` (for `Lab::up`).
+    pub fn unique_prefix() -> String {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        format!("slb-t{}x{n}", std::process::id())
+    }
+
+    /// Builds the lab with this namespace prefix (must start with `slb`),
+    /// without the agent unless `SLB_AGENT` is set. Panics with the
+    /// script's output on failure (the script has removed what it built).
+    pub fn up(prefix: &str) -> Lab {
+        Self::up_with(prefix, None)
+    }
+
+    /// Like [`Lab::up`], attaching `slb-agent` (server role on the servers,
+    /// client role on c1) when `agent` is given.
+    pub fn up_with(prefix: &str, agent: Option<&Path>) -> Lab {
+        let lock = File::options()
+            .create(true)
+            .append(true)
+            .open(LOCK_FILE)
+            .unwrap_or_else(|e| panic!("open {LOCK_FILE}: {e}"));
+        lock.lock()
+            .unwrap_or_else(|e| panic!("lock {LOCK_FILE}: {e}"));
+        // From here Drop cleans up, whatever happens.
+        let lab = Lab {
+            prefix: prefix.to_string(),
+            slbd_started: false,
+            _lock: lock,
+        };
+        // A lab left over by a killed run with the same prefix goes first.
+        let mut args = vec!["up".to_string()];
+        if let Some(a) = agent {
+            args.push("--agent".into());
+            args.push(a.display().to_string());
+        }
+        let out = lab.script(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(
+            out.status.success(),
+            "scripts/lab up failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        lab
+    }
+
+    /// The namespace prefix (`SLB_LAB`).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Full namespace name of a short name (`c1` -> `<prefix>-c1`).
+    pub fn ns(&self, short: &str) -> String {
+        format!("{}-{short}", self.prefix)
+    }
+
+    /// Where the lab keeps pid files and logs (`/tmp/<prefix>`).
+    pub fn run_dir(&self) -> PathBuf {
+        PathBuf::from("/tmp").join(&self.prefix)
+    }
+
+    /// The client-side and server-side tap names slbd creates.
+    pub fn taps(&self) -> (String, String) {
+        let tag: String = self
+            .prefix
+            .chars()
+            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            .collect();
+        let tag = &tag[tag.len().saturating_sub(13)..];
+        (format!("{tag}c"), format!("{tag}s"))
+    }
+
+    /// Runs `scripts/lab <args>` for this lab (bounded by [`EXEC_TIMEOUT`]).
+    pub fn script(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(script());
+        cmd.args(args).env("SLB_LAB", &self.prefix);
+        run_bounded(&mut cmd, EXEC_TIMEOUT)
+    }
+
+    /// Runs a command in namespace `ns` (`app`, `c1`, `c2`, `s1`..`s3`),
+    /// at most [`EXEC_TIMEOUT`] (killed then, output so far returned with
+    /// a failed status).
+    pub fn exec(&self, ns: &str, args: &[&str]) -> Output {
+        self.exec_timeout(ns, args, EXEC_TIMEOUT)
+    }
+
+    /// [`Lab::exec`] with its own time limit.
+    pub fn exec_timeout(&self, ns: &str, args: &[&str], limit: Duration) -> Output {
+        assert!(!args.is_empty(), "exec needs a command");
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.ns(ns)]).args(args);
+        run_bounded(&mut cmd, limit)
+    }
+
+    /// [`Lab::exec`] that panics (with stderr) unless the command succeeds;
+    /// returns its stdout.
+    pub fn exec_ok(&self, ns: &str, args: &[&str]) -> String {
+        let out = self.exec(ns, args);
+        assert!(
+            out.status.success(),
+            "in {ns}: {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts slbd in the appliance namespace, waits for its taps and
+    /// bridges them. `args` are slbd's own options (e.g. `["--mode",
+    /// "forward"]`): the lab adds the EAL options (`--no-pci --no-huge -m
+    /// 256 --no-shconf --no-telemetry --lcores 0@0,1@1` and the two
+    /// `net_tap` ports). Full EAL options may be given instead if they
+    /// contain `--vdev` and `--no-pci` (then `--` and slbd's options
+    /// follow). The binary is [`crate::slbd::binary`].
+    pub fn start_slbd(&mut self, args: &[&str]) {
+        let bin = crate::slbd::binary();
+        let bin = bin.display().to_string();
+        let mut all = vec!["slbd-start", "--slbd", &bin, "--"];
+        all.extend_from_slice(args);
+        self.slbd_started = true;
+        let out = self.script(&all);
+        if !out.status.success() {
+            self.slbd_started = false;
+            panic!(
+                "slbd did not start ({}):\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
+    /// Stops slbd (SIGTERM, SIGKILL after 10 s) and returns its stdout and
+    /// stderr.
+    pub fn stop_slbd(&mut self) -> (String, String) {
+        let out = self.script(&["slbd-stop"]);
+        self.slbd_started = false;
+        assert!(
+            out.status.success(),
+            "slbd-stop failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let read =
+            |name: &str| std::fs::read_to_string(self.run_dir().join(name)).unwrap_or_default();
+        (read("slbd.out"), read("slbd.err"))
+    }
+
+    /// Whether the slbd this lab started still runs.
+    pub fn slbd_running(&self) -> bool {
+        let Ok(pid) = std::fs::read_to_string(self.run_dir().join("slbd.pid")) else {
+            return false;
+        };
+        Path::new("/proc").join(pid.trim()).exists()
+    }
+
+    /// `GET url` with curl from `ns` (at most `secs` seconds); the body.
+    pub fn curl(&self, ns: &str, url: &str, secs: u32) -> Output {
+        let secs = secs.to_string();
+        self.exec(ns, &["curl", "-sS", "-g", "--max-time", &secs, url])
+    }
+
+    /// One UDP datagram from `ns` to `host`'s echo server (port 5353); the
+    /// answer (`"<server name> <message>"`) or `Err` with stderr.
+    pub fn udp(&self, ns: &str, host: &str, message: &str) -> Result<String, String> {
+        let out = self.script(&["udp", ns, host, message]);
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// Namespaces that exist with this lab's prefix.
+    pub fn namespaces(&self) -> Vec<String> {
+        namespaces_with_prefix(&self.prefix)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        // Never panic here (a panic while unwinding aborts the test run).
+        if self.slbd_started {
+            let _ = self.script(&["slbd-stop"]);
+        }
+        let out = self.script(&["down"]);
+        if !out.status.success() {
+            eprintln!(
+                "scripts/lab down failed for {}:\n{}",
+                self.prefix,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+/// Network namespaces whose name is `<prefix>-...`.
+pub fn namespaces_with_prefix(prefix: &str) -> Vec<String> {
+    let out = Command::new("ip").args(["netns", "list"]).output();
+    let Ok(out) = out else { return Vec::new() };
+    let want = format!("{prefix}-");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.starts_with(&want))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs `cmd` with output captured, killing it after `limit`. A timed-out
+/// command returns what it printed and a failed status.
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    // Read both pipes on threads, so a chatty command never blocks on a
+    // full pipe while we wait.
+    let mut so = child.stdout.take().expect("stdout");
+    let mut se = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = so.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = se.read_to_end(&mut v);
+        v
+    });
+    let start = Instant::now();
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > limit {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().expect("wait");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let stdout = t_out.join().unwrap_or_default();
+    let mut stderr = t_err.join().unwrap_or_default();
+    if timed_out {
+        stderr.extend_from_slice(format!("\n[killed after {limit:?}: {cmd:?}]\n").as_bytes());
+    }
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
