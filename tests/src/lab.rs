@@ -162,7 +162,7 @@ impl Lab {
             slbd_started: false,
             _lock: lock,
         };
-        // A lab left over by a killed run with the same prefix goes first.
+        remove_stale_test_labs();
         let mut args = vec!["up".to_string()];
         if let Some(a) = agent {
             args.push("--agent".into());
@@ -328,15 +328,47 @@ impl Drop for Lab {
     }
 }
 
+/// Removes labs left by test processes that died without dropping their
+/// [`Lab`] (SIGKILL, abort): namespaces `slb-t<pid>x<n>-*` whose pid is
+/// gone. Called with the lab lock held, so no live lab is touched.
+pub fn remove_stale_test_labs() {
+    let mut stale: Vec<String> = all_namespaces()
+        .into_iter()
+        .filter_map(|ns| {
+            let prefix = ns.rsplit_once('-')?.0.to_string();
+            let pid = prefix.strip_prefix("slb-t")?.split_once('x')?.0;
+            let pid: u32 = pid.parse().ok()?;
+            let dead =
+                pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists();
+            dead.then_some(prefix)
+        })
+        .collect();
+    stale.sort();
+    stale.dedup();
+    for prefix in stale {
+        eprintln!("removing lab {prefix} left by a dead test process");
+        let mut cmd = Command::new(script());
+        cmd.arg("down").env("SLB_LAB", &prefix);
+        let _ = run_bounded(&mut cmd, EXEC_TIMEOUT);
+    }
+}
+
 /// Network namespaces whose name is `<prefix>-...`.
 pub fn namespaces_with_prefix(prefix: &str) -> Vec<String> {
+    let want = format!("{prefix}-");
+    all_namespaces()
+        .into_iter()
+        .filter(|n| n.starts_with(&want))
+        .collect()
+}
+
+/// Every named network namespace (`ip netns list`).
+fn all_namespaces() -> Vec<String> {
     let out = Command::new("ip").args(["netns", "list"]).output();
     let Ok(out) = out else { return Vec::new() };
-    let want = format!("{prefix}-");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| n.starts_with(&want))
         .map(str::to_string)
         .collect()
 }
