@@ -1,0 +1,148 @@
+//! The JSON document as written: serde's view of the file. Numbers are
+//! read wide (`u64`) and addresses as strings so that `validate` can report
+//! range and format errors with the field's path and the value it got,
+//! all at once, rather than serde stopping at the first.
+//!
+//! The same structs are written back by `Config::to_json_pretty`, with
+//! every default filled in.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Algorithm, ClientMode, OnDown, Protocol, Refuse, Role, ServerState};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Document {
+    pub ports: Vec<PortDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<LabelsDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<TimeoutsDoc>,
+    #[serde(default)]
+    pub neighbours: Vec<NeighbourDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<ControlDoc>,
+    #[serde(default)]
+    pub services: Vec<ServiceDoc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PortDoc {
+    pub name: String,
+    pub device: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv4: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u64>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LabelsDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TimeoutsDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_syn_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_established_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_closing_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_linger_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub udp_s: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NeighbourDoc {
+    pub address: String,
+    pub mac: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ControlDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServiceDoc {
+    pub name: String,
+    pub vip: String,
+    pub port: u64,
+    pub protocol: Protocol,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_mode: Option<ClientMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<Algorithm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_sessions: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_sessions_per_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refuse: Option<Refuse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthDoc>,
+    pub servers: Vec<ServerDoc>,
+}
+
+/// `health.kind` as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum HealthKindDoc {
+    Tcp,
+    Arp,
+    None,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HealthDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<HealthKindDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rise: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fall: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_down: Option<OnDown>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServerDoc {
+    pub name: String,
+    pub address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_sessions: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ServerState>,
+}

@@ -1,0 +1,366 @@
+//! The validated configuration: what slbd runs with. Every value here has
+//! passed the rules in `validate`; defaults are filled in.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::{on_subnet, Ipv4Cidr, Ipv6Cidr};
+
+/// The whole configuration of one slbd.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// 1..=16 ports, in file order (a port's index is its id).
+    pub ports: Vec<Port>,
+    pub labels: Labels,
+    pub timeouts: Timeouts,
+    /// Static MAC overrides (no ARP/ND for these addresses).
+    pub neighbours: Vec<Neighbour>,
+    pub control: Control,
+    /// 0..=256 services, in file order.
+    pub services: Vec<Service>,
+}
+
+impl Config {
+    /// The first port whose subnet holds `address`.
+    pub fn port_for(&self, address: IpAddr) -> Option<&Port> {
+        self.ports.iter().find(|p| p.contains(address))
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+}
+
+/// One DPDK port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    /// `[a-z0-9_-]{1,32}`, unique.
+    pub name: String,
+    /// DPDK device name (`net_tap0`, `0000:01:00.0`, ...), unique.
+    pub device: String,
+    pub role: Role,
+    /// At least one of `ipv4` / `ipv6` is set.
+    pub ipv4: Option<Ipv4Cidr>,
+    pub ipv6: Option<Ipv6Cidr>,
+    /// 576..=9000; >= 1280 when `ipv6` is set.
+    pub mtu: u16,
+}
+
+impl Port {
+    /// Whether `address` is on one of this port's subnets.
+    pub fn contains(&self, address: IpAddr) -> bool {
+        on_subnet(self.ipv4, self.ipv6, address)
+    }
+
+    /// Whether `address` is one of this port's own addresses.
+    pub fn is_own_address(&self, address: IpAddr) -> bool {
+        match address {
+            IpAddr::V4(a) => self.ipv4.is_some_and(|c| c.address == a),
+            IpAddr::V6(a) => self.ipv6.is_some_and(|c| c.address == a),
+        }
+    }
+}
+
+/// Which side of the appliance a port faces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Clients (and the routers in front of them).
+    Client,
+    /// Servers, reached on-link.
+    Server,
+    /// One-arm: clients and servers on the same port.
+    Both,
+}
+
+impl Role {
+    pub fn faces_clients(self) -> bool {
+        matches!(self, Role::Client | Role::Both)
+    }
+
+    pub fn faces_servers(self) -> bool {
+        matches!(self, Role::Server | Role::Both)
+    }
+}
+
+/// The MPLS label range slbd assigns from (RFC 3032: 20 bits, 0-15
+/// reserved). Client-to-server labels are odd, server-to-client = C2S + 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Labels {
+    /// >= 16.
+    pub first: u32,
+    /// <= 1048575; the range holds at least one pair.
+    pub last: u32,
+    /// How long a withdrawn label waits before reuse (<= 600 s).
+    pub quarantine: Duration,
+}
+
+impl Labels {
+    pub const MIN: u32 = 16;
+    pub const MAX: u32 = (1 << 20) - 1;
+
+    /// The lowest client-to-server (odd) label in the range.
+    pub fn first_c2s(&self) -> u32 {
+        self.first | 1
+    }
+
+    /// How many (C2S, S2C) pairs the range holds.
+    pub fn pairs(&self) -> u32 {
+        let first = self.first_c2s();
+        if first >= self.last {
+            0
+        } else {
+            (self.last - first).div_ceil(2)
+        }
+    }
+}
+
+impl Default for Labels {
+    fn default() -> Labels {
+        Labels {
+            first: Labels::MIN,
+            last: Labels::MAX,
+            quarantine: Duration::from_millis(2000),
+        }
+    }
+}
+
+/// Session timeouts per state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// SYN seen, no server reply yet.
+    pub tcp_syn: Duration,
+    /// Idle timeout of an established TCP session.
+    pub tcp_established: Duration,
+    /// FIN seen on one side, waiting for the other.
+    pub tcp_closing: Duration,
+    /// Both FINs (or an RST) seen: how long the labels stay.
+    pub tcp_linger: Duration,
+    /// Idle timeout of a UDP session.
+    pub udp: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            tcp_syn: Duration::from_millis(5000),
+            tcp_established: Duration::from_secs(900),
+            tcp_closing: Duration::from_secs(30),
+            tcp_linger: Duration::from_millis(1000),
+            udp: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A static neighbour: slbd uses this MAC for `address` instead of ARP/ND.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Neighbour {
+    /// On a port's subnet.
+    pub address: IpAddr,
+    /// Unicast, non-zero.
+    pub mac: [u8; 6],
+}
+
+/// slbd's control surfaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Control {
+    /// Unix socket slbctl talks to.
+    pub socket: PathBuf,
+    /// Where to serve metrics (loopback only); `None` = no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl Control {
+    pub const DEFAULT_SOCKET: &'static str = "/run/slbd.sock";
+}
+
+impl Default for Control {
+    fn default() -> Control {
+        Control {
+            socket: PathBuf::from(Control::DEFAULT_SOCKET),
+            metrics_listen: None,
+        }
+    }
+}
+
+/// One load-balanced service: a (VIP, port, protocol) and its servers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// `[a-z0-9_-]{1,32}`, unique.
+    pub name: String,
+    /// Off-link (not in any port subnet); the servers own it.
+    pub vip: IpAddr,
+    /// 1..=65535.
+    pub port: u16,
+    pub protocol: Protocol,
+    pub client_mode: ClientMode,
+    pub algorithm: Algorithm,
+    /// 0 = unlimited.
+    pub max_sessions: u32,
+    /// 0 = unlimited.
+    pub new_sessions_per_s: u32,
+    /// Token bucket depth; equals `new_sessions_per_s` unless set (0 when
+    /// there is no rate limit).
+    pub burst: u32,
+    pub refuse: Refuse,
+    pub health: Health,
+    /// 1..=1024, in file order.
+    pub servers: Vec<Server>,
+}
+
+impl Service {
+    pub fn server(&self, name: &str) -> Option<&Server> {
+        self.servers.iter().find(|s| s.name == name)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    /// As written in the file: `tcp`, `udp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+/// How the clients of a service see labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientMode {
+    /// Unmodified clients: slbd pushes the C2S label on their packets and
+    /// pops the S2C label toward them.
+    Plain,
+    /// Clients run slb-agent and send/receive labelled frames themselves.
+    Label,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    RoundRobin,
+    /// Smooth weighted round robin.
+    WeightedRoundRobin,
+    LeastConnections,
+    WeightedLeastConnections,
+    /// EWMA of SYN -> first server reply.
+    LeastResponseTime,
+    /// Affinity by client address.
+    SourceHash,
+    /// Maglev consistent hashing.
+    Maglev,
+}
+
+/// What a refused new session gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refuse {
+    /// TCP reset to the client (TCP services only).
+    Rst,
+    /// Silent drop.
+    Drop,
+}
+
+/// Health checking of a service's servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Health {
+    pub kind: HealthKind,
+    /// >= 100 ms.
+    pub interval: Duration,
+    /// < `interval`.
+    pub timeout: Duration,
+    /// Consecutive successes that bring a down server up (1..=10).
+    pub rise: u8,
+    /// Consecutive failures that take an up server down (1..=10).
+    pub fall: u8,
+    pub on_down: OnDown,
+}
+
+/// How a server's health is probed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HealthKind {
+    /// TCP connect to this port (`"kind": "tcp"`).
+    Tcp { port: u16 },
+    /// ARP / ND reachability (`"kind": "arp"`).
+    Arp,
+    /// No probing: servers are always up (`"kind": "none"`).
+    Off,
+}
+
+/// What happens to a server's sessions when it goes down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDown {
+    /// Leave them alone (they may recover or time out).
+    Keep,
+    /// Reset them (TCP RST to the client) and withdraw their labels.
+    Reset,
+}
+
+/// One real server of a service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Server {
+    /// `[a-z0-9_-]{1,32}`, unique within the service.
+    pub name: String,
+    /// Same family as the VIP, on the subnet of a server-role port.
+    pub address: IpAddr,
+    /// 1..=65535.
+    pub weight: u16,
+    /// 0 = unlimited.
+    pub max_sessions: u32,
+    pub state: ServerState,
+}
+
+/// The operator's state for a server (health state is separate, at run time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerState {
+    /// Takes new sessions (when healthy).
+    Up,
+    /// No new sessions; existing ones finish.
+    Drain,
+    /// No new sessions.
+    Disabled,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_pairs() {
+        let l = Labels::default();
+        // 17..=1048575: odd C2S labels 17, 19, ..., 1048573 (S2C 1048574).
+        assert_eq!(l.first_c2s(), 17);
+        assert_eq!(l.pairs(), 524_279);
+        let tight = Labels {
+            first: 17,
+            last: 18,
+            ..l
+        };
+        assert_eq!(tight.pairs(), 1);
+        let none = Labels {
+            first: 17,
+            last: 17,
+            ..l
+        };
+        assert_eq!(none.pairs(), 0);
+        let even_last = Labels {
+            first: 16,
+            last: 20,
+            ..l
+        };
+        // 17/18, 19/20.
+        assert_eq!(even_last.pairs(), 2);
+    }
+}
