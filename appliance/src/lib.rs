@@ -6,7 +6,18 @@
 //!   port pairs untouched (the physical limit the real path is compared to).
 //! - [`stop`]: the process-wide stop flag that SIGINT/SIGTERM raise.
 
+pub mod arp_nd;
+pub mod counters;
+pub mod datapath;
 pub mod dpdk;
+pub mod fast_path;
 pub mod forward;
+pub mod frame;
+pub mod label_table;
+pub mod neighbour;
+pub mod nexthop;
+pub mod ports;
+pub mod reset;
+pub mod scheduler;
 pub mod stop;
 pub mod worker;

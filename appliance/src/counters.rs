@@ -1,0 +1,213 @@
+//! Per-lcore counters: every drop by reason, and what the data path did.
+//! Each lcore writes only its own block (plain load + store, no atomic
+//! read-modify-write); the main thread reads all blocks for reports.
+
+use slb_wire::DropReason;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$doc:meta])* $v:ident => $s:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum $name { $($(#[$doc])* $v,)* }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v,)*];
+            pub const COUNT: usize = Self::ALL.len();
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s,)* }
+            }
+            #[inline]
+            pub const fn index(self) -> usize { self as usize }
+        }
+    };
+}
+
+named_enum! {
+    /// Drops decided by slbd's data path (the packet layer's own reasons are
+    /// [`DropReason`]).
+    PathDrop {
+        /// A label no session owns (never assigned, or long gone).
+        UnknownLabel => "unknown_label",
+        /// A label withdrawn from its session and in quarantine: a late
+        /// frame of a closed session.
+        WithdrawnLabel => "withdrawn_label",
+        /// A client-to-server label from a server-side port, or the reverse.
+        WrongPortRole => "wrong_port_role",
+        /// A client-to-server label whose inner source is not the
+        /// session's client (label spoofing).
+        ForeignSource => "foreign_source",
+        /// The session's next hop is not resolved (yet).
+        NoNextHop => "no_next_hop",
+        /// Larger than the out port's MTU.
+        Oversize => "oversize",
+        /// No headroom to push a label (never with DPDK's default headroom).
+        NoHeadroom => "no_headroom",
+        /// Unlabelled IP not addressed to a service VIP.
+        NotForVip => "not_for_vip",
+        /// Unlabelled IP to slbd's own address that slbd does not serve.
+        ToAppliance => "to_appliance",
+        /// ARP not for slbd (or a VIP on a client-side port).
+        ArpNotForUs => "arp_not_for_us",
+        /// NS/NA not for slbd, or duplicate address detection.
+        NdNotForUs => "nd_not_for_us",
+        /// An EtherType slbd does not handle (LLDP, MPLS multicast, ...).
+        OtherEthertype => "other_ethertype",
+        /// The worker's queue to the scheduler was full (new-session flood).
+        PuntQueueFull => "punt_queue_full",
+        /// A multi-segment frame (larger than one mbuf).
+        Segmented => "segmented",
+        /// A new session the service refused (details per refusal reason).
+        Refused => "refused",
+        /// Unlabelled packet of a TCP flow that is not a SYN and has no
+        /// session.
+        NoSession => "no_session",
+        /// The held queue of an unresolved neighbour was full.
+        NeighbourQueueFull => "neighbour_queue_full",
+        /// The frame could not be rewritten (a malformed inner packet).
+        Rewrite => "rewrite_failed",
+    }
+}
+
+named_enum! {
+    /// What went right, per lcore.
+    Event {
+        /// Client-to-server frames switched by label.
+        SwitchedC2s => "switched_c2s",
+        /// Server-to-client frames switched by label.
+        SwitchedS2c => "switched_s2c",
+        /// Unlabelled client frames of existing sessions that got their label
+        /// pushed from the flow cache.
+        Pushed => "pushed",
+        /// Labels popped toward plain clients.
+        Popped => "popped",
+        /// Frames handed to the scheduler: new sessions.
+        PuntedNew => "punted_new",
+        /// Frames handed to the scheduler: labels this core did not know.
+        PuntedLabel => "punted_label",
+        /// Frames handed to the scheduler: ARP/ND for neighbour resolution.
+        PuntedNeighbour => "punted_neighbour",
+        ArpReplies => "arp_replies",
+        NdReplies => "nd_replies",
+        /// FIN/RST/first-reply reports sent to the scheduler.
+        Reports => "reports",
+        /// Reports lost because the report queue was full.
+        ReportsLost => "reports_lost",
+        /// MSS options clamped.
+        MssClamped => "mss_clamped",
+        /// New sessions admitted (scheduler).
+        SessionsAdmitted => "sessions_admitted",
+        /// Sessions ended (scheduler).
+        SessionsEnded => "sessions_ended",
+        /// TCP resets sent to refused clients (scheduler).
+        ResetsSent => "resets_sent",
+        /// ARP requests / NS sent to resolve neighbours (scheduler).
+        NeighbourRequests => "neighbour_requests",
+        /// Frames the scheduler transmitted.
+        SchedulerTx => "scheduler_tx",
+    }
+}
+
+/// One lcore's counters. Aligned so two lcores never share a cache line.
+#[repr(align(64))]
+pub struct Counters {
+    wire: [AtomicU64; DropReason::COUNT],
+    path: [AtomicU64; PathDrop::COUNT],
+    events: [AtomicU64; Event::COUNT],
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            wire: std::array::from_fn(|_| AtomicU64::new(0)),
+            path: std::array::from_fn(|_| AtomicU64::new(0)),
+            events: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+}
+
+#[inline]
+fn bump(c: &AtomicU64, n: u64) {
+    c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+}
+
+impl Counters {
+    #[inline]
+    pub fn wire_drop(&self, r: DropReason) {
+        bump(&self.wire[r.index()], 1);
+    }
+    #[inline]
+    pub fn path_drop(&self, r: PathDrop) {
+        bump(&self.path[r.index()], 1);
+    }
+    #[inline]
+    pub fn event(&self, e: Event) {
+        bump(&self.events[e.index()], 1);
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            wire: std::array::from_fn(|i| self.wire[i].load(Ordering::Relaxed)),
+            path: std::array::from_fn(|i| self.path[i].load(Ordering::Relaxed)),
+            events: std::array::from_fn(|i| self.events[i].load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// A copy of [`Counters`], addable across lcores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub wire: [u64; DropReason::COUNT],
+    pub path: [u64; PathDrop::COUNT],
+    pub events: [u64; Event::COUNT],
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Snapshot {
+            wire: [0; DropReason::COUNT],
+            path: [0; PathDrop::COUNT],
+            events: [0; Event::COUNT],
+        }
+    }
+}
+
+impl Snapshot {
+    pub fn add(&mut self, o: &Snapshot) {
+        self.wire.iter_mut().zip(o.wire).for_each(|(a, b)| *a += b);
+        self.path.iter_mut().zip(o.path).for_each(|(a, b)| *a += b);
+        self.events.iter_mut().zip(o.events).for_each(|(a, b)| *a += b);
+    }
+
+    pub fn wire_drop(&self, r: DropReason) -> u64 {
+        self.wire[r.index()]
+    }
+    pub fn path_drop(&self, r: PathDrop) -> u64 {
+        self.path[r.index()]
+    }
+    pub fn event(&self, e: Event) -> u64 {
+        self.events[e.index()]
+    }
+
+    /// Every drop, packet layer and data path, as (reason, count).
+    pub fn drops(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        DropReason::ALL
+            .iter()
+            .map(|r| (r.as_str(), self.wire[r.index()]))
+            .chain(PathDrop::ALL.iter().map(|r| (r.as_str(), self.path[r.index()])))
+    }
+
+    pub fn total_drops(&self) -> u64 {
+        self.wire.iter().sum::<u64>() + self.path.iter().sum::<u64>()
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let drops: serde_json::Map<String, serde_json::Value> =
+            self.drops().map(|(k, v)| (k.to_string(), v.into())).collect();
+        let events: serde_json::Map<String, serde_json::Value> = Event::ALL
+            .iter()
+            .map(|e| (e.as_str().to_string(), self.events[e.index()].into()))
+            .collect();
+        serde_json::json!({ "drops": drops, "events": events })
+    }
+}

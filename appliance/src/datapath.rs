@@ -1,0 +1,213 @@
+//! Assembles the data path from a validated configuration: the shared
+//! label tables and next hops, the session core with its services and
+//! servers, the scheduler, and one [`FastPath`] per worker. slbd runs the
+//! result on lcores with mbufs; the golden tests run it with vectors.
+
+use crate::counters::Counters;
+use crate::fast_path::{Channels, FastPath, ServiceKey, Shared};
+use crate::frame::Frame;
+use crate::ports::{PortInfo, PortRole};
+use crate::scheduler::{Scheduler, ServiceRt};
+use slb_config::{Config, Role};
+use slb_core::{
+    Algorithm, Core, CoreConfig, LabelConfig, Protocol, RateLimit, ServerConfig, ServerState, ServiceConfig,
+    Timeouts,
+};
+use slb_wire::IpProtocol;
+use std::sync::Arc;
+
+/// Queue sizes between workers and the scheduler.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueSizes {
+    pub punts: usize,
+    pub reports: usize,
+    pub ops: usize,
+    /// Flow-cache entries each worker reserves room for up front.
+    pub flow_capacity: usize,
+}
+
+impl Default for QueueSizes {
+    fn default() -> Self {
+        QueueSizes {
+            punts: 4096,
+            reports: 8192,
+            ops: 65536,
+            flow_capacity: 65536,
+        }
+    }
+}
+
+/// Everything the lcores run.
+pub struct DataPath<F: Frame> {
+    pub shared: Arc<Shared>,
+    pub scheduler: Scheduler<F>,
+    pub workers: Vec<FastPath<F>>,
+    pub worker_counters: Vec<Arc<Counters>>,
+    pub scheduler_counters: Arc<Counters>,
+}
+
+fn ns(d: std::time::Duration) -> u64 {
+    d.as_nanos().min(u128::from(u64::MAX)) as u64
+}
+
+/// Builds the data path for `workers` workers. `port_macs[i]` is the MAC
+/// of `cfg.ports[i]`; `alloc` makes frames for the scheduler's own
+/// requests.
+pub fn assemble<F: Frame>(
+    cfg: &Config,
+    workers: usize,
+    port_macs: &[[u8; 6]],
+    queues: QueueSizes,
+    alloc: Box<dyn Fn(&[u8]) -> Option<F> + Send>,
+) -> Result<DataPath<F>, String> {
+    if workers == 0 || workers > 64 {
+        return Err(format!("workers: between 1 and 64 (got {workers})"));
+    }
+    if port_macs.len() != cfg.ports.len() {
+        return Err("one MAC per configured port".into());
+    }
+    let ports: Vec<PortInfo> = cfg
+        .ports
+        .iter()
+        .zip(port_macs)
+        .map(|(p, mac)| PortInfo {
+            name: p.name.clone(),
+            role: match p.role {
+                Role::Client => PortRole::Client,
+                Role::Server => PortRole::Server,
+                Role::Both => PortRole::Both,
+            },
+            mac: *mac,
+            mtu: p.mtu,
+            ipv4: p.ipv4.map(|c| (c.address, c.prefix_len)),
+            ipv6: p.ipv6.map(|c| (c.address, c.prefix_len)),
+        })
+        .collect();
+    // One label table replica per worker, and one for the scheduler.
+    let shared = Arc::new(Shared::new(workers + 1, (cfg.labels.first, cfg.labels.last), ports, 1 << 16));
+    let t = &cfg.timeouts;
+    let core = Core::new(CoreConfig {
+        labels: LabelConfig {
+            first: cfg.labels.first,
+            last: cfg.labels.last,
+            quarantine_ns: ns(cfg.labels.quarantine),
+        },
+        timeouts: Timeouts {
+            tcp_syn_sent_ns: ns(t.tcp_syn),
+            tcp_established_ns: ns(t.tcp_established),
+            tcp_closing_ns: ns(t.tcp_closing),
+            tcp_linger_ns: ns(t.tcp_linger),
+            udp_ns: ns(t.udp),
+        },
+        session_capacity_hint: 0,
+    })
+    .map_err(|e| e.to_string())?;
+    let chans: Vec<Arc<Channels<F>>> = (0..workers)
+        .map(|_| Arc::new(Channels::new(queues.punts, queues.reports, queues.ops)))
+        .collect();
+    let worker_counters: Vec<Arc<Counters>> = (0..workers).map(|_| Arc::new(Counters::default())).collect();
+    let scheduler_counters = Arc::new(Counters::default());
+    let mut scheduler = Scheduler::new(core, shared.clone(), chans.clone(), scheduler_counters.clone(), alloc);
+
+    for (si, s) in cfg.services.iter().enumerate() {
+        let protocol = match s.protocol {
+            slb_config::Protocol::Tcp => Protocol::Tcp,
+            slb_config::Protocol::Udp => Protocol::Udp,
+        };
+        let mut sc = ServiceConfig::new(protocol, s.vip, s.port, algorithm(s.algorithm));
+        sc.max_sessions = s.max_sessions;
+        if s.new_sessions_per_s > 0 {
+            sc.rate_limit = Some(RateLimit {
+                per_second: s.new_sessions_per_s,
+                burst: s.burst.max(1),
+            });
+        }
+        let id = scheduler
+            .core_mut()
+            .add_service(sc)
+            .map_err(|e| format!("services[{si}]: {e}"))?;
+        for (vi, v) in s.servers.iter().enumerate() {
+            let svc = scheduler.core_mut().service_mut(id).ok_or("service vanished")?;
+            let mut c = ServerConfig::new(v.address);
+            c.weight = u32::from(v.weight);
+            c.max_sessions = v.max_sessions;
+            let sid = svc
+                .pool_mut()
+                .add(c)
+                .map_err(|e| format!("services[{si}].servers[{vi}]: {e}"))?;
+            let state = match v.state {
+                slb_config::ServerState::Up => ServerState::Up,
+                slb_config::ServerState::Drain => ServerState::Draining,
+                slb_config::ServerState::Disabled => ServerState::Disabled,
+            };
+            if state != ServerState::Up {
+                svc.pool_mut()
+                    .set_state(sid, state)
+                    .map_err(|e| format!("services[{si}].servers[{vi}]: {e}"))?;
+            }
+            if !scheduler.watch_neighbour(v.address) {
+                return Err(format!(
+                    "services[{si}].servers[{vi}].address: {} is on no port's subnet",
+                    v.address
+                ));
+            }
+        }
+        scheduler.add_service(
+            id,
+            ServiceRt {
+                name: s.name.clone(),
+                key: ServiceKey {
+                    protocol: match s.protocol {
+                        slb_config::Protocol::Tcp => IpProtocol::Tcp,
+                        slb_config::Protocol::Udp => IpProtocol::Udp,
+                    },
+                    vip: s.vip,
+                    port: s.port,
+                },
+                plain_clients: s.client_mode == slb_config::ClientMode::Plain,
+                refuse_rst: s.refuse == slb_config::Refuse::Rst,
+            },
+        );
+    }
+    for (ni, n) in cfg.neighbours.iter().enumerate() {
+        if !scheduler.static_neighbour(n.address, n.mac) {
+            return Err(format!("neighbours[{ni}].address: {} is on no port's subnet", n.address));
+        }
+    }
+    let mut fast_paths: Vec<FastPath<F>> = chans
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            FastPath::new(
+                i,
+                shared.clone(),
+                c.clone(),
+                worker_counters[i].clone(),
+                queues.flow_capacity,
+            )
+        })
+        .collect();
+    for w in &mut fast_paths {
+        w.apply_ops();
+    }
+    Ok(DataPath {
+        shared,
+        scheduler,
+        workers: fast_paths,
+        worker_counters,
+        scheduler_counters,
+    })
+}
+
+fn algorithm(a: slb_config::Algorithm) -> Algorithm {
+    use slb_config::Algorithm as A;
+    match a {
+        A::RoundRobin => Algorithm::RoundRobin,
+        A::WeightedRoundRobin => Algorithm::WeightedRoundRobin,
+        A::LeastConnections => Algorithm::LeastConnections,
+        A::WeightedLeastConnections => Algorithm::WeightedLeastConnections,
+        A::LeastResponseTime => Algorithm::LeastResponseTime,
+        A::SourceHash => Algorithm::SourceHash,
+        A::Maglev => Algorithm::Maglev,
+    }
+}

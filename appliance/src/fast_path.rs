@@ -1,0 +1,427 @@
+//! The worker's per-packet path (brief section 3): the packet analysing
+//! unit and the label switching unit of the claims.
+//!
+//! 1. MPLS: top label -> this core's label table -> checks (live, port
+//!    role, client address for client-to-server) -> L2 rewrite -> pop
+//!    toward plain clients -> out. Unknown labels go to the scheduler,
+//!    which knows every session (a reply racing a table update is
+//!    forwarded, not lost).
+//! 2. ARP / ND for slbd's addresses and the VIPs: answered here, in place.
+//!    Replies to slbd's own requests go to the scheduler.
+//! 3. Unlabelled IP to a service: flow cache hit -> push the session's
+//!    client-to-server label and switch; miss -> to the scheduler (new
+//!    session). Queue full -> dropped and counted, so a flood of new
+//!    sessions never slows established ones.
+//! 4. Everything else: dropped and counted by reason.
+//!
+//! No locks, no allocation, no system call: the label table and next hops
+//! are atomics written by the scheduler; the flow cache and service set are
+//! this worker's own, changed only through its op queue between bursts.
+
+use crate::arp_nd;
+use crate::counters::{Counters, Event, PathDrop};
+use crate::frame::Frame;
+use crate::label_table::{ClientCheck, FingerprintKey, LabelTables};
+use crate::nexthop::NextHops;
+use crate::ports::{max_mss, PortInfo};
+use crossbeam::queue::ArrayQueue;
+use hashbrown::{HashMap, HashSet};
+use slb_wire::classify::{ArpFrame, IpFrame, LabelledFrame, NdFrame, NdKind, L4};
+use slb_wire::{arp, classify, ethernet, mpls, mss, Classified, FlowKey, IpProtocol, Label, Lse, MacAddr, TcpFlags};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// A service as the worker matches it: (protocol, VIP, port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ServiceKey {
+    pub protocol: IpProtocol,
+    pub vip: IpAddr,
+    pub port: u16,
+}
+
+/// State shared by the scheduler (writer) and every worker (readers).
+pub struct Shared {
+    pub tables: LabelTables,
+    pub nexthops: NextHops,
+    pub ports: Vec<PortInfo>,
+    pub fingerprint: FingerprintKey,
+    /// Largest TCP MSS that fits a labelled frame on every port.
+    pub max_mss_v4: u16,
+    pub max_mss_v6: u16,
+}
+
+impl Shared {
+    pub fn new(workers: usize, labels: (u32, u32), ports: Vec<PortInfo>, nexthops: usize) -> Shared {
+        let min_mtu = ports.iter().map(|p| p.mtu).min().unwrap_or(1500);
+        Shared {
+            tables: LabelTables::new(workers, labels.0, labels.1),
+            nexthops: NextHops::new(nexthops),
+            ports,
+            fingerprint: FingerprintKey::random(),
+            max_mss_v4: max_mss(min_mtu, false),
+            max_mss_v6: max_mss(min_mtu, true),
+        }
+    }
+
+    pub fn max_mss(&self, v6: bool) -> u16 {
+        if v6 {
+            self.max_mss_v6
+        } else {
+            self.max_mss_v4
+        }
+    }
+}
+
+/// Why a frame goes to the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PuntKind {
+    /// Unlabelled, to a service, not in the flow cache.
+    New,
+    /// A label this core has no live entry for.
+    Label,
+    /// An ARP reply or neighbour advertisement.
+    Neighbour,
+}
+
+/// A frame handed to the scheduler.
+pub struct Punt<F> {
+    pub port: u8,
+    pub kind: PuntKind,
+    pub frame: F,
+}
+
+/// What a worker reports about a switched frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Fin,
+    Rst,
+    /// The first server-to-client frame of a session.
+    FirstReply,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub label: u32,
+    pub kind: ReportKind,
+}
+
+/// Changes the scheduler asks a worker to make to its own state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerOp {
+    FlowAdd(FlowKey, u32),
+    FlowRemove(FlowKey),
+    ServiceAdd(ServiceKey),
+    ServiceRemove(ServiceKey),
+}
+
+/// The queues between one worker and the scheduler.
+pub struct Channels<F> {
+    pub punts: ArrayQueue<Punt<F>>,
+    pub reports: ArrayQueue<Report>,
+    pub ops: ArrayQueue<WorkerOp>,
+}
+
+impl<F> Channels<F> {
+    pub fn new(punts: usize, reports: usize, ops: usize) -> Self {
+        Channels {
+            punts: ArrayQueue::new(punts.max(1)),
+            reports: ArrayQueue::new(reports.max(1)),
+            ops: ArrayQueue::new(ops.max(1)),
+        }
+    }
+}
+
+/// Ops a worker applies per loop iteration at most, so a burst of
+/// installs never starves RX.
+const OPS_PER_POLL: usize = 256;
+
+/// One worker's data path.
+pub struct FastPath<F> {
+    worker: usize,
+    shared: Arc<Shared>,
+    chan: Arc<Channels<F>>,
+    counters: Arc<Counters>,
+    flows: HashMap<FlowKey, u32>,
+    services: HashSet<ServiceKey>,
+    /// VIP addresses with a count of services on each (ARP/ND answers).
+    vips: HashMap<IpAddr, u32>,
+}
+
+impl<F: Frame> FastPath<F> {
+    pub fn new(
+        worker: usize,
+        shared: Arc<Shared>,
+        chan: Arc<Channels<F>>,
+        counters: Arc<Counters>,
+        flow_capacity: usize,
+    ) -> Self {
+        FastPath {
+            worker,
+            shared,
+            chan,
+            counters,
+            flows: HashMap::with_capacity(flow_capacity),
+            services: HashSet::new(),
+            vips: HashMap::new(),
+        }
+    }
+
+    pub fn flows(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Applies pending ops from the scheduler (between bursts).
+    pub fn apply_ops(&mut self) {
+        for _ in 0..OPS_PER_POLL {
+            let Some(op) = self.chan.ops.pop() else {
+                return;
+            };
+            match op {
+                WorkerOp::FlowAdd(k, label) => {
+                    self.flows.insert(k, label);
+                }
+                WorkerOp::FlowRemove(k) => {
+                    self.flows.remove(&k);
+                }
+                WorkerOp::ServiceAdd(s) => {
+                    if self.services.insert(s) {
+                        *self.vips.entry(s.vip).or_insert(0) += 1;
+                    }
+                }
+                WorkerOp::ServiceRemove(s) => {
+                    if self.services.remove(&s) {
+                        if let Some(n) = self.vips.get_mut(&s.vip) {
+                            *n -= 1;
+                            if *n == 0 {
+                                self.vips.remove(&s.vip);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decides the fate of one frame received on port `in_port`.
+    #[inline]
+    pub fn process(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
+        let cls = match classify(f.data()) {
+            Ok(c) => c,
+            Err(r) => {
+                self.counters.wire_drop(r);
+                return None;
+            }
+        };
+        match cls {
+            Classified::Labelled(lf) => self.labelled(in_port, lf, f),
+            Classified::Ip(ip) => self.unlabelled(in_port, ip, f),
+            Classified::Arp(a) => self.arp(in_port, a, f),
+            Classified::Nd(n) => self.nd(in_port, n, f),
+            Classified::Other { .. } => self.discard(PathDrop::OtherEthertype),
+        }
+    }
+
+    #[inline]
+    fn discard(&self, r: PathDrop) -> Option<(usize, F)> {
+        self.counters.path_drop(r);
+        None
+    }
+
+    #[inline]
+    fn punt(&self, in_port: usize, kind: PuntKind, frame: F) -> Option<(usize, F)> {
+        let ev = match kind {
+            PuntKind::New => Event::PuntedNew,
+            PuntKind::Label => Event::PuntedLabel,
+            PuntKind::Neighbour => Event::PuntedNeighbour,
+        };
+        match self.chan.punts.push(Punt {
+            port: in_port as u8,
+            kind,
+            frame,
+        }) {
+            Ok(()) => self.counters.event(ev),
+            Err(_dropped) => self.counters.path_drop(PathDrop::PuntQueueFull),
+        }
+        None
+    }
+
+    #[inline]
+    fn report(&self, label: u32, kind: ReportKind) {
+        match self.chan.reports.push(Report { label, kind }) {
+            Ok(()) => self.counters.event(Event::Reports),
+            Err(_) => self.counters.event(Event::ReportsLost),
+        }
+    }
+
+    fn labelled(&mut self, in_port: usize, lf: LabelledFrame, mut f: F) -> Option<(usize, F)> {
+        let shared = &*self.shared;
+        let label = lf.lse.label.value();
+        let Some(e) = shared.tables.replica(self.worker).get(label) else {
+            return self.punt(in_port, PuntKind::Label, f);
+        };
+        let Some(port) = shared.ports.get(in_port) else {
+            return self.discard(PathDrop::WrongPortRole);
+        };
+        let c2s = label & 1 == 1;
+        if c2s {
+            if !port.role.faces_clients() {
+                return self.discard(PathDrop::WrongPortRole);
+            }
+            if ClientCheck::of(lf.inner_src, &shared.fingerprint) != e.client {
+                return self.discard(PathDrop::ForeignSource);
+            }
+        } else if !port.role.faces_servers() {
+            return self.discard(PathDrop::WrongPortRole);
+        }
+        let Some(nh) = shared.nexthops.get(e.nexthop) else {
+            return self.discard(PathDrop::NoNextHop);
+        };
+        let out = nh.port as usize;
+        let Some(out_port) = shared.ports.get(out) else {
+            return self.discard(PathDrop::NoNextHop);
+        };
+        if let Some(flags) = lf.tcp_flags {
+            if flags.contains(TcpFlags::RST) {
+                self.report(label, ReportKind::Rst);
+            } else if flags.contains(TcpFlags::FIN) {
+                self.report(label, ReportKind::Fin);
+            }
+            if flags.contains(TcpFlags::SYN) {
+                let v6 = matches!(lf.inner_src, IpAddr::V6(_));
+                if let Ok(true) = mss::clamp_mss(f.data_mut(), shared.max_mss(v6)) {
+                    self.counters.event(Event::MssClamped);
+                }
+            }
+        }
+        if !c2s && e.want_reply {
+            self.report(label, ReportKind::FirstReply);
+        }
+        if ethernet::rewrite_macs(f.data_mut(), MacAddr(out_port.mac), MacAddr(nh.mac)).is_err() {
+            return self.discard(PathDrop::Rewrite);
+        }
+        if !c2s && e.pop {
+            match mpls::pop_label(f.data_mut()) {
+                Ok(p) if f.adj(p.trim as u16) => self.counters.event(Event::Popped),
+                _ => return self.discard(PathDrop::Rewrite),
+            }
+        }
+        // The MPLS payload (label included while it stays) must fit.
+        if f.len() - lf.lse_offset > usize::from(out_port.mtu) {
+            return self.discard(PathDrop::Oversize);
+        }
+        self.counters.event(if c2s { Event::SwitchedC2s } else { Event::SwitchedS2c });
+        Some((out, f))
+    }
+
+    fn unlabelled(&mut self, in_port: usize, ip: IpFrame, mut f: F) -> Option<(usize, F)> {
+        let shared = &*self.shared;
+        let key = ip.flow;
+        let svc = ServiceKey {
+            protocol: key.protocol,
+            vip: key.dst,
+            port: key.dst_port,
+        };
+        if !self.services.contains(&svc) {
+            if shared.ports.iter().any(|p| p.owns(key.dst)) || self.vips.contains_key(&key.dst) {
+                return self.discard(PathDrop::ToAppliance);
+            }
+            return self.discard(PathDrop::NotForVip);
+        }
+        if !shared.ports.get(in_port).is_some_and(|p| p.role.faces_clients()) {
+            return self.discard(PathDrop::WrongPortRole);
+        }
+        let Some(&label) = self.flows.get(&key) else {
+            return self.punt(in_port, PuntKind::New, f);
+        };
+        let table = shared.tables.replica(self.worker);
+        let (Some(e), Some(lbl)) = (table.get(label), Label::new(label)) else {
+            // Stale: the session ended; the scheduler decides afresh.
+            self.flows.remove(&key);
+            return self.punt(in_port, PuntKind::New, f);
+        };
+        let Some(nh) = shared.nexthops.get(e.nexthop) else {
+            return self.discard(PathDrop::NoNextHop);
+        };
+        let out = nh.port as usize;
+        let Some(out_port) = shared.ports.get(out) else {
+            return self.discard(PathDrop::NoNextHop);
+        };
+        if let L4::Tcp { flags } = ip.l4 {
+            if flags.contains(TcpFlags::RST) {
+                self.report(label, ReportKind::Rst);
+            } else if flags.contains(TcpFlags::FIN) {
+                self.report(label, ReportKind::Fin);
+            }
+            if flags.contains(TcpFlags::SYN) {
+                let v6 = matches!(key.dst, IpAddr::V6(_));
+                if let Ok(true) = mss::clamp_mss(f.data_mut(), shared.max_mss(v6)) {
+                    self.counters.event(Event::MssClamped);
+                }
+            }
+        }
+        let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
+            return self.discard(PathDrop::NoHeadroom);
+        };
+        if mpls::push_label(data, Lse::pipe(lbl)).is_err()
+            || ethernet::rewrite_macs(data, MacAddr(out_port.mac), MacAddr(nh.mac)).is_err()
+        {
+            return self.discard(PathDrop::Rewrite);
+        }
+        let l2 = ip.l3_offset;
+        if ip.l3_end - l2 + mpls::LSE_LEN > usize::from(out_port.mtu) {
+            return self.discard(PathDrop::Oversize);
+        }
+        self.counters.event(Event::Pushed);
+        Some((out, f))
+    }
+
+    fn arp(&mut self, in_port: usize, a: ArpFrame, mut f: F) -> Option<(usize, F)> {
+        let Some(port) = self.shared.ports.get(in_port) else {
+            return self.discard(PathDrop::ArpNotForUs);
+        };
+        let target = IpAddr::V4(a.target_ip);
+        match a.operation {
+            arp::Operation::Request => {
+                let ours = port.owns(target) || (port.role.faces_clients() && self.vips.contains_key(&target));
+                if !ours {
+                    return self.discard(PathDrop::ArpNotForUs);
+                }
+                let mac = port.mac;
+                if !arp_nd::arp_reply_in_place(f.data_mut(), &a, mac) {
+                    return self.discard(PathDrop::Rewrite);
+                }
+                self.counters.event(Event::ArpReplies);
+                Some((in_port, f))
+            }
+            arp::Operation::Reply if port.owns(target) => self.punt(in_port, PuntKind::Neighbour, f),
+            _ => self.discard(PathDrop::ArpNotForUs),
+        }
+    }
+
+    fn nd(&mut self, in_port: usize, n: NdFrame, mut f: F) -> Option<(usize, F)> {
+        let Some(port) = self.shared.ports.get(in_port) else {
+            return self.discard(PathDrop::NdNotForUs);
+        };
+        let target = IpAddr::V6(n.target);
+        match n.kind {
+            NdKind::Solicit => {
+                let ours = port.owns(target) || (port.role.faces_clients() && self.vips.contains_key(&target));
+                // Duplicate address detection (source ::) is not answered.
+                if !ours || n.src.is_unspecified() {
+                    return self.discard(PathDrop::NdNotForUs);
+                }
+                let eth_src = MacAddr::from_bytes(f.data().get(6..12).unwrap_or(&[0; 6]));
+                let mac = port.mac;
+                if !f.set_len(n.l3_offset + arp_nd::NA_L3_LEN)
+                    || !arp_nd::na_in_place(f.data_mut(), &n, mac, eth_src)
+                {
+                    return self.discard(PathDrop::Rewrite);
+                }
+                self.counters.event(Event::NdReplies);
+                Some((in_port, f))
+            }
+            NdKind::Advert(_) if port.owns(IpAddr::V6(n.dst)) => self.punt(in_port, PuntKind::Neighbour, f),
+            NdKind::Advert(_) => self.discard(PathDrop::NdNotForUs),
+        }
+    }
+}
