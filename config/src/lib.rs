@@ -10,6 +10,29 @@
 //!    `services[0].servers[2].weight: must be between 1 and 65535 (got 0)`.
 //!
 //! The field-by-field reference is `docs/config-reference.md`.
+//!
+//! ```
+//! use slb_config::{Config, Role};
+//!
+//! let config = Config::from_json_str(include_str!("../examples/minimal.json")).unwrap();
+//! assert_eq!(config.ports[0].role, Role::Both);
+//! assert_eq!(config.services[0].servers[0].weight, 1); // default
+//!
+//! let bad = r#"{ "ports": [], "labels": { "first": 3 } }"#;
+//! let errors = Config::from_json_str(bad).unwrap_err();
+//! assert_eq!(
+//!     errors.to_string(),
+//!     "ports: must hold between 1 and 16 ports (got 0)\n\
+//!      labels.first: must be at least 16: labels 0-15 are reserved by RFC 3032 (got 3)"
+//! );
+//!
+//! // Reload: what changed, and whether it can apply live.
+//! let mut new = config.clone();
+//! new.services[0].servers[0].weight = 4;
+//! let diff = config.diff(&new);
+//! assert!(!diff.needs_restart());
+//! assert_eq!(diff.to_string(), "service web: server s1: weight 1 -> 4");
+//! ```
 
 mod address;
 mod diff;

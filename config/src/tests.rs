@@ -1354,3 +1354,25 @@ fn diff_not_live_parts() {
     let d = diff(&old, &new);
     assert!(d.timeouts_changed && d.neighbours_changed && !d.needs_restart());
 }
+
+/// The error lines quoted in docs/config-reference.md are real output.
+#[test]
+fn reference_doc_error_examples() {
+    let doc = include_str!("../../docs/config-reference.md");
+    let typo = LAB.replace("\"weight\": 3, \"max_sessions\": 0, \"state\": \"up\" },\n        { \"name\": \"s2\", \"address\": \"198.18.1.12\"",
+        "\"weigth\": 3, \"max_sessions\": 0, \"state\": \"up\" },\n        { \"name\": \"s2\", \"address\": \"198.18.1.12\"");
+    let e = Config::from_json_str(&typo).unwrap_err();
+    let line = e.to_string();
+    let without_location = line.split(" (at line").next().unwrap();
+    assert!(doc.contains(without_location), "{line}");
+    let e = Config::from_json_str(&LAB.replace("\"port\": 80,", "\"port\": \"80\",")).unwrap_err();
+    assert!(doc.contains(&e.to_string()), "{e}");
+    let mut bad = lab();
+    set(&mut bad, "/ports/0/mtu", json!(100));
+    set(&mut bad, "/labels/first", json!(3));
+    set(&mut bad, "/services/0/vip", json!("198.18.1.50"));
+    set(&mut bad, "/services/0/servers/0/weight", json!(0));
+    for e in errors(&bad).iter() {
+        assert!(doc.contains(&e.to_string()), "{e}");
+    }
+}
