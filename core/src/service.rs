@@ -237,16 +237,18 @@ impl Service {
     }
 
     /// Admission + pick + label pair + session insert. The caller has checked
-    /// that no session with this key exists.
+    /// that no session with this key exists; `key_hash` is
+    /// [`SessionTable::hash_key`] of the packet's key.
     pub fn admit(
         &mut self,
         id: ServiceId,
         packet: &PacketInfo,
+        key_hash: u64,
         now: u64,
         labels: &mut LabelManager,
         table: &mut SessionTable,
     ) -> Result<Admitted, Refusal> {
-        let result = self.try_admit(id, packet, now, labels, table);
+        let result = self.try_admit(id, packet, key_hash, now, labels, table);
         match result {
             Ok(_) => self.counters.admitted += 1,
             Err(reason) => self.counters.refused[reason.index()] += 1,
@@ -258,6 +260,7 @@ impl Service {
         &mut self,
         id: ServiceId,
         packet: &PacketInfo,
+        key_hash: u64,
         now: u64,
         labels: &mut LabelManager,
         table: &mut SessionTable,
@@ -292,16 +295,19 @@ impl Service {
         let pair_index = labels
             .pair_index(pair.c2s())
             .expect("assigned label is in range");
-        let session = table.insert(NewSession {
-            key: packet.key,
-            labels: pair,
-            pair_index,
-            server,
-            service: id,
-            client_mac: packet.client_mac,
-            ingress_port: packet.ingress_port,
-            now,
-        });
+        let session = table.insert_hashed(
+            key_hash,
+            NewSession {
+                key: packet.key,
+                labels: pair,
+                pair_index,
+                server,
+                service: id,
+                client_mac: packet.client_mac,
+                ingress_port: packet.ingress_port,
+                now,
+            },
+        );
         table.count(session, Direction::ClientToServer, 1, packet.bytes as u64);
         self.pool.session_started(server);
         self.sessions += 1;
@@ -464,8 +470,9 @@ impl Core {
     /// again. Otherwise TCP needs a SYN without ACK; then admission.
     pub fn on_new_packet(&mut self, packet: &PacketInfo, now: u64) -> NewPacketOutcome {
         let key = &packet.key;
+        let key_hash = self.table.hash_key(key);
         let mut replaced = None;
-        if let Some(id) = self.table.find(key) {
+        if let Some(id) = self.table.find_hashed(key_hash, key) {
             let state = self.table.get(id).state();
             let reuse = key.protocol == Protocol::Tcp
                 && packet.tcp_flags.is_session_start()
@@ -499,7 +506,14 @@ impl Core {
         let service = self.services[service_id.0 as usize]
             .as_mut()
             .expect("indexed service exists");
-        match service.admit(service_id, packet, now, &mut self.labels, &mut self.table) {
+        match service.admit(
+            service_id,
+            packet,
+            key_hash,
+            now,
+            &mut self.labels,
+            &mut self.table,
+        ) {
             Ok(admitted) => NewPacketOutcome::Admitted { admitted, replaced },
             Err(reason) => NewPacketOutcome::Refused {
                 service: service_id,

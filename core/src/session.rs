@@ -36,13 +36,31 @@ pub enum Protocol {
 }
 
 /// Session key: (protocol, VIP, VIP port, client address, client port).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionKey {
     pub protocol: Protocol,
     pub vip: IpAddr,
     pub vip_port: u16,
     pub client: IpAddr,
     pub client_port: u16,
+}
+
+impl std::hash::Hash for SessionKey {
+    /// Three word writes instead of the derived field-by-field walk (which
+    /// hashes enum tags and length prefixes): this is on the new-session path.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        fn word(a: IpAddr) -> u128 {
+            match a {
+                IpAddr::V4(a) => u32::from(a) as u128,
+                IpAddr::V6(a) => u128::from(a) ^ (1 << 127),
+            }
+        }
+        state.write_u64(
+            (self.protocol as u64) << 32 | (self.vip_port as u64) << 16 | self.client_port as u64,
+        );
+        state.write_u128(word(self.client));
+        state.write_u128(word(self.vip));
+    }
 }
 
 /// Direction of a packet within a session.
@@ -446,9 +464,19 @@ impl SessionTable {
         hasher.hash_one(key)
     }
 
+    /// Hash of `key` in this table, for [`SessionTable::find_hashed`] and
+    /// [`SessionTable::insert_hashed`] (hash once on the new-session path).
+    pub fn hash_key(&self, key: &SessionKey) -> u64 {
+        Self::hash(&self.hasher, key)
+    }
+
     /// The session with `key`.
     pub fn find(&self, key: &SessionKey) -> Option<SessionId> {
-        let hash = Self::hash(&self.hasher, key);
+        self.find_hashed(self.hash_key(key), key)
+    }
+
+    /// The session with `key`, whose [`SessionTable::hash_key`] is `hash`.
+    pub fn find_hashed(&self, hash: u64, key: &SessionKey) -> Option<SessionId> {
         self.index
             .find(hash, |&slot| self.slots[slot as usize].key == *key)
             .map(|&slot| SessionId(slot))
@@ -473,6 +501,12 @@ impl SessionTable {
     /// in use (checked in debug builds). New TCP sessions start in SYN sent,
     /// UDP ones in `Udp`.
     pub fn insert(&mut self, new: NewSession) -> SessionId {
+        self.insert_hashed(self.hash_key(&new.key), new)
+    }
+
+    /// [`SessionTable::insert`] with the key's hash already computed.
+    pub fn insert_hashed(&mut self, hash: u64, new: NewSession) -> SessionId {
+        debug_assert_eq!(hash, self.hash_key(&new.key));
         debug_assert!(self.find(&new.key).is_none());
         debug_assert_eq!(self.by_pair[new.pair_index as usize], NIL);
         let state = match new.key.protocol {
@@ -506,7 +540,6 @@ impl SessionTable {
             self.slots.push(session);
             slot
         };
-        let hash = Self::hash(&self.hasher, &new.key);
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.index
             .insert_unique(hash, slot, |&s| Self::hash(hasher, &slots[s as usize].key));
