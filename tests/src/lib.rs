@@ -5,6 +5,7 @@
 //! - [`pcap_run`]: the golden packet harness: frames in -> slbd on `net_pcap`
 //!   virtual ports -> frames out.
 
+pub mod golden;
 pub mod lab;
 pub mod pcap_run;
 pub mod slbd;

@@ -1,0 +1,153 @@
+//! The deterministic golden runner: slbd's data path (workers, scheduler,
+//! label tables, session core) assembled from a configuration exactly as
+//! slbd assembles it, driven one frame at a time with a clock the test
+//! controls. After each frame the scheduler runs until it is idle, so every
+//! step sees the state the previous one left, on one worker or several.
+//! `pcap_run` runs the same frames through the real slbd binary.
+
+use slb_appliance::counters::{Event, PathDrop, Snapshot};
+use slb_appliance::datapath::{assemble, DataPath, QueueSizes};
+use slb_appliance::frame::{Frame, VecFrame};
+use slb_config::Config;
+use slb_wire::DropReason;
+
+/// MACs the rig gives slbd's ports, in configuration order.
+pub const PORT_MACS: [[u8; 6]; 4] = [
+    [0x02, 0x5b, 0, 0, 0, 0x01],
+    [0x02, 0x5b, 0, 0, 0, 0x02],
+    [0x02, 0x5b, 0, 0, 0, 0x03],
+    [0x02, 0x5b, 0, 0, 0, 0x04],
+];
+
+pub struct Rig {
+    pub dp: DataPath<VecFrame>,
+    /// Nanoseconds on the data path's clock.
+    pub now: u64,
+    next_worker: usize,
+}
+
+/// A frame slbd sent: (port index, bytes).
+pub type Sent = (usize, Vec<u8>);
+
+impl Rig {
+    pub fn new(config_json: &str, workers: usize) -> Rig {
+        let cfg = Config::from_json_str(config_json).unwrap_or_else(|e| panic!("bad test config:\n{e}"));
+        let macs = &PORT_MACS[..cfg.ports.len()];
+        let dp = assemble(
+            &cfg,
+            workers,
+            macs,
+            QueueSizes::default(),
+            Box::new(|b: &[u8]| Some(VecFrame::new(b))),
+        )
+        .unwrap_or_else(|e| panic!("assemble: {e}"));
+        Rig {
+            dp,
+            now: 1_000_000_000,
+            next_worker: 0,
+        }
+    }
+
+    /// Feeds `frame` to the next worker in turn (a NIC spreading frames
+    /// over queues), then lets the scheduler settle. Returns what left.
+    pub fn send(&mut self, port: usize, frame: &[u8]) -> Vec<Sent> {
+        let w = self.next_worker;
+        self.next_worker = (self.next_worker + 1) % self.dp.workers.len();
+        self.send_on(w, port, frame)
+    }
+
+    /// Feeds `frame` to worker `worker`.
+    pub fn send_on(&mut self, worker: usize, port: usize, frame: &[u8]) -> Vec<Sent> {
+        let mut out = Vec::new();
+        if let Some((o, f)) = self.dp.workers[worker].process(port, VecFrame::new(frame)) {
+            out.push((o, f.into_vec()));
+        }
+        out.extend(self.settle());
+        out
+    }
+
+    /// Runs the scheduler and the workers' op queues until nothing moves.
+    pub fn settle(&mut self) -> Vec<Sent> {
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            for w in &mut self.dp.workers {
+                w.apply_ops();
+            }
+            let mut sink = |p: usize, f: VecFrame| out.push((p, f.into_vec()));
+            let work = self.dp.scheduler.poll(self.now, &mut sink);
+            if work == 0 {
+                for w in &mut self.dp.workers {
+                    w.apply_ops();
+                }
+                return out;
+            }
+        }
+        panic!("the scheduler never went idle");
+    }
+
+    /// Moves the clock on and lets timers run.
+    pub fn advance_ms(&mut self, ms: u64) -> Vec<Sent> {
+        let mut out = Vec::new();
+        // In steps, as the real scheduler polls continuously.
+        for _ in 0..ms.div_ceil(10) {
+            self.now += 10_000_000;
+            out.extend(self.settle());
+        }
+        out
+    }
+
+    /// All lcores' counters added up.
+    pub fn counters(&self) -> Snapshot {
+        let mut s = self.dp.scheduler_counters.snapshot();
+        for c in &self.dp.worker_counters {
+            s.add(&c.snapshot());
+        }
+        s
+    }
+
+    /// Sends `frame` and asserts it was dropped with `reason` (a packet
+    /// layer or data path counter name) and nothing left.
+    pub fn expect_drop(&mut self, what: &str, port: usize, frame: &[u8], reason: &str) {
+        let before = self.counters();
+        let out = self.send(port, frame);
+        assert!(out.is_empty(), "{what}: expected a drop ({reason}), got {} frame(s) out", out.len());
+        let after = self.counters();
+        let changed: Vec<(&str, u64)> = after
+            .drops()
+            .zip(before.drops())
+            .filter(|(a, b)| a.1 != b.1)
+            .map(|(a, b)| (a.0, a.1 - b.1))
+            .collect();
+        assert_eq!(changed, vec![(reason, 1)], "{what}: drop counters that moved");
+    }
+
+    pub fn drops(&self, reason: &str) -> u64 {
+        self.counters()
+            .drops()
+            .find(|(r, _)| *r == reason)
+            .map(|(_, n)| n)
+            .unwrap_or_else(|| panic!("no drop counter {reason}"))
+    }
+
+    pub fn event(&self, e: Event) -> u64 {
+        self.counters().event(e)
+    }
+
+    pub fn active_sessions(&self) -> usize {
+        self.dp.scheduler.core().labels().counts().active as usize
+    }
+}
+
+/// Every drop counter name, for tests that check names exist.
+pub fn drop_names() -> Vec<&'static str> {
+    DropReason::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .chain(PathDrop::ALL.iter().map(|r| r.as_str()))
+        .collect()
+}
+
+/// A frame's bytes as a VecFrame would carry them (for helpers).
+pub fn frame(bytes: &[u8]) -> Vec<u8> {
+    VecFrame::new(bytes).data().to_vec()
+}
