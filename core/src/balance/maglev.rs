@@ -68,7 +68,8 @@ pub fn is_prime(n: u32) -> bool {
     }
     let mut d = 2u32;
     while (d as u64) * (d as u64) <= n as u64 {
-        if n % d == 0 {
+        // Not `is_multiple_of`: the workspace MSRV (1.85) predates it.
+        if matches!(n % d, 0) {
             return false;
         }
         d += 1;
