@@ -425,3 +425,18 @@ impl<F: Frame> FastPath<F> {
         }
     }
 }
+
+impl crate::worker::Handler for FastPath<crate::dpdk::Mbuf> {
+    #[inline]
+    fn handle(&mut self, in_port: usize, m: crate::dpdk::Mbuf) -> Option<(usize, crate::dpdk::Mbuf)> {
+        if !m.is_contiguous() {
+            return self.discard(PathDrop::Segmented);
+        }
+        self.process(in_port, m)
+    }
+
+    #[inline]
+    fn poll(&mut self) {
+        self.apply_ops();
+    }
+}

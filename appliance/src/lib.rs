@@ -18,6 +18,7 @@ pub mod neighbour;
 pub mod nexthop;
 pub mod ports;
 pub mod reset;
+pub mod sched_lcore;
 pub mod scheduler;
 pub mod stop;
 pub mod worker;

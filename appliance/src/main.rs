@@ -1,10 +1,14 @@
 //! slbd: the slb session-label load balancer appliance.
 
 use clap::{Parser, ValueEnum};
-use slb_appliance::dpdk::{lcore, Eal, Mempool, Port, PortConfig};
+use slb_appliance::counters::{Counters, Event, Snapshot};
+use slb_appliance::datapath::{assemble, DataPath, QueueSizes};
+use slb_appliance::dpdk::{lcore, Eal, Mbuf, Mempool, Port, PortConfig};
 use slb_appliance::forward::Forward;
-use slb_appliance::stop;
 use slb_appliance::worker::{self, LoopCounters, LoopSnapshot};
+use slb_appliance::{sched_lcore, stop};
+use slb_config::Config;
+use std::sync::atomic::AtomicU64;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,25 +33,46 @@ EAL options choose the cores and the devices, for example:
 See `dpdk-testpmd --help` or DPDK's EAL documentation for all of them.
 
 Modes:
+    balance   the load balancer (the default with --config). The first
+              lcore is the main lcore (control, counters), the second runs
+              the scheduler (new sessions, labels, neighbours, expiry), every
+              further lcore runs a worker that switches labelled frames.
+              Needs at least 3 lcores, e.g. -l 0-2 or --lcores 0@0,1@1,2@1.
     forward   every worker moves packets between port pairs (0<->1, 2<->3;
               a lone last port sends back out of itself) without touching
               them. This is the baseline every benchmark compares against:
               it runs the same poll loop as the real data path.
 
-Example (no NIC, on capture files):
+Examples (no NIC):
     slbd --no-pci --no-huge -m 256 --no-shconf -l 0-1 \\
          --vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap \\
-         -- --mode forward --exit-idle-ms 200";
+         -- --mode forward --exit-idle-ms 200
+    slbd --no-pci --no-huge -m 512 --no-shconf -l 0-2 \\
+         --vdev net_tap0,iface=slbc --vdev net_tap1,iface=slbs \\
+         -- --config config/examples/lab.json
+    slbd -- --config slbd.json --check-config";
 
 #[derive(Parser, Debug)]
 #[command(name = "slbd", version, about = ABOUT, long_about = LONG_ABOUT)]
 struct Options {
-    /// What the workers do with packets.
-    #[arg(long, value_enum, default_value_t = Mode::Forward)]
-    mode: Mode,
+    /// What the workers do with packets (default: balance with --config,
+    /// forward without).
+    #[arg(long, value_enum)]
+    mode: Option<Mode>,
 
-    /// Ports to use, by DPDK device name, comma separated (default: every
-    /// port EAL probed, in port-id order).
+    /// The configuration file (JSON; see docs/operations.md). Required by
+    /// `balance`. Checked before EAL starts: slbd refuses to start on any
+    /// error and names the JSON path of each bad field.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+
+    /// Check the configuration file and exit (no EAL, no ports).
+    #[arg(long)]
+    check_config: bool,
+
+    /// forward mode: ports to use, by DPDK device name, comma separated
+    /// (default: every port EAL probed, in port-id order). balance mode
+    /// takes its ports from the configuration.
     #[arg(long, value_delimiter = ',')]
     ports: Vec<String>,
 
@@ -77,12 +102,15 @@ struct Options {
 enum Mode {
     /// Move packets between port pairs untouched (benchmark baseline).
     Forward,
+    /// The load balancer: label switching workers and a scheduler lcore.
+    Balance,
 }
 
 impl Mode {
     fn name(self) -> &'static str {
         match self {
             Mode::Forward => "forward",
+            Mode::Balance => "balance",
         }
     }
 }
@@ -136,6 +164,25 @@ fn split_args(args: &[String]) -> (Vec<String>, Vec<String>) {
 }
 
 fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
+    let mode = opts.mode.unwrap_or(if opts.config.is_some() { Mode::Balance } else { Mode::Forward });
+    // The configuration is checked before anything starts.
+    let config = match &opts.config {
+        Some(path) => Some(Config::from_file(path).map_err(|e| {
+            format!("{}: the configuration is invalid:\n{e}", path.display())
+        })?),
+        None if mode == Mode::Balance => return Err("balance mode needs --config FILE".into()),
+        None => None,
+    };
+    if opts.check_config {
+        let c = config.as_ref().ok_or("--check-config needs --config FILE")?;
+        println!(
+            "configuration OK: {} port(s), {} service(s), {} server(s)",
+            c.ports.len(),
+            c.services.len(),
+            c.services.iter().map(|s| s.servers.len()).sum::<usize>()
+        );
+        return Ok(());
+    }
     if eal_args.len() <= 1 {
         return Err("no EAL options: give them before `--` (see slbd --help)".into());
     }
@@ -147,32 +194,56 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     let eal = Eal::init(&eal_args).map_err(|e| e.to_string())?;
     stop::install_signal_handlers();
 
-    let workers = lcore::worker_lcores();
-    if workers.is_empty() {
-        return Err(
-            "no worker lcore: give EAL at least two lcores (e.g. -l 0-1); \
+    let lcores = lcore::worker_lcores();
+    let (sched_lcore, worker_lcores) = match mode {
+        Mode::Forward => (None, lcores.clone()),
+        Mode::Balance => match lcores.split_first() {
+            Some((s, w)) if !w.is_empty() => (Some(*s), w.to_vec()),
+            _ => {
+                return Err("balance mode needs at least 3 lcores (e.g. -l 0-2 or --lcores 0@0,1@1,2@1): \
+                     main, scheduler, and one or more workers"
+                    .into())
+            }
+        },
+    };
+    if worker_lcores.is_empty() {
+        return Err("no worker lcore: give EAL at least two lcores (e.g. -l 0-1); \
                     the first is the main lcore, the others run workers"
-                .into(),
-        );
+            .into());
     }
-    let port_ids: Vec<u16> = if opts.ports.is_empty() {
-        let n = Port::count();
-        if n == 0 {
-            return Err("no ports: give EAL a device (--vdev net_... or -a <PCI address>)".into());
+    let port_ids: Vec<u16> = match &config {
+        Some(c) => c
+            .ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Port::id_by_name(&p.device).map_err(|e| format!("ports[{i}].device: {e}"))
+            })
+            .collect::<Result<_, _>>()?,
+        None if opts.ports.is_empty() => {
+            let n = Port::count();
+            if n == 0 {
+                return Err("no ports: give EAL a device (--vdev net_... or -a <PCI address>)".into());
+            }
+            (0..n).collect()
         }
-        (0..n).collect()
-    } else {
-        opts.ports
+        None => opts
+            .ports
             .iter()
             .map(|name| Port::id_by_name(name).map_err(|e| e.to_string()))
-            .collect::<Result<_, _>>()?
+            .collect::<Result<_, _>>()?,
     };
 
-    let nq = workers.len() as u16;
-    let per_port = 2 * u32::from(opts.descriptors) * u32::from(nq);
+    let nw = worker_lcores.len() as u16;
+    // Workers own one RX and one TX queue each; so does the scheduler.
+    let (rxq, txq) = match mode {
+        Mode::Forward => (nw, nw),
+        Mode::Balance => (nw + 1, nw + 1),
+    };
+    let per_port = u32::from(opts.descriptors) * u32::from(rxq + txq);
     let mbufs = opts
         .mbufs
-        .unwrap_or(per_port * port_ids.len() as u32 + 1024 * u32::from(nq) + 4096);
+        .unwrap_or(per_port * port_ids.len() as u32 + 1024 * u32::from(nw) + 8192);
     let pool = Mempool::new(
         "slbd_pkts",
         mbufs,
@@ -180,21 +251,31 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         slb_dpdk_sys::RTE_MBUF_DEFAULT_BUF_SIZE as u16,
     )
     .map_err(|e| e.to_string())?;
-    let cfg = PortConfig {
-        rx_queues: nq,
-        tx_queues: nq,
-        rx_desc: opts.descriptors,
-        tx_desc: opts.descriptors,
-        ..PortConfig::default()
-    };
     let mut ports = Vec::new();
-    for &id in &port_ids {
+    for (i, &id) in port_ids.iter().enumerate() {
+        let mtu = config.as_ref().map(|c| c.ports[i].mtu);
+        let cfg = PortConfig {
+            rx_queues: rxq,
+            tx_queues: txq,
+            rx_desc: opts.descriptors,
+            tx_desc: opts.descriptors,
+            mtu: None,
+            ..PortConfig::default()
+        };
         let p = Port::configure(id, &cfg, &pool).map_err(|e| e.to_string())?;
+        if let Some(mtu) = mtu {
+            // slbd enforces the MTU itself; the device MTU is best effort
+            // (capture and null devices have none).
+            if let Err(e) = p.set_mtu(mtu) {
+                tracing::warn!(port = p.name(), mtu, "device MTU not set: {e}");
+            }
+        }
         p.start().map_err(|e| e.to_string())?;
         tracing::info!(
             port = p.name(),
             driver = p.driver(),
-            queues = nq,
+            rx_queues = rxq,
+            tx_queues = txq,
             rss = p.rss(),
             mac = %fmt_mac(p.mac()),
             "port up"
@@ -202,49 +283,97 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         ports.push(p);
     }
     let ports: Arc<Vec<Port>> = Arc::new(ports);
-    let counters: Arc<Vec<LoopCounters>> = Arc::new(
-        (0..workers.len())
-            .map(|_| LoopCounters::default())
-            .collect(),
-    );
+    let loop_counters: Arc<Vec<LoopCounters>> =
+        Arc::new((0..worker_lcores.len()).map(|_| LoopCounters::default()).collect());
+    let sched_tx_dropped = Arc::new(AtomicU64::new(0));
 
     let mut launched = Vec::new();
-    for (q, &lc) in workers.iter().enumerate() {
-        let ports = ports.clone();
-        let counters = counters.clone();
-        let mode = opts.mode;
-        let job = move || {
-            let refs: Vec<&Port> = ports.iter().collect();
-            match mode {
-                Mode::Forward => {
-                    let mut h = Forward::new(refs.len());
-                    worker::run(&refs, q as u16, &mut h, &counters[q]);
+    let mut path_counters: Vec<Arc<Counters>> = Vec::new();
+    let launch = |lc: u32, job: Box<dyn FnOnce() -> i32 + Send>, launched: &mut Vec<lcore::Launched>| {
+        lcore::launch(lc, job).map(|l| launched.push(l)).map_err(|e| e.to_string())
+    };
+    let result: Result<(), String> = (|| {
+        match mode {
+            Mode::Forward => {
+                for (q, &lc) in worker_lcores.iter().enumerate() {
+                    let (ports, counters) = (ports.clone(), loop_counters.clone());
+                    launch(
+                        lc,
+                        Box::new(move || {
+                            let refs: Vec<&Port> = ports.iter().collect();
+                            let mut h = Forward::new(refs.len());
+                            worker::run(&refs, q as u16, &mut h, &counters[q]);
+                            0
+                        }),
+                        &mut launched,
+                    )?;
                 }
             }
-            0
-        };
-        match lcore::launch(lc, job) {
-            Ok(l) => launched.push(l),
-            Err(e) => {
-                stop::request();
-                join_all(launched);
-                return Err(e.to_string());
+            Mode::Balance => {
+                let cfg = config.as_ref().ok_or("no configuration")?;
+                let macs: Vec<[u8; 6]> = ports.iter().map(|p| p.mac()).collect();
+                let alloc_pool = pool;
+                let dp = assemble::<Mbuf>(
+                    cfg,
+                    worker_lcores.len(),
+                    &macs,
+                    QueueSizes::default(),
+                    Box::new(move |bytes: &[u8]| {
+                        let mut m = alloc_pool.alloc()?;
+                        m.append(u16::try_from(bytes.len()).ok()?)?.copy_from_slice(bytes);
+                        Some(m)
+                    }),
+                )?;
+                let DataPath {
+                    scheduler,
+                    workers,
+                    worker_counters,
+                    scheduler_counters,
+                    ..
+                } = dp;
+                path_counters.push(scheduler_counters);
+                path_counters.extend(worker_counters);
+                let mut sched = scheduler;
+                let (p, d) = (ports.clone(), sched_tx_dropped.clone());
+                let sched_q = nw;
+                launch(
+                    sched_lcore.ok_or("no scheduler lcore")?,
+                    Box::new(move || {
+                        let refs: Vec<&Port> = p.iter().collect();
+                        sched_lcore::run(&mut sched, &refs, sched_q, &d);
+                        0
+                    }),
+                    &mut launched,
+                )?;
+                for (q, (mut fp, &lc)) in workers.into_iter().zip(worker_lcores.iter()).enumerate() {
+                    let (ports, counters) = (ports.clone(), loop_counters.clone());
+                    launch(
+                        lc,
+                        Box::new(move || {
+                            let refs: Vec<&Port> = ports.iter().collect();
+                            worker::run(&refs, q as u16, &mut fp, &counters[q]);
+                            0
+                        }),
+                        &mut launched,
+                    )?;
+                }
             }
         }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        stop::request();
+        join_all(launched);
+        return Err(e);
     }
-    tracing::info!(
-        mode = opts.mode.name(),
-        workers = workers.len(),
-        ports = ports.len(),
-        "slbd running"
-    );
+    tracing::info!(mode = mode.name(), workers = worker_lcores.len(), ports = ports.len(), "slbd running");
 
     let started = Instant::now();
     let mut last_rx = 0u64;
     let mut last_change = Instant::now();
     while !stop::requested() {
         std::thread::sleep(Duration::from_millis(5));
-        let rx: u64 = counters.iter().map(|c| c.snapshot().rx_packets).sum();
+        let rx: u64 = loop_counters.iter().map(|c| c.snapshot().rx_packets).sum();
         if rx != last_rx {
             last_rx = rx;
             last_change = Instant::now();
@@ -265,7 +394,16 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     for p in ports.iter() {
         p.stop();
     }
-    report(opts, &ports, &counters, elapsed);
+    let report = Report {
+        mode,
+        opts,
+        ports: &ports,
+        loops: &loop_counters,
+        path: &path_counters,
+        sched_tx_dropped: sched_tx_dropped.load(std::sync::atomic::Ordering::Relaxed),
+        elapsed,
+    };
+    report.print();
     drop(ports);
     drop(eal);
     if errors.is_empty() {
@@ -280,84 +418,126 @@ fn join_all(launched: Vec<lcore::Launched>) -> Vec<String> {
         .into_iter()
         .filter_map(|l| match l.join() {
             Ok(0) => None,
-            Ok(rc) => Some(format!("a worker lcore exited with {rc}")),
+            Ok(rc) => Some(format!("an lcore exited with {rc}")),
             Err(msg) => Some(msg),
         })
         .collect()
 }
 
-fn report(opts: &Options, ports: &[Port], counters: &[LoopCounters], elapsed: Duration) {
-    let per_core: Vec<LoopSnapshot> = counters.iter().map(|c| c.snapshot()).collect();
-    let rx: u64 = per_core.iter().map(|c| c.rx_packets).sum();
-    let tx: u64 = per_core.iter().map(|c| c.tx_packets).sum();
-    let tx_full: u64 = per_core.iter().map(|c| c.tx_full_drops).sum();
-    let secs = elapsed.as_secs_f64();
-    if opts.json {
-        let ports_json: Vec<_> = ports
-            .iter()
-            .map(|p| {
-                let s = p.stats();
-                serde_json::json!({
-                    "name": p.name(), "driver": p.driver(),
-                    "rx_packets": s.rx_packets, "tx_packets": s.tx_packets,
-                    "rx_bytes": s.rx_bytes, "tx_bytes": s.tx_bytes,
-                    "rx_missed": s.rx_missed, "rx_errors": s.rx_errors,
-                    "tx_errors": s.tx_errors, "rx_nombuf": s.rx_nombuf,
-                })
-            })
-            .collect();
-        let cores: Vec<_> = per_core
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "rx_packets": c.rx_packets, "tx_packets": c.tx_packets,
-                    "tx_full_drops": c.tx_full_drops,
-                })
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "mode": opts.mode.name(),
-            "seconds": secs,
-            "rx_packets": rx, "tx_packets": tx, "tx_full_drops": tx_full,
-            "ports": ports_json, "workers": cores,
-        });
-        println!("{doc}");
-        return;
-    }
-    println!(
-        "slbd {} mode ran {:.3} s on {} worker(s)",
-        opts.mode.name(),
-        secs,
-        per_core.len()
-    );
-    println!(
-        "  received {rx} packets, sent {tx}, dropped at TX (queue full) {tx_full}; {:.3} Mpps",
-        if secs > 0.0 {
-            rx as f64 / secs / 1e6
-        } else {
-            0.0
+struct Report<'a> {
+    mode: Mode,
+    opts: &'a Options,
+    ports: &'a [Port],
+    loops: &'a [LoopCounters],
+    /// Balance mode: the scheduler's counters, then each worker's.
+    path: &'a [Arc<Counters>],
+    sched_tx_dropped: u64,
+    elapsed: Duration,
+}
+
+impl Report<'_> {
+    fn print(&self) {
+        let per_core: Vec<LoopSnapshot> = self.loops.iter().map(|c| c.snapshot()).collect();
+        let rx: u64 = per_core.iter().map(|c| c.rx_packets).sum();
+        let tx: u64 = per_core.iter().map(|c| c.tx_packets).sum();
+        let tx_full: u64 = per_core.iter().map(|c| c.tx_full_drops).sum();
+        let mut total = Snapshot::default();
+        for c in self.path {
+            total.add(&c.snapshot());
         }
-    );
-    for (i, c) in per_core.iter().enumerate() {
+        let sched = self.path.first().map(|c| c.snapshot()).unwrap_or_default();
+        let secs = self.elapsed.as_secs_f64();
+        if self.opts.json {
+            let ports_json: Vec<_> = self
+                .ports
+                .iter()
+                .map(|p| {
+                    let s = p.stats();
+                    serde_json::json!({
+                        "name": p.name(), "driver": p.driver(),
+                        "rx_packets": s.rx_packets, "tx_packets": s.tx_packets,
+                        "rx_bytes": s.rx_bytes, "tx_bytes": s.tx_bytes,
+                        "rx_missed": s.rx_missed, "rx_errors": s.rx_errors,
+                        "tx_errors": s.tx_errors, "rx_nombuf": s.rx_nombuf,
+                    })
+                })
+                .collect();
+            let cores: Vec<_> = per_core
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let mut j = serde_json::json!({
+                        "rx_packets": c.rx_packets, "tx_packets": c.tx_packets,
+                        "tx_full_drops": c.tx_full_drops,
+                    });
+                    if let Some(pc) = self.path.get(i + 1) {
+                        j["path"] = pc.snapshot().to_json();
+                    }
+                    j
+                })
+                .collect();
+            let mut doc = serde_json::json!({
+                "mode": self.mode.name(),
+                "seconds": secs,
+                "rx_packets": rx, "tx_packets": tx, "tx_full_drops": tx_full,
+                "ports": ports_json, "workers": cores,
+            });
+            if self.mode == Mode::Balance {
+                doc["scheduler"] = sched.to_json();
+                doc["scheduler"]["tx_full_drops"] = self.sched_tx_dropped.into();
+                doc["total"] = total.to_json();
+            }
+            println!("{doc}");
+            return;
+        }
         println!(
-            "  worker {i}: rx {} tx {} tx_full_drops {}",
-            c.rx_packets, c.tx_packets, c.tx_full_drops
+            "slbd {} mode ran {:.3} s on {} worker(s)",
+            self.mode.name(),
+            secs,
+            per_core.len()
         );
-    }
-    for p in ports {
-        let s = p.stats();
         println!(
-            "  port {} ({}): rx {} pkts {} bytes, tx {} pkts {} bytes, missed {}, errors rx {} tx {}",
-            p.name(),
-            p.driver(),
-            s.rx_packets,
-            s.rx_bytes,
-            s.tx_packets,
-            s.tx_bytes,
-            s.rx_missed,
-            s.rx_errors,
-            s.tx_errors
+            "  received {rx} packets, sent {tx}, dropped at TX (queue full) {tx_full}; {:.3} Mpps",
+            if secs > 0.0 { rx as f64 / secs / 1e6 } else { 0.0 }
         );
+        for (i, c) in per_core.iter().enumerate() {
+            println!(
+                "  worker {i}: rx {} tx {} tx_full_drops {}",
+                c.rx_packets, c.tx_packets, c.tx_full_drops
+            );
+        }
+        if self.mode == Mode::Balance {
+            let events: Vec<String> = Event::ALL
+                .iter()
+                .filter(|e| total.event(**e) > 0)
+                .map(|e| format!("{} {}", e.as_str(), total.event(*e)))
+                .collect();
+            println!("  data path: {}", if events.is_empty() { "idle".into() } else { events.join(", ") });
+            let drops: Vec<String> = total
+                .drops()
+                .filter(|(_, n)| *n > 0)
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            println!("  drops: {}", if drops.is_empty() { "none".into() } else { drops.join(", ") });
+            if self.sched_tx_dropped > 0 {
+                println!("  scheduler TX queue full: {}", self.sched_tx_dropped);
+            }
+        }
+        for p in self.ports {
+            let s = p.stats();
+            println!(
+                "  port {} ({}): rx {} pkts {} bytes, tx {} pkts {} bytes, missed {}, errors rx {} tx {}",
+                p.name(),
+                p.driver(),
+                s.rx_packets,
+                s.rx_bytes,
+                s.tx_packets,
+                s.tx_bytes,
+                s.rx_missed,
+                s.rx_errors,
+                s.tx_errors
+            );
+        }
     }
 }
 

@@ -58,9 +58,11 @@ pub struct Scheduler<F: Frame> {
     chans: Vec<Arc<Channels<F>>>,
     counters: Arc<Counters>,
     services: HashMap<ServiceId, ServiceRt>,
-    /// Switches punted labelled frames with the scheduler's own replica.
+    /// The scheduler's own fast path (replica index = number of workers):
+    /// switches punted labelled frames, and frames of the scheduler's own
+    /// RX queue. Its channel is the last of `chans`.
     local: FastPath<F>,
-    local_chan: Arc<Channels<F>>,
+    local_id: usize,
     neighbours: Neighbours<F>,
     slots: SlotAlloc,
     clients: HashMap<(u8, [u8; 6]), (u16, u32)>,
@@ -81,8 +83,11 @@ impl<F: Frame> Scheduler<F> {
         counters: Arc<Counters>,
         alloc: Box<dyn Fn(&[u8]) -> Option<F> + Send>,
     ) -> Self {
-        let local_chan = Arc::new(Channels::new(1, 64, 1));
-        let local = FastPath::new(chans.len(), shared.clone(), local_chan.clone(), counters.clone(), 0);
+        let mut chans = chans;
+        let local_id = chans.len();
+        let local_chan = Arc::new(Channels::new(1024, 1024, 65536));
+        chans.push(local_chan.clone());
+        let local = FastPath::new(local_id, shared.clone(), local_chan, counters.clone(), 4096);
         let pairs = core.labels().capacity() as usize;
         let slots = SlotAlloc::new(shared.nexthops.capacity());
         Scheduler {
@@ -92,7 +97,7 @@ impl<F: Frame> Scheduler<F> {
             counters,
             services: HashMap::new(),
             local,
-            local_chan,
+            local_id,
             neighbours: Neighbours::default(),
             slots,
             clients: HashMap::new(),
@@ -122,7 +127,15 @@ impl<F: Frame> Scheduler<F> {
         for c in &self.chans {
             let _ = c.ops.push(WorkerOp::ServiceAdd(rt.key));
         }
+        self.local.apply_ops();
         self.services.insert(id, rt);
+    }
+
+    /// A frame from the scheduler's own RX queue: switched like on a worker
+    /// (what it cannot switch comes back through the scheduler's channel).
+    #[inline]
+    pub fn receive(&mut self, port: usize, f: F) -> Option<(usize, F)> {
+        self.local.process(port, f)
     }
 
     /// Starts resolving `addr`, reachable on the port whose subnet holds it.
@@ -159,6 +172,7 @@ impl<F: Frame> Scheduler<F> {
     /// (0 = idle).
     pub fn poll(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
         let mut work = 0;
+        self.local.apply_ops();
         for w in 0..self.chans.len() {
             for _ in 0..PUNTS_PER_POLL {
                 let Some(p) = self.chans[w].punts.pop() else {
@@ -174,9 +188,6 @@ impl<F: Frame> Scheduler<F> {
                 self.report(r, now);
                 work += 1;
             }
-        }
-        while let Some(r) = self.local_chan.reports.pop() {
-            self.report(r, now);
         }
         self.ended.clear();
         let mut ended = std::mem::take(&mut self.ended);
@@ -196,6 +207,7 @@ impl<F: Frame> Scheduler<F> {
     fn punt(&mut self, worker: usize, p: Punt<F>, now: u64, out: &mut dyn FnMut(usize, F)) {
         let Punt { port, kind, frame } = p;
         match kind {
+            PuntKind::Label if worker == self.local_id => self.dead_label(frame),
             PuntKind::Label => self.punted_label(port as usize, frame, out),
             PuntKind::New => self.punted_new(worker, port, frame, now, out),
             PuntKind::Neighbour => self.punted_neighbour(port, frame, now, out),
@@ -205,18 +217,22 @@ impl<F: Frame> Scheduler<F> {
     /// A label the worker did not know: switch it with the scheduler's own
     /// replica (it may have raced the install), or count why it is dead.
     fn punted_label(&mut self, port: usize, f: F, out: &mut dyn FnMut(usize, F)) {
+        // Not switched here means it came back on the local channel, where
+        // the next round finds it dead (see `dead_label`).
         if let Some((o, f)) = self.local.process(port, f) {
             out(o, f);
-            return;
         }
-        if let Some(Punt { frame, .. }) = self.local_chan.punts.pop() {
-            let label = mpls::top_label(frame.data()).map(|t| t.lse.label.value()).unwrap_or(0);
-            let reason = match self.core.labels().status(label) {
-                LabelStatus::Quarantined => PathDrop::WithdrawnLabel,
-                _ => PathDrop::UnknownLabel,
-            };
-            self.counters.path_drop(reason);
-        }
+    }
+
+    /// A label the scheduler's own replica does not hold: no session has
+    /// it. Count whether it is withdrawn (in quarantine) or unknown.
+    fn dead_label(&mut self, f: F) {
+        let label = mpls::top_label(f.data()).map(|t| t.lse.label.value()).unwrap_or(0);
+        let reason = match self.core.labels().status(label) {
+            LabelStatus::Quarantined => PathDrop::WithdrawnLabel,
+            _ => PathDrop::UnknownLabel,
+        };
+        self.counters.path_drop(reason);
     }
 
     fn punted_new(&mut self, worker: usize, port: u8, mut f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
@@ -511,7 +527,7 @@ impl<F: Frame> Scheduler<F> {
             ReportKind::FirstReply => {
                 let o = self.core.on_first_reply(r.label, now);
                 // The reply is seen: stop the workers reporting it.
-                if let Some(mut e) = self.shared.tables.replica(self.chans.len()).get(r.label) {
+                if let Some(mut e) = self.shared.tables.replica(self.local_id).get(r.label) {
                     if e.want_reply {
                         e.want_reply = false;
                         self.shared.tables.set(r.label, e);

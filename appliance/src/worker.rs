@@ -17,6 +17,11 @@ pub trait Handler {
     /// in on. Return `Some((out_port_index, mbuf))` to transmit it; `None`
     /// when the handler consumed it (dropped and counted, or handed on).
     fn handle(&mut self, in_port: usize, m: Mbuf) -> Option<(usize, Mbuf)>;
+
+    /// Called once per loop iteration, between bursts (e.g. to apply
+    /// changes the scheduler queued for this worker).
+    #[inline]
+    fn poll(&mut self) {}
 }
 
 /// Counters of one worker, written by that worker only (plain load+store,
@@ -92,6 +97,7 @@ pub fn run<H: Handler>(ports: &[&Port], queue: u16, handler: &mut H, counters: &
                 }
             }
         }
+        handler.poll();
         polls += 1;
         if polls & 0x3ff == 0 {
             LoopCounters::bump(&counters.polls, 0x400);

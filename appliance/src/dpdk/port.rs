@@ -225,6 +225,16 @@ impl Port {
         })
     }
 
+    /// Sets the device MTU (after configure, before or after start).
+    pub fn set_mtu(&self, mtu: u16) -> Result<(), DpdkError> {
+        // SAFETY: plain call on a configured port.
+        let rc = unsafe { sys::rte_eth_dev_set_mtu(self.id, mtu) };
+        if rc != 0 {
+            return Err(DpdkError::call(format!("port {}: set MTU {mtu}", self.name), rc));
+        }
+        Ok(())
+    }
+
     pub fn start(&self) -> Result<(), DpdkError> {
         // SAFETY: the port was configured with all its queues set up.
         let rc = unsafe { sys::rte_eth_dev_start(self.id) };

@@ -1,0 +1,90 @@
+//! The scheduler lcore's loop: the DPDK side of [`crate::scheduler`].
+//! It owns queue `q` (= number of workers) on every port: it polls RX
+//! queue `q` like a worker (some devices, e.g. net_tap, need as many RX as
+//! TX queues, and spread flows over all of them), reads the clock (TSC, in
+//! nanoseconds), runs one scheduler round, and sends what it produced on
+//! TX queue `q`.
+
+use crate::dpdk::{self, Mbuf, PacketBatch, Port};
+use crate::scheduler::Scheduler;
+use crate::stop;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Converts TSC ticks to nanoseconds since the loop started.
+pub struct Clock {
+    start: u64,
+    hz: u128,
+}
+
+impl Clock {
+    pub fn new() -> Self {
+        Clock {
+            start: dpdk::tsc(),
+            hz: u128::from(dpdk::tsc_hz().max(1)),
+        }
+    }
+
+    #[inline]
+    pub fn now_ns(&self) -> u64 {
+        let t = u128::from(dpdk::tsc().wrapping_sub(self.start));
+        // Never 0: the core treats 0 as "never".
+        (t * 1_000_000_000 / self.hz) as u64 + 1
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs the scheduler until [`stop::requested`]. `tx_dropped` counts frames
+/// a full TX queue refused.
+pub fn run(sched: &mut Scheduler<Mbuf>, ports: &[&Port], queue: u16, tx_dropped: &AtomicU64) {
+    let clock = Clock::new();
+    let mut batches: Vec<PacketBatch> = ports.iter().map(|_| PacketBatch::new()).collect();
+    let mut overflow: Vec<(usize, Mbuf)> = Vec::with_capacity(1024);
+    let mut rx = PacketBatch::new();
+    while !stop::requested() {
+        for (p, port) in ports.iter().enumerate() {
+            if port.rx_queues() > queue && port.rx_burst(queue, &mut rx) > 0 {
+                for m in rx.drain() {
+                    if !m.is_contiguous() {
+                        continue;
+                    }
+                    if let Some(o) = sched.receive(p, m) {
+                        overflow.push(o);
+                    }
+                }
+            }
+        }
+        let now = clock.now_ns();
+        let mut sink = |p: usize, m: Mbuf| overflow.push((p, m));
+        sched.poll(now, &mut sink);
+        for (p, m) in overflow.drain(..) {
+            let Some(batch) = batches.get_mut(p) else {
+                continue;
+            };
+            if let Err(m) = batch.push(m) {
+                flush(ports[p], queue, batch, tx_dropped);
+                if batch.push(m).is_err() {
+                    tx_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        for (p, batch) in batches.iter_mut().enumerate() {
+            if !batch.is_empty() {
+                flush(ports[p], queue, batch, tx_dropped);
+            }
+        }
+    }
+}
+
+fn flush(port: &Port, queue: u16, batch: &mut PacketBatch, tx_dropped: &AtomicU64) {
+    port.tx_burst(queue, batch);
+    let left = batch.len();
+    if left > 0 {
+        tx_dropped.fetch_add(left as u64, Ordering::Relaxed);
+        batch.drain().for_each(drop);
+    }
+}
