@@ -205,6 +205,9 @@ impl<F: Frame> FastPath<F> {
     /// Decides the fate of one frame received on port `in_port`.
     #[inline]
     pub fn process(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
+        if !f.is_contiguous() {
+            return self.discard(PathDrop::Segmented);
+        }
         let cls = match classify(f.data()) {
             Ok(c) => c,
             Err(r) => {
@@ -429,9 +432,6 @@ impl<F: Frame> FastPath<F> {
 impl crate::worker::Handler for FastPath<crate::dpdk::Mbuf> {
     #[inline]
     fn handle(&mut self, in_port: usize, m: crate::dpdk::Mbuf) -> Option<(usize, crate::dpdk::Mbuf)> {
-        if !m.is_contiguous() {
-            return self.discard(PathDrop::Segmented);
-        }
         self.process(in_port, m)
     }
 

@@ -18,6 +18,11 @@ pub trait Frame: Send + 'static {
     fn len(&self) -> usize {
         self.data().len()
     }
+    /// False when the frame continues past `data()` (a chained mbuf).
+    #[inline]
+    fn is_contiguous(&self) -> bool {
+        true
+    }
     #[inline]
     fn is_empty(&self) -> bool {
         self.len() == 0
@@ -40,6 +45,10 @@ impl Frame for Mbuf {
     #[inline]
     fn adj(&mut self, n: u16) -> bool {
         Mbuf::adj(self, n)
+    }
+    #[inline]
+    fn is_contiguous(&self) -> bool {
+        Mbuf::is_contiguous(self)
     }
     fn set_len(&mut self, len: usize) -> bool {
         let cur = Mbuf::len(self);

@@ -85,6 +85,12 @@ struct Options {
     #[arg(long, value_name = "SECS")]
     duration: Option<f64>,
 
+    /// When a poll loop finds nothing to do 256 times in a row, sleep this
+    /// many microseconds (0: poll without pause, for dedicated cores). Set
+    /// it when lcores share CPUs with other work (labs, small VMs).
+    #[arg(long, value_name = "US", default_value_t = 0)]
+    idle_sleep_us: u32,
+
     /// RX and TX descriptors per queue.
     #[arg(long, default_value_t = 1024)]
     descriptors: u16,
@@ -292,6 +298,9 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     let launch = |lc: u32, job: Box<dyn FnOnce() -> i32 + Send>, launched: &mut Vec<lcore::Launched>| {
         lcore::launch(lc, job).map(|l| launched.push(l)).map_err(|e| e.to_string())
     };
+    let idle = worker::Idle {
+        sleep_us: opts.idle_sleep_us,
+    };
     let result: Result<(), String> = (|| {
         match mode {
             Mode::Forward => {
@@ -302,7 +311,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                         Box::new(move || {
                             let refs: Vec<&Port> = ports.iter().collect();
                             let mut h = Forward::new(refs.len());
-                            worker::run(&refs, q as u16, &mut h, &counters[q]);
+                            worker::run(&refs, q as u16, &mut h, &counters[q], idle);
                             0
                         }),
                         &mut launched,
@@ -340,7 +349,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                     sched_lcore.ok_or("no scheduler lcore")?,
                     Box::new(move || {
                         let refs: Vec<&Port> = p.iter().collect();
-                        sched_lcore::run(&mut sched, &refs, sched_q, &d);
+                        sched_lcore::run(&mut sched, &refs, sched_q, &d, idle);
                         0
                     }),
                     &mut launched,
@@ -351,7 +360,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                         lc,
                         Box::new(move || {
                             let refs: Vec<&Port> = ports.iter().collect();
-                            worker::run(&refs, q as u16, &mut fp, &counters[q]);
+                            worker::run(&refs, q as u16, &mut fp, &counters[q], idle);
                             0
                         }),
                         &mut launched,

@@ -8,6 +8,7 @@
 use crate::dpdk::{self, Mbuf, PacketBatch, Port};
 use crate::scheduler::Scheduler;
 use crate::stop;
+use crate::worker::Idle;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Converts TSC ticks to nanoseconds since the loop started.
@@ -40,18 +41,18 @@ impl Default for Clock {
 
 /// Runs the scheduler until [`stop::requested`]. `tx_dropped` counts frames
 /// a full TX queue refused.
-pub fn run(sched: &mut Scheduler<Mbuf>, ports: &[&Port], queue: u16, tx_dropped: &AtomicU64) {
+pub fn run(sched: &mut Scheduler<Mbuf>, ports: &[&Port], queue: u16, tx_dropped: &AtomicU64, idle: Idle) {
     let clock = Clock::new();
     let mut batches: Vec<PacketBatch> = ports.iter().map(|_| PacketBatch::new()).collect();
     let mut overflow: Vec<(usize, Mbuf)> = Vec::with_capacity(1024);
     let mut rx = PacketBatch::new();
+    let mut empty = 0u32;
     while !stop::requested() {
+        let mut busy = false;
         for (p, port) in ports.iter().enumerate() {
             if port.rx_queues() > queue && port.rx_burst(queue, &mut rx) > 0 {
+                busy = true;
                 for m in rx.drain() {
-                    if !m.is_contiguous() {
-                        continue;
-                    }
                     if let Some(o) = sched.receive(p, m) {
                         overflow.push(o);
                     }
@@ -60,7 +61,7 @@ pub fn run(sched: &mut Scheduler<Mbuf>, ports: &[&Port], queue: u16, tx_dropped:
         }
         let now = clock.now_ns();
         let mut sink = |p: usize, m: Mbuf| overflow.push((p, m));
-        sched.poll(now, &mut sink);
+        busy |= sched.poll(now, &mut sink) > 0;
         for (p, m) in overflow.drain(..) {
             let Some(batch) = batches.get_mut(p) else {
                 continue;
@@ -77,6 +78,7 @@ pub fn run(sched: &mut Scheduler<Mbuf>, ports: &[&Port], queue: u16, tx_dropped:
                 flush(ports[p], queue, batch, tx_dropped);
             }
         }
+        idle.after_poll(busy, &mut empty);
     }
 }
 

@@ -138,6 +138,11 @@ impl<F: Frame> Scheduler<F> {
         self.local.process(port, f)
     }
 
+    /// Counts a frame dropped before it reached [`Self::receive`].
+    pub fn count_drop(&self, r: PathDrop) {
+        self.counters.path_drop(r);
+    }
+
     /// Starts resolving `addr`, reachable on the port whose subnet holds it.
     pub fn watch_neighbour(&mut self, addr: IpAddr) -> bool {
         let Some(port) = self.port_for(addr) else {

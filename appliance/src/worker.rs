@@ -63,18 +63,49 @@ pub struct LoopSnapshot {
     pub polls: u64,
 }
 
+/// How a poll loop waits when there is nothing to do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Idle {
+    /// Sleep this long after `IDLE_POLLS` empty polls in a row; 0 = never
+    /// sleep (pure polling, the DPDK norm on dedicated cores). Labs and VMs
+    /// with fewer cores than lcores set it so the kernel gets CPU time.
+    pub sleep_us: u32,
+}
+
+/// Empty polls in a row before an idle loop sleeps.
+const IDLE_POLLS: u32 = 256;
+
+impl Idle {
+    /// Call once per loop iteration with whether it did any work.
+    #[inline]
+    pub fn after_poll(&self, busy: bool, empty_polls: &mut u32) {
+        if busy {
+            *empty_polls = 0;
+            return;
+        }
+        *empty_polls += 1;
+        if self.sleep_us > 0 && *empty_polls >= IDLE_POLLS {
+            // Only when idle: never between packets of a burst.
+            std::thread::sleep(std::time::Duration::from_micros(u64::from(self.sleep_us)));
+        }
+    }
+}
+
 /// Runs the poll loop until [`stop::requested`].
-pub fn run<H: Handler>(ports: &[&Port], queue: u16, handler: &mut H, counters: &LoopCounters) {
+pub fn run<H: Handler>(ports: &[&Port], queue: u16, handler: &mut H, counters: &LoopCounters, idle: Idle) {
     let mut rx = PacketBatch::new();
     // Allocated once, before the loop: nothing below allocates.
     let mut tx: Vec<PacketBatch> = ports.iter().map(|_| PacketBatch::new()).collect();
     let mut polls = 0u64;
+    let mut empty = 0u32;
     while !stop::requested() {
+        let mut busy = false;
         for (in_port, port) in ports.iter().enumerate() {
             let n = port.rx_burst(queue, &mut rx);
             if n == 0 {
                 continue;
             }
+            busy = true;
             LoopCounters::bump(&counters.rx_packets, n as u64);
             for m in rx.drain() {
                 if let Some((out, m)) = handler.handle(in_port, m) {
@@ -98,6 +129,7 @@ pub fn run<H: Handler>(ports: &[&Port], queue: u16, handler: &mut H, counters: &
             }
         }
         handler.poll();
+        idle.after_poll(busy, &mut empty);
         polls += 1;
         if polls & 0x3ff == 0 {
             LoopCounters::bump(&counters.polls, 0x400);
