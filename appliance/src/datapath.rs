@@ -211,3 +211,79 @@ fn algorithm(a: slb_config::Algorithm) -> Algorithm {
         A::Maglev => Algorithm::Maglev,
     }
 }
+
+/// The client of the `i`-th preloaded session: address and port. IPv4:
+/// 198.19.0.0 + i / 16384, port 1024 + i % 16384 (32 addresses hold
+/// 524,288 sessions); IPv6: 2001:db8:ffff:: + i / 16384, same ports.
+pub fn preload_client(i: u32, v6: bool) -> (std::net::IpAddr, u16) {
+    let port = 1024 + (i % 16384) as u16;
+    let host = i / 16384;
+    if v6 {
+        let base = u128::from("2001:db8:ffff::".parse::<std::net::Ipv6Addr>().expect("literal"));
+        (std::net::IpAddr::V6((base + u128::from(host)).into()), port)
+    } else {
+        (std::net::IpAddr::V4((u32::from(std::net::Ipv4Addr::new(198, 19, 0, 0)) + host).into()), port)
+    }
+}
+
+/// The MAC preloaded clients send from.
+pub const PRELOAD_CLIENT_MAC: [u8; 6] = [0x02, 0x00, 0xc0, 0x00, 0x00, 0x01];
+
+impl<F: Frame> DataPath<F> {
+    /// Creates `n` sessions on service `service` (index in the
+    /// configuration) through the real admission path: a synthetic SYN per
+    /// session from [`preload_client`], on the first client-facing port, as
+    /// if worker `i % workers` had seen it (so that worker gets the flow
+    /// cache entry of a plain-client service). For benchmarks: with a fresh
+    /// label space, session `i` gets labels `first_c2s + 2i` and `+1`.
+    /// Returns the sessions admitted.
+    pub fn preload(&mut self, cfg: &Config, service: usize, n: u32, now: u64, wrap: impl Fn(Vec<u8>) -> Option<F>) -> Result<u32, String> {
+        let s = cfg.services.get(service).ok_or("preload: no such service")?;
+        if s.protocol != slb_config::Protocol::Tcp {
+            return Err("preload: TCP services only".into());
+        }
+        let port = cfg
+            .ports
+            .iter()
+            .position(|p| p.role.faces_clients())
+            .ok_or("preload: no client-facing port")?;
+        let port_mac = self.shared.ports[port].mac;
+        let before = self.scheduler.core().labels().counts().active;
+        let workers = self.workers.len();
+        for i in 0..n {
+            let (client, cport) = preload_client(i, s.vip.is_ipv6());
+            let syn = slb_wire::FrameBuilder::tcp(
+                slb_wire::MacAddr(PRELOAD_CLIENT_MAC),
+                slb_wire::MacAddr(port_mac),
+                client,
+                s.vip,
+                cport,
+                s.port,
+            )
+            .flags(slb_wire::TcpFlags::SYN)
+            .seq(1)
+            .build();
+            let f = wrap(syn).ok_or("preload: out of buffers")?;
+            let mut sink = |_: usize, _: F| {};
+            self.scheduler.inject_new(i as usize % workers, port as u8, f, now, &mut sink);
+            if i % 512 == 511 {
+                self.drain_ops();
+            }
+        }
+        self.drain_ops();
+        Ok(self.scheduler.core().labels().counts().active - before)
+    }
+
+    /// Lets every worker apply all queued ops (before the workers run).
+    pub fn drain_ops(&mut self) {
+        for w in &mut self.workers {
+            for _ in 0..10_000 {
+                let before = w.flows();
+                w.apply_ops();
+                if w.flows() == before {
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -42,6 +42,9 @@ pub struct ServiceKey {
 /// State shared by the scheduler (writer) and every worker (readers).
 pub struct Shared {
     pub tables: LabelTables,
+    /// Per replica (workers, then the scheduler): sessions that carried
+    /// traffic since the scheduler last looked.
+    pub activity: Vec<crate::activity::Activity>,
     pub nexthops: NextHops,
     pub ports: Vec<PortInfo>,
     pub fingerprint: FingerprintKey,
@@ -55,6 +58,9 @@ impl Shared {
         let min_mtu = ports.iter().map(|p| p.mtu).min().unwrap_or(1500);
         Shared {
             tables: LabelTables::new(workers, labels.0, labels.1),
+            activity: (0..workers)
+                .map(|_| crate::activity::Activity::new(labels.0, labels.1))
+                .collect(),
             nexthops: NextHops::new(nexthops),
             ports,
             fingerprint: FingerprintKey::random(),
@@ -312,6 +318,9 @@ impl<F: Frame> FastPath<F> {
         if f.len() - lf.lse_offset > usize::from(out_port.mtu) {
             return self.discard(PathDrop::Oversize);
         }
+        if let Some(a) = shared.activity.get(self.worker) {
+            a.mark(label);
+        }
         self.counters.event(if c2s { Event::SwitchedC2s } else { Event::SwitchedS2c });
         Some((out, f))
     }
@@ -373,6 +382,9 @@ impl<F: Frame> FastPath<F> {
         let l2 = ip.l3_offset;
         if ip.l3_end - l2 + mpls::LSE_LEN > usize::from(out_port.mtu) {
             return self.discard(PathDrop::Oversize);
+        }
+        if let Some(a) = shared.activity.get(self.worker) {
+            a.mark(label);
         }
         self.counters.event(Event::Pushed);
         Some((out, f))

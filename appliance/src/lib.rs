@@ -6,6 +6,7 @@
 //!   port pairs untouched (the physical limit the real path is compared to).
 //! - [`stop`]: the process-wide stop flag that SIGINT/SIGTERM raise.
 
+pub mod activity;
 pub mod arp_nd;
 pub mod counters;
 pub mod datapath;

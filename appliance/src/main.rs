@@ -91,6 +91,13 @@ struct Options {
     #[arg(long, value_name = "US", default_value_t = 0)]
     idle_sleep_us: u32,
 
+    /// Benchmarks: before the lcores start, create this many sessions on
+    /// the first service through the real admission path, from synthetic
+    /// clients (198.19.0.0/27 or 2001:db8:ffff::/123, ports 1024-17407);
+    /// session i gets labels first+2i+1 and first+2i+2 (see docs/performance.md).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    preload_sessions: u32,
+
     /// RX and TX descriptors per queue.
     #[arg(long, default_value_t = 1024)]
     descriptors: u16,
@@ -333,6 +340,17 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                         Some(m)
                     }),
                 )?;
+                let mut dp = dp;
+                if opts.preload_sessions > 0 {
+                    let t0 = Instant::now();
+                    let wrap = |bytes: Vec<u8>| {
+                        let mut m = pool.alloc()?;
+                        m.append(u16::try_from(bytes.len()).ok()?)?.copy_from_slice(&bytes);
+                        Some(m)
+                    };
+                    let n = dp.preload(cfg, 0, opts.preload_sessions, 1, wrap)?;
+                    tracing::info!(sessions = n, seconds = t0.elapsed().as_secs_f64(), "preloaded");
+                }
                 let DataPath {
                     scheduler,
                     workers,

@@ -51,6 +51,8 @@ const PUNTS_PER_POLL: usize = 64;
 const REPORTS_PER_POLL: usize = 256;
 const EXPIRE_PER_POLL: usize = 64;
 const NEIGHBOUR_CHECK_NS: u64 = 100_000_000;
+/// Label pairs whose activity bytes one round looks at.
+const ACTIVITY_PER_POLL: usize = 1024;
 
 pub struct Scheduler<F: Frame> {
     core: Core,
@@ -70,6 +72,8 @@ pub struct Scheduler<F: Frame> {
     ended: Vec<Ended>,
     due: Vec<(u8, IpAddr)>,
     next_neighbour_check: u64,
+    /// Next pair index the activity sweep looks at.
+    activity_cursor: usize,
     alloc: Box<dyn Fn(&[u8]) -> Option<F> + Send>,
 }
 
@@ -105,6 +109,7 @@ impl<F: Frame> Scheduler<F> {
             ended: Vec::with_capacity(EXPIRE_PER_POLL),
             due: Vec::new(),
             next_neighbour_check: 0,
+            activity_cursor: 0,
             alloc,
         }
     }
@@ -136,6 +141,12 @@ impl<F: Frame> Scheduler<F> {
     #[inline]
     pub fn receive(&mut self, port: usize, f: F) -> Option<(usize, F)> {
         self.local.process(port, f)
+    }
+
+    /// Handles `f` as if worker `worker` had punted it as a new-session
+    /// candidate received on `port` (for preloading sessions).
+    pub fn inject_new(&mut self, worker: usize, port: u8, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
+        self.punted_new(worker, port, f, now, out);
     }
 
     /// Counts a frame dropped before it reached [`Self::receive`].
@@ -194,6 +205,7 @@ impl<F: Frame> Scheduler<F> {
                 work += 1;
             }
         }
+        work += self.sweep_activity(now);
         self.ended.clear();
         let mut ended = std::mem::take(&mut self.ended);
         let sweep = self.core.expire(now, EXPIRE_PER_POLL, &mut ended);
@@ -207,6 +219,32 @@ impl<F: Frame> Scheduler<F> {
             work += self.request_neighbours(now, out);
         }
         work
+    }
+
+    /// Restarts the idle timer of sessions the workers switched frames of.
+    fn sweep_activity(&mut self, now: u64) -> usize {
+        let Some(pairs) = self.shared.activity.first().map(|a| a.pairs()) else {
+            return 0;
+        };
+        if pairs == 0 {
+            return 0;
+        }
+        let mut touched = 0;
+        for _ in 0..ACTIVITY_PER_POLL.min(pairs) {
+            let i = self.activity_cursor;
+            self.activity_cursor = if i + 1 >= pairs { 0 } else { i + 1 };
+            let mut active = false;
+            for a in &self.shared.activity {
+                active |= a.take(i);
+            }
+            if active {
+                let c2s = self.shared.activity[0].c2s(i);
+                if self.core.on_traffic(c2s, 1, 0, now) {
+                    touched += 1;
+                }
+            }
+        }
+        touched
     }
 
     fn punt(&mut self, worker: usize, p: Punt<F>, now: u64, out: &mut dyn FnMut(usize, F)) {
