@@ -7,10 +7,12 @@ use aya::maps::{Array, Map, MapData};
 use aya::programs::tc::{self, NlOptions, SchedClassifier, TcAttachOptions, TcAttachType};
 use aya::EbpfLoader;
 
+use crate::ethtool;
 use crate::netlink;
 use crate::pins;
 use crate::program::{
-    Config, Role, CONFIG_MAP, COUNTERS_MAP, EGRESS_PROGRAM, FLAG_CREATED_CLSACT, FLOWS_MAP,
+    Config, Role, CONFIG_MAP, COUNTERS_MAP, EGRESS_PROGRAM, FLAG_CREATED_CLSACT,
+    FLAG_TSO_TURNED_OFF, FLOWS_MAP,
     INGRESS_PROGRAM, OBJECT,
 };
 use crate::AgentError;
@@ -22,6 +24,21 @@ pub struct AttachOptions<'a> {
     pub idle_timeout_secs: u64,
     pub max_flows: u32,
     pub replace: bool,
+    /// Leave TSO as it is (the operator knows the device segments MPLS).
+    pub keep_tso: bool,
+}
+
+/// What `attach` did to TSO, for its report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TsoChange {
+    /// It was on; attach turned it off (detach turns it back on).
+    TurnedOff,
+    /// It was off already: nothing to do or undo.
+    AlreadyOff,
+    /// `--keep-tso`: not looked at.
+    Kept,
+    /// It is on and the device refuses to change it (the error).
+    CannotChange(String),
 }
 
 /// Maps pinned beside the two programs.
@@ -41,7 +58,7 @@ pub fn ifindex(iface: &str) -> Result<u32, AgentError> {
     Ok(index)
 }
 
-pub fn attach(opts: &AttachOptions) -> Result<(), AgentError> {
+pub fn attach(opts: &AttachOptions) -> Result<TsoChange, AgentError> {
     let iface = opts.iface;
     let ifidx = ifindex(iface)?;
     let dir = pins::pin_dir(opts.netns, iface);
@@ -77,17 +94,42 @@ pub fn attach(opts: &AttachOptions) -> Result<(), AgentError> {
             ));
         }
     };
-    let result = configure_attach_pin(&mut ebpf, opts, &dir, created_clsact);
+    // TSO off before the filters go on, so no labelled super-packet ever
+    // leaves unsegmented (ethtool.rs explains why).
+    let tso = if opts.keep_tso {
+        TsoChange::Kept
+    } else {
+        match ethtool::tso_enabled(iface) {
+            Ok(false) => TsoChange::AlreadyOff,
+            Ok(true) => match ethtool::set_tso(iface, false) {
+                Ok(()) => TsoChange::TurnedOff,
+                Err(e) => TsoChange::CannotChange(format!("turning TSO off: {e}")),
+            },
+            // No ethtool support at all (some virtual devices): no TSO either.
+            Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => TsoChange::AlreadyOff,
+            Err(e) => TsoChange::CannotChange(format!("reading TSO state: {e}")),
+        }
+    };
+    let result = configure_attach_pin(
+        &mut ebpf,
+        opts,
+        &dir,
+        created_clsact,
+        tso == TsoChange::TurnedOff,
+    );
     if let Err(e) = result {
         // Leave the interface as we found it.
         let _ = remove_filters(iface);
         if created_clsact {
             let _ = netlink::delete_clsact(ifidx);
         }
+        if tso == TsoChange::TurnedOff {
+            let _ = ethtool::set_tso(iface, true);
+        }
         let _ = remove_pins(&dir);
         return Err(e);
     }
-    Ok(())
+    Ok(tso)
 }
 
 fn configure_attach_pin(
@@ -95,6 +137,7 @@ fn configure_attach_pin(
     opts: &AttachOptions,
     dir: &Path,
     created_clsact: bool,
+    tso_turned_off: bool,
 ) -> Result<(), AgentError> {
     let iface = opts.iface;
     let fail =
@@ -104,6 +147,10 @@ fn configure_attach_pin(
         role: opts.role.to_raw(),
         flags: if created_clsact {
             FLAG_CREATED_CLSACT
+        } else {
+            0
+        } | if tso_turned_off {
+            FLAG_TSO_TURNED_OFF
         } else {
             0
         },
@@ -208,6 +255,8 @@ pub struct Detached {
     pub filters: usize,
     pub removed_clsact: bool,
     pub had_pins: bool,
+    /// TSO turned back on (attach had turned it off).
+    pub tso_restored: bool,
 }
 
 pub fn detach(netns: Option<&str>, iface: &str) -> Result<Detached, AgentError> {
@@ -222,7 +271,14 @@ pub fn detach(netns: Option<&str>, iface: &str) -> Result<Detached, AgentError> 
 
     let mut filters = 0;
     let mut removed_clsact = false;
+    let mut tso_restored = false;
     if let Ok(ifidx) = ifidx {
+        if config.is_some_and(|c| c.flags & FLAG_TSO_TURNED_OFF != 0) {
+            ethtool::set_tso(iface, true).map_err(|e| {
+                AgentError::iface(iface, format!("turning TSO back on: {e}"))
+            })?;
+            tso_restored = true;
+        }
         filters = remove_filters(iface)?;
         let ours = config.is_some_and(|c| c.flags & FLAG_CREATED_CLSACT != 0);
         if ours {
@@ -255,5 +311,6 @@ pub fn detach(netns: Option<&str>, iface: &str) -> Result<Detached, AgentError> 
         filters,
         removed_clsact,
         had_pins,
+        tso_restored,
     })
 }

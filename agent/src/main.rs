@@ -5,6 +5,7 @@
 //! detaches it.
 
 mod attach;
+mod ethtool;
 mod netlink;
 mod pins;
 mod program;
@@ -67,6 +68,12 @@ enum Command {
         /// failing.
         #[arg(long)]
         replace: bool,
+        /// Leave TSO on. By default attach turns TSO off on the interface
+        /// (detach turns it back on): a labelled TSO super-packet must be
+        /// segmented by something that knows MPLS, and kernels without MPLS
+        /// GSO (and most NICs) drop it. See docs/agent.md.
+        #[arg(long)]
+        keep_tso: bool,
     },
     /// Remove the classifier, the clsact qdisc if attach added it, and the pins.
     Detach {
@@ -129,27 +136,43 @@ fn run(cli: Cli) -> Result<(), AgentError> {
             idle_timeout,
             max_flows,
             replace,
+            keep_tso,
         } => {
             pins::check_name("interface", &iface)?;
-            attach::attach(&attach::AttachOptions {
+            let tso = attach::attach(&attach::AttachOptions {
                 netns,
                 iface: &iface,
                 role,
                 idle_timeout_secs: idle_timeout,
                 max_flows,
                 replace,
+                keep_tso,
             })?;
             println!(
                 "{iface}: attached in {role} role (idle timeout {idle_timeout}s, {max_flows} flows), \
                  pinned in {}",
                 pins::pin_dir(netns, &iface).display()
             );
+            match tso {
+                attach::TsoChange::TurnedOff => println!(
+                    "{iface}: TSO turned off (labelled TSO frames need MPLS segmentation; \
+                     GSO stays on); detach turns it back on"
+                ),
+                attach::TsoChange::AlreadyOff => println!("{iface}: TSO already off"),
+                attach::TsoChange::Kept => {
+                    println!("{iface}: TSO left as it is (--keep-tso)")
+                }
+                attach::TsoChange::CannotChange(e) => eprintln!(
+                    "slb-agent: warning: {iface}: {e}; large labelled TCP sends may be \
+                     dropped where they must be segmented"
+                ),
+            }
         }
         Command::Detach { iface } => {
             pins::check_name("interface", &iface)?;
             let done = attach::detach(netns, &iface)?;
             println!(
-                "{iface}: detached ({} filters removed, clsact {}, pins {})",
+                "{iface}: detached ({} filters removed, clsact {}, pins {}{})",
                 done.filters,
                 if done.removed_clsact {
                     "removed"
@@ -157,6 +180,11 @@ fn run(cli: Cli) -> Result<(), AgentError> {
                     "kept"
                 },
                 if done.had_pins { "removed" } else { "none" },
+                if done.tso_restored {
+                    ", TSO turned back on"
+                } else {
+                    ""
+                },
             );
         }
         Command::Status { iface, json, flows } => {

@@ -22,6 +22,9 @@ pub const CONFIG_MAP: &str = "slb_config";
 /// `slb_config.flags`: the clsact qdisc was added by `attach`, so `detach`
 /// removes it.
 pub const FLAG_CREATED_CLSACT: u32 = 1;
+/// `slb_config.flags`: `attach` turned TSO off on the interface (it was on),
+/// so `detach` turns it back on. See `ethtool.rs` for why.
+pub const FLAG_TSO_TURNED_OFF: u32 = 2;
 
 /// Which side of a session this host is: decides the label sent back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]

@@ -23,6 +23,10 @@ pub struct Status {
     /// Entries in the flow map, and those not idle past the timeout.
     pub flows: usize,
     pub live_flows: usize,
+    /// TSO on the interface now (`None`: cannot tell), and whether attach
+    /// turned it off (detach turns it back on).
+    pub tso: Option<bool>,
+    pub tso_turned_off_by_attach: bool,
     /// Summed over CPUs, by name (`program::COUNTERS`).
     pub counters: BTreeMap<String, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,6 +97,8 @@ pub fn status(netns: Option<&str>, iface: &str, list_flows: bool) -> Result<Stat
         egress_filters,
         flows,
         live_flows,
+        tso: crate::ethtool::tso_enabled(iface).ok(),
+        tso_turned_off_by_attach: config.flags & crate::program::FLAG_TSO_TURNED_OFF != 0,
         counters,
         flow_list,
     })
@@ -156,6 +162,20 @@ impl Status {
             out,
             "tc filters: ingress {}, egress {}",
             self.ingress_filters, self.egress_filters
+        );
+        let _ = writeln!(
+            out,
+            "tso: {}{}",
+            match self.tso {
+                Some(true) => "on",
+                Some(false) => "off",
+                None => "unknown",
+            },
+            if self.tso_turned_off_by_attach {
+                " (turned off by attach; detach turns it back on)"
+            } else {
+                ""
+            }
         );
         let _ = writeln!(out, "flows: {} ({} live)", self.flows, self.live_flows);
         for name in COUNTERS {

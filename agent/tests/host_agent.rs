@@ -517,3 +517,72 @@ fn gso_segments_all_carry_the_label() {
     );
     server.join().unwrap();
 }
+
+/// `ethtool -k` on B's interface: whether `tx-tcp-segmentation` is on.
+fn tso_on(lab: &Lab) -> bool {
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.ns_b, "ethtool", "-k", IF_B])
+        .output()
+        .expect("running ethtool (Debian package ethtool)");
+    assert!(out.status.success(), "ethtool -k: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("tx-tcp-segmentation:"))
+        .unwrap_or_else(|| panic!("no tx-tcp-segmentation in:\n{text}"));
+    line.contains(": on")
+}
+
+fn set_tso(lab: &Lab, on: bool) {
+    let out = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.ns_b,
+            "ethtool",
+            "-K",
+            IF_B,
+            "tso",
+            if on { "on" } else { "off" },
+        ])
+        .output()
+        .expect("running ethtool");
+    assert!(out.status.success(), "ethtool -K: {}", stderr(&out));
+}
+
+#[test]
+fn attach_turns_tso_off_and_detach_restores_it() {
+    // A veth starts with TSO on.
+    let lab = Lab::new();
+    assert!(tso_on(&lab), "veth should start with TSO on");
+    let out = lab.agent_ok(&["attach", "--iface", IF_B, "--role", "server"]);
+    assert!(out.contains("vb: TSO turned off"), "{out}");
+    assert!(!tso_on(&lab), "TSO still on after attach");
+    assert_eq!(lab.status()["tso"], false);
+    assert_eq!(lab.status()["tso_turned_off_by_attach"], true);
+    // --replace keeps the record: detach still restores.
+    let out = lab.agent_ok(&["attach", "--iface", IF_B, "--role", "server", "--replace"]);
+    assert!(!tso_on(&lab));
+    // The replace detached (TSO back on) and attached again (off again).
+    assert!(out.contains("vb: TSO turned off"), "{out}");
+    let out = lab.agent_ok(&["detach", "--iface", IF_B]);
+    assert!(out.contains("TSO turned back on"), "{out}");
+    assert!(tso_on(&lab), "detach did not restore TSO");
+
+    // TSO already off: attach changes nothing, detach leaves it off.
+    set_tso(&lab, false);
+    let out = lab.agent_ok(&["attach", "--iface", IF_B, "--role", "client"]);
+    assert!(out.contains("vb: TSO already off"), "{out}");
+    let out = lab.agent_ok(&["detach", "--iface", IF_B]);
+    assert!(!out.contains("TSO"), "{out}");
+    assert!(!tso_on(&lab), "detach turned on a TSO it had not turned off");
+
+    // --keep-tso: left on, and detach does not touch it.
+    set_tso(&lab, true);
+    let out = lab.agent_ok(&["attach", "--iface", IF_B, "--role", "server", "--keep-tso"]);
+    assert!(out.contains("--keep-tso"), "{out}");
+    assert!(tso_on(&lab));
+    assert_eq!(lab.status()["tso_turned_off_by_attach"], false);
+    lab.agent_ok(&["detach", "--iface", IF_B]);
+    assert!(tso_on(&lab));
+}
