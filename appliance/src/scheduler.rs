@@ -332,13 +332,20 @@ impl<F: Frame> Scheduler<F> {
                 ended,
                 ..
             } => {
-                let server = self.core.service(self.core.session(session).service()).and_then(|s| {
-                    s.pool().get(self.core.session(session).server()).map(|srv| srv.addr())
-                });
-                let plain = self
-                    .services
-                    .get(&self.core.session(session).service())
-                    .is_some_and(|s| s.plain_clients);
+                // A packet that ended the session (RST) leaves it dead in the
+                // core: take what we need from the `Ended` record then.
+                let (service, server) = match &ended {
+                    Some(e) => (e.service, e.server),
+                    None => {
+                        let s = self.core.session(session);
+                        (s.service(), s.server())
+                    }
+                };
+                let server_addr = self
+                    .core
+                    .service(service)
+                    .and_then(|s| s.pool().get(server).map(|srv| srv.addr()));
+                let plain = self.services.get(&service).is_some_and(|s| s.plain_clients);
                 if ended.is_none() && plain {
                     if let Some(pi) = self.core.labels().pair_index(labels.c2s()) {
                         if let Some(c) = self.chans.get(worker) {
@@ -349,8 +356,9 @@ impl<F: Frame> Scheduler<F> {
                     }
                 }
                 self.clamp_syn(&mut f, &ip);
-                if let Some(server) = server {
-                    self.send_c2s(f, labels.c2s(), server, now, out);
+                match server_addr {
+                    Some(server) => self.send_c2s(f, labels.c2s(), server, now, out),
+                    None => self.counters.path_drop(PathDrop::NoNextHop),
                 }
                 if let Some(e) = ended {
                     self.withdraw(&e);

@@ -31,7 +31,8 @@ pub type Sent = (usize, Vec<u8>);
 
 impl Rig {
     pub fn new(config_json: &str, workers: usize) -> Rig {
-        let cfg = Config::from_json_str(config_json).unwrap_or_else(|e| panic!("bad test config:\n{e}"));
+        let cfg =
+            Config::from_json_str(config_json).unwrap_or_else(|e| panic!("bad test config:\n{e}"));
         let macs = &PORT_MACS[..cfg.ports.len()];
         let dp = assemble(
             &cfg,
@@ -110,7 +111,11 @@ impl Rig {
     pub fn expect_drop(&mut self, what: &str, port: usize, frame: &[u8], reason: &str) {
         let before = self.counters();
         let out = self.send(port, frame);
-        assert!(out.is_empty(), "{what}: expected a drop ({reason}), got {} frame(s) out", out.len());
+        assert!(
+            out.is_empty(),
+            "{what}: expected a drop ({reason}), got {} frame(s) out",
+            out.len()
+        );
         let after = self.counters();
         let changed: Vec<(&str, u64)> = after
             .drops()
@@ -118,7 +123,11 @@ impl Rig {
             .filter(|(a, b)| a.1 != b.1)
             .map(|(a, b)| (a.0, a.1 - b.1))
             .collect();
-        assert_eq!(changed, vec![(reason, 1)], "{what}: drop counters that moved");
+        assert_eq!(
+            changed,
+            vec![(reason, 1)],
+            "{what}: drop counters that moved"
+        );
     }
 
     pub fn drops(&self, reason: &str) -> u64 {

@@ -106,7 +106,14 @@ fn config(f: &Fam, extra_services: &str, labels: &str) -> String {
     )
 }
 
-fn tcp(src_mac: MacAddr, dst_mac: MacAddr, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> FrameBuilder {
+fn tcp(
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src: IpAddr,
+    dst: IpAddr,
+    sport: u16,
+    dport: u16,
+) -> FrameBuilder {
     FrameBuilder::tcp(src_mac, dst_mac, src, dst, sport, dport)
 }
 
@@ -115,7 +122,12 @@ fn syn(b: FrameBuilder) -> FrameBuilder {
 }
 
 fn one(out: Vec<(usize, Vec<u8>)>, what: &str) -> (usize, Vec<u8>) {
-    assert_eq!(out.len(), 1, "{what}: expected exactly one frame out, got {}", out.len());
+    assert_eq!(
+        out.len(),
+        1,
+        "{what}: expected exactly one frame out, got {}",
+        out.len()
+    );
     out.into_iter().next().unwrap()
 }
 
@@ -126,7 +138,10 @@ fn assert_frame(what: &str, got: (usize, Vec<u8>), port: usize, want: Vec<u8>) {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join("")
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join("")
 }
 
 /// Rows 1-8 for one family and worker count.
@@ -141,7 +156,12 @@ fn session_rows(f: Fam, workers: usize) {
         .mss(f.mss)
         .label(17)
         .build();
-    assert_frame("row 1 SYN", one(rig.send(CLIENT, &input), "row 1"), SERVER, want);
+    assert_frame(
+        "row 1 SYN",
+        one(rig.send(CLIENT, &input), "row 1"),
+        SERVER,
+        want,
+    );
     assert_eq!(rig.active_sessions(), 1);
 
     // Row 2 (plain client): s1's SYN-ACK carrying 18 -> client port,
@@ -164,26 +184,63 @@ fn session_rows(f: Fam, workers: usize) {
         .ack(1001)
         .mss(f.mss)
         .build();
-    assert_frame("row 2 plain reply", one(rig.send(SERVER, &synack(true).build()), "row 2"), CLIENT, want);
+    assert_frame(
+        "row 2 plain reply",
+        one(rig.send(SERVER, &synack(true).build()), "row 2"),
+        CLIENT,
+        want,
+    );
 
     // Row 4: the plain client's unlabelled ACK -> label 17 pushed, to s1.
-    let ack = tcp(C2_MAC, port_mac(CLIENT), f.c2, f.vip, 40000, 80).seq(1001).ack(5001);
-    let want = tcp(port_mac(SERVER), S1_MAC, f.c2, f.vip, 40000, 80).seq(1001).ack(5001).label(17).build();
-    assert_frame("row 4 plain push", one(rig.send(CLIENT, &ack.build()), "row 4"), SERVER, want.clone());
+    let ack = tcp(C2_MAC, port_mac(CLIENT), f.c2, f.vip, 40000, 80)
+        .seq(1001)
+        .ack(5001);
+    let want = tcp(port_mac(SERVER), S1_MAC, f.c2, f.vip, 40000, 80)
+        .seq(1001)
+        .ack(5001)
+        .label(17)
+        .build();
+    assert_frame(
+        "row 4 plain push",
+        one(rig.send(CLIENT, &ack.build()), "row 4"),
+        SERVER,
+        want.clone(),
+    );
     // Again: now from the flow cache (or the scheduler on the other core).
-    assert_frame("row 4 again", one(rig.send(CLIENT, &ack.build()), "row 4b"), SERVER, want);
+    assert_frame(
+        "row 4 again",
+        one(rig.send(CLIENT, &ack.build()), "row 4b"),
+        SERVER,
+        want,
+    );
 
     // Row 5: a second SYN of the session (retransmission) -> same server,
     // same label; no new session.
     let input = syn(tcp(C2_MAC, port_mac(CLIENT), f.c2, f.vip, 40000, 80)).build();
-    let want = syn(tcp(port_mac(SERVER), S1_MAC, f.c2, f.vip, 40000, 80)).mss(f.mss).label(17).build();
-    assert_frame("row 5 SYN again", one(rig.send(CLIENT, &input), "row 5"), SERVER, want);
+    let want = syn(tcp(port_mac(SERVER), S1_MAC, f.c2, f.vip, 40000, 80))
+        .mss(f.mss)
+        .label(17)
+        .build();
+    assert_frame(
+        "row 5 SYN again",
+        one(rig.send(CLIENT, &input), "row 5"),
+        SERVER,
+        want,
+    );
     assert_eq!(rig.active_sessions(), 1);
 
     // Label-aware client (service "aware", port 81): session 2 gets 19/20.
     let input = syn(tcp(C1_MAC, port_mac(CLIENT), f.c1, f.vip, 41000, 81)).build();
-    let want = syn(tcp(port_mac(SERVER), S1_MAC, f.c1, f.vip, 41000, 81)).mss(f.mss).label(19).build();
-    assert_frame("row 1 aware SYN", one(rig.send(CLIENT, &input), "row 1 aware"), SERVER, want);
+    let want = syn(tcp(port_mac(SERVER), S1_MAC, f.c1, f.vip, 41000, 81))
+        .mss(f.mss)
+        .label(19)
+        .build();
+    assert_frame(
+        "row 1 aware SYN",
+        one(rig.send(CLIENT, &input), "row 1 aware"),
+        SERVER,
+        want,
+    );
     // Row 2 (label-aware client): the reply keeps its label 20.
     let reply = tcp(S1_MAC, port_mac(SERVER), f.vip, f.c1, 81, 41000)
         .flags(TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0))
@@ -198,9 +255,17 @@ fn session_rows(f: Fam, workers: usize) {
         .mss(1400)
         .label(20)
         .build();
-    assert_frame("row 2 aware reply", one(rig.send(SERVER, &reply.build()), "row 2 aware"), CLIENT, want);
+    assert_frame(
+        "row 2 aware reply",
+        one(rig.send(SERVER, &reply.build()), "row 2 aware"),
+        CLIENT,
+        want,
+    );
     // Row 3: the client's next packet with C2S label 19 -> s1, label kept.
-    let data = tcp(C1_MAC, port_mac(CLIENT), f.c1, f.vip, 41000, 81).seq(1001).ack(7001).payload(b"GET / HTTP/1.0\r\n\r\n");
+    let data = tcp(C1_MAC, port_mac(CLIENT), f.c1, f.vip, 41000, 81)
+        .seq(1001)
+        .ack(7001)
+        .payload(b"GET / HTTP/1.0\r\n\r\n");
     let want = tcp(port_mac(SERVER), S1_MAC, f.c1, f.vip, 41000, 81)
         .seq(1001)
         .ack(7001)
@@ -208,16 +273,39 @@ fn session_rows(f: Fam, workers: usize) {
         .label(19)
         .build();
     for i in 0..3 {
-        assert_frame("row 3 labelled C2S", one(rig.send(CLIENT, &data.clone().label(19).build()), "row 3"), SERVER, want.clone());
+        assert_frame(
+            "row 3 labelled C2S",
+            one(rig.send(CLIENT, &data.clone().label(19).build()), "row 3"),
+            SERVER,
+            want.clone(),
+        );
         let _ = i;
     }
 
     // Row 6: unknown label; a C2S label on the server port; a C2S label
     // with a foreign inner source; an S2C label from the client side.
-    rig.expect_drop("row 6 unknown", CLIENT, &data.clone().label(1001).build(), "unknown_label");
-    rig.expect_drop("row 6 wrong role", SERVER, &data.clone().label(19).build(), "wrong_port_role");
-    rig.expect_drop("row 6 S2C from client", CLIENT, &reply.clone().build(), "wrong_port_role");
-    let spoof = tcp(C2_MAC, port_mac(CLIENT), f.foreign, f.vip, 41000, 81).seq(1).label(19).build();
+    rig.expect_drop(
+        "row 6 unknown",
+        CLIENT,
+        &data.clone().label(1001).build(),
+        "unknown_label",
+    );
+    rig.expect_drop(
+        "row 6 wrong role",
+        SERVER,
+        &data.clone().label(19).build(),
+        "wrong_port_role",
+    );
+    rig.expect_drop(
+        "row 6 S2C from client",
+        CLIENT,
+        &reply.clone().build(),
+        "wrong_port_role",
+    );
+    let spoof = tcp(C2_MAC, port_mac(CLIENT), f.foreign, f.vip, 41000, 81)
+        .seq(1)
+        .label(19)
+        .build();
     rig.expect_drop("row 6 foreign source", CLIENT, &spoof, "foreign_source");
 
     // Row 7: FIN from both sides, then linger -> labels withdrawn.
@@ -226,30 +314,60 @@ fn session_rows(f: Fam, workers: usize) {
         .seq(1019)
         .ack(7001)
         .label(19);
-    assert_eq!(rig.send(CLIENT, &fin_c.build()).len(), 1, "row 7 client FIN switched");
+    assert_eq!(
+        rig.send(CLIENT, &fin_c.build()).len(),
+        1,
+        "row 7 client FIN switched"
+    );
     let fin_s = tcp(S1_MAC, port_mac(SERVER), f.vip, f.c1, 81, 41000)
         .flags(TcpFlags(TcpFlags::FIN.0 | TcpFlags::ACK.0))
         .seq(7001)
         .ack(1020)
         .label(20);
-    assert_eq!(rig.send(SERVER, &fin_s.build()).len(), 1, "row 7 server FIN switched");
+    assert_eq!(
+        rig.send(SERVER, &fin_s.build()).len(),
+        1,
+        "row 7 server FIN switched"
+    );
     assert_eq!(rig.active_sessions(), 2, "still lingering");
     rig.advance_ms(1100);
     assert_eq!(rig.active_sessions(), 1, "linger over: session 2 ended");
     // A late frame with the old label is dropped (withdrawn, in quarantine).
-    rig.expect_drop("row 7 late frame", CLIENT, &data.clone().label(19).build(), "withdrawn_label");
+    rig.expect_drop(
+        "row 7 late frame",
+        CLIENT,
+        &data.clone().label(19).build(),
+        "withdrawn_label",
+    );
     // The pair is not reissued before quarantine ends: the next session
     // gets 21, not 19.
     let input = syn(tcp(C1_MAC, port_mac(CLIENT), f.c1, f.vip, 41001, 81)).build();
     let out = one(rig.send(CLIENT, &input), "row 7 next SYN");
-    let want = syn(tcp(port_mac(SERVER), S1_MAC, f.c1, f.vip, 41001, 81)).mss(f.mss).label(21).build();
-    assert_frame("row 7 new session skips the quarantined pair", out, SERVER, want);
+    let want = syn(tcp(port_mac(SERVER), S1_MAC, f.c1, f.vip, 41001, 81))
+        .mss(f.mss)
+        .label(21)
+        .build();
+    assert_frame(
+        "row 7 new session skips the quarantined pair",
+        out,
+        SERVER,
+        want,
+    );
 
     // Row 8: RST ends a session at once (session 1, plain, from the client).
-    let rst = tcp(C2_MAC, port_mac(CLIENT), f.c2, f.vip, 40000, 80).flags(TcpFlags::RST).seq(1001);
-    assert_eq!(rig.send(CLIENT, &rst.build()).len(), 1, "row 8 RST forwarded to the server");
+    let rst = tcp(C2_MAC, port_mac(CLIENT), f.c2, f.vip, 40000, 80)
+        .flags(TcpFlags::RST)
+        .seq(1001);
+    assert_eq!(
+        rig.send(CLIENT, &rst.build()).len(),
+        1,
+        "row 8 RST forwarded to the server"
+    );
     assert_eq!(rig.active_sessions(), 1, "row 8: session 1 ended by RST");
-    let late = tcp(S1_MAC, port_mac(SERVER), f.vip, f.c2, 80, 40000).seq(5001).label(18).build();
+    let late = tcp(S1_MAC, port_mac(SERVER), f.vip, f.c2, 80, 40000)
+        .seq(5001)
+        .label(18)
+        .build();
     rig.expect_drop("row 8 after RST", SERVER, &late, "withdrawn_label");
     // Its flow-cache entry is gone too: the plain client's ACK is now
     // "no session" (TCP without SYN).
