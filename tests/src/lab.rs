@@ -39,6 +39,10 @@ pub const APP: &str = "app";
 /// Addresses (docs/lab.md).
 pub const VIP4: &str = "198.18.100.1";
 pub const VIP6: &str = "2001:db8:100::1";
+/// The second VIP, for the label-mode services of `config/examples/demo.json`
+/// (every server holds it on `lo` too).
+pub const VIP4_LABEL: &str = "198.18.100.2";
+pub const VIP6_LABEL: &str = "2001:db8:100::2";
 pub const APP_CLIENT4: &str = "198.18.0.1";
 pub const APP_CLIENT6: &str = "2001:db8::1";
 pub const APP_SERVER4: &str = "198.18.1.1";
@@ -70,6 +74,37 @@ pub fn script() -> PathBuf {
         .join("..")
         .join("scripts")
         .join("lab")
+}
+
+/// The lab configuration for balance mode: `config/examples/demo.json`
+/// (lab.json's plain services on VIP 198.18.100.1 / 2001:db8:100::1, and the
+/// same as label-mode services on 198.18.100.2 / 2001:db8:100::2).
+pub fn demo_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("config")
+        .join("examples")
+        .join("demo.json")
+}
+
+/// The slb-agent binary: `$SLB_AGENT`, else `slb-agent` beside the test's
+/// target profile (`cargo build --workspace` builds it).
+pub fn agent_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("SLB_AGENT") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    let p = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test binary inside target/<profile>/deps")
+        .join("slb-agent");
+    assert!(
+        p.exists(),
+        "slb-agent not found at {}: build it first (cargo build -p slb-agent) or set SLB_AGENT",
+        p.display()
+    );
+    p
 }
 
 /// Whether lab tests can run here: root, `ip netns`, python3, /dev/net/tun.
@@ -244,8 +279,8 @@ impl Lab {
     /// Starts slbd in the appliance namespace, waits for its taps and
     /// bridges them. `args` are slbd's own options (e.g. `["--mode",
     /// "forward"]`): the lab adds the EAL options (`--no-pci --no-huge -m
-    /// 256 --no-shconf --no-telemetry --lcores 0@0,1@1` and the two
-    /// `net_tap` ports). Full EAL options may be given instead if they
+    /// 512 --no-shconf --no-telemetry --lcores 0@0,1@1,2@0` and the two
+    /// `net_tap` ports) and `--idle-sleep-us 50` unless `args` set it. Full EAL options may be given instead if they
     /// contain `--vdev` and `--no-pci` (then `--` and slbd's options
     /// follow). The binary is [`crate::slbd::binary`].
     pub fn start_slbd(&mut self, args: &[&str]) {
@@ -305,6 +340,40 @@ impl Lab {
         }
     }
 
+    /// Starts tcpdump on `iface` in namespace `ns`, writing to `file` (in
+    /// the run dir), and waits until it listens. Stop it with
+    /// [`Capture::finish`]; dropping it kills it.
+    pub fn capture(&self, ns: &str, iface: &str, file: &str) -> Capture {
+        let path = self.run_dir().join(file);
+        let err_path = self.run_dir().join(format!("{file}.err"));
+        let err = File::create(&err_path).expect("capture stderr file");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns(ns), "tcpdump", "-n", "-U", "-s", "0", "-i", iface, "-w"])
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn tcpdump (Debian package tcpdump): {e}"));
+        let cap = Capture {
+            child: Some(child),
+            path,
+        };
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&err_path).unwrap_or_default();
+            if text.contains("listening on") {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "tcpdump in {ns} on {iface} did not start: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        cap
+    }
+
     /// Namespaces that exist with this lab's prefix.
     pub fn namespaces(&self) -> Vec<String> {
         namespaces_with_prefix(&self.prefix)
@@ -326,6 +395,105 @@ impl Drop for Lab {
             );
         }
     }
+}
+
+/// A running tcpdump ([`Lab::capture`]).
+pub struct Capture {
+    child: Option<std::process::Child>,
+    path: PathBuf,
+}
+
+impl Capture {
+    /// Stops tcpdump (SIGINT, so it flushes; SIGKILL after 5 s) and returns
+    /// the frames it captured.
+    pub fn finish(mut self) -> Vec<Vec<u8>> {
+        // Let the last frames of the exchange reach the capture.
+        std::thread::sleep(Duration::from_millis(300));
+        self.stop();
+        read_pcap(&self.path)
+    }
+
+    fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The frames of a pcap file (Ethernet link type).
+pub fn read_pcap(path: &Path) -> Vec<Vec<u8>> {
+    let file = File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut reader = pcap_file::pcap::PcapReader::new(file)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut frames = Vec::new();
+    while let Some(pkt) = reader.next_packet() {
+        match pkt {
+            Ok(p) => frames.push(p.data.into_owned()),
+            // tcpdump killed mid-write: keep what is whole.
+            Err(_) => break,
+        }
+    }
+    frames
+}
+
+/// An IP packet seen in a capture: its label (if it was under one) and the
+/// 5-tuple of the IP packet (under the label, if any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenPacket {
+    pub label: Option<u32>,
+    pub flow: slb_wire::FlowKey,
+}
+
+/// The IPv4/IPv6 packets of a capture, classified with
+/// [`slb_wire::classify`] (labelled frames: the packet under the label).
+/// ARP, neighbour discovery and other frames are left out.
+pub fn ip_packets(frames: &[Vec<u8>]) -> Vec<SeenPacket> {
+    use slb_wire::{classify, Classified, IpVersion};
+    let mut out = Vec::new();
+    for f in frames {
+        match classify(f) {
+            Ok(Classified::Ip(ip)) => out.push(SeenPacket {
+                label: None,
+                flow: ip.flow,
+            }),
+            Ok(Classified::Labelled(l)) => {
+                // The packet under the label, as an unlabelled frame.
+                let mut inner = f[..12].to_vec();
+                inner.extend_from_slice(match l.inner_version {
+                    IpVersion::V4 => &[0x08, 0x00],
+                    IpVersion::V6 => &[0x86, 0xdd],
+                });
+                inner.extend_from_slice(&f[l.inner_offset..]);
+                match classify(&inner) {
+                    Ok(Classified::Ip(ip)) => out.push(SeenPacket {
+                        label: Some(l.lse.label.value()),
+                        flow: ip.flow,
+                    }),
+                    other => panic!("labelled frame with no IP packet under it: {other:?}"),
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Removes labs left by test processes that died without dropping their
