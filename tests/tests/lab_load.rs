@@ -1,0 +1,137 @@
+//! Load through slbd in the lab: thousands of requests over hundreds of
+//! concurrent connections, zero failures, and the per-server split matching
+//! the weights.
+//!
+//! The load tool is curl itself (`curl -Z`, parallel transfers; no extra
+//! package): `--parallel-max 200` keeps 200 transfers in flight from each
+//! client, c2 (plain, VIP 198.18.100.1) and c1 (label-aware, VIP
+//! 198.18.100.2) at the same time, so up to 400 concurrent connections.
+//! Every request carries `Connection: close`, so one request is one TCP
+//! connection is one slbd session: counting the `GET /` answers per server
+//! name counts sessions per server. (With keep-alive one would count per
+//! connection instead: `curl -w '%{num_connects}'` tells which transfers
+//! opened one.)
+//!
+//! Tolerance: each server's share within 2 percentage points of its weight
+//! share (3:2:1 -> 50 %, 33.3 %, 16.7 %). Weighted round robin is exact
+//! over every 6 picks of one scheduler, so the measured split is exactly
+//! 3:2:1 unless a connection fails; the tolerance only leaves room for
+//! that.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use slb_tests::lab::{self, Lab};
+
+const REQUESTS: usize = 3000;
+const PARALLEL: usize = 200;
+
+/// Runs `REQUESTS` parallel GETs of `/` from `ns` to `vip`; returns the
+/// number of answers per server name, and the number of failures.
+fn load(lab: &Lab, ns: &str, vip: &str) -> (BTreeMap<String, usize>, usize) {
+    let url = format!("http://{vip}/?[1-{REQUESTS}]");
+    let parallel = PARALLEL.to_string();
+    let out = lab.exec_timeout(
+        ns,
+        &[
+            "curl",
+            "-sS",
+            "--no-progress-meter",
+            "-Z",
+            "--parallel-immediate",
+            "--parallel-max",
+            &parallel,
+            "--max-time",
+            "30",
+            "-H",
+            "Connection: close",
+            "-w",
+            "\n%{http_code} %{exitcode}\n",
+            &url,
+        ],
+        Duration::from_secs(120),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut per_server = BTreeMap::new();
+    let (mut ok, mut failed) = (0, 0);
+    for line in stdout.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if lab::SERVERS.contains(&line) {
+            *per_server.entry(line.to_string()).or_insert(0) += 1;
+        } else if line == "200 0" {
+            ok += 1;
+        } else {
+            failed += 1;
+            eprintln!("{ns}: failed transfer: {line}");
+        }
+    }
+    assert!(
+        out.status.success() || failed > 0,
+        "curl failed ({}) without a failed transfer: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answered: usize = per_server.values().sum();
+    assert_eq!(answered, ok, "{ns}: bodies and status lines disagree");
+    (per_server, failed + REQUESTS.saturating_sub(ok + failed))
+}
+
+fn check_split(ns: &str, per_server: &BTreeMap<String, usize>) {
+    let total: usize = per_server.values().sum();
+    let weights = [("s1", 3.0), ("s2", 2.0), ("s3", 1.0)];
+    let wsum: f64 = weights.iter().map(|w| w.1).sum();
+    for (name, w) in weights {
+        let got = *per_server.get(name).unwrap_or(&0) as f64 / total as f64;
+        let want = w / wsum;
+        eprintln!(
+            "{ns}: {name} {} of {total} = {:.1} % (weight share {:.1} %)",
+            per_server.get(name).unwrap_or(&0),
+            got * 100.0,
+            want * 100.0
+        );
+        assert!(
+            (got - want).abs() <= 0.02,
+            "{ns}: {name} got {:.1} %, want {:.1} % +- 2: {per_server:?}",
+            got * 100.0,
+            want * 100.0
+        );
+    }
+}
+
+#[test]
+fn thousands_of_requests_split_by_weight_without_failures() {
+    if !lab::require_lab() {
+        return;
+    }
+    let agent = lab::agent_binary();
+    let mut lab = Lab::up_with(&Lab::unique_prefix(), Some(&agent));
+    let config = lab::demo_config().display().to_string();
+    lab.start_slbd(&["--config", &config, "--json"]);
+
+    let start = Instant::now();
+    let ((c2, c2_failed), (c1, c1_failed)) = std::thread::scope(|s| {
+        let plain = s.spawn(|| load(&lab, "c2", lab::VIP4));
+        let label = s.spawn(|| load(&lab, "c1", lab::VIP4_LABEL));
+        (plain.join().unwrap(), label.join().unwrap())
+    });
+    eprintln!(
+        "{} requests from two clients, {PARALLEL} in flight each, in {:?}",
+        2 * REQUESTS,
+        start.elapsed()
+    );
+    assert_eq!(c2_failed, 0, "c2 (plain): failed requests");
+    assert_eq!(c1_failed, 0, "c1 (label-aware): failed requests");
+    check_split("c2 plain", &c2);
+    check_split("c1 label", &c1);
+
+    let (stdout, stderr) = lab.stop_slbd();
+    let json: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("slbd --json output: {e}\n{stdout}\n{stderr}"));
+    let events = &json["total"]["events"];
+    eprintln!("slbd events: {events}");
+    assert_eq!(
+        events["sessions_admitted"].as_u64(),
+        Some(2 * REQUESTS as u64),
+        "one session per request"
+    );
+    assert_eq!(events["resets_sent"].as_u64(), Some(0), "{events}");
+}
