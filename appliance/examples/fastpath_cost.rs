@@ -1,0 +1,96 @@
+//! Per-packet instruction cost of the worker's data path, for callgrind.
+//!
+//! Assembles slbd's data path from a configuration exactly as slbd does
+//! (`datapath::assemble`, on `VecFrame`s instead of mbufs), preloads
+//! sessions through the real admission path, prepares `frames` 64-byte
+//! frames in random session order, then runs them through
+//! `FastPath::process` in `run_path`, and the same frames through a trivial
+//! forward handler in `run_forward`. Under
+//!
+//! ```text
+//! valgrind --tool=callgrind --toggle-collect='*run_path*' ...
+//! ```
+//!
+//! only the chosen loop is counted, so instructions / frames is the
+//! per-packet cost (allocation and freeing of the frames happen outside).
+//!
+//! Usage: fastpath_cost CONFIG SESSIONS FRAMES labelled|plain
+
+use slb_appliance::datapath::{assemble, preload_client, QueueSizes, PRELOAD_CLIENT_MAC};
+use slb_appliance::frame::VecFrame;
+use slb_config::Config;
+use slb_wire::{FrameBuilder, MacAddr, TcpFlags};
+use std::hint::black_box;
+
+#[inline(never)]
+fn run_path(fp: &mut slb_appliance::fast_path::FastPath<VecFrame>, frames: &mut Vec<VecFrame>, out: &mut Vec<(usize, VecFrame)>) {
+    for f in frames.drain(..) {
+        if let Some(o) = fp.process(0, f) {
+            out.push(o);
+        }
+    }
+}
+
+/// The baseline: what `--mode forward` does per packet (peer port, frame untouched).
+#[inline(never)]
+fn run_forward(frames: &mut Vec<VecFrame>, out: &mut Vec<(usize, VecFrame)>) {
+    for f in frames.drain(..) {
+        out.push((black_box(1usize), black_box(f)));
+    }
+}
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    if a.len() != 5 {
+        eprintln!("usage: fastpath_cost CONFIG SESSIONS FRAMES labelled|plain");
+        std::process::exit(2);
+    }
+    let cfg = Config::from_file(std::path::Path::new(&a[1])).expect("config");
+    let sessions: u32 = a[2].parse().expect("SESSIONS");
+    let nframes: usize = a[3].parse().expect("FRAMES");
+    let labelled = a[4] == "labelled";
+    let macs: Vec<[u8; 6]> = (0..cfg.ports.len()).map(|i| [2, 0x5b, 0, 0, 0, i as u8 + 1]).collect();
+    let mut dp = assemble::<VecFrame>(&cfg, 1, &macs, QueueSizes::default(), Box::new(|b: &[u8]| Some(VecFrame::new(b))))
+        .expect("assemble");
+    let n = dp.preload(&cfg, 0, sessions, 1, |b| Some(VecFrame::new(&b))).expect("preload");
+    assert_eq!(n, sessions, "preloaded sessions");
+    let svc = &cfg.services[0];
+    let first_c2s = cfg.labels.first | 1;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let templates: Vec<Vec<u8>> = (0..nframes)
+        .map(|_| {
+            rng ^= rng >> 12;
+            rng ^= rng << 25;
+            rng ^= rng >> 27;
+            let i = ((u128::from(rng.wrapping_mul(0x2545_f491_4f6c_dd1d)) * u128::from(sessions)) >> 64) as u32;
+            let (client, cport) = preload_client(i, svc.vip.is_ipv6());
+            let mut b = FrameBuilder::tcp(MacAddr(PRELOAD_CLIENT_MAC), MacAddr(macs[0]), client, svc.vip, cport, svc.port)
+                .flags(TcpFlags::ACK)
+                .seq(2)
+                .ack(1);
+            if labelled {
+                b = b.label(first_c2s + 2 * i);
+            }
+            let mut f = b.build();
+            f.resize(f.len().max(60), 0);
+            f
+        })
+        .collect();
+    let fp = &mut dp.workers[0];
+    let mut out = Vec::with_capacity(nframes);
+    // Warm-up pass (not counted when callgrind toggles on run_path only
+    // the second time is the same code; both passes are counted and
+    // divided by 2 * frames by scripts/bench).
+    for pass in 0..2 {
+        let mut frames: Vec<VecFrame> = templates.iter().map(|t| VecFrame::new(t)).collect();
+        run_path(fp, &mut frames, &mut out);
+        assert_eq!(out.len(), nframes, "pass {pass}: every frame switched");
+        out.clear();
+    }
+    for _ in 0..2 {
+        let mut frames: Vec<VecFrame> = templates.iter().map(|t| VecFrame::new(t)).collect();
+        run_forward(&mut frames, &mut out);
+        out.clear();
+    }
+    println!("frames_per_loop={nframes} passes=2 sessions={sessions} mode={}", a[4]);
+}
