@@ -12,8 +12,7 @@ use crate::netlink;
 use crate::pins;
 use crate::program::{
     Config, Role, CONFIG_MAP, COUNTERS_MAP, EGRESS_PROGRAM, FLAG_CREATED_CLSACT,
-    FLAG_TSO_TURNED_OFF, FLOWS_MAP,
-    INGRESS_PROGRAM, OBJECT,
+    FLAG_TSO_TURNED_OFF, FLOWS_MAP, INGRESS_PROGRAM, OBJECT,
 };
 use crate::AgentError;
 
@@ -274,9 +273,8 @@ pub fn detach(netns: Option<&str>, iface: &str) -> Result<Detached, AgentError> 
     let mut tso_restored = false;
     if let Ok(ifidx) = ifidx {
         if config.is_some_and(|c| c.flags & FLAG_TSO_TURNED_OFF != 0) {
-            ethtool::set_tso(iface, true).map_err(|e| {
-                AgentError::iface(iface, format!("turning TSO back on: {e}"))
-            })?;
+            ethtool::set_tso(iface, true)
+                .map_err(|e| AgentError::iface(iface, format!("turning TSO back on: {e}")))?;
             tso_restored = true;
         }
         filters = remove_filters(iface)?;

@@ -575,7 +575,10 @@ fn attach_turns_tso_off_and_detach_restores_it() {
     assert!(out.contains("vb: TSO already off"), "{out}");
     let out = lab.agent_ok(&["detach", "--iface", IF_B]);
     assert!(!out.contains("TSO"), "{out}");
-    assert!(!tso_on(&lab), "detach turned on a TSO it had not turned off");
+    assert!(
+        !tso_on(&lab),
+        "detach turned on a TSO it had not turned off"
+    );
 
     // --keep-tso: left on, and detach does not touch it.
     set_tso(&lab, true);

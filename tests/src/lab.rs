@@ -348,7 +348,19 @@ impl Lab {
         let err_path = self.run_dir().join(format!("{file}.err"));
         let err = File::create(&err_path).expect("capture stderr file");
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns(ns), "tcpdump", "-n", "-U", "-s", "0", "-i", iface, "-w"])
+            .args([
+                "netns",
+                "exec",
+                &self.ns(ns),
+                "tcpdump",
+                "-n",
+                "-U",
+                "-s",
+                "0",
+                "-i",
+                iface,
+                "-w",
+            ])
             .arg(&path)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

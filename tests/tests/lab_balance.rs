@@ -105,9 +105,9 @@ fn check_server_side(packets: &[SeenPacket]) -> usize {
     let mut answers = Vec::new();
     for p in packets {
         if is_vip(p.flow.dst) {
-            let label = p
-                .label
-                .unwrap_or_else(|| panic!("server side: client-to-server packet unlabelled: {p:?}"));
+            let label = p.label.unwrap_or_else(|| {
+                panic!("server side: client-to-server packet unlabelled: {p:?}")
+            });
             assert_eq!(label % 2, 1, "server side: even C2S label: {p:?}");
             let prev = *c2s.entry(c2s_key(p)).or_insert(label);
             assert_eq!(prev, label, "server side: session changed label: {p:?}");
@@ -225,8 +225,7 @@ fn balance_http_udp_labels_and_10mb() {
     // 10 MB through slbd from each client, default offloads on the hosts.
     let local = sha256_of(&lab, "s1", "http://198.18.1.11/bytes/10000000");
     assert_ne!(
-        local,
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        local, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "empty body from s1 locally"
     );
     for (ns, vip) in [("c2", lab::VIP4), ("c1", lab::VIP4_LABEL)] {
