@@ -31,9 +31,15 @@ pub type Sent = (usize, Vec<u8>);
 
 impl Rig {
     pub fn new(config_json: &str, workers: usize) -> Rig {
+        Self::with_macs(config_json, workers, &PORT_MACS)
+    }
+
+    /// As [`Rig::new`], with the ports' MACs given (e.g. those DPDK's
+    /// `net_pcap` ports have, to compare with a real slbd run).
+    pub fn with_macs(config_json: &str, workers: usize, port_macs: &[[u8; 6]]) -> Rig {
         let cfg =
             Config::from_json_str(config_json).unwrap_or_else(|e| panic!("bad test config:\n{e}"));
-        let macs = &PORT_MACS[..cfg.ports.len()];
+        let macs = &port_macs[..cfg.ports.len()];
         let dp = assemble(
             &cfg,
             workers,

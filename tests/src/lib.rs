@@ -6,6 +6,7 @@
 //!   virtual ports -> frames out.
 
 pub mod golden;
+pub mod hostile;
 pub mod lab;
 pub mod pcap_run;
 pub mod slbd;

@@ -29,20 +29,61 @@ pub struct PcapRun {
 /// to queue `j % workers`. Each port's output is its TX queues' frames,
 /// queue 0 first; order is kept within a queue.
 pub fn run(inputs: &[Vec<Vec<u8>>], workers: u32, slbd_args: &[&str]) -> PcapRun {
+    run_with(inputs, workers, workers as usize, true, slbd_args)
+}
+
+/// Runs slbd in balance mode with the configuration `config_json` (whose
+/// port devices must be `net_pcap0`, `net_pcap1`, ... in order) on
+/// `workers` workers. Ports get `workers + 1` queues (the scheduler owns
+/// the last). Every input frame goes to RX queue 0, as from a NIC without
+/// RSS, so one worker sees the frames of a port in order.
+pub fn run_balance(config_json: &str, inputs: &[Vec<Vec<u8>>], workers: u32) -> PcapRun {
+    let dir = tempfile::Builder::new()
+        .prefix("slb-golden-cfg-")
+        .tempdir()
+        .expect("temp dir");
+    let cfg = dir.path().join("slbd.json");
+    std::fs::write(&cfg, config_json).expect("write config");
+    let cfg = cfg.display().to_string();
+    run_with(
+        inputs,
+        workers + 1,
+        workers as usize + 1,
+        false,
+        &["--mode", "balance", "--config", &cfg],
+    )
+}
+
+/// `lcores` lcores besides the main one, `nq` queue pairs per port;
+/// `spread`: frame `j` of a port goes to queue `j % nq`, else all to 0.
+fn run_with(
+    inputs: &[Vec<Vec<u8>>],
+    lcores: u32,
+    nq: usize,
+    spread: bool,
+    slbd_args: &[&str],
+) -> PcapRun {
+    let workers = lcores;
     let dir = tempfile::Builder::new()
         .prefix("slb-golden-")
         .tempdir()
         .expect("temp dir");
-    let mut args = crate::slbd::eal_base(256);
+    let mut args = crate::slbd::eal_base(512);
     args.push("--lcores".into());
     args.push(crate::slbd::lcore_map(workers));
-    let nq = workers.max(1) as usize;
+    let nq = nq.max(1);
     for (i, frames) in inputs.iter().enumerate() {
         let mut vdev = format!("net_pcap{i}");
         for q in 0..nq {
             let rx = dir.path().join(format!("in{i}q{q}.pcap"));
             let tx = dir.path().join(format!("out{i}q{q}.pcap"));
-            let mine: Vec<Vec<u8>> = frames.iter().skip(q).step_by(nq).cloned().collect();
+            let mine: Vec<Vec<u8>> = if spread {
+                frames.iter().skip(q).step_by(nq).cloned().collect()
+            } else if q == 0 {
+                frames.clone()
+            } else {
+                Vec::new()
+            };
             write_pcap(&rx, &mine);
             vdev.push_str(&format!(
                 ",rx_pcap={},tx_pcap={}",
