@@ -105,6 +105,10 @@ named_enum! {
         NeighbourRequests => "neighbour_requests",
         /// Frames the scheduler transmitted.
         SchedulerTx => "scheduler_tx",
+        /// Frames handed to the scheduler: answers to health probes.
+        PuntedProbe => "punted_probe",
+        /// Health probes sent (scheduler).
+        ProbesSent => "probes_sent",
     }
 }
 

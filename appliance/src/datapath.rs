@@ -174,6 +174,8 @@ pub fn assemble<F: Frame>(
             return Err(format!("neighbours[{ni}].address: {} is on no port's subnet", n.address));
         }
     }
+    // Names, operator states and health settings for the control plane.
+    scheduler.attach_config(cfg);
     let mut fast_paths: Vec<FastPath<F>> = chans
         .iter()
         .enumerate()

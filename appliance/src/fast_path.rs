@@ -87,7 +87,14 @@ pub enum PuntKind {
     Label,
     /// An ARP reply or neighbour advertisement.
     Neighbour,
+    /// TCP to slbd's own address on a health probe source port: a
+    /// server's answer to a probe (see `crate::health`).
+    Probe,
 }
+
+/// TCP source ports slbd's health probes use (destination ports of the
+/// answers a worker hands to the scheduler).
+pub const PROBE_PORTS: std::ops::RangeInclusive<u16> = 61000..=61999;
 
 /// A frame handed to the scheduler.
 pub struct Punt<F> {
@@ -242,6 +249,7 @@ impl<F: Frame> FastPath<F> {
             PuntKind::New => Event::PuntedNew,
             PuntKind::Label => Event::PuntedLabel,
             PuntKind::Neighbour => Event::PuntedNeighbour,
+            PuntKind::Probe => Event::PuntedProbe,
         };
         match self.chan.punts.push(Punt {
             port: in_port as u8,
@@ -334,6 +342,12 @@ impl<F: Frame> FastPath<F> {
             port: key.dst_port,
         };
         if !self.services.contains(&svc) {
+            if key.protocol == IpProtocol::Tcp
+                && PROBE_PORTS.contains(&key.dst_port)
+                && shared.ports.iter().any(|p| p.owns(key.dst))
+            {
+                return self.punt(in_port, PuntKind::Probe, f);
+            }
             if shared.ports.iter().any(|p| p.owns(key.dst)) || self.vips.contains_key(&key.dst) {
                 return self.discard(PathDrop::ToAppliance);
             }

@@ -8,12 +8,15 @@
 
 pub mod activity;
 pub mod arp_nd;
+pub mod commands;
+pub mod control;
 pub mod counters;
 pub mod datapath;
 pub mod dpdk;
 pub mod fast_path;
 pub mod forward;
 pub mod frame;
+pub mod health;
 pub mod label_table;
 pub mod neighbour;
 pub mod nexthop;

@@ -109,6 +109,13 @@ struct Options {
     /// Final counters as one JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
+
+    /// balance mode: serve the control protocol (slbctl) on this Unix
+    /// socket instead of the configuration's `control.socket` (default
+    /// /run/slbd.sock). Mode 0660; a stale socket file is replaced, one a
+    /// running process listens on is an error. See docs/operations.md.
+    #[arg(long, value_name = "PATH")]
+    ctl_socket: Option<std::path::PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -199,6 +206,16 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     if eal_args.len() <= 1 {
         return Err("no EAL options: give them before `--` (see slbd --help)".into());
     }
+    // The control socket is bound before anything starts, so a second
+    // slbd on the same socket stops here.
+    let ctl_listener = match (&config, mode) {
+        (Some(c), Mode::Balance) => {
+            let path = opts.ctl_socket.clone().unwrap_or_else(|| c.control.socket.clone());
+            let l = slb_appliance::control::server::bind(&path)?;
+            Some((l, path))
+        }
+        _ => None,
+    };
     let mut eal_args = eal_args.to_vec();
     if !eal_args.iter().any(|a| a.starts_with("--log-level")) {
         // EAL's start-up chatter is info level; keep warnings and errors.
@@ -308,6 +325,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     let idle = worker::Idle {
         sleep_us: opts.idle_sleep_us,
     };
+    let mut ctl_queue = None;
     let result: Result<(), String> = (|| {
         match mode {
             Mode::Forward => {
@@ -361,6 +379,8 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                 path_counters.push(scheduler_counters);
                 path_counters.extend(worker_counters);
                 let mut sched = scheduler;
+                sched.set_health_enabled(true);
+                ctl_queue = Some(sched.command_queue());
                 let (p, d) = (ports.clone(), sched_tx_dropped.clone());
                 let sched_q = nw;
                 launch(
@@ -394,6 +414,32 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         return Err(e);
     }
     tracing::info!(mode = mode.name(), workers = worker_lcores.len(), ports = ports.len(), "slbd running");
+    let ctl_thread = match (ctl_listener, ctl_queue, &config) {
+        (Some((listener, path)), Some(queue), Some(cfg)) => {
+            let host = Box::new(SlbdHost {
+                ports: ports.clone(),
+                loops: loop_counters.clone(),
+                main_lcore: lcore::main_lcore(),
+                scheduler: sched_lcore.unwrap_or(0),
+                workers: worker_lcores.clone(),
+            });
+            let control = Arc::new(slb_appliance::control::Control::new(
+                cfg.clone(),
+                opts.config.clone(),
+                queue,
+                path_counters.clone(),
+                Some(host),
+            ));
+            tracing::info!(socket = %path.display(), "control socket ready");
+            Some(
+                std::thread::Builder::new()
+                    .name("slbd-ctl".into())
+                    .spawn(move || slb_appliance::control::server::serve(listener, path, control, stop::requested))
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        _ => None,
+    };
 
     let started = Instant::now();
     let mut last_rx = 0u64;
@@ -417,6 +463,9 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         }
     }
     let elapsed = started.elapsed();
+    if let Some(t) = ctl_thread {
+        let _ = t.join();
+    }
     let errors = join_all(launched);
     for p in ports.iter() {
         p.stop();
@@ -565,6 +614,51 @@ impl Report<'_> {
                 s.tx_errors
             );
         }
+    }
+}
+
+/// What the control plane asks of the main thread: ports and lcores.
+struct SlbdHost {
+    ports: Arc<Vec<Port>>,
+    loops: Arc<Vec<LoopCounters>>,
+    main_lcore: u32,
+    scheduler: u32,
+    workers: Vec<u32>,
+}
+
+impl slb_appliance::control::Host for SlbdHost {
+    fn ports(&self) -> serde_json::Value {
+        self.ports
+            .iter()
+            .map(|p| {
+                let s = p.stats();
+                let l = p.link();
+                serde_json::json!({
+                    "name": p.name(), "driver": p.driver(), "mac": fmt_mac(p.mac()),
+                    "link": { "up": l.up, "speed_mbps": l.speed_mbps, "full_duplex": l.full_duplex },
+                    "stats": {
+                        "rx_packets": s.rx_packets, "tx_packets": s.tx_packets,
+                        "rx_bytes": s.rx_bytes, "tx_bytes": s.tx_bytes,
+                        "rx_missed": s.rx_missed, "rx_errors": s.rx_errors,
+                        "tx_errors": s.tx_errors, "rx_nombuf": s.rx_nombuf,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    fn lcores(&self) -> serde_json::Value {
+        serde_json::json!({ "main": self.main_lcore, "scheduler": self.scheduler, "workers": self.workers })
+    }
+
+    fn loops(&self) -> Vec<serde_json::Value> {
+        self.loops
+            .iter()
+            .map(|c| {
+                let s = c.snapshot();
+                serde_json::json!({ "rx_packets": s.rx_packets, "tx_packets": s.tx_packets, "tx_full_drops": s.tx_full_drops })
+            })
+            .collect()
     }
 }
 

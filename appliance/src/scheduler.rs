@@ -55,17 +55,17 @@ const NEIGHBOUR_CHECK_NS: u64 = 100_000_000;
 const ACTIVITY_PER_POLL: usize = 1024;
 
 pub struct Scheduler<F: Frame> {
-    core: Core,
-    shared: Arc<Shared>,
-    chans: Vec<Arc<Channels<F>>>,
-    counters: Arc<Counters>,
-    services: HashMap<ServiceId, ServiceRt>,
+    pub(crate) core: Core,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) chans: Vec<Arc<Channels<F>>>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) services: HashMap<ServiceId, ServiceRt>,
     /// The scheduler's own fast path (replica index = number of workers):
     /// switches punted labelled frames, and frames of the scheduler's own
     /// RX queue. Its channel is the last of `chans`.
-    local: FastPath<F>,
-    local_id: usize,
-    neighbours: Neighbours<F>,
+    pub(crate) local: FastPath<F>,
+    pub(crate) local_id: usize,
+    pub(crate) neighbours: Neighbours<F>,
     slots: SlotAlloc,
     clients: HashMap<(u8, [u8; 6]), (u16, u32)>,
     sides: Vec<Side>,
@@ -74,7 +74,11 @@ pub struct Scheduler<F: Frame> {
     next_neighbour_check: u64,
     /// Next pair index the activity sweep looks at.
     activity_cursor: usize,
-    alloc: Box<dyn Fn(&[u8]) -> Option<F> + Send>,
+    pub(crate) alloc: Box<dyn Fn(&[u8]) -> Option<F> + Send>,
+    /// The control plane's side: command queue, running configuration.
+    pub(crate) ctl: crate::commands::SchedControl,
+    /// Active and passive health monitoring of the servers.
+    pub(crate) health: crate::health::Health,
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -111,6 +115,8 @@ impl<F: Frame> Scheduler<F> {
             next_neighbour_check: 0,
             activity_cursor: 0,
             alloc,
+            ctl: crate::commands::SchedControl::new(),
+            health: crate::health::Health::default(),
         }
     }
 
@@ -218,6 +224,8 @@ impl<F: Frame> Scheduler<F> {
             self.next_neighbour_check = now + NEIGHBOUR_CHECK_NS;
             work += self.request_neighbours(now, out);
         }
+        work += self.run_commands(now, out);
+        work += self.run_health(now, out);
         work
     }
 
@@ -254,6 +262,7 @@ impl<F: Frame> Scheduler<F> {
             PuntKind::Label => self.punted_label(port as usize, frame, out),
             PuntKind::New => self.punted_new(worker, port, frame, now, out),
             PuntKind::Neighbour => self.punted_neighbour(port, frame, now, out),
+            PuntKind::Probe => self.punted_probe(port, frame, now, out),
         }
     }
 
@@ -540,6 +549,7 @@ impl<F: Frame> Scheduler<F> {
         let Some((addr, mac)) = learned else {
             return;
         };
+        self.health_neighbour(addr, now);
         if let Some(Resolve::Release { port, mac, frames }) =
             self.neighbours.learn(addr, mac, port, now, &self.shared.nexthops)
         {
@@ -596,11 +606,12 @@ impl<F: Frame> Scheduler<F> {
     /// flow-cache entries and client next hop. The core has already put the
     /// pair in quarantine, so no new session gets it before late frames
     /// have drained.
-    fn withdraw(&mut self, e: &Ended) {
+    pub(crate) fn withdraw(&mut self, e: &Ended) {
         let (c2s, s2c) = (e.labels.c2s(), e.labels.s2c());
         self.shared.tables.clear(c2s);
         self.shared.tables.clear(s2c);
         self.counters.event(Event::SessionsEnded);
+        self.health_ended(e);
         let Some(pi) = self.core.labels().pair_index(c2s) else {
             return;
         };

@@ -1,0 +1,165 @@
+//! The control protocol: newline-delimited JSON over a Unix socket.
+//!
+//! One request per line, one response per line, in order, on any number of
+//! connections:
+//!
+//! ```text
+//! -> {"id": 1, "command": "servers.drain", "args": {"service": "web", "server": "s1"}}
+//! <- {"id": 1, "result": {"service": "web", "server": "s1", "state": "draining"}}
+//! <- {"id": 2, "error": {"code": "unknown_server", "message": "service web has no server s9"}}
+//! ```
+//!
+//! Error codes are stable (see [`code`]); messages are for people.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Largest request line slbd reads (bytes, newline excluded). A longer
+/// line gets `request_too_large` and the connection is closed.
+pub const MAX_REQUEST: usize = 64 * 1024;
+
+/// Where slbd listens unless configured otherwise.
+pub const DEFAULT_SOCKET: &str = "/run/slbd.sock";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Request {
+    /// Echoed in the response; any JSON value (slbctl sends integers).
+    #[serde(default)]
+    pub id: Value,
+    pub command: String,
+    #[serde(default)]
+    pub args: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Response {
+    pub id: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+impl Response {
+    pub fn ok(id: Value, result: Value) -> Response {
+        Response {
+            id,
+            result: Some(result),
+            error: None,
+        }
+    }
+
+    pub fn err(id: Value, e: ErrorBody) -> Response {
+        Response {
+            id,
+            result: None,
+            error: Some(e),
+        }
+    }
+
+    pub fn into_result(self) -> Result<Value, ErrorBody> {
+        match (self.result, self.error) {
+            (_, Some(e)) => Err(e),
+            (Some(r), None) => Ok(r),
+            (None, None) => Ok(Value::Null),
+        }
+    }
+}
+
+/// An error: a stable `code` (one of [`code`]) and a message.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for ErrorBody {}
+
+/// The stable error codes.
+pub mod code {
+    /// The line is not JSON, or not a request object.
+    pub const PARSE_ERROR: &str = "parse_error";
+    /// The line exceeds [`super::MAX_REQUEST`]; the connection is closed.
+    pub const REQUEST_TOO_LARGE: &str = "request_too_large";
+    /// No such command.
+    pub const UNKNOWN_COMMAND: &str = "unknown_command";
+    /// A missing, mistyped or out-of-range argument (the message names it;
+    /// configuration rules are reported with their JSON path).
+    pub const INVALID_ARGUMENT: &str = "invalid_argument";
+    pub const UNKNOWN_SERVICE: &str = "unknown_service";
+    pub const UNKNOWN_SERVER: &str = "unknown_server";
+    pub const UNKNOWN_SESSION: &str = "unknown_session";
+    /// A service or server of that name exists already.
+    pub const ALREADY_EXISTS: &str = "already_exists";
+    /// The service still has live sessions (remove, or a change that
+    /// recreates it: VIP, port, protocol, algorithm).
+    pub const SERVICE_BUSY: &str = "service_busy";
+    /// `config.reload`: the file is unreadable or invalid; nothing changed.
+    pub const INVALID_CONFIG: &str = "invalid_config";
+    /// The change touches what only a restart can change (ports, labels,
+    /// control, timeouts); nothing changed.
+    pub const RESTART_REQUIRED: &str = "restart_required";
+    /// Too many clients, or the command queue to the scheduler is full.
+    pub const BUSY: &str = "busy";
+    /// The scheduler did not answer in time.
+    pub const TIMEOUT: &str = "timeout";
+    /// A bug: slbd could not do what it should have.
+    pub const INTERNAL: &str = "internal";
+
+    /// Every code, for documentation tests.
+    pub const ALL: &[&str] = &[
+        PARSE_ERROR,
+        REQUEST_TOO_LARGE,
+        UNKNOWN_COMMAND,
+        INVALID_ARGUMENT,
+        UNKNOWN_SERVICE,
+        UNKNOWN_SERVER,
+        UNKNOWN_SESSION,
+        ALREADY_EXISTS,
+        SERVICE_BUSY,
+        INVALID_CONFIG,
+        RESTART_REQUIRED,
+        BUSY,
+        TIMEOUT,
+        INTERNAL,
+    ];
+}
+
+/// Every command slbd serves.
+pub const COMMANDS: &[&str] = &[
+    "status",
+    "stats",
+    "metrics",
+    "services.list",
+    "services.add",
+    "services.remove",
+    "services.update",
+    "servers.list",
+    "servers.add",
+    "servers.remove",
+    "servers.update",
+    "servers.drain",
+    "servers.enable",
+    "servers.disable",
+    "sessions.list",
+    "sessions.show",
+    "labels",
+    "health",
+    "config.show",
+    "config.reload",
+];
