@@ -11,6 +11,9 @@
 //! slb-pcapgen mix      OUT --sessions N --frames F --new-every K [--seed S]
 //!                                                               every K-th frame a unique SYN, the rest labelled
 //! slb-pcapgen junk     OUT --frames F                           frames of an unknown ethertype (dropped at once)
+//! slb-pcapgen s2c      OUT --sessions N --frames F              server replies (S2C label, from the VIP) in
+//!                                                               session order: each session's first reply
+//!                                                               establishes it (arrives on a server port)
 //! common: --vip A (198.18.100.1) --port P (80) --first-c2s L (17)
 //! ```
 
@@ -165,6 +168,24 @@ fn syn_frame(o: &Opts, k: u64) -> Vec<u8> {
     .build())
 }
 
+/// Server `i`'s reply to session `i`: S2C label, inner VIP -> client.
+fn s2c_frame(o: &Opts, i: u32) -> Vec<u8> {
+    let (client, cport) = preload_client(i, o.vip.is_ipv6());
+    pad(FrameBuilder::tcp(
+        MacAddr([0x02, 0, 0, 0, 0x01, 0x11]),
+        MacAddr(APPLIANCE_MAC),
+        o.vip,
+        client,
+        o.port,
+        cport,
+    )
+    .flags(TcpFlags::SYN | TcpFlags::ACK)
+    .seq(1)
+    .ack(2)
+    .label(o.first_c2s + 2 * i + 1)
+    .build())
+}
+
 fn junk_frame() -> Vec<u8> {
     let mut f = vec![0u8; MIN_FRAME];
     f[..6].copy_from_slice(&APPLIANCE_MAC);
@@ -199,6 +220,7 @@ fn main() {
             }
             "mix" => session_frame(&o, order.next(), true),
             "junk" => junk_frame(),
+            "s2c" => s2c_frame(&o, (j % u64::from(o.sessions)) as u32),
             k => {
                 eprintln!("slb-pcapgen: unknown kind {k}");
                 std::process::exit(2);
