@@ -151,6 +151,39 @@ impl Rig {
     pub fn active_sessions(&self) -> usize {
         self.dp.scheduler.core().labels().counts().active as usize
     }
+
+    /// Runs a control command (as `slbctl` would send it) against the
+    /// rig's scheduler: submitted on its command queue and answered while
+    /// the rig runs scheduler rounds at the current time. Frames the
+    /// scheduler sends meanwhile are discarded.
+    pub fn ctl(
+        &mut self,
+        command: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, slb_ctl::protocol::ErrorBody> {
+        let cfg = self.dp.scheduler.running_config().cloned().expect("assembled with a configuration");
+        let mut counters = vec![self.dp.scheduler_counters.clone()];
+        counters.extend(self.dp.worker_counters.iter().cloned());
+        let control = slb_appliance::control::Control::new(cfg, None, self.dp.scheduler.command_queue(), counters, None);
+        let now = self.now;
+        let dp = &mut self.dp;
+        let mut pump = || {
+            for w in &mut dp.workers {
+                w.apply_ops();
+            }
+            dp.scheduler.poll(now, &mut |_, _| {});
+        };
+        let req = slb_ctl::protocol::Request {
+            id: 1.into(),
+            command: command.into(),
+            args,
+        };
+        let r = control.handle(req, &mut pump).into_result();
+        for w in &mut self.dp.workers {
+            w.apply_ops();
+        }
+        r
+    }
 }
 
 /// Every drop counter name, for tests that check names exist.

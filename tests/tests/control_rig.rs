@@ -1,0 +1,321 @@
+//! Control commands through the golden rig (the real data path, vectors,
+//! a clock the test controls): live changes visible in traffic, health
+//! monitoring with fed or withheld SYN-ACKs, and the error paths that live
+//! in the scheduler.
+
+use serde_json::json;
+use slb_tests::golden::{Rig, PORT_MACS};
+use slb_wire::classify::L4;
+use slb_wire::{classify, Classified, FrameBuilder, MacAddr, TcpFlags};
+use std::net::IpAddr;
+
+const CLIENT: usize = 0;
+const SERVER: usize = 1;
+const C_MAC: MacAddr = MacAddr([0x02, 0xc1, 0, 0, 0, 0x11]);
+const S_MACS: [[u8; 6]; 2] = [[0x02, 0x5e, 0, 0, 0x01, 0x11], [0x02, 0x5e, 0, 0, 0x01, 0x12]];
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn config(algorithm: &str, health: &str) -> String {
+    format!(
+        r#"{{
+  "ports": [
+    {{ "name": "client", "device": "net_pcap0", "role": "client", "ipv4": "198.18.0.1/24" }},
+    {{ "name": "server", "device": "net_pcap1", "role": "server", "ipv4": "198.18.1.1/24" }}
+  ],
+  "neighbours": [
+    {{ "address": "198.18.1.11", "mac": "02:5e:00:00:01:11" }},
+    {{ "address": "198.18.1.12", "mac": "02:5e:00:00:01:12" }}
+  ],
+  "services": [
+    {{ "name": "web", "vip": "198.18.100.1", "port": 80, "protocol": "tcp", "algorithm": "{algorithm}",
+      "health": {health},
+      "servers": [ {{ "name": "s1", "address": "198.18.1.11" }}, {{ "name": "s2", "address": "198.18.1.12" }} ] }}
+  ]
+}}"#
+    )
+}
+
+fn syn(client_port: u16) -> Vec<u8> {
+    FrameBuilder::tcp(C_MAC, MacAddr(PORT_MACS[CLIENT]), ip("198.18.0.11"), ip("198.18.100.1"), client_port, 80)
+        .flags(TcpFlags::SYN)
+        .seq(1)
+        .build()
+}
+
+fn ack(client_port: u16) -> Vec<u8> {
+    FrameBuilder::tcp(C_MAC, MacAddr(PORT_MACS[CLIENT]), ip("198.18.0.11"), ip("198.18.100.1"), client_port, 80)
+        .flags(TcpFlags::ACK)
+        .seq(2)
+        .build()
+}
+
+/// Which server (0 = s1, 1 = s2) a frame out on the server port went to.
+fn server_of(out: &[(usize, Vec<u8>)]) -> Option<usize> {
+    let (p, f) = out.iter().find(|(p, _)| *p == SERVER)?;
+    assert_eq!(*p, SERVER);
+    S_MACS.iter().position(|m| f[..6] == m[..])
+}
+
+/// Opens `n` sessions from client ports `first..`, returns how many went
+/// to each server.
+fn open(rig: &mut Rig, first: u16, n: u16) -> [usize; 2] {
+    let mut c = [0; 2];
+    for i in 0..n {
+        let out = rig.send(CLIENT, &syn(first + i));
+        c[server_of(&out).expect("SYN forwarded to a server")] += 1;
+    }
+    c
+}
+
+const NO_HEALTH: &str = r#"{ "kind": "none" }"#;
+
+#[test]
+fn drained_server_gets_no_new_sessions_but_keeps_switching_its_own() {
+    let mut rig = Rig::new(&config("round_robin", NO_HEALTH), 1);
+    let out = rig.send(CLIENT, &syn(40000));
+    let first = server_of(&out).unwrap();
+    let name = ["s1", "s2"][first];
+    let r = rig.ctl("servers.drain", json!({ "service": "web", "server": name })).unwrap();
+    assert_eq!(r["changed"], true, "{r}");
+    // New sessions all go to the other server.
+    let c = open(&mut rig, 41000, 10);
+    assert_eq!(c[first], 0, "drained server got new sessions: {c:?}");
+    assert_eq!(c[1 - first], 10);
+    // The drained server's session still switches (flow cache push).
+    let out = rig.send(CLIENT, &ack(40000));
+    assert_eq!(server_of(&out), Some(first), "existing session of the drained server");
+    let servers = rig.ctl("servers.list", json!({ "service": "web" })).unwrap();
+    let s = &servers["servers"][first];
+    assert_eq!(s["state"], "draining", "{servers}");
+    assert_eq!(s["admin_state"], "drain");
+    assert_eq!(s["sessions"], 1);
+    // Enable: takes new sessions again.
+    rig.ctl("servers.enable", json!({ "service": "web", "server": name })).unwrap();
+    let c = open(&mut rig, 42000, 10);
+    assert_eq!(c, [5, 5]);
+    // Disable: none again.
+    rig.ctl("servers.disable", json!({ "service": "web", "server": name })).unwrap();
+    let c = open(&mut rig, 43000, 6);
+    assert_eq!(c[first], 0);
+}
+
+#[test]
+fn weight_change_shifts_new_sessions() {
+    let mut rig = Rig::new(&config("weighted_round_robin", NO_HEALTH), 2);
+    assert_eq!(open(&mut rig, 40000, 100), [50, 50]);
+    rig.ctl("servers.update", json!({ "service": "web", "server": "s2", "weight": 3 })).unwrap();
+    assert_eq!(open(&mut rig, 41000, 100), [25, 75]);
+    // Existing sessions untouched.
+    assert_eq!(rig.active_sessions(), 200);
+    let v = rig.ctl("servers.list", json!({})).unwrap();
+    assert_eq!(v["servers"][1]["weight"], 3);
+    assert_eq!(v["servers"][1]["sessions"], 125);
+}
+
+#[test]
+fn scheduler_side_errors() {
+    let mut rig = Rig::new(&config("round_robin", NO_HEALTH), 1);
+    let e = rig.ctl("servers.drain", json!({ "service": "web", "server": "s9" })).unwrap_err();
+    assert_eq!(e.code, "unknown_server", "{e}");
+    let e = rig.ctl("servers.update", json!({ "service": "nope", "server": "s1", "weight": 2 })).unwrap_err();
+    assert_eq!(e.code, "unknown_service");
+    let e = rig.ctl("servers.update", json!({ "service": "web", "server": "s1", "weight": 0 })).unwrap_err();
+    assert_eq!(e.code, "invalid_argument");
+    assert_eq!(e.message, "services[0].servers[0].weight: must be between 1 and 65535 (got 0)");
+    let e = rig.ctl("servers.update", json!({ "service": "web", "server": "s1", "weight": 70000 })).unwrap_err();
+    assert_eq!(e.code, "invalid_argument");
+    let e = rig.ctl("sessions.show", json!({ "label": 17 })).unwrap_err();
+    assert_eq!(e.code, "unknown_session");
+    let e = rig.ctl("bogus", json!({})).unwrap_err();
+    assert_eq!(e.code, "unknown_command");
+    // A service with live sessions cannot go; an idle one can.
+    rig.send(CLIENT, &syn(40000));
+    let e = rig.ctl("services.remove", json!({ "name": "web" })).unwrap_err();
+    assert_eq!(e.code, "service_busy", "{e}");
+    let e = rig.ctl("services.update", json!({ "name": "web", "algorithm": "maglev" })).unwrap_err();
+    assert_eq!(e.code, "service_busy", "{e}");
+    // Nothing changed: the session is still there, the service too.
+    assert_eq!(rig.active_sessions(), 1);
+    let v = rig.ctl("sessions.list", json!({ "service": "web" })).unwrap();
+    assert_eq!(v["matched"], 1);
+    let label = v["sessions"][0]["c2s_label"].as_u64().unwrap();
+    let one = rig.ctl("sessions.show", json!({ "label": label + 1 })).unwrap();
+    assert_eq!(one["client_port"], 40000);
+    let key = rig
+        .ctl(
+            "sessions.show",
+            json!({ "client": "198.18.0.11", "client_port": 40000, "vip": "198.18.100.1", "vip_port": 80 }),
+        )
+        .unwrap();
+    assert_eq!(key["c2s_label"], label);
+    let labels = rig.ctl("labels", json!({})).unwrap();
+    assert_eq!(labels["usage"]["active_pairs"], 1);
+    let rows = labels["labels"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["direction"], "c2s");
+    assert_eq!(rows[0]["out_port"], "server");
+    assert_eq!(rows[1]["direction"], "s2c");
+    assert_eq!(rows[1]["in_port_role"], "server");
+    assert_eq!(rows[1]["next_hop_mac"], "02:c1:00:00:00:11");
+    // Add a service, a server; update limits; remove an idle service.
+    rig.ctl(
+        "services.add",
+        json!({ "name": "api", "vip": "198.18.100.2", "port": 443, "protocol": "tcp",
+                "servers": [ { "name": "a1", "address": "198.18.1.11" } ] }),
+    )
+    .unwrap();
+    let e = rig
+        .ctl("services.add", json!({ "name": "api", "vip": "198.18.100.3", "port": 1, "protocol": "tcp", "servers": [] }))
+        .unwrap_err();
+    assert_eq!(e.code, "already_exists");
+    rig.ctl("servers.add", json!({ "service": "api", "name": "a2", "address": "198.18.1.12", "weight": 2 })).unwrap();
+    rig.ctl("services.update", json!({ "name": "api", "max_sessions": 10, "algorithm": "maglev" })).unwrap();
+    let v = rig.ctl("services.list", json!({})).unwrap();
+    assert_eq!(v["services"][1]["name"], "api");
+    assert_eq!(v["services"][1]["max_sessions"], 10);
+    assert_eq!(v["services"][1]["algorithm"], "maglev");
+    assert_eq!(v["services"][1]["servers"], 2);
+    // The new service takes traffic.
+    let s = FrameBuilder::tcp(C_MAC, MacAddr(PORT_MACS[CLIENT]), ip("198.18.0.11"), ip("198.18.100.2"), 5000, 443)
+        .flags(TcpFlags::SYN)
+        .build();
+    assert_eq!(rig.send(CLIENT, &s).len(), 1);
+    rig.ctl("servers.remove", json!({ "service": "web", "server": "s2" })).unwrap();
+    let v = rig.ctl("servers.list", json!({ "service": "web" })).unwrap();
+    assert_eq!(v["servers"].as_array().unwrap().len(), 1);
+    let e = rig.ctl("services.remove", json!({ "name": "api" })).unwrap_err();
+    assert_eq!(e.code, "service_busy");
+}
+
+/// SYN probes slbd sent to `server` (index), with their source ports.
+fn probes(out: &[(usize, Vec<u8>)], server: usize) -> Vec<(u16, u32)> {
+    out.iter()
+        .filter(|(p, f)| *p == SERVER && f[..6] == S_MACS[server][..])
+        .filter_map(|(_, f)| match classify(f) {
+            Ok(Classified::Ip(ip)) => match ip.l4 {
+                L4::Tcp { flags } if flags == TcpFlags::SYN => {
+                    let seq = u32::from_be_bytes(f[ip.l4_offset + 4..ip.l4_offset + 8].try_into().unwrap());
+                    Some((ip.flow.src_port, seq))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn syn_ack(server: usize, probe_port: u16, seq: u32) -> Vec<u8> {
+    let addr = ["198.18.1.11", "198.18.1.12"][server];
+    FrameBuilder::tcp(MacAddr(S_MACS[server]), MacAddr(PORT_MACS[SERVER]), ip(addr), ip("198.18.1.1"), 80, probe_port)
+        .flags(TcpFlags::SYN | TcpFlags::ACK)
+        .seq(7)
+        .ack(seq.wrapping_add(1))
+        .build()
+}
+
+fn health_of(rig: &mut Rig, server: usize) -> serde_json::Value {
+    let h = rig.ctl("health", json!({})).unwrap();
+    h["servers"][server].clone()
+}
+
+/// Runs the clock `ms` milliseconds, answering the probes of the servers
+/// in `answer`. Returns the probes each server got.
+fn run(rig: &mut Rig, ms: u64, answer: [bool; 2]) -> [usize; 2] {
+    let mut got = [0; 2];
+    for _ in 0..ms / 10 {
+        let out = rig.advance_ms(10);
+        for s in 0..2 {
+            for (port, seq) in probes(&out, s) {
+                got[s] += 1;
+                if answer[s] {
+                    let back = rig.send(SERVER, &syn_ack(s, port, seq));
+                    // slbd closes the half-open connection with a RST.
+                    assert!(back.iter().any(|(p, f)| *p == SERVER && f[..6] == S_MACS[s][..]), "RST after SYN-ACK");
+                }
+            }
+        }
+    }
+    got
+}
+
+const HEALTH: &str = r#"{ "kind": "tcp", "port": 80, "interval_ms": 1000, "timeout_ms": 500, "rise": 2, "fall": 3 }"#;
+
+#[test]
+fn server_that_stops_answering_goes_down_within_interval_times_fall_and_comes_back_after_rise() {
+    let mut rig = Rig::new(&config("round_robin", HEALTH), 1);
+    rig.dp.scheduler.set_health_enabled(true);
+    // Both answer: both stay up.
+    let got = run(&mut rig, 2000, [true, true]);
+    assert!(got[0] >= 2 && got[1] >= 2, "{got:?}");
+    assert_eq!(health_of(&mut rig, 1)["state"], "up");
+    assert!(health_of(&mut rig, 0)["response_time_us"].is_number());
+    // s2 stops answering: down within interval x fall (3 s) of its first
+    // unanswered probe (plus the timeout of the last one).
+    let mut down_after = None;
+    for step in 0..40 {
+        run(&mut rig, 100, [true, false]);
+        if health_of(&mut rig, 1)["state"] == "down" {
+            down_after = Some((step + 1) * 100);
+            break;
+        }
+    }
+    let t = down_after.expect("s2 never went down");
+    assert!(t <= 3000 + 500, "down after {t} ms");
+    assert_eq!(health_of(&mut rig, 0)["state"], "up");
+    let v = rig.ctl("servers.list", json!({})).unwrap();
+    assert_eq!(v["servers"][1]["state"], "down");
+    // A down server gets no new sessions.
+    assert_eq!(open(&mut rig, 40000, 6), [6, 0]);
+    // It answers again: up after `rise` (2) successes, i.e. within 2 intervals.
+    let mut up_after = None;
+    for step in 0..30 {
+        run(&mut rig, 100, [true, true]);
+        if health_of(&mut rig, 1)["state"] == "up" {
+            up_after = Some((step + 1) * 100);
+            break;
+        }
+    }
+    let t = up_after.expect("s2 never came back");
+    assert!(t <= 2000 + 100, "up after {t} ms");
+    let h = rig.ctl("health", json!({})).unwrap();
+    assert_eq!(h["totals"]["went_down"], 1);
+    assert_eq!(h["totals"]["went_up"], 1);
+    assert_eq!(open(&mut rig, 41000, 6), [3, 3]);
+    let s = rig.counters();
+    assert!(s.event(slb_appliance::counters::Event::ProbesSent) > 0);
+    assert!(s.event(slb_appliance::counters::Event::PuntedProbe) > 0);
+}
+
+#[test]
+fn disabled_server_is_not_probed() {
+    let mut rig = Rig::new(&config("round_robin", HEALTH), 1);
+    rig.dp.scheduler.set_health_enabled(true);
+    let got = run(&mut rig, 3000, [true, true]);
+    assert!(got[1] >= 3, "{got:?}");
+    rig.ctl("servers.disable", json!({ "service": "web", "server": "s2" })).unwrap();
+    let got = run(&mut rig, 3000, [true, true]);
+    assert_eq!(got[1], 0, "probes to a disabled server");
+    assert!(got[0] >= 3);
+    assert_eq!(health_of(&mut rig, 1)["probing"], false);
+    rig.ctl("servers.enable", json!({ "service": "web", "server": "s2" })).unwrap();
+    let got = run(&mut rig, 2000, [true, true]);
+    assert!(got[1] >= 1, "probes resume: {got:?}");
+}
+
+#[test]
+fn on_down_reset_ends_the_sessions_of_a_down_server() {
+    let h = r#"{ "kind": "tcp", "port": 80, "interval_ms": 1000, "timeout_ms": 500, "rise": 1, "fall": 1, "on_down": "reset" }"#;
+    let mut rig = Rig::new(&config("round_robin", h), 1);
+    rig.dp.scheduler.set_health_enabled(true);
+    run(&mut rig, 100, [true, true]);
+    assert_eq!(open(&mut rig, 40000, 4), [2, 2]);
+    run(&mut rig, 1500, [true, false]);
+    assert_eq!(health_of(&mut rig, 1)["state"], "down");
+    let v = rig.ctl("sessions.list", json!({ "service": "web", "server": "s2" })).unwrap();
+    assert_eq!(v["matched"], 0, "{v}");
+    let v = rig.ctl("sessions.list", json!({ "service": "web", "server": "s1" })).unwrap();
+    assert_eq!(v["matched"], 2);
+}
