@@ -66,6 +66,11 @@ named_enum! {
         NeighbourQueueFull => "neighbour_queue_full",
         /// The frame could not be rewritten (a malformed inner packet).
         Rewrite => "rewrite_failed",
+        /// A multicast or broadcast source MAC: no host slbd may answer or
+        /// learn as a client's next hop.
+        BadSourceMac => "bad_source_mac",
+        /// TCP or UDP from source port 0.
+        ZeroPort => "zero_port",
     }
 }
 

@@ -221,6 +221,10 @@ impl<F: Frame> FastPath<F> {
         if !f.is_contiguous() {
             return self.discard(PathDrop::Segmented);
         }
+        // A group address as source: never a host to answer or learn.
+        if f.data().get(6).is_some_and(|b| b & 1 != 0) {
+            return self.discard(PathDrop::BadSourceMac);
+        }
         let cls = match classify(f.data()) {
             Ok(c) => c,
             Err(r) => {
@@ -336,6 +340,9 @@ impl<F: Frame> FastPath<F> {
     fn unlabelled(&mut self, in_port: usize, ip: IpFrame, mut f: F) -> Option<(usize, F)> {
         let shared = &*self.shared;
         let key = ip.flow;
+        if key.src_port == 0 && matches!(ip.l4, L4::Tcp { .. } | L4::Udp) {
+            return self.discard(PathDrop::ZeroPort);
+        }
         let svc = ServiceKey {
             protocol: key.protocol,
             vip: key.dst,

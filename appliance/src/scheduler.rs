@@ -293,6 +293,16 @@ impl<F: Frame> Scheduler<F> {
             Ok(_) => return self.counters.path_drop(PathDrop::NotForVip),
             Err(r) => return self.counters.wire_drop(r),
         };
+        // A frame too large for any server-facing port never makes a session.
+        let fits = self
+            .shared
+            .ports
+            .iter()
+            .filter(|p| p.role.faces_servers())
+            .any(|p| ip.l3_end - ip.l3_offset + mpls::LSE_LEN <= usize::from(p.mtu));
+        if !fits {
+            return self.counters.path_drop(PathDrop::Oversize);
+        }
         let protocol = match ip.flow.protocol {
             IpProtocol::Tcp => Protocol::Tcp,
             IpProtocol::Udp => Protocol::Udp,
