@@ -12,7 +12,10 @@ use std::net::IpAddr;
 const CLIENT: usize = 0;
 const SERVER: usize = 1;
 const C_MAC: MacAddr = MacAddr([0x02, 0xc1, 0, 0, 0, 0x11]);
-const S_MACS: [[u8; 6]; 2] = [[0x02, 0x5e, 0, 0, 0x01, 0x11], [0x02, 0x5e, 0, 0, 0x01, 0x12]];
+const S_MACS: [[u8; 6]; 2] = [
+    [0x02, 0x5e, 0, 0, 0x01, 0x11],
+    [0x02, 0x5e, 0, 0, 0x01, 0x12],
+];
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -39,17 +42,31 @@ fn config(algorithm: &str, health: &str) -> String {
 }
 
 fn syn(client_port: u16) -> Vec<u8> {
-    FrameBuilder::tcp(C_MAC, MacAddr(PORT_MACS[CLIENT]), ip("198.18.0.11"), ip("198.18.100.1"), client_port, 80)
-        .flags(TcpFlags::SYN)
-        .seq(1)
-        .build()
+    FrameBuilder::tcp(
+        C_MAC,
+        MacAddr(PORT_MACS[CLIENT]),
+        ip("198.18.0.11"),
+        ip("198.18.100.1"),
+        client_port,
+        80,
+    )
+    .flags(TcpFlags::SYN)
+    .seq(1)
+    .build()
 }
 
 fn ack(client_port: u16) -> Vec<u8> {
-    FrameBuilder::tcp(C_MAC, MacAddr(PORT_MACS[CLIENT]), ip("198.18.0.11"), ip("198.18.100.1"), client_port, 80)
-        .flags(TcpFlags::ACK)
-        .seq(2)
-        .build()
+    FrameBuilder::tcp(
+        C_MAC,
+        MacAddr(PORT_MACS[CLIENT]),
+        ip("198.18.0.11"),
+        ip("198.18.100.1"),
+        client_port,
+        80,
+    )
+    .flags(TcpFlags::ACK)
+    .seq(2)
+    .build()
 }
 
 /// Which server (0 = s1, 1 = s2) a frame out on the server port went to.
@@ -78,7 +95,9 @@ fn drained_server_gets_no_new_sessions_but_keeps_switching_its_own() {
     let out = rig.send(CLIENT, &syn(40000));
     let first = server_of(&out).unwrap();
     let name = ["s1", "s2"][first];
-    let r = rig.ctl("servers.drain", json!({ "service": "web", "server": name })).unwrap();
+    let r = rig
+        .ctl("servers.drain", json!({ "service": "web", "server": name }))
+        .unwrap();
     assert_eq!(r["changed"], true, "{r}");
     // New sessions all go to the other server.
     let c = open(&mut rig, 41000, 10);
@@ -86,18 +105,32 @@ fn drained_server_gets_no_new_sessions_but_keeps_switching_its_own() {
     assert_eq!(c[1 - first], 10);
     // The drained server's session still switches (flow cache push).
     let out = rig.send(CLIENT, &ack(40000));
-    assert_eq!(server_of(&out), Some(first), "existing session of the drained server");
-    let servers = rig.ctl("servers.list", json!({ "service": "web" })).unwrap();
+    assert_eq!(
+        server_of(&out),
+        Some(first),
+        "existing session of the drained server"
+    );
+    let servers = rig
+        .ctl("servers.list", json!({ "service": "web" }))
+        .unwrap();
     let s = &servers["servers"][first];
     assert_eq!(s["state"], "draining", "{servers}");
     assert_eq!(s["admin_state"], "drain");
     assert_eq!(s["sessions"], 1);
     // Enable: takes new sessions again.
-    rig.ctl("servers.enable", json!({ "service": "web", "server": name })).unwrap();
+    rig.ctl(
+        "servers.enable",
+        json!({ "service": "web", "server": name }),
+    )
+    .unwrap();
     let c = open(&mut rig, 42000, 10);
     assert_eq!(c, [5, 5]);
     // Disable: none again.
-    rig.ctl("servers.disable", json!({ "service": "web", "server": name })).unwrap();
+    rig.ctl(
+        "servers.disable",
+        json!({ "service": "web", "server": name }),
+    )
+    .unwrap();
     let c = open(&mut rig, 43000, 6);
     assert_eq!(c[first], 0);
 }
@@ -106,7 +139,11 @@ fn drained_server_gets_no_new_sessions_but_keeps_switching_its_own() {
 fn weight_change_shifts_new_sessions() {
     let mut rig = Rig::new(&config("weighted_round_robin", NO_HEALTH), 2);
     assert_eq!(open(&mut rig, 40000, 100), [50, 50]);
-    rig.ctl("servers.update", json!({ "service": "web", "server": "s2", "weight": 3 })).unwrap();
+    rig.ctl(
+        "servers.update",
+        json!({ "service": "web", "server": "s2", "weight": 3 }),
+    )
+    .unwrap();
     assert_eq!(open(&mut rig, 41000, 100), [25, 75]);
     // Existing sessions untouched.
     assert_eq!(rig.active_sessions(), 200);
@@ -118,31 +155,64 @@ fn weight_change_shifts_new_sessions() {
 #[test]
 fn scheduler_side_errors() {
     let mut rig = Rig::new(&config("round_robin", NO_HEALTH), 1);
-    let e = rig.ctl("servers.drain", json!({ "service": "web", "server": "s9" })).unwrap_err();
+    let e = rig
+        .ctl("servers.drain", json!({ "service": "web", "server": "s9" }))
+        .unwrap_err();
     assert_eq!(e.code, "unknown_server", "{e}");
-    let e = rig.ctl("servers.update", json!({ "service": "nope", "server": "s1", "weight": 2 })).unwrap_err();
+    let e = rig
+        .ctl(
+            "servers.update",
+            json!({ "service": "nope", "server": "s1", "weight": 2 }),
+        )
+        .unwrap_err();
     assert_eq!(e.code, "unknown_service");
-    let e = rig.ctl("servers.update", json!({ "service": "web", "server": "s1", "weight": 0 })).unwrap_err();
+    let e = rig
+        .ctl(
+            "servers.update",
+            json!({ "service": "web", "server": "s1", "weight": 0 }),
+        )
+        .unwrap_err();
     assert_eq!(e.code, "invalid_argument");
-    assert_eq!(e.message, "services[0].servers[0].weight: must be between 1 and 65535 (got 0)");
-    let e = rig.ctl("servers.update", json!({ "service": "web", "server": "s1", "weight": 70000 })).unwrap_err();
+    assert_eq!(
+        e.message,
+        "services[0].servers[0].weight: must be between 1 and 65535 (got 0)"
+    );
+    let e = rig
+        .ctl(
+            "servers.update",
+            json!({ "service": "web", "server": "s1", "weight": 70000 }),
+        )
+        .unwrap_err();
     assert_eq!(e.code, "invalid_argument");
-    let e = rig.ctl("sessions.show", json!({ "label": 17 })).unwrap_err();
+    let e = rig
+        .ctl("sessions.show", json!({ "label": 17 }))
+        .unwrap_err();
     assert_eq!(e.code, "unknown_session");
     let e = rig.ctl("bogus", json!({})).unwrap_err();
     assert_eq!(e.code, "unknown_command");
     // A service with live sessions cannot go; an idle one can.
     rig.send(CLIENT, &syn(40000));
-    let e = rig.ctl("services.remove", json!({ "name": "web" })).unwrap_err();
+    let e = rig
+        .ctl("services.remove", json!({ "name": "web" }))
+        .unwrap_err();
     assert_eq!(e.code, "service_busy", "{e}");
-    let e = rig.ctl("services.update", json!({ "name": "web", "algorithm": "maglev" })).unwrap_err();
+    let e = rig
+        .ctl(
+            "services.update",
+            json!({ "name": "web", "algorithm": "maglev" }),
+        )
+        .unwrap_err();
     assert_eq!(e.code, "service_busy", "{e}");
     // Nothing changed: the session is still there, the service too.
     assert_eq!(rig.active_sessions(), 1);
-    let v = rig.ctl("sessions.list", json!({ "service": "web" })).unwrap();
+    let v = rig
+        .ctl("sessions.list", json!({ "service": "web" }))
+        .unwrap();
     assert_eq!(v["matched"], 1);
     let label = v["sessions"][0]["c2s_label"].as_u64().unwrap();
-    let one = rig.ctl("sessions.show", json!({ "label": label + 1 })).unwrap();
+    let one = rig
+        .ctl("sessions.show", json!({ "label": label + 1 }))
+        .unwrap();
     assert_eq!(one["client_port"], 40000);
     let key = rig
         .ctl(
@@ -171,22 +241,45 @@ fn scheduler_side_errors() {
         .ctl("services.add", json!({ "name": "api", "vip": "198.18.100.3", "port": 1, "protocol": "tcp", "servers": [] }))
         .unwrap_err();
     assert_eq!(e.code, "already_exists");
-    rig.ctl("servers.add", json!({ "service": "api", "name": "a2", "address": "198.18.1.12", "weight": 2 })).unwrap();
-    rig.ctl("services.update", json!({ "name": "api", "max_sessions": 10, "algorithm": "maglev" })).unwrap();
+    rig.ctl(
+        "servers.add",
+        json!({ "service": "api", "name": "a2", "address": "198.18.1.12", "weight": 2 }),
+    )
+    .unwrap();
+    rig.ctl(
+        "services.update",
+        json!({ "name": "api", "max_sessions": 10, "algorithm": "maglev" }),
+    )
+    .unwrap();
     let v = rig.ctl("services.list", json!({})).unwrap();
     assert_eq!(v["services"][1]["name"], "api");
     assert_eq!(v["services"][1]["max_sessions"], 10);
     assert_eq!(v["services"][1]["algorithm"], "maglev");
     assert_eq!(v["services"][1]["servers"], 2);
     // The new service takes traffic.
-    let s = FrameBuilder::tcp(C_MAC, MacAddr(PORT_MACS[CLIENT]), ip("198.18.0.11"), ip("198.18.100.2"), 5000, 443)
-        .flags(TcpFlags::SYN)
-        .build();
+    let s = FrameBuilder::tcp(
+        C_MAC,
+        MacAddr(PORT_MACS[CLIENT]),
+        ip("198.18.0.11"),
+        ip("198.18.100.2"),
+        5000,
+        443,
+    )
+    .flags(TcpFlags::SYN)
+    .build();
     assert_eq!(rig.send(CLIENT, &s).len(), 1);
-    rig.ctl("servers.remove", json!({ "service": "web", "server": "s2" })).unwrap();
-    let v = rig.ctl("servers.list", json!({ "service": "web" })).unwrap();
+    rig.ctl(
+        "servers.remove",
+        json!({ "service": "web", "server": "s2" }),
+    )
+    .unwrap();
+    let v = rig
+        .ctl("servers.list", json!({ "service": "web" }))
+        .unwrap();
     assert_eq!(v["servers"].as_array().unwrap().len(), 1);
-    let e = rig.ctl("services.remove", json!({ "name": "api" })).unwrap_err();
+    let e = rig
+        .ctl("services.remove", json!({ "name": "api" }))
+        .unwrap_err();
     assert_eq!(e.code, "service_busy");
 }
 
@@ -197,7 +290,9 @@ fn probes(out: &[(usize, Vec<u8>)], server: usize) -> Vec<(u16, u32)> {
         .filter_map(|(_, f)| match classify(f) {
             Ok(Classified::Ip(ip)) => match ip.l4 {
                 L4::Tcp { flags } if flags == TcpFlags::SYN => {
-                    let seq = u32::from_be_bytes(f[ip.l4_offset + 4..ip.l4_offset + 8].try_into().unwrap());
+                    let seq = u32::from_be_bytes(
+                        f[ip.l4_offset + 4..ip.l4_offset + 8].try_into().unwrap(),
+                    );
                     Some((ip.flow.src_port, seq))
                 }
                 _ => None,
@@ -209,11 +304,18 @@ fn probes(out: &[(usize, Vec<u8>)], server: usize) -> Vec<(u16, u32)> {
 
 fn syn_ack(server: usize, probe_port: u16, seq: u32) -> Vec<u8> {
     let addr = ["198.18.1.11", "198.18.1.12"][server];
-    FrameBuilder::tcp(MacAddr(S_MACS[server]), MacAddr(PORT_MACS[SERVER]), ip(addr), ip("198.18.1.1"), 80, probe_port)
-        .flags(TcpFlags::SYN | TcpFlags::ACK)
-        .seq(7)
-        .ack(seq.wrapping_add(1))
-        .build()
+    FrameBuilder::tcp(
+        MacAddr(S_MACS[server]),
+        MacAddr(PORT_MACS[SERVER]),
+        ip(addr),
+        ip("198.18.1.1"),
+        80,
+        probe_port,
+    )
+    .flags(TcpFlags::SYN | TcpFlags::ACK)
+    .seq(7)
+    .ack(seq.wrapping_add(1))
+    .build()
 }
 
 fn health_of(rig: &mut Rig, server: usize) -> serde_json::Value {
@@ -233,7 +335,11 @@ fn run(rig: &mut Rig, ms: u64, answer: [bool; 2]) -> [usize; 2] {
                 if answer[s] {
                     let back = rig.send(SERVER, &syn_ack(s, port, seq));
                     // slbd closes the half-open connection with a RST.
-                    assert!(back.iter().any(|(p, f)| *p == SERVER && f[..6] == S_MACS[s][..]), "RST after SYN-ACK");
+                    assert!(
+                        back.iter()
+                            .any(|(p, f)| *p == SERVER && f[..6] == S_MACS[s][..]),
+                        "RST after SYN-ACK"
+                    );
                 }
             }
         }
@@ -295,12 +401,20 @@ fn disabled_server_is_not_probed() {
     rig.dp.scheduler.set_health_enabled(true);
     let got = run(&mut rig, 3000, [true, true]);
     assert!(got[1] >= 3, "{got:?}");
-    rig.ctl("servers.disable", json!({ "service": "web", "server": "s2" })).unwrap();
+    rig.ctl(
+        "servers.disable",
+        json!({ "service": "web", "server": "s2" }),
+    )
+    .unwrap();
     let got = run(&mut rig, 3000, [true, true]);
     assert_eq!(got[1], 0, "probes to a disabled server");
     assert!(got[0] >= 3);
     assert_eq!(health_of(&mut rig, 1)["probing"], false);
-    rig.ctl("servers.enable", json!({ "service": "web", "server": "s2" })).unwrap();
+    rig.ctl(
+        "servers.enable",
+        json!({ "service": "web", "server": "s2" }),
+    )
+    .unwrap();
     let got = run(&mut rig, 2000, [true, true]);
     assert!(got[1] >= 1, "probes resume: {got:?}");
 }
@@ -314,8 +428,12 @@ fn on_down_reset_ends_the_sessions_of_a_down_server() {
     assert_eq!(open(&mut rig, 40000, 4), [2, 2]);
     run(&mut rig, 1500, [true, false]);
     assert_eq!(health_of(&mut rig, 1)["state"], "down");
-    let v = rig.ctl("sessions.list", json!({ "service": "web", "server": "s2" })).unwrap();
+    let v = rig
+        .ctl("sessions.list", json!({ "service": "web", "server": "s2" }))
+        .unwrap();
     assert_eq!(v["matched"], 0, "{v}");
-    let v = rig.ctl("sessions.list", json!({ "service": "web", "server": "s1" })).unwrap();
+    let v = rig
+        .ctl("sessions.list", json!({ "service": "web", "server": "s1" }))
+        .unwrap();
     assert_eq!(v["matched"], 2);
 }
