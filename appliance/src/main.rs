@@ -316,6 +316,8 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     let loop_counters: Arc<Vec<LoopCounters>> =
         Arc::new((0..worker_lcores.len()).map(|_| LoopCounters::default()).collect());
     let sched_tx_dropped = Arc::new(AtomicU64::new(0));
+    // (capacity, free, active, quarantined) when the scheduler stopped.
+    let final_labels: Arc<std::sync::Mutex<Option<(u32, u32, u32, u32)>>> = Arc::default();
 
     let mut launched = Vec::new();
     let mut path_counters: Vec<Arc<Counters>> = Vec::new();
@@ -382,12 +384,18 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                 sched.set_health_enabled(true);
                 ctl_queue = Some(sched.command_queue());
                 let (p, d) = (ports.clone(), sched_tx_dropped.clone());
+                let labels_out = final_labels.clone();
                 let sched_q = nw;
                 launch(
                     sched_lcore.ok_or("no scheduler lcore")?,
                     Box::new(move || {
                         let refs: Vec<&Port> = p.iter().collect();
                         sched_lcore::run(&mut sched, &refs, sched_q, &d, idle);
+                        // What the label space looks like at the end, for the report.
+                        let c = sched.core().labels().counts();
+                        if let Ok(mut slot) = labels_out.lock() {
+                            *slot = Some((c.capacity, c.free, c.active, c.quarantined));
+                        }
                         0
                     }),
                     &mut launched,
@@ -471,6 +479,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         p.stop();
     }
     let report = Report {
+        labels: final_labels.lock().ok().and_then(|g| *g),
         mode,
         opts,
         ports: &ports,
@@ -501,6 +510,8 @@ fn join_all(launched: Vec<lcore::Launched>) -> Vec<String> {
 }
 
 struct Report<'a> {
+    /// Label pairs (capacity, free, active, quarantined) at the end.
+    labels: Option<(u32, u32, u32, u32)>,
     mode: Mode,
     opts: &'a Options,
     ports: &'a [Port],
@@ -562,6 +573,11 @@ impl Report<'_> {
                 doc["scheduler"] = sched.to_json();
                 doc["scheduler"]["tx_full_drops"] = self.sched_tx_dropped.into();
                 doc["total"] = total.to_json();
+                if let Some((capacity, free, active, quarantined)) = self.labels {
+                    doc["labels"] = serde_json::json!({
+                        "capacity": capacity, "free": free, "active": active, "quarantined": quarantined,
+                    });
+                }
             }
             println!("{doc}");
             return;
@@ -595,6 +611,11 @@ impl Report<'_> {
                 .map(|(r, n)| format!("{r} {n}"))
                 .collect();
             println!("  drops: {}", if drops.is_empty() { "none".into() } else { drops.join(", ") });
+            if let Some((capacity, free, active, quarantined)) = self.labels {
+                println!(
+                    "  label pairs: {capacity} in all, {active} active, {quarantined} in quarantine, {free} free"
+                );
+            }
             if self.sched_tx_dropped > 0 {
                 println!("  scheduler TX queue full: {}", self.sched_tx_dropped);
             }

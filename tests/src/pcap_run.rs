@@ -38,6 +38,19 @@ pub fn run(inputs: &[Vec<Vec<u8>>], workers: u32, slbd_args: &[&str]) -> PcapRun
 /// the last). Every input frame goes to RX queue 0, as from a NIC without
 /// RSS, so one worker sees the frames of a port in order.
 pub fn run_balance(config_json: &str, inputs: &[Vec<Vec<u8>>], workers: u32) -> PcapRun {
+    run_balance_with(config_json, inputs, workers, &[], 300)
+}
+
+/// [`run_balance`] with extra slbd options, stopping after `idle_ms`
+/// without traffic (long enough for timers to run out, when a test needs
+/// that).
+pub fn run_balance_with(
+    config_json: &str,
+    inputs: &[Vec<Vec<u8>>],
+    workers: u32,
+    extra: &[&str],
+    idle_ms: u64,
+) -> PcapRun {
     let dir = tempfile::Builder::new()
         .prefix("slb-golden-cfg-")
         .tempdir()
@@ -45,13 +58,10 @@ pub fn run_balance(config_json: &str, inputs: &[Vec<Vec<u8>>], workers: u32) -> 
     let cfg = dir.path().join("slbd.json");
     std::fs::write(&cfg, config_json).expect("write config");
     let cfg = cfg.display().to_string();
-    run_with(
-        inputs,
-        workers + 1,
-        workers as usize + 1,
-        false,
-        &["--mode", "balance", "--config", &cfg],
-    )
+    let idle = idle_ms.to_string();
+    let mut args = vec!["--mode", "balance", "--config", &cfg, "--exit-idle-ms", &idle];
+    args.extend_from_slice(extra);
+    run_with(inputs, workers + 1, workers as usize + 1, false, &args)
 }
 
 /// `lcores` lcores besides the main one, `nq` queue pairs per port;
@@ -96,7 +106,10 @@ fn run_with(
     }
     args.push("--".into());
     args.extend(slbd_args.iter().map(|s| s.to_string()));
-    args.extend(["--exit-idle-ms".to_string(), "300".into(), "--json".into()]);
+    if !slbd_args.contains(&"--exit-idle-ms") {
+        args.extend(["--exit-idle-ms".to_string(), "300".into()]);
+    }
+    args.push("--json".into());
 
     let output = run_bounded(
         Command::new(crate::slbd::binary()).args(&args),
