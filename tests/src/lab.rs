@@ -386,6 +386,57 @@ impl Lab {
         cap
     }
 
+    /// `requests` GETs of `base/` from `ns` with curl's parallel mode
+    /// (`curl -Z`, `parallel` transfers in flight), each with
+    /// `Connection: close` (one request = one connection = one slbd
+    /// session). Counts the answers (server names) per server.
+    pub fn curl_load(&self, ns: &str, base: &str, requests: usize, parallel: usize) -> LoadResult {
+        let url = format!("{base}/?[1-{requests}]");
+        let parallel = parallel.to_string();
+        let out = self.exec_timeout(
+            ns,
+            &[
+                "curl",
+                "-sS",
+                "--no-progress-meter",
+                "-Z",
+                "--parallel-immediate",
+                "--parallel-max",
+                &parallel,
+                "--max-time",
+                "30",
+                "-H",
+                "Connection: close",
+                "-w",
+                "\n%{http_code} %{exitcode}\n",
+                &url,
+            ],
+            Duration::from_secs(120),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut result = LoadResult::default();
+        for line in stdout.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if SERVERS.contains(&line) {
+                *result.per_server.entry(line.to_string()).or_insert(0) += 1;
+            } else if line == "200 0" {
+                result.ok += 1;
+            } else {
+                result.failed += 1;
+                eprintln!("{ns}: failed transfer: {line}");
+            }
+        }
+        // Transfers that printed nothing at all count as failed too.
+        result.failed += requests.saturating_sub(result.ok + result.failed);
+        let answered: usize = result.per_server.values().sum();
+        assert_eq!(
+            answered,
+            result.ok,
+            "{ns}: bodies and status lines disagree: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        result
+    }
+
     /// Namespaces that exist with this lab's prefix.
     pub fn namespaces(&self) -> Vec<String> {
         namespaces_with_prefix(&self.prefix)
@@ -406,6 +457,23 @@ impl Drop for Lab {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+    }
+}
+
+/// What [`Lab::curl_load`] saw.
+#[derive(Debug, Default, Clone)]
+pub struct LoadResult {
+    /// `GET /` answers per server name.
+    pub per_server: std::collections::BTreeMap<String, usize>,
+    /// Transfers with status 200 and curl exit code 0.
+    pub ok: usize,
+    /// Every other transfer.
+    pub failed: usize,
+}
+
+impl LoadResult {
+    pub fn count(&self, server: &str) -> usize {
+        self.per_server.get(server).copied().unwrap_or(0)
     }
 }
 

@@ -19,61 +19,12 @@
 //! that.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use slb_tests::lab::{self, Lab};
 
 const REQUESTS: usize = 3000;
 const PARALLEL: usize = 200;
-
-/// Runs `REQUESTS` parallel GETs of `/` from `ns` to `vip`; returns the
-/// number of answers per server name, and the number of failures.
-fn load(lab: &Lab, ns: &str, vip: &str) -> (BTreeMap<String, usize>, usize) {
-    let url = format!("http://{vip}/?[1-{REQUESTS}]");
-    let parallel = PARALLEL.to_string();
-    let out = lab.exec_timeout(
-        ns,
-        &[
-            "curl",
-            "-sS",
-            "--no-progress-meter",
-            "-Z",
-            "--parallel-immediate",
-            "--parallel-max",
-            &parallel,
-            "--max-time",
-            "30",
-            "-H",
-            "Connection: close",
-            "-w",
-            "\n%{http_code} %{exitcode}\n",
-            &url,
-        ],
-        Duration::from_secs(120),
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut per_server = BTreeMap::new();
-    let (mut ok, mut failed) = (0, 0);
-    for line in stdout.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if lab::SERVERS.contains(&line) {
-            *per_server.entry(line.to_string()).or_insert(0) += 1;
-        } else if line == "200 0" {
-            ok += 1;
-        } else {
-            failed += 1;
-            eprintln!("{ns}: failed transfer: {line}");
-        }
-    }
-    assert!(
-        out.status.success() || failed > 0,
-        "curl failed ({}) without a failed transfer: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answered: usize = per_server.values().sum();
-    assert_eq!(answered, ok, "{ns}: bodies and status lines disagree");
-    (per_server, failed + REQUESTS.saturating_sub(ok + failed))
-}
 
 fn check_split(ns: &str, per_server: &BTreeMap<String, usize>) {
     let total: usize = per_server.values().sum();
@@ -109,8 +60,19 @@ fn thousands_of_requests_split_by_weight_without_failures() {
 
     let start = Instant::now();
     let ((c2, c2_failed), (c1, c1_failed)) = std::thread::scope(|s| {
-        let plain = s.spawn(|| load(&lab, "c2", lab::VIP4));
-        let label = s.spawn(|| load(&lab, "c1", lab::VIP4_LABEL));
+        let plain = s.spawn(|| {
+            let r = lab.curl_load("c2", &format!("http://{}", lab::VIP4), REQUESTS, PARALLEL);
+            (r.per_server, r.failed)
+        });
+        let label = s.spawn(|| {
+            let r = lab.curl_load(
+                "c1",
+                &format!("http://{}", lab::VIP4_LABEL),
+                REQUESTS,
+                PARALLEL,
+            );
+            (r.per_server, r.failed)
+        });
         (plain.join().unwrap(), label.join().unwrap())
     });
     eprintln!(
