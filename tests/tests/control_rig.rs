@@ -437,3 +437,14 @@ fn on_down_reset_ends_the_sessions_of_a_down_server() {
         .unwrap();
     assert_eq!(v["matched"], 2);
 }
+
+#[test]
+fn operations_doc_lists_every_error_code_and_command() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/operations.md")).unwrap();
+    for c in slb_ctl::protocol::code::ALL {
+        assert!(doc.contains(&format!("| `{c}` |")), "docs/operations.md lacks error code {c}");
+    }
+    for c in slb_ctl::protocol::COMMANDS {
+        assert!(doc.contains(&format!("`{c}`")), "docs/operations.md lacks command {c}");
+    }
+}
