@@ -1,14 +1,26 @@
-//! Which sessions carried traffic: one byte per label pair per worker,
-//! set by the worker on every switched or pushed frame, swept by the
-//! scheduler, which restarts the session's idle timer. Without it a busy
-//! session switched only by workers would look idle to the session core
-//! and expire.
+//! Which sessions carried traffic: one byte per label pair per worker
+//! (bit 0: a client-to-server frame, bit 1: a server-to-client frame), set
+//! by the worker on every switched or pushed frame. When the session core
+//! is about to end a session for inactivity, the scheduler reads (and
+//! clears) the session's bytes on every replica: traffic since the last
+//! look restarts the timer instead (`Core::expire_unless_recent`). Without
+//! it a busy session switched only by workers would look idle to the
+//! session core. A session that stops carrying traffic ends at most two
+//! idle timeouts later. For a session still waiting for its server's first
+//! reply, only server-to-client traffic counts (a client retransmitting
+//! its SYN to a dead server must not keep the session alive).
 //!
-//! The worker's store is a relaxed load and, only when the byte is still
-//! 0, a relaxed store: no read-modify-write, and the cache line is written
-//! once per sweep, not once per packet.
+//! The worker's store is a relaxed load and, only when its bit is not yet
+//! set, a relaxed store: no read-modify-write, and the cache line is
+//! written once per look, not once per packet. (Two workers setting
+//! different bits at once may lose one; the next frame sets it again.)
 
 use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Client-to-server traffic seen.
+pub const C2S: u8 = 1;
+/// Server-to-client traffic seen.
+pub const S2C: u8 = 2;
 
 pub struct Activity {
     first_c2s: u32,
@@ -43,25 +55,32 @@ impl Activity {
         self.slots.len()
     }
 
-    /// Worker side: `label`'s session carried a frame.
+    /// Worker side: `label`'s session carried a frame (the label's parity
+    /// says in which direction).
     #[inline]
     pub fn mark(&self, label: u32) {
+        let bit = if label & 1 == 1 { C2S } else { S2C };
         if let Some(s) = self.slots.get(self.index(label)) {
-            if s.load(Ordering::Relaxed) == 0 {
-                s.store(1, Ordering::Relaxed);
+            let v = s.load(Ordering::Relaxed);
+            if v & bit == 0 {
+                s.store(v | bit, Ordering::Relaxed);
             }
         }
     }
 
-    /// Scheduler side: whether pair `index` was marked since the last take.
+    /// Scheduler side: the directions pair `index` carried traffic in since
+    /// the last take ([`C2S`] | [`S2C`]), and clears them.
     #[inline]
-    pub fn take(&self, index: usize) -> bool {
+    pub fn take(&self, index: usize) -> u8 {
         match self.slots.get(index) {
-            Some(s) if s.load(Ordering::Relaxed) != 0 => {
-                s.store(0, Ordering::Relaxed);
-                true
+            Some(s) => {
+                let v = s.load(Ordering::Relaxed);
+                if v != 0 {
+                    s.store(0, Ordering::Relaxed);
+                }
+                v
             }
-            _ => false,
+            None => 0,
         }
     }
 
@@ -80,10 +99,12 @@ mod tests {
         assert_eq!(a.pairs(), 7);
         a.mark(18);
         assert_eq!(a.index(17), 0);
-        assert!(a.take(0));
-        assert!(!a.take(0));
+        assert_eq!(a.take(0), S2C);
+        assert_eq!(a.take(0), 0);
         a.mark(29);
-        assert!(a.take(6));
+        a.mark(30);
+        a.mark(29);
+        assert_eq!(a.take(6), C2S | S2C);
         assert_eq!(a.c2s(6), 29);
         a.mark(1_000_000); // outside: ignored
         a.mark(3);

@@ -21,7 +21,7 @@ use crate::reset;
 use hashbrown::HashMap;
 use slb_core::labels::LabelStatus;
 use slb_core::service::{Admitted, Ended, EventOutcome, NewPacketOutcome, PacketInfo};
-use slb_core::session::{Protocol, SessionKey, TcpFlags as CoreFlags};
+use slb_core::session::{EndReason, Protocol, SessionKey, TcpFlags as CoreFlags};
 use slb_core::{Core, ServiceId};
 use slb_wire::classify::{IpFrame, L4};
 use slb_wire::{classify, ethernet, mpls, mss, Classified, FlowKey, IpProtocol, Label, Lse, MacAddr};
@@ -51,8 +51,6 @@ const PUNTS_PER_POLL: usize = 64;
 const REPORTS_PER_POLL: usize = 256;
 const EXPIRE_PER_POLL: usize = 64;
 const NEIGHBOUR_CHECK_NS: u64 = 100_000_000;
-/// Label pairs whose activity bytes one round looks at.
-const ACTIVITY_PER_POLL: usize = 1024;
 
 pub struct Scheduler<F: Frame> {
     pub(crate) core: Core,
@@ -72,8 +70,6 @@ pub struct Scheduler<F: Frame> {
     ended: Vec<Ended>,
     due: Vec<(u8, IpAddr)>,
     next_neighbour_check: u64,
-    /// Next pair index the activity sweep looks at.
-    activity_cursor: usize,
     pub(crate) alloc: Box<dyn Fn(&[u8]) -> Option<F> + Send>,
     /// The control plane's side: command queue, running configuration.
     pub(crate) ctl: crate::commands::SchedControl,
@@ -113,7 +109,6 @@ impl<F: Frame> Scheduler<F> {
             ended: Vec::with_capacity(EXPIRE_PER_POLL),
             due: Vec::new(),
             next_neighbour_check: 0,
-            activity_cursor: 0,
             alloc,
             ctl: crate::commands::SchedControl::new(),
             health: crate::health::Health::default(),
@@ -211,10 +206,25 @@ impl<F: Frame> Scheduler<F> {
                 work += 1;
             }
         }
-        work += self.sweep_activity(now);
         self.ended.clear();
         let mut ended = std::mem::take(&mut self.ended);
-        let sweep = self.core.expire(now, EXPIRE_PER_POLL, &mut ended);
+        // Sessions the workers switched traffic for are not idle, whatever
+        // the core last heard (see `activity.rs`).
+        let activity = &self.shared.activity;
+        let mut recent = |c2s: u32, reason: EndReason| {
+            let Some(first) = activity.first() else {
+                return false;
+            };
+            let i = first.index(c2s);
+            let seen = activity.iter().fold(0u8, |acc, a| acc | a.take(i));
+            match reason {
+                EndReason::NoReply => seen & crate::activity::S2C != 0,
+                _ => seen != 0,
+            }
+        };
+        let sweep = self
+            .core
+            .expire_unless_recent(now, EXPIRE_PER_POLL, &mut recent, &mut ended);
         for e in &ended {
             self.withdraw(e);
         }
@@ -227,32 +237,6 @@ impl<F: Frame> Scheduler<F> {
         work += self.run_commands(now, out);
         work += self.run_health(now, out);
         work
-    }
-
-    /// Restarts the idle timer of sessions the workers switched frames of.
-    fn sweep_activity(&mut self, now: u64) -> usize {
-        let Some(pairs) = self.shared.activity.first().map(|a| a.pairs()) else {
-            return 0;
-        };
-        if pairs == 0 {
-            return 0;
-        }
-        let mut touched = 0;
-        for _ in 0..ACTIVITY_PER_POLL.min(pairs) {
-            let i = self.activity_cursor;
-            self.activity_cursor = if i + 1 >= pairs { 0 } else { i + 1 };
-            let mut active = false;
-            for a in &self.shared.activity {
-                active |= a.take(i);
-            }
-            if active {
-                let c2s = self.shared.activity[0].c2s(i);
-                if self.core.on_traffic(c2s, 1, 0, now) {
-                    touched += 1;
-                }
-            }
-        }
-        touched
     }
 
     fn punt(&mut self, worker: usize, p: Punt<F>, now: u64, out: &mut dyn FnMut(usize, F)) {
@@ -460,6 +444,13 @@ impl<F: Frame> Scheduler<F> {
             want_reply: true,
             client: ClientCheck::default(),
         };
+        // A reused pair starts with no traffic of its own.
+        if let Some(first) = self.shared.activity.first() {
+            let i = first.index(a.labels.c2s());
+            for act in &self.shared.activity {
+                act.take(i);
+            }
+        }
         self.shared.tables.set(a.labels.s2c(), s2c);
         self.shared.tables.set(a.labels.c2s(), c2s);
         if let Some(pi) = self.core.labels().pair_index(a.labels.c2s()) {

@@ -564,6 +564,39 @@ impl Core {
     /// (pushed to `ended`) and releases at most `max_visits` label pairs from
     /// quarantine. Call it often with a small budget; a full sweep of a burst
     /// of expiries spans several calls.
+    /// As [`Core::expire`], but asks `recent(c2s_label, reason)` before
+    /// ending a session for inactivity (`Idle`, `NoReply`): when it answers
+    /// true (traffic the session core was not told about, e.g. frames the
+    /// data path switched on its own), the session's timer restarts instead.
+    /// Linger (`Closed`) always ends. Each restart counts as a visit.
+    pub fn expire_unless_recent(
+        &mut self,
+        now: u64,
+        max_visits: usize,
+        recent: &mut dyn FnMut(u32, EndReason) -> bool,
+        ended: &mut Vec<Ended>,
+    ) -> Sweep {
+        let mut sweep = Sweep::default();
+        let mut visits = 0;
+        while visits < max_visits {
+            let Some((id, reason)) = self.table.pop_expired(now) else {
+                break;
+            };
+            visits += 1;
+            if matches!(reason, EndReason::Idle | EndReason::NoReply)
+                && recent(self.table.get(id).labels().c2s(), reason)
+            {
+                self.table.touch(id, now);
+                continue;
+            }
+            ended.push(self.end(id, reason, now));
+            sweep.ended += 1;
+        }
+        sweep.labels_released = self.labels.release_expired(now, max_visits);
+        sweep.done = self.table.pop_expired(now).is_none() && !self.labels.release_due(now);
+        sweep
+    }
+
     pub fn expire(&mut self, now: u64, max_visits: usize, ended: &mut Vec<Ended>) -> Sweep {
         let mut sweep = Sweep::default();
         while sweep.ended < max_visits {

@@ -487,16 +487,15 @@ fn distribution_ipv6_two_workers() {
 #[test]
 fn switched_traffic_restarts_the_idle_timer() {
     let f = fam(false);
-    // A small label range: the scheduler's activity sweep covers 1024 pairs
-    // per round, so here one round sees every session (slbd runs many
-    // thousands of rounds per second; the rig one per 10 ms step).
     let cfg = config(
         &f,
-        r#""labels": { "first": 16, "last": 2000 },"#,
-        r#""timeouts": { "tcp_established_s": 2 },"#,
+        "",
+        r#""timeouts": { "tcp_established_s": 2, "tcp_syn_ms": 1000 },"#,
         r#"
     { "name": "web", "vip": "{vip}", "port": 80, "protocol": "tcp", "client_mode": "label",
-      "servers": [ { "name": "s1", "address": "{s1}" } ] }"#,
+      "servers": [ { "name": "s1", "address": "{s1}" } ] },
+    { "name": "dead", "vip": "{vip}", "port": 81, "protocol": "tcp", "client_mode": "label",
+      "servers": [ { "name": "s2", "address": "{s2}" } ] }"#,
     );
     let mut rig = Rig::new(&cfg, 2);
     assert_eq!(rig.send(CLIENT, &syn(&f, 42000, 80)).len(), 1);
@@ -514,9 +513,27 @@ fn switched_traffic_restarts_the_idle_timer() {
         rig.advance_ms(500);
     }
     assert_eq!(rig.active_sessions(), 1, "alive while it carries traffic");
-    rig.advance_ms(2500);
+    // Idle: it ends within two idle timeouts of its last frame (here the
+    // last frame was 0.5 s ago and the timer had just restarted: it ends
+    // 2 s later, and its labels are then in quarantine for 2 s).
+    rig.advance_ms(2600);
     assert_eq!(rig.active_sessions(), 0, "idle: expired");
     rig.expect_drop("after expiry", CLIENT, &data, "withdrawn_label");
+
+    // A session whose server never answers is not kept alive by the
+    // client's own traffic: it ends on the SYN timeout (1 s here) even
+    // while the client keeps sending.
+    assert_eq!(rig.send(CLIENT, &syn(&f, 42001, 81)).len(), 1);
+    let retry = FrameBuilder::tcp(C_MAC, port_mac(CLIENT), f.client, f.vip, 42001, 81)
+        .flags(TcpFlags::SYN)
+        .seq(1000)
+        .label(19)
+        .build();
+    for _ in 0..6 {
+        rig.send(CLIENT, &retry);
+        rig.advance_ms(500);
+    }
+    assert_eq!(rig.active_sessions(), 0, "no reply: ended despite the client's traffic");
 }
 
 /// Preloaded sessions (benchmarks) are real sessions: session i has labels
