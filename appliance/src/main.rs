@@ -24,7 +24,8 @@ own options:
     slbd [EAL options] -- [slbd options]
 
 EAL options choose the cores and the devices, for example:
-    -l 0-1                  lcores: the first is the main lcore (control),
+    -l 0-2                  lcores: the first is the main lcore (control);
+                            in balance mode the second runs the scheduler;
                             every other one runs a worker poll loop
     --vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap
                             a virtual port (no NIC needed)
@@ -60,7 +61,7 @@ struct Options {
     #[arg(long, value_enum)]
     mode: Option<Mode>,
 
-    /// The configuration file (JSON; see docs/operations.md). Required by
+    /// The configuration file (JSON; see docs/config-reference.md). Required by
     /// `balance`. Checked before EAL starts: slbd refuses to start on any
     /// error and names the JSON path of each bad field.
     #[arg(long, value_name = "FILE")]
