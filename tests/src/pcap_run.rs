@@ -29,7 +29,13 @@ pub struct PcapRun {
 /// to queue `j % workers`. Each port's output is its TX queues' frames,
 /// queue 0 first; order is kept within a queue.
 pub fn run(inputs: &[Vec<Vec<u8>>], workers: u32, slbd_args: &[&str]) -> PcapRun {
-    run_with(inputs, workers, workers as usize, true, slbd_args)
+    run_with(
+        inputs,
+        workers,
+        workers as usize,
+        Queues::RoundRobin,
+        slbd_args,
+    )
 }
 
 /// Runs slbd in balance mode with the configuration `config_json` (whose
@@ -51,6 +57,55 @@ pub fn run_balance_with(
     extra: &[&str],
     idle_ms: u64,
 ) -> PcapRun {
+    run_balance_queues(config_json, inputs, workers, Queues::First, extra, idle_ms)
+}
+
+/// How the harness, playing the NIC, spreads a port's frames over RX
+/// queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queues {
+    /// Frame `j` to queue `j % queues`.
+    RoundRobin,
+    /// Everything to queue 0 (a NIC without RSS).
+    First,
+    /// Symmetric RSS over the first `n` queues: both directions of a flow
+    /// (the inner packet of a labelled frame) land on the same queue index
+    /// on every port; non-IP frames on queue 0.
+    SymmetricFlow(usize),
+}
+
+impl Queues {
+    fn pick(self, j: usize, frame: &[u8], nq: usize) -> usize {
+        match self {
+            Queues::RoundRobin => j % nq,
+            Queues::First => 0,
+            Queues::SymmetricFlow(n) => match slb_wire::flow::extract(frame) {
+                Ok(k) => {
+                    use std::hash::{Hash, Hasher};
+                    let (a, b) = if (k.src, k.src_port) <= (k.dst, k.dst_port) {
+                        ((k.src, k.src_port), (k.dst, k.dst_port))
+                    } else {
+                        ((k.dst, k.dst_port), (k.src, k.src_port))
+                    };
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    (a, b).hash(&mut h);
+                    (h.finish() as usize) % n.clamp(1, nq)
+                }
+                Err(_) => 0,
+            },
+        }
+    }
+}
+
+/// [`run_balance_with`] with the frames spread over RX queues by `queues`.
+pub fn run_balance_queues(
+    config_json: &str,
+    inputs: &[Vec<Vec<u8>>],
+    workers: u32,
+    queues: Queues,
+    extra: &[&str],
+    idle_ms: u64,
+) -> PcapRun {
     let dir = tempfile::Builder::new()
         .prefix("slb-golden-cfg-")
         .tempdir()
@@ -59,18 +114,29 @@ pub fn run_balance_with(
     std::fs::write(&cfg, config_json).expect("write config");
     let cfg = cfg.display().to_string();
     let idle = idle_ms.to_string();
-    let mut args = vec!["--mode", "balance", "--config", &cfg, "--exit-idle-ms", &idle];
+    // Each run its own control socket: tests run side by side.
+    let sock = dir.path().join("ctl.sock").display().to_string();
+    let mut args = vec![
+        "--mode",
+        "balance",
+        "--config",
+        &cfg,
+        "--exit-idle-ms",
+        &idle,
+        "--ctl-socket",
+        &sock,
+    ];
     args.extend_from_slice(extra);
-    run_with(inputs, workers + 1, workers as usize + 1, false, &args)
+    run_with(inputs, workers + 1, workers as usize + 1, queues, &args)
 }
 
-/// `lcores` lcores besides the main one, `nq` queue pairs per port;
-/// `spread`: frame `j` of a port goes to queue `j % nq`, else all to 0.
+/// `lcores` lcores besides the main one, `nq` queue pairs per port, the
+/// frames spread over the queues by `queues`.
 fn run_with(
     inputs: &[Vec<Vec<u8>>],
     lcores: u32,
     nq: usize,
-    spread: bool,
+    queues: Queues,
     slbd_args: &[&str],
 ) -> PcapRun {
     let workers = lcores;
@@ -87,13 +153,12 @@ fn run_with(
         for q in 0..nq {
             let rx = dir.path().join(format!("in{i}q{q}.pcap"));
             let tx = dir.path().join(format!("out{i}q{q}.pcap"));
-            let mine: Vec<Vec<u8>> = if spread {
-                frames.iter().skip(q).step_by(nq).cloned().collect()
-            } else if q == 0 {
-                frames.clone()
-            } else {
-                Vec::new()
-            };
+            let mine: Vec<Vec<u8>> = frames
+                .iter()
+                .enumerate()
+                .filter(|(j, f)| queues.pick(*j, f, nq) == q)
+                .map(|(_, f)| f.clone())
+                .collect();
             write_pcap(&rx, &mine);
             vdev.push_str(&format!(
                 ",rx_pcap={},tx_pcap={}",

@@ -163,6 +163,19 @@ fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
 
 #[test]
 fn slbd_on_pcap_matches_the_rig() {
+    compare(1, pcap_run::Queues::First);
+}
+
+/// Two workers, the harness playing a NIC with symmetric RSS: each flow's
+/// frames (both directions, labelled or not) reach one worker, different
+/// flows different workers. Label tables are per worker, so each worker
+/// switches the sessions the scheduler admitted from the other's punts.
+#[test]
+fn slbd_on_pcap_two_workers_matches_the_rig() {
+    compare(2, pcap_run::Queues::SymmetricFlow(2));
+}
+
+fn compare(workers: u32, queues: pcap_run::Queues) {
     let input = scenario();
     // The rig, frame by frame, port 0 first (as one worker reads them).
     let mut rig = Rig::with_macs(CONFIG, 1, &PCAP_MACS);
@@ -182,7 +195,7 @@ fn slbd_on_pcap_matches_the_rig() {
         want[1].len()
     );
 
-    let run = pcap_run::run_balance(CONFIG, &input, 1);
+    let run = pcap_run::run_balance_queues(CONFIG, &input, workers, queues, &[], 300);
     let got: Vec<Vec<Vec<u8>>> = run.out.clone();
     for p in 0..2 {
         // slbd may also send its own ARP/ND requests: none here (static
@@ -208,4 +221,15 @@ fn slbd_on_pcap_matches_the_rig() {
     slbd_sorted.sort();
     assert_eq!(slbd_sorted, rig_sorted, "drop counters");
     assert_eq!(run.summary["mode"], "balance");
+    let per_worker: Vec<u64> = run.summary["workers"]
+        .as_array()
+        .expect("workers")
+        .iter()
+        .map(|w| w["rx_packets"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(per_worker.len(), workers as usize);
+    assert!(
+        per_worker.iter().all(|n| *n > 0),
+        "every worker received frames: {per_worker:?}"
+    );
 }
