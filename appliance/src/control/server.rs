@@ -5,12 +5,14 @@
 //! write timeouts, so a slow or vanished client holds only its own thread
 //! and never the scheduler or the workers (they only ever see a bounded
 //! command queue). At most [`MAX_CLIENTS`] at once; one more is told
-//! `busy` and closed.
+//! `busy` and closed. A request line, once begun, must be complete within
+//! [`REQUEST_TIMEOUT`]: a client that sends half a line (or drips it byte
+//! by byte, which a per-read timeout alone would never end) is closed.
 
 use super::Control;
 use serde_json::Value;
 use slb_ctl::protocol::{code, ErrorBody, Response, MAX_REQUEST};
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -23,6 +25,18 @@ pub const MAX_CLIENTS: usize = 64;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A client that does not read its answer for this long is disconnected.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A request line must be complete this long after its first byte
+/// arrived, or the client is disconnected (slowloris).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Gives a client's slot back when its thread ends, even by a panic.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// Binds `path` (mode 0660). A socket file left by a dead slbd is
 /// removed; one something still listens on is an error.
@@ -71,16 +85,15 @@ pub fn serve(
                     continue;
                 }
                 clients.fetch_add(1, Ordering::Relaxed);
-                let (c, n) = (control.clone(), clients.clone());
-                let spawned = std::thread::Builder::new()
+                let slot = Slot(clients.clone());
+                let c = control.clone();
+                // If the spawn fails, the closure (and the slot) is dropped.
+                let _ = std::thread::Builder::new()
                     .name("slbd-ctl-client".into())
                     .spawn(move || {
+                        let _slot = slot;
                         client(stream, &c);
-                        n.fetch_sub(1, Ordering::Relaxed);
                     });
-                if spawned.is_err() {
-                    clients.fetch_sub(1, Ordering::Relaxed);
-                }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(10))
@@ -106,57 +119,88 @@ fn refuse_busy(mut s: UnixStream) {
     let _ = writeln!(s, "{}", serde_json::to_string(&r).unwrap_or_default());
 }
 
-fn client(stream: UnixStream, control: &Control) {
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    let Ok(mut writer) = stream.try_clone() else {
+fn too_large(writer: &mut UnixStream) {
+    let r = Response::err(
+        Value::Null,
+        ErrorBody::new(
+            code::REQUEST_TOO_LARGE,
+            format!("request longer than {MAX_REQUEST} bytes; closing"),
+        ),
+    );
+    let _ = writeln!(writer, "{}", serde_json::to_string(&r).unwrap_or_default());
+}
+
+/// Answers one line; false when the answer could not be written.
+fn answer(writer: &mut UnixStream, control: &Control, line: &[u8]) -> bool {
+    let mut pump = || std::thread::sleep(Duration::from_micros(200));
+    let r = control.handle_line(line, &mut pump);
+    let mut text = serde_json::to_string(&r).unwrap_or_default();
+    text.push('\n');
+    writer.write_all(text.as_bytes()).is_ok()
+}
+
+fn client(mut reader: UnixStream, control: &Control) {
+    let _ = reader.set_write_timeout(Some(WRITE_TIMEOUT));
+    let Ok(mut writer) = reader.try_clone() else {
         return;
     };
-    let mut reader = BufReader::new(stream);
-    let mut buf = Vec::with_capacity(1024);
-    let mut pump = || std::thread::sleep(Duration::from_micros(200));
+    // Bytes received and not yet answered: at most one partial line of
+    // MAX_REQUEST bytes plus one read.
+    let mut pending: Vec<u8> = Vec::with_capacity(1024);
+    // How far `pending` has been searched for a newline.
+    let mut scanned = 0;
+    // When the first byte of the line in `pending` arrived.
+    let mut begun: Option<Instant> = None;
+    let mut chunk = [0u8; 4096];
     loop {
-        buf.clear();
-        let n = match reader
-            .by_ref()
-            .take(MAX_REQUEST as u64 + 1)
-            .read_until(b'\n', &mut buf)
-        {
-            Ok(0) => return,
-            Ok(n) => n,
-            Err(_) => return,
-        };
-        let complete = buf.last() == Some(&b'\n');
-        if !complete && n > MAX_REQUEST {
-            let r = Response::err(
-                Value::Null,
-                ErrorBody::new(
-                    code::REQUEST_TOO_LARGE,
-                    format!("request longer than {MAX_REQUEST} bytes; closing"),
-                ),
-            );
-            let _ = writeln!(writer, "{}", serde_json::to_string(&r).unwrap_or_default());
-            return;
-        }
-        let line = if complete {
-            &buf[..buf.len() - 1]
-        } else {
-            &buf[..]
-        };
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            if !complete {
+        while let Some(at) = pending[scanned..].iter().position(|&b| b == b'\n') {
+            let end = scanned + at;
+            if end > MAX_REQUEST {
+                too_large(&mut writer);
                 return;
             }
-            continue;
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            scanned = 0;
+            begun = (!pending.is_empty()).then(Instant::now);
+            let line = &line[..end];
+            if line.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            if !answer(&mut writer, control, line) {
+                return;
+            }
         }
-        let r = control.handle_line(line, &mut pump);
-        let mut text = serde_json::to_string(&r).unwrap_or_default();
-        text.push('\n');
-        if writer.write_all(text.as_bytes()).is_err() {
+        scanned = pending.len();
+        if pending.len() > MAX_REQUEST {
+            too_large(&mut writer);
             return;
         }
-        if !complete {
-            return;
+        let wait = match begun {
+            None => IDLE_TIMEOUT,
+            Some(t) => match REQUEST_TIMEOUT.checked_sub(t.elapsed()) {
+                Some(left) if !left.is_zero() => left,
+                // Half a request for too long: close.
+                _ => return,
+            },
+        };
+        let _ = reader.set_read_timeout(Some(wait));
+        match reader.read(&mut chunk) {
+            Ok(0) => {
+                // A last line without a newline is still answered.
+                if !pending.iter().all(|b| b.is_ascii_whitespace()) {
+                    answer(&mut writer, control, &pending);
+                }
+                return;
+            }
+            Ok(n) => {
+                if begun.is_none() {
+                    begun = Some(Instant::now());
+                }
+                pending.extend_from_slice(&chunk[..n]);
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            // Idle too long, request deadline passed, or the peer is gone.
+            Err(_) => return,
         }
     }
 }
