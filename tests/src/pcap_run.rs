@@ -68,6 +68,8 @@ pub enum Queues {
     RoundRobin,
     /// Everything to queue 0 (a NIC without RSS).
     First,
+    /// A queue chosen by the test for each frame.
+    By(fn(&[u8]) -> usize),
     /// Symmetric RSS over the first `n` queues: both directions of a flow
     /// (the inner packet of a labelled frame) land on the same queue index
     /// on every port; non-IP frames on queue 0.
@@ -79,17 +81,20 @@ impl Queues {
         match self {
             Queues::RoundRobin => j % nq,
             Queues::First => 0,
+            Queues::By(f) => f(frame) % nq,
             Queues::SymmetricFlow(n) => match slb_wire::flow::extract(frame) {
                 Ok(k) => {
-                    use std::hash::{Hash, Hasher};
-                    let (a, b) = if (k.src, k.src_port) <= (k.dst, k.dst_port) {
-                        ((k.src, k.src_port), (k.dst, k.dst_port))
-                    } else {
-                        ((k.dst, k.dst_port), (k.src, k.src_port))
+                    // XOR is symmetric: both directions hash alike.
+                    let bytes = |a: std::net::IpAddr| match a {
+                        std::net::IpAddr::V4(a) => {
+                            a.octets().iter().fold(0u16, |h, b| h ^ u16::from(*b))
+                        }
+                        std::net::IpAddr::V6(a) => {
+                            a.octets().iter().fold(0u16, |h, b| h ^ u16::from(*b))
+                        }
                     };
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    (a, b).hash(&mut h);
-                    (h.finish() as usize) % n.clamp(1, nq)
+                    let h = bytes(k.src) ^ bytes(k.dst) ^ k.src_port ^ k.dst_port;
+                    usize::from(h) % n.clamp(1, nq)
                 }
                 Err(_) => 0,
             },
