@@ -70,10 +70,6 @@ pub enum Queues {
     First,
     /// A queue chosen by the test for each frame.
     By(fn(&[u8]) -> usize),
-    /// Symmetric RSS over the first `n` queues: both directions of a flow
-    /// (the inner packet of a labelled frame) land on the same queue index
-    /// on every port; non-IP frames on queue 0.
-    SymmetricFlow(usize),
 }
 
 impl Queues {
@@ -82,22 +78,6 @@ impl Queues {
             Queues::RoundRobin => j % nq,
             Queues::First => 0,
             Queues::By(f) => f(frame) % nq,
-            Queues::SymmetricFlow(n) => match slb_wire::flow::extract(frame) {
-                Ok(k) => {
-                    // XOR is symmetric: both directions hash alike.
-                    let bytes = |a: std::net::IpAddr| match a {
-                        std::net::IpAddr::V4(a) => {
-                            a.octets().iter().fold(0u16, |h, b| h ^ u16::from(*b))
-                        }
-                        std::net::IpAddr::V6(a) => {
-                            a.octets().iter().fold(0u16, |h, b| h ^ u16::from(*b))
-                        }
-                    };
-                    let h = bytes(k.src) ^ bytes(k.dst) ^ k.src_port ^ k.dst_port;
-                    usize::from(h) % n.clamp(1, nq)
-                }
-                Err(_) => 0,
-            },
         }
     }
 }
