@@ -144,6 +144,62 @@ impl<F> Channels<F> {
     }
 }
 
+/// The flow cache's key: a flow's 5-tuple in 16 bytes (the cache held
+/// whole [`FlowKey`]s before: 40 bytes, hashed field by field).
+///
+/// - IPv4: exact. `[src << 32 | dst, sport << 48 | dport << 32 | proto << 8 | 4]`.
+///   Two different IPv4 5-tuples never share an id, so a frame can only be
+///   pushed onto the label of its own flow: no collision to reason about.
+/// - IPv6 (and anything else): a 120-bit fingerprint, SipHash-1-3 (std's
+///   keyed hasher, a PRF) under a secret random 128-bit key per worker,
+///   low byte 6 (so it never equals an IPv4 id). A sender that does not
+///   know the key has no better way to collide with one of `F` cached
+///   flows than guessing: probability `F / 2^120` per frame, i.e. never
+///   (2^20 flows at 10^9 frames/s: 10^13 years for an even chance).
+///   Moreover the pushed frame must also pass the session's client address
+///   check (see [`FastPath::unlabelled`]).
+///
+/// The map hashes the id with hashbrown's default (foldhash, seeded at
+/// random per process), so crafted IPv4 tuples cannot pile into one bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowId([u64; 2]);
+
+/// Makes [`FlowId`]s; holds the IPv6 fingerprint key.
+#[derive(Clone)]
+pub struct FlowIds(std::hash::RandomState);
+
+impl Default for FlowIds {
+    fn default() -> Self {
+        FlowIds(std::hash::RandomState::new())
+    }
+}
+
+impl FlowIds {
+    #[inline]
+    pub fn of(&self, k: &FlowKey) -> FlowId {
+        match (k.src, k.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => FlowId([
+                (u64::from(u32::from(s)) << 32) | u64::from(u32::from(d)),
+                (u64::from(k.src_port) << 48)
+                    | (u64::from(k.dst_port) << 32)
+                    | (u64::from(u8::from(k.protocol)) << 8)
+                    | 4,
+            ]),
+            _ => self.fingerprint(k),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fingerprint(&self, k: &FlowKey) -> FlowId {
+        use std::hash::BuildHasher;
+        // Two domain-separated PRF outputs: 64 + 56 bits.
+        let a = self.0.hash_one((0u8, k));
+        let b = self.0.hash_one((1u8, k));
+        FlowId([a, (b & !0xff) | 6])
+    }
+}
+
 /// Ops a worker applies per loop iteration at most, so a burst of
 /// installs never starves RX.
 const OPS_PER_POLL: usize = 256;
@@ -154,7 +210,8 @@ pub struct FastPath<F> {
     shared: Arc<Shared>,
     chan: Arc<Channels<F>>,
     counters: Arc<Counters>,
-    flows: HashMap<FlowKey, u32>,
+    flows: HashMap<FlowId, u32>,
+    ids: FlowIds,
     services: HashSet<ServiceKey>,
     /// VIP addresses with a count of services on each (ARP/ND answers).
     vips: HashMap<IpAddr, u32>,
@@ -174,6 +231,7 @@ impl<F: Frame> FastPath<F> {
             chan,
             counters,
             flows: HashMap::with_capacity(flow_capacity),
+            ids: FlowIds::default(),
             services: HashSet::new(),
             vips: HashMap::new(),
         }
@@ -191,10 +249,10 @@ impl<F: Frame> FastPath<F> {
             };
             match op {
                 WorkerOp::FlowAdd(k, label) => {
-                    self.flows.insert(k, label);
+                    self.flows.insert(self.ids.of(&k), label);
                 }
                 WorkerOp::FlowRemove(k) => {
-                    self.flows.remove(&k);
+                    self.flows.remove(&self.ids.of(&k));
                 }
                 WorkerOp::ServiceAdd(s) => {
                     if self.services.insert(s) {
@@ -317,14 +375,15 @@ impl<F: Frame> FastPath<F> {
         if !c2s && e.want_reply {
             self.report(label, ReportKind::FirstReply);
         }
-        if ethernet::rewrite_macs(f.data_mut(), MacAddr(out_port.mac), MacAddr(nh.mac)).is_err() {
-            return self.discard(PathDrop::Rewrite);
-        }
+        // New MACs, and the label popped toward a plain client: written in
+        // one pass (pop_label_rewrite moves no MACs).
         if !c2s && e.pop {
-            match mpls::pop_label(f.data_mut()) {
+            match mpls::pop_label_rewrite(f.data_mut(), MacAddr(out_port.mac), MacAddr(nh.mac)) {
                 Ok(p) if f.adj(p.trim as u16) => self.counters.event(Event::Popped),
                 _ => return self.discard(PathDrop::Rewrite),
             }
+        } else if ethernet::rewrite_macs(f.data_mut(), MacAddr(out_port.mac), MacAddr(nh.mac)).is_err() {
+            return self.discard(PathDrop::Rewrite);
         }
         // The MPLS payload (label included while it stays) must fit.
         if f.len() - lf.lse_offset > usize::from(out_port.mtu) {
@@ -363,13 +422,20 @@ impl<F: Frame> FastPath<F> {
         if !shared.ports.get(in_port).is_some_and(|p| p.role.faces_clients()) {
             return self.discard(PathDrop::WrongPortRole);
         }
-        let Some(&label) = self.flows.get(&key) else {
+        let id = self.ids.of(&key);
+        let Some(&label) = self.flows.get(&id) else {
             return self.punt(in_port, PuntKind::New, f);
         };
         let table = shared.tables.replica(self.worker);
-        let (Some(e), Some(lbl)) = (table.get(label), Label::new(label)) else {
+        let entry = table.get(label).filter(|e| {
+            // The label's session must still be this client's: an entry
+            // left behind by a lost FlowRemove whose label went to a new
+            // session after quarantine must not push onto that session.
+            ClientCheck::of(key.src, &shared.fingerprint) == e.client
+        });
+        let (Some(e), Some(lbl)) = (entry, Label::new(label)) else {
             // Stale: the session ended; the scheduler decides afresh.
-            self.flows.remove(&key);
+            self.flows.remove(&id);
             return self.punt(in_port, PuntKind::New, f);
         };
         let Some(nh) = shared.nexthops.get(e.nexthop) else {
@@ -395,9 +461,7 @@ impl<F: Frame> FastPath<F> {
         let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
             return self.discard(PathDrop::NoHeadroom);
         };
-        if mpls::push_label(data, Lse::pipe(lbl)).is_err()
-            || ethernet::rewrite_macs(data, MacAddr(out_port.mac), MacAddr(nh.mac)).is_err()
-        {
+        if mpls::push_label_rewrite(data, Lse::pipe(lbl), MacAddr(out_port.mac), MacAddr(nh.mac)).is_err() {
             return self.discard(PathDrop::Rewrite);
         }
         let l2 = ip.l3_offset;

@@ -301,6 +301,83 @@ pub fn push_label(frame: &mut [u8], lse: Lse) -> Result<()> {
     Ok(())
 }
 
+/// [`push_label`] followed by [`crate::ethernet::rewrite_macs`], in one
+/// pass: the new MACs are written where they go instead of the old ones
+/// being moved there first (the data path rewrites them on every pushed
+/// frame). Only a tag (TPID + TCI) moves. Same checks and errors as
+/// [`push_label`]; the frame is unchanged on error.
+#[inline]
+pub fn push_label_rewrite(
+    frame: &mut [u8],
+    lse: Lse,
+    src: ethernet::MacAddr,
+    dst: ethernet::MacAddr,
+) -> Result<()> {
+    let orig = frame.get(LSE_LEN..).ok_or(Error::Truncated)?;
+    let l2 = ethernet::l2(orig)?;
+    if l2.ethertype != EtherType::IPV4 && l2.ethertype != EtherType::IPV6 {
+        return Err(Error::Unsupported);
+    }
+    let moved = l2.header_len - 2;
+    if moved > 12 {
+        frame.copy_within(LSE_LEN + 12..LSE_LEN + moved, 12);
+    }
+    let head = frame
+        .get_mut(..moved + 2 + LSE_LEN)
+        .ok_or(Error::Truncated)?;
+    let (macs, rest) = head.split_at_mut(12);
+    let (d, s) = macs.split_at_mut(6);
+    d.copy_from_slice(&dst.0);
+    s.copy_from_slice(&src.0);
+    let (ty, entry) = rest.split_at_mut(moved - 12 + 2);
+    let ty_at = moved - 12;
+    ty.get_mut(ty_at..)
+        .ok_or(Error::Truncated)?
+        .copy_from_slice(&EtherType::MPLS.to_be_bytes());
+    entry.copy_from_slice(&lse.to_bytes());
+    Ok(())
+}
+
+/// [`pop_label`] with the MACs of the unlabelled frame set to `src` /
+/// `dst` (instead of [`crate::ethernet::rewrite_macs`] before the pop):
+/// only a tag moves. Same checks and errors; unchanged on error.
+#[inline]
+pub fn pop_label_rewrite(
+    frame: &mut [u8],
+    src: ethernet::MacAddr,
+    dst: ethernet::MacAddr,
+) -> Result<Popped> {
+    let l2 = ethernet::l2(frame)?;
+    if l2.ethertype != EtherType::MPLS {
+        return Err(Error::Unsupported);
+    }
+    let lse = Lse::from_u32(u32_at(frame, l2.header_len).ok_or(Error::Truncated)?);
+    if !lse.bos {
+        return Err(Error::NotBottomOfStack);
+    }
+    let first = u8_at(frame, l2.header_len + LSE_LEN).ok_or(Error::Truncated)?;
+    let version = IpVersion::of_first_byte(first).ok_or(Error::Malformed)?;
+    let moved = l2.header_len - 2;
+    if moved > 12 {
+        frame.copy_within(12..moved, LSE_LEN + 12);
+    }
+    let head = frame
+        .get_mut(LSE_LEN..LSE_LEN + moved + 2)
+        .ok_or(Error::Truncated)?;
+    let (macs, rest) = head.split_at_mut(12);
+    let (d, s) = macs.split_at_mut(6);
+    d.copy_from_slice(&dst.0);
+    s.copy_from_slice(&src.0);
+    rest.get_mut(moved - 12..)
+        .ok_or(Error::Truncated)?
+        .copy_from_slice(&u16::from(version.ethertype()).to_be_bytes());
+    Ok(Popped {
+        lse,
+        version,
+        trim: LSE_LEN,
+    })
+}
+
 /// What [`pop_label`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Popped {
@@ -556,6 +633,39 @@ mod tests {
             let popped = pop_label(&mut buf).unwrap();
             prop_assert_eq!(popped.lse, lse);
             prop_assert_eq!(&buf[popped.trim..], &frame[..]);
+        }
+
+        #[test]
+        fn rewrite_variants_equal_push_pop_then_rewrite(frame in arb_ip_frame(), label in 16u32..=0xfffff,
+                                                        room in any::<[u8; 4]>(), a in any::<[u8; 6]>(), b in any::<[u8; 6]>()) {
+            let (src, dst) = (ethernet::MacAddr(a), ethernet::MacAddr(b));
+            let lse = Lse::pipe(Label::from_bits(label));
+            let mut one = room.to_vec();
+            one.extend_from_slice(&frame);
+            let mut two = one.clone();
+            push_label(&mut one, lse).unwrap();
+            ethernet::rewrite_macs(&mut one, src, dst).unwrap();
+            push_label_rewrite(&mut two, lse, src, dst).unwrap();
+            prop_assert_eq!(&one, &two);
+            let p1 = pop_label(&mut one).unwrap();
+            ethernet::rewrite_macs(&mut one[p1.trim..], dst, src).unwrap();
+            let p2 = pop_label_rewrite(&mut two, dst, src).unwrap();
+            prop_assert_eq!(p1, p2);
+            prop_assert_eq!(&one[p1.trim..], &two[p2.trim..]);
+        }
+
+        #[test]
+        fn rewrite_variants_never_panic(mut bytes in prop::collection::vec(any::<u8>(), 0..64), w in any::<u32>()) {
+            let m = ethernet::MacAddr([1; 6]);
+            let before = bytes.clone();
+            if push_label_rewrite(&mut bytes.clone(), Lse::from_u32(w), m, m).is_err() {
+                let mut c = before.clone();
+                let _ = push_label_rewrite(&mut c, Lse::from_u32(w), m, m);
+                prop_assert_eq!(&c, &before);
+            }
+            if pop_label_rewrite(&mut bytes, m, m).is_err() {
+                prop_assert_eq!(&bytes, &before);
+            }
         }
 
         #[test]
