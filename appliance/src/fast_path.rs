@@ -453,7 +453,8 @@ impl<F: Frame> FastPath<F> {
             }
             if flags.contains(TcpFlags::SYN) {
                 let v6 = matches!(key.dst, IpAddr::V6(_));
-                if let Ok(true) = mss::clamp_mss(f.data_mut(), shared.max_mss(v6)) {
+                let max = shared.max_mss(v6);
+                if let Ok(true) = mss::clamp_mss_at(f.data_mut(), ip.l4_offset, ip.l3_end, max) {
                     self.counters.event(Event::MssClamped);
                 }
             }

@@ -66,6 +66,9 @@ pub struct Scheduler<F: Frame> {
     pub(crate) neighbours: Neighbours<F>,
     slots: SlotAlloc,
     clients: HashMap<(u8, [u8; 6]), (u16, u32)>,
+    /// The `clients` key of each next-hop slot a client holds (withdraw
+    /// finds it by slot in O(1) instead of scanning `clients`).
+    client_of_slot: Vec<(u8, [u8; 6])>,
     sides: Vec<Side>,
     ended: Vec<Ended>,
     due: Vec<(u8, IpAddr)>,
@@ -94,6 +97,7 @@ impl<F: Frame> Scheduler<F> {
         let local = FastPath::new(local_id, shared.clone(), local_chan, counters.clone(), 4096);
         let pairs = core.labels().capacity() as usize;
         let slots = SlotAlloc::new(shared.nexthops.capacity());
+        let client_of_slot = vec![(0, [0; 6]); shared.nexthops.capacity()];
         Scheduler {
             core,
             shared,
@@ -105,6 +109,7 @@ impl<F: Frame> Scheduler<F> {
             neighbours: Neighbours::default(),
             slots,
             clients: HashMap::new(),
+            client_of_slot,
             sides: vec![Side::default(); pairs],
             ended: Vec::with_capacity(EXPIRE_PER_POLL),
             due: Vec::new(),
@@ -383,7 +388,8 @@ impl<F: Frame> Scheduler<F> {
         if let L4::Tcp { flags } = ip.l4 {
             if flags.contains(slb_wire::TcpFlags::SYN) {
                 let v6 = matches!(ip.flow.dst, IpAddr::V6(_));
-                if let Ok(true) = mss::clamp_mss(f.data_mut(), self.shared.max_mss(v6)) {
+                // `ip` is this frame's classification: no second parse.
+                if let Ok(true) = mss::clamp_mss_at(f.data_mut(), ip.l4_offset, ip.l3_end, self.shared.max_mss(v6)) {
                     self.counters.event(Event::MssClamped);
                 }
             }
@@ -419,6 +425,9 @@ impl<F: Frame> Scheduler<F> {
                     },
                 );
                 self.clients.insert((port, client_mac), (slot, 1));
+                if let Some(k) = self.client_of_slot.get_mut(usize::from(slot)) {
+                    *k = (port, client_mac);
+                }
                 slot
             }
         };
@@ -637,10 +646,13 @@ impl<F: Frame> Scheduler<F> {
             }
         }
         let mut free = None;
-        if let Some((&k, v)) = self.clients.iter_mut().find(|(_, v)| v.0 == side.client_slot) {
-            v.1 = v.1.saturating_sub(1);
-            if v.1 == 0 {
-                free = Some(k);
+        let key = self.client_of_slot.get(usize::from(side.client_slot)).copied();
+        if let Some(k) = key {
+            if let Some(v) = self.clients.get_mut(&k).filter(|v| v.0 == side.client_slot) {
+                v.1 = v.1.saturating_sub(1);
+                if v.1 == 0 {
+                    free = Some(k);
+                }
             }
         }
         if let Some(k) = free {

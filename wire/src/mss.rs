@@ -57,7 +57,21 @@ pub fn clamp_mss(frame: &mut [u8], max_mss: u16) -> Result<bool> {
     if !matches!(ip.l4, L4::Tcp { .. }) {
         return Err(Error::Unsupported);
     }
-    let seg_start = ip.l4_offset;
+    clamp_mss_at(frame, ip.l4_offset, ip.l3_end, max_mss)
+}
+
+/// [`clamp_mss`] for a frame the caller has already classified: the TCP
+/// header starts at `l4_offset` and the IP packet ends at `l3_end` (from
+/// [`crate::classify::IpFrame`] of this very frame, unchanged since), so
+/// nothing is parsed again. Same results and errors for the TCP part;
+/// out-of-range offsets give `Truncated`, frame unchanged.
+pub fn clamp_mss_at(
+    frame: &mut [u8],
+    l4_offset: usize,
+    l3_end: usize,
+    max_mss: u16,
+) -> Result<bool> {
+    let seg_start = l4_offset;
     let hl = usize::from(u8_at(frame, seg_start + 12).ok_or(Error::Truncated)? >> 4) * 4;
     let opts = frame
         .get(seg_start + 20..seg_start + hl)
@@ -76,9 +90,7 @@ pub fn clamp_mss(frame: &mut [u8], max_mss: u16) -> Result<bool> {
     if mss <= max_mss {
         return Ok(false);
     }
-    let seg = frame
-        .get_mut(seg_start..ip.l3_end)
-        .ok_or(Error::Truncated)?;
+    let seg = frame.get_mut(seg_start..l3_end).ok_or(Error::Truncated)?;
     let old_check = u16_at(seg, TCP_CHECKSUM).ok_or(Error::Truncated)?;
     // Value bytes: options start at 20, then kind and length.
     let new_check = checksum::replace_bytes(seg, 20 + at + 2, &max_mss.to_be_bytes(), old_check)
@@ -110,6 +122,25 @@ mod tests {
         )
         .flags(TcpFlags::SYN)
         .mss(mss)
+    }
+
+    #[test]
+    fn clamp_at_offsets_equals_clamp() {
+        for (mss, max) in [(1460u16, 1400u16), (1300, 1400), (9000, 1456)] {
+            let f = syn4(mss).build();
+            let ip = match crate::classify(&f).unwrap() {
+                crate::Classified::Ip(ip) => ip,
+                _ => unreachable!(),
+            };
+            let (mut a, mut b) = (f.clone(), f.clone());
+            let ra = clamp_mss(&mut a, max).unwrap();
+            let rb = clamp_mss_at(&mut b, ip.l4_offset, ip.l3_end, max).unwrap();
+            assert_eq!((ra, &a), (rb, &b));
+            assert!(checksums_valid(&b));
+        }
+        let mut f = syn4(1460).build();
+        let n = f.len();
+        assert_eq!(clamp_mss_at(&mut f, n, n + 40, 1000), Err(Error::Truncated));
     }
 
     fn mss_of(frame: &[u8]) -> Option<u16> {
