@@ -391,7 +391,20 @@ impl Lab {
     /// `Connection: close` (one request = one connection = one slbd
     /// session). Counts the answers (server names) per server.
     pub fn curl_load(&self, ns: &str, base: &str, requests: usize, parallel: usize) -> LoadResult {
+        self.curl_load_timed(ns, base, requests, parallel, 30)
+    }
+
+    /// [`Lab::curl_load`] with each transfer limited to `max_secs`.
+    pub fn curl_load_timed(
+        &self,
+        ns: &str,
+        base: &str,
+        requests: usize,
+        parallel: usize,
+        max_secs: u32,
+    ) -> LoadResult {
         let url = format!("{base}/?[1-{requests}]");
+        let max_secs = max_secs.to_string();
         let parallel = parallel.to_string();
         let out = self.exec_timeout(
             ns,
@@ -404,7 +417,7 @@ impl Lab {
                 "--parallel-max",
                 &parallel,
                 "--max-time",
-                "30",
+                &max_secs,
                 "-H",
                 "Connection: close",
                 "-w",
@@ -435,6 +448,47 @@ impl Lab {
             String::from_utf8_lossy(&out.stderr)
         );
         result
+    }
+
+    /// The pid of server `short`'s HTTP/UDP server (`s1`...).
+    pub fn server_pid(&self, short: &str) -> u32 {
+        let text = std::fs::read_to_string(self.run_dir().join(format!("{short}.pid")))
+            .unwrap_or_else(|e| panic!("{short}.pid: {e}"));
+        text.trim().parse().expect("pid")
+    }
+
+    /// Starts server `short`'s HTTP/UDP server again (after a test killed
+    /// it), records its pid where `down` finds it, and waits (10 s at
+    /// most) until it listens on port 80.
+    pub fn restart_server(&self, short: &str) {
+        let log = File::create(self.run_dir().join(format!("{short}.log"))).expect("log");
+        let server = script().with_file_name("lab-http-server");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns(short), "python3"])
+            .arg(&server)
+            .args(["--name", short])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start the lab HTTP server");
+        std::fs::write(
+            self.run_dir().join(format!("{short}.pid")),
+            child.id().to_string(),
+        )
+        .expect("pid file");
+        let start = Instant::now();
+        loop {
+            let out = self.exec(short, &["ss", "-Hltn", "sport = :80"]);
+            if !out.stdout.is_empty() {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{short}'s server did not listen again"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Namespaces that exist with this lab's prefix.
