@@ -1,16 +1,16 @@
 //! Faults in the lab (issue: Robustness). One lab, one test, three phases
 //! (see lab_balance.rs for why one test):
 //!
-//! 1. Invalid configuration reloads through slbctl while c2's load runs:
-//!    every reload is refused (`invalid_config`), the running
-//!    configuration is unchanged (`config show`), and no request fails.
-//! 2. s1's HTTP server is killed (SIGKILL, by its pid) during a 10 MB
+//! 1. s1's HTTP server is killed (SIGKILL, by its pid) during a 10 MB
 //!    download from c2 that landed on s1 (rate-limited to 2 MB/s so the
 //!    kill lands mid-transfer): that download fails; c1's concurrent 10 MB
 //!    download (on s2) completes whole; health monitoring (TCP, interval
 //!    1 s, fall 3) marks s1 down within interval x fall + timeout and a
 //!    tolerance; then 60 new requests all succeed, none on s1. s1's server
 //!    is started again.
+//! 2. Invalid configuration reloads through slbctl while c2's load runs:
+//!    every reload is refused (`invalid_config`), the running
+//!    configuration is unchanged (`config show`), and no request fails.
 //! 3. slbd is restarted (SIGTERM, start again) while c2's load runs: the
 //!    requests in flight may fail (at most 60 of 1500: what was in flight);
 //!    after the restart 100 requests all succeed. The new slbd's drops of
@@ -117,11 +117,11 @@ fn server_killed_slbd_restarted_bad_reload() {
     let vip = format!("http://{}", lab::VIP4);
     let vip_label = format!("http://{}", lab::VIP4_LABEL);
 
-    // Phase 2 first needs c2's first web session: it goes to s1 (smooth
-    // weighted round robin starts s1 s2 s1 s3 s2 s1), and c1's second
-    // web-label session goes to s2. So phase 2 runs first, then 1 and 3.
+    // Phase 1 needs c2's first web session: it goes to s1 (smooth weighted
+    // round robin starts s1 s2 s1 s3 s2 s1), and c1's second web-label
+    // session goes to s2.
 
-    // ---- Phase 2: s1's server killed mid-transfer.
+    // ---- Phase 1: s1's server killed mid-transfer.
     let first = lab.curl("c1", &format!("{vip_label}/"), 10);
     assert_eq!(String::from_utf8_lossy(&first.stdout).trim(), "s1");
     let t_phase = Instant::now();
@@ -195,7 +195,7 @@ fn server_killed_slbd_restarted_bad_reload() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    // ---- Phase 1: invalid reloads during load.
+    // ---- Phase 2: invalid reloads during load.
     let before = slbctl_json(&socket, &["config", "show"]);
     let bad_json = lab.run_dir().join("bad.json");
     std::fs::write(&bad_json, "{ \"services\": [ oops").unwrap();
