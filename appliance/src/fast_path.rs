@@ -175,7 +175,7 @@ impl Default for FlowIds {
 }
 
 impl FlowIds {
-    #[inline]
+    #[inline(always)]
     pub fn of(&self, k: &FlowKey) -> FlowId {
         match (k.src, k.dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => FlowId([
@@ -283,19 +283,35 @@ impl<F: Frame> FastPath<F> {
         if f.data().get(6).is_some_and(|b| b & 1 != 0) {
             return self.discard(PathDrop::BadSourceMac);
         }
-        let cls = match classify(f.data()) {
-            Ok(c) => c,
+        // Labelled frames (untagged, the bulk of the traffic) skip the
+        // general classifier's enum; same checks, same drop reasons.
+        if let Some(r) = classify::classify_untagged_mpls(f.data()) {
+            return match r {
+                Ok(lf) => self.labelled(in_port, lf, f),
+                Err(r) => {
+                    self.counters.wire_drop(r);
+                    None
+                }
+            };
+        }
+        self.process_other(in_port, f)
+    }
+
+    /// Everything but untagged labelled frames (kept out of line so the
+    /// labelled path stays small enough to inline).
+    #[inline(never)]
+    fn process_other(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
+        let cls = classify(f.data());
+        match &cls {
+            Ok(Classified::Ip(ip)) => self.unlabelled(in_port, ip, f),
+            Ok(Classified::Labelled(lf)) => self.labelled(in_port, *lf, f),
+            Ok(Classified::Arp(a)) => self.arp(in_port, *a, f),
+            Ok(Classified::Nd(n)) => self.nd(in_port, *n, f),
+            Ok(Classified::Other { .. }) => self.discard(PathDrop::OtherEthertype),
             Err(r) => {
-                self.counters.wire_drop(r);
-                return None;
+                self.counters.wire_drop(*r);
+                None
             }
-        };
-        match cls {
-            Classified::Labelled(lf) => self.labelled(in_port, lf, f),
-            Classified::Ip(ip) => self.unlabelled(in_port, ip, f),
-            Classified::Arp(a) => self.arp(in_port, a, f),
-            Classified::Nd(n) => self.nd(in_port, n, f),
-            Classified::Other { .. } => self.discard(PathDrop::OtherEthertype),
         }
     }
 
@@ -332,6 +348,7 @@ impl<F: Frame> FastPath<F> {
         }
     }
 
+    #[inline(always)]
     fn labelled(&mut self, in_port: usize, lf: LabelledFrame, mut f: F) -> Option<(usize, F)> {
         let shared = &*self.shared;
         let label = lf.lse.label.value();
@@ -396,9 +413,10 @@ impl<F: Frame> FastPath<F> {
         Some((out, f))
     }
 
-    fn unlabelled(&mut self, in_port: usize, ip: IpFrame, mut f: F) -> Option<(usize, F)> {
+    #[inline]
+    fn unlabelled(&mut self, in_port: usize, ip: &IpFrame, mut f: F) -> Option<(usize, F)> {
         let shared = &*self.shared;
-        let key = ip.flow;
+        let key = &ip.flow;
         if key.src_port == 0 && matches!(ip.l4, L4::Tcp { .. } | L4::Udp) {
             return self.discard(PathDrop::ZeroPort);
         }
@@ -427,12 +445,13 @@ impl<F: Frame> FastPath<F> {
             return self.punt(in_port, PuntKind::New, f);
         };
         let table = shared.tables.replica(self.worker);
-        let entry = table.get(label).filter(|e| {
-            // The label's session must still be this client's: an entry
-            // left behind by a lost FlowRemove whose label went to a new
-            // session after quarantine must not push onto that session.
-            ClientCheck::of(key.src, &shared.fingerprint) == e.client
-        });
+        // The label's session must still be this client's: an entry left
+        // behind by a lost FlowRemove whose label went to a new session
+        // after quarantine must not push onto that session.
+        let entry = match table.get(label) {
+            Some(e) if ClientCheck::of(key.src, &shared.fingerprint) == e.client => Some(e),
+            _ => None,
+        };
         let (Some(e), Some(lbl)) = (entry, Label::new(label)) else {
             // Stale: the session ended; the scheduler decides afresh.
             self.flows.remove(&id);
