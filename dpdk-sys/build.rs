@@ -38,7 +38,7 @@ fn main() {
         .ok()
         .filter(|s| !s.is_empty())
         .map(|s| s.split_whitespace().map(String::from).collect())
-        .unwrap_or_else(|| cflags_from_pkg_config_cli());
+        .unwrap_or_else(cflags_from_pkg_config_cli);
 
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let wrappers = out.join("dpdk_static_fns");

@@ -58,7 +58,7 @@ pub fn assemble<F: Frame>(
     workers: usize,
     port_macs: &[[u8; 6]],
     queues: QueueSizes,
-    alloc: Box<dyn Fn(&[u8]) -> Option<F> + Send>,
+    alloc: crate::frame::FrameAlloc<F>,
 ) -> Result<DataPath<F>, String> {
     if workers == 0 || workers > 64 {
         return Err(format!("workers: between 1 and 64 (got {workers})"));

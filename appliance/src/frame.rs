@@ -69,6 +69,10 @@ impl Frame for Mbuf {
     }
 }
 
+/// Makes a frame holding a copy of some bytes (the scheduler's own ARP/ND
+/// requests and probes); `None` when no buffer is free.
+pub type FrameAlloc<F> = Box<dyn Fn(&[u8]) -> Option<F> + Send>;
+
 /// A heap frame with headroom, for tests and for the pure-Rust golden
 /// runner. Mirrors an mbuf: `HEADROOM` bytes in front, growable tail.
 #[derive(Clone, Debug, PartialEq, Eq)]

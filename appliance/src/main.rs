@@ -318,7 +318,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         Arc::new((0..worker_lcores.len()).map(|_| LoopCounters::default()).collect());
     let sched_tx_dropped = Arc::new(AtomicU64::new(0));
     // (capacity, free, active, quarantined) when the scheduler stopped.
-    let final_labels: Arc<std::sync::Mutex<Option<(u32, u32, u32, u32)>>> = Arc::default();
+    let final_labels: Arc<std::sync::Mutex<Option<LabelUse>>> = Arc::default();
 
     let mut launched = Vec::new();
     let mut path_counters: Vec<Arc<Counters>> = Vec::new();
@@ -510,9 +510,12 @@ fn join_all(launched: Vec<lcore::Launched>) -> Vec<String> {
         .collect()
 }
 
+/// Label pairs: (capacity, free, active, quarantined).
+type LabelUse = (u32, u32, u32, u32);
+
 struct Report<'a> {
     /// Label pairs (capacity, free, active, quarantined) at the end.
-    labels: Option<(u32, u32, u32, u32)>,
+    labels: Option<LabelUse>,
     mode: Mode,
     opts: &'a Options,
     ports: &'a [Port],

@@ -73,7 +73,7 @@ pub struct Scheduler<F: Frame> {
     ended: Vec<Ended>,
     due: Vec<(u8, IpAddr)>,
     next_neighbour_check: u64,
-    pub(crate) alloc: Box<dyn Fn(&[u8]) -> Option<F> + Send>,
+    pub(crate) alloc: crate::frame::FrameAlloc<F>,
     /// The control plane's side: command queue, running configuration.
     pub(crate) ctl: crate::commands::SchedControl,
     /// Active and passive health monitoring of the servers.
@@ -88,7 +88,7 @@ impl<F: Frame> Scheduler<F> {
         shared: Arc<Shared>,
         chans: Vec<Arc<Channels<F>>>,
         counters: Arc<Counters>,
-        alloc: Box<dyn Fn(&[u8]) -> Option<F> + Send>,
+        alloc: crate::frame::FrameAlloc<F>,
     ) -> Self {
         let mut chans = chans;
         let local_id = chans.len();

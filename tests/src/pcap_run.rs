@@ -62,7 +62,7 @@ pub fn run_balance_with(
 
 /// How the harness, playing the NIC, spreads a port's frames over RX
 /// queues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Queues {
     /// Frame `j` to queue `j % queues`.
     RoundRobin,

@@ -114,7 +114,7 @@ fn start() -> Slbd {
     let mut vdev = "net_pcap0".to_string();
     for q in 0..2 {
         let rx = dir.path().join(format!("in{q}.pcap"));
-        pcap_run::write_pcap(&rx, &[frame.clone()]);
+        pcap_run::write_pcap(&rx, std::slice::from_ref(&frame));
         vdev.push_str(&format!(",rx_pcap={}", rx.display()));
     }
     vdev.push_str(",infinite_rx=1");
@@ -703,7 +703,7 @@ fn control_socket_abuse_leaves_slbd_responsive_and_forwarding() {
             .iter()
             .filter(|s| s.0 >= *from && s.0 <= *to)
             .collect();
-        let before = w.samples.iter().filter(|s| s.0 < *from).last();
+        let before = w.samples.iter().rfind(|s| s.0 < *from);
         assert!(!inside.is_empty(), "no status answered during {name}");
         let (first, last) = (before.unwrap_or(inside[0]).2, inside[inside.len() - 1].2);
         let secs = (*to - *from).as_secs_f64();

@@ -439,8 +439,7 @@ fn config_reload() {
     std::fs::write(
         &restart,
         CONFIG
-            .replace("198.18.0.1/24", "198.18.0.2/24")
-            .replace("\"weight\"", "\"weight\""),
+            .replace("198.18.0.1/24", "198.18.0.2/24"),
     )
     .unwrap();
     assert_eq!(

@@ -23,7 +23,7 @@ fn frames(n: usize, tag: u8) -> Vec<Vec<u8>> {
 #[test]
 fn one_port_reflects_every_frame_unchanged() {
     let input = frames(100, 0);
-    let run = pcap_run::run(&[input.clone()], 1, &["--mode", "forward"]);
+    let run = pcap_run::run(std::slice::from_ref(&input), 1, &["--mode", "forward"]);
     assert_eq!(run.out[0].len(), input.len(), "{}", run.stderr);
     assert_eq!(run.out[0], input);
     assert_eq!(run.summary["rx_packets"], 100);

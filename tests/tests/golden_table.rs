@@ -17,8 +17,6 @@ const SERVER: usize = 1;
 const C1_MAC: MacAddr = MacAddr([0x02, 0xc1, 0, 0, 0, 0x11]);
 const C2_MAC: MacAddr = MacAddr([0x02, 0xc1, 0, 0, 0, 0x12]);
 const S1_MAC: MacAddr = MacAddr([0x02, 0x5e, 0, 0, 0x01, 0x11]);
-const S2_MAC: MacAddr = MacAddr([0x02, 0x5e, 0, 0, 0x01, 0x12]);
-const S3_MAC: MacAddr = MacAddr([0x02, 0x5e, 0, 0, 0x01, 0x13]);
 
 fn port_mac(p: usize) -> MacAddr {
     MacAddr(PORT_MACS[p])
@@ -27,20 +25,16 @@ fn port_mac(p: usize) -> MacAddr {
 /// Addresses of one family.
 #[derive(Clone, Copy)]
 struct Fam {
-    v6: bool,
     c1: IpAddr,
     c2: IpAddr,
     foreign: IpAddr,
     vip: IpAddr,
     s: [IpAddr; 3],
-    client_port_addr: IpAddr,
-    server_port_addr: IpAddr,
     mss: u16,
 }
 
 fn v4() -> Fam {
     Fam {
-        v6: false,
         c1: "198.18.0.11".parse().unwrap(),
         c2: "198.18.0.12".parse().unwrap(),
         foreign: "198.18.0.99".parse().unwrap(),
@@ -50,15 +44,12 @@ fn v4() -> Fam {
             "198.18.1.12".parse().unwrap(),
             "198.18.1.13".parse().unwrap(),
         ],
-        client_port_addr: "198.18.0.1".parse().unwrap(),
-        server_port_addr: "198.18.1.1".parse().unwrap(),
         mss: 1456,
     }
 }
 
 fn v6() -> Fam {
     Fam {
-        v6: true,
         c1: "2001:db8::11".parse().unwrap(),
         c2: "2001:db8::12".parse().unwrap(),
         foreign: "2001:db8::99".parse().unwrap(),
@@ -68,8 +59,6 @@ fn v6() -> Fam {
             "2001:db8:1::12".parse().unwrap(),
             "2001:db8:1::13".parse().unwrap(),
         ],
-        client_port_addr: "2001:db8::1".parse().unwrap(),
-        server_port_addr: "2001:db8:1::1".parse().unwrap(),
         mss: 1436,
     }
 }
