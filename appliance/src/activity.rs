@@ -68,6 +68,15 @@ impl Activity {
         }
     }
 
+    /// A cache prefetch hint for `label`'s byte (see
+    /// [`crate::label_table::LabelTable::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self, label: u32) {
+        if let Some(s) = self.slots.get(self.index(label)) {
+            crate::label_table::prefetch_read(s.as_ptr() as *const u8);
+        }
+    }
+
     /// Scheduler side: the directions pair `index` carried traffic in since
     /// the last take ([`C2S`] | [`S2C`]), and clears them.
     #[inline]

@@ -273,6 +273,22 @@ impl<F: Frame> FastPath<F> {
         }
     }
 
+    /// Cache hints for a frame about to be processed a few frames later:
+    /// for an untagged labelled frame, its label's table entry and activity
+    /// byte (random per frame; with 512k labels the table is 8 MiB per
+    /// replica, past L2). Reads 4 bytes of the frame, changes nothing.
+    #[inline]
+    pub fn prefetch(&self, f: &F) {
+        let d = f.data();
+        if let Some(&[0x88, 0x47, a, b, c, _]) = d.get(12..18) {
+            let label = (u32::from(a) << 12) | (u32::from(b) << 4) | (u32::from(c) >> 4);
+            self.shared.tables.replica(self.worker).prefetch(label);
+            if let Some(act) = self.shared.activity.get(self.worker) {
+                act.prefetch(label);
+            }
+        }
+    }
+
     /// Decides the fate of one frame received on port `in_port`.
     #[inline]
     pub fn process(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
@@ -555,5 +571,10 @@ impl crate::worker::Handler for FastPath<crate::dpdk::Mbuf> {
     #[inline]
     fn poll(&mut self) {
         self.apply_ops();
+    }
+
+    #[inline]
+    fn prefetch(&self, m: &crate::dpdk::Mbuf) {
+        FastPath::prefetch(self, m)
     }
 }

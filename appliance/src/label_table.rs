@@ -168,6 +168,17 @@ impl LabelTable {
         Entry::decode(self.slot(label)?.load(Ordering::Acquire))
     }
 
+    /// Asks the CPU to bring `label`'s entry into cache (a hint: no load,
+    /// no fault, nothing if the label is outside the table). The worker
+    /// issues it a few frames ahead, so with a table larger than the
+    /// caches the entry's miss overlaps the frames before it.
+    #[inline]
+    pub fn prefetch(&self, label: u32) {
+        if let Some(s) = self.slot(label) {
+            prefetch_read(s.as_ptr() as *const u8);
+        }
+    }
+
     /// Publishes an entry (scheduler side).
     #[inline]
     pub fn set(&self, label: u32, e: Entry) {
@@ -188,6 +199,19 @@ impl LabelTable {
     pub fn bytes(&self) -> usize {
         std::mem::size_of_val(&*self.entries)
     }
+}
+
+/// A read prefetch hint for the cache line holding `p`.
+#[inline(always)]
+pub fn prefetch_read(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetch never faults and does not dereference in the
+    // language's sense; any address is allowed.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// Every worker's replica, written together by the scheduler.

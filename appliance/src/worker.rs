@@ -22,7 +22,16 @@ pub trait Handler {
     /// changes the scheduler queued for this worker).
     #[inline]
     fn poll(&mut self) {}
+
+    /// A hint, [`PREFETCH_AHEAD`] packets before `m` is handled: start
+    /// loading what handling it will need (no side effects).
+    #[inline]
+    fn prefetch(&self, _m: &Mbuf) {}
 }
+
+/// How many packets ahead of the one being handled the loop issues
+/// [`Handler::prefetch`].
+pub const PREFETCH_AHEAD: usize = 4;
 
 /// Counters of one worker, written by that worker only (plain load+store,
 /// no read-modify-write), read by the main thread. One cache line each so
@@ -107,7 +116,19 @@ pub fn run<H: Handler>(ports: &[&Port], queue: u16, handler: &mut H, counters: &
             }
             busy = true;
             LoopCounters::bump(&counters.rx_packets, n as u64);
-            for m in rx.drain() {
+            // A window of PREFETCH_AHEAD packets: each is announced to the
+            // handler (prefetch) when it enters, handled when it leaves.
+            let mut window: [Option<Mbuf>; PREFETCH_AHEAD] = Default::default();
+            let mut drain = rx.drain();
+            for i in 0..n + PREFETCH_AHEAD {
+                let incoming = drain.next();
+                if let Some(m) = &incoming {
+                    handler.prefetch(m);
+                }
+                // Out comes packet i - PREFETCH_AHEAD (none for the first).
+                let Some(m) = std::mem::replace(&mut window[i % PREFETCH_AHEAD], incoming) else {
+                    continue;
+                };
                 if let Some((out, m)) = handler.handle(in_port, m) {
                     let Some(batch) = tx.get_mut(out) else {
                         // A handler bug must not crash the lcore: drop it.
