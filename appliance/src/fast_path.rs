@@ -25,7 +25,7 @@ use crate::label_table::{ClientCheck, FingerprintKey, LabelTables};
 use crate::nexthop::NextHops;
 use crate::ports::{max_mss, PortInfo};
 use crossbeam::queue::ArrayQueue;
-use hashbrown::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet, HashTable};
 use slb_wire::classify::{ArpFrame, IpFrame, LabelledFrame, NdFrame, NdKind, L4};
 use slb_wire::{arp, classify, ethernet, mpls, mss, Classified, FlowKey, IpProtocol, Label, Lse, MacAddr, TcpFlags};
 use std::net::IpAddr;
@@ -144,59 +144,130 @@ impl<F> Channels<F> {
     }
 }
 
-/// The flow cache's key: a flow's 5-tuple in 16 bytes (the cache held
-/// whole [`FlowKey`]s before: 40 bytes, hashed field by field).
+/// A worker's flow cache: client 5-tuple -> client-to-server label, for
+/// plain clients. One entry is 16 bytes, key and label together (the cache
+/// was a `HashMap<FlowKey, u32>` before: 44-byte entries, the key hashed
+/// field by field), so it costs ~17 bytes per bucket with hashbrown's
+/// control byte, and a lookup hashes two words.
 ///
-/// - IPv4: exact. `[src << 32 | dst, sport << 48 | dport << 32 | proto << 8 | 4]`.
-///   Two different IPv4 5-tuples never share an id, so a frame can only be
+/// Entry `[w0, w1]`, label in bits 8..28 of `w1`, tag in bits 28..32:
+/// - IPv4 (tag 4): exact. `w0 = src << 32 | dst`,
+///   `w1 = sport << 48 | dport << 32 | 4 << 28 | label << 8 | protocol`.
+///   Two different IPv4 5-tuples never share a key, so a frame can only be
 ///   pushed onto the label of its own flow: no collision to reason about.
-/// - IPv6 (and anything else): a 120-bit fingerprint, SipHash-1-3 (std's
-///   keyed hasher, a PRF) under a secret random 128-bit key per worker,
-///   low byte 6 (so it never equals an IPv4 id). A sender that does not
-///   know the key has no better way to collide with one of `F` cached
-///   flows than guessing: probability `F / 2^120` per frame, i.e. never
-///   (2^20 flows at 10^9 frames/s: 10^13 years for an even chance).
-///   Moreover the pushed frame must also pass the session's client address
-///   check (see [`FastPath::unlabelled`]).
+/// - IPv6 (tag 6): a 104-bit fingerprint of the 5-tuple (w0 and the high
+///   32 and low 8 bits of w1): SipHash-1-3 (std's keyed hasher, a PRF)
+///   under a secret random 128-bit key per worker. A sender that does not
+///   know the key has no better way to hit one of `F` cached flows than
+///   guessing: `F / 2^104` per frame (2^20 flows, 10^9 frames/s: 10^8
+///   years for an even chance). And a pushed frame must still pass the
+///   session's client address check ([`FastPath::unlabelled`]), so a
+///   collision would also need the victim's source address, with which an
+///   attacker could hit the real 5-tuple far more cheaply (a 16-bit port).
 ///
-/// The map hashes the id with hashbrown's default (foldhash, seeded at
-/// random per process), so crafted IPv4 tuples cannot pile into one bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FlowId([u64; 2]);
-
-/// Makes [`FlowId`]s; holds the IPv6 fingerprint key.
-#[derive(Clone)]
-pub struct FlowIds(std::hash::RandomState);
-
-impl Default for FlowIds {
-    fn default() -> Self {
-        FlowIds(std::hash::RandomState::new())
-    }
+/// Buckets are placed by hashbrown's default hasher (foldhash, seeded at
+/// random per process) over the key words, so crafted IPv4 tuples cannot
+/// pile into one bucket.
+pub struct FlowCache {
+    table: HashTable<[u64; 2]>,
+    hasher: hashbrown::DefaultHashBuilder,
+    v6key: std::hash::RandomState,
 }
 
-impl FlowIds {
+const FLOW_LABEL_SHIFT: u32 = 8;
+const FLOW_LABEL_BITS: u64 = 0xf_ffff << FLOW_LABEL_SHIFT;
+
+impl FlowCache {
+    pub fn with_capacity(n: usize) -> FlowCache {
+        FlowCache {
+            table: HashTable::with_capacity(n),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+            v6key: std::hash::RandomState::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// The key words of a flow (label bits 0).
     #[inline(always)]
-    pub fn of(&self, k: &FlowKey) -> FlowId {
+    fn key(&self, k: &FlowKey) -> [u64; 2] {
         match (k.src, k.dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => FlowId([
+            (IpAddr::V4(s), IpAddr::V4(d)) => [
                 (u64::from(u32::from(s)) << 32) | u64::from(u32::from(d)),
                 (u64::from(k.src_port) << 48)
                     | (u64::from(k.dst_port) << 32)
-                    | (u64::from(u8::from(k.protocol)) << 8)
-                    | 4,
-            ]),
+                    | (4 << 28)
+                    | u64::from(u8::from(k.protocol)),
+            ],
             _ => self.fingerprint(k),
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn fingerprint(&self, k: &FlowKey) -> FlowId {
+    fn fingerprint(&self, k: &FlowKey) -> [u64; 2] {
         use std::hash::BuildHasher;
-        // Two domain-separated PRF outputs: 64 + 56 bits.
-        let a = self.0.hash_one((0u8, k));
-        let b = self.0.hash_one((1u8, k));
-        FlowId([a, (b & !0xff) | 6])
+        // Two domain-separated PRF outputs: 64 + 40 bits kept.
+        let a = self.v6key.hash_one((0u8, k));
+        let b = self.v6key.hash_one((1u8, k));
+        [a, (b & 0xffff_ffff_0000_00ff) | (6 << 28)]
+    }
+
+    #[inline(always)]
+    fn hash(hasher: &hashbrown::DefaultHashBuilder, key: [u64; 2]) -> u64 {
+        use std::hash::BuildHasher;
+        hasher.hash_one(key)
+    }
+
+    #[inline(always)]
+    fn key_of(e: &[u64; 2]) -> [u64; 2] {
+        [e[0], e[1] & !FLOW_LABEL_BITS]
+    }
+
+    /// The client-to-server label of `k`'s session, if cached.
+    #[inline]
+    pub fn get(&self, k: &FlowKey) -> Option<u32> {
+        let key = self.key(k);
+        self.table
+            .find(Self::hash(&self.hasher, key), |e| Self::key_of(e) == key)
+            .map(|e| ((e[1] & FLOW_LABEL_BITS) >> FLOW_LABEL_SHIFT) as u32)
+    }
+
+    /// Caches (or replaces) `k -> label` (labels are 20 bits; anything
+    /// else is not cached).
+    pub fn insert(&mut self, k: &FlowKey, label: u32) {
+        if label > 0xf_ffff {
+            return;
+        }
+        let key = self.key(k);
+        let hasher = &self.hasher;
+        let v = [key[0], key[1] | (u64::from(label) << FLOW_LABEL_SHIFT)];
+        match self.table.entry(
+            Self::hash(hasher, key),
+            |e| Self::key_of(e) == key,
+            |e| Self::hash(hasher, Self::key_of(e)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = v,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, k: &FlowKey) {
+        let key = self.key(k);
+        if let Ok(o) = self
+            .table
+            .find_entry(Self::hash(&self.hasher, key), |e| Self::key_of(e) == key)
+        {
+            o.remove();
+        }
     }
 }
 
@@ -210,8 +281,7 @@ pub struct FastPath<F> {
     shared: Arc<Shared>,
     chan: Arc<Channels<F>>,
     counters: Arc<Counters>,
-    flows: HashMap<FlowId, u32>,
-    ids: FlowIds,
+    flows: FlowCache,
     services: HashSet<ServiceKey>,
     /// VIP addresses with a count of services on each (ARP/ND answers).
     vips: HashMap<IpAddr, u32>,
@@ -230,8 +300,7 @@ impl<F: Frame> FastPath<F> {
             shared,
             chan,
             counters,
-            flows: HashMap::with_capacity(flow_capacity),
-            ids: FlowIds::default(),
+            flows: FlowCache::with_capacity(flow_capacity),
             services: HashSet::new(),
             vips: HashMap::new(),
         }
@@ -249,10 +318,10 @@ impl<F: Frame> FastPath<F> {
             };
             match op {
                 WorkerOp::FlowAdd(k, label) => {
-                    self.flows.insert(self.ids.of(&k), label);
+                    self.flows.insert(&k, label);
                 }
                 WorkerOp::FlowRemove(k) => {
-                    self.flows.remove(&self.ids.of(&k));
+                    self.flows.remove(&k);
                 }
                 WorkerOp::ServiceAdd(s) => {
                     if self.services.insert(s) {
@@ -456,8 +525,7 @@ impl<F: Frame> FastPath<F> {
         if !shared.ports.get(in_port).is_some_and(|p| p.role.faces_clients()) {
             return self.discard(PathDrop::WrongPortRole);
         }
-        let id = self.ids.of(&key);
-        let Some(&label) = self.flows.get(&id) else {
+        let Some(label) = self.flows.get(key) else {
             return self.punt(in_port, PuntKind::New, f);
         };
         let table = shared.tables.replica(self.worker);
@@ -470,7 +538,7 @@ impl<F: Frame> FastPath<F> {
         };
         let (Some(e), Some(lbl)) = (entry, Label::new(label)) else {
             // Stale: the session ended; the scheduler decides afresh.
-            self.flows.remove(&id);
+            self.flows.remove(key);
             return self.punt(in_port, PuntKind::New, f);
         };
         let Some(nh) = shared.nexthops.get(e.nexthop) else {
@@ -576,5 +644,60 @@ impl crate::worker::Handler for FastPath<crate::dpdk::Mbuf> {
     #[inline]
     fn prefetch(&self, m: &crate::dpdk::Mbuf) {
         FastPath::prefetch(self, m)
+    }
+}
+
+#[cfg(test)]
+mod flow_cache_tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn k4(src: u32, sport: u16, proto: IpProtocol) -> FlowKey {
+        FlowKey {
+            protocol: proto,
+            src: IpAddr::V4(Ipv4Addr::from(src)),
+            src_port: sport,
+            dst: IpAddr::V4(Ipv4Addr::new(198, 18, 100, 1)),
+            dst_port: 80,
+        }
+    }
+
+    #[test]
+    fn exact_for_ipv4_and_keyed_for_ipv6() {
+        let mut c = FlowCache::with_capacity(16);
+        let a = k4(0xc612_0001, 1024, IpProtocol::Tcp);
+        let b = k4(0xc612_0001, 1024, IpProtocol::Udp);
+        let d = k4(0xc612_0001, 1025, IpProtocol::Tcp);
+        c.insert(&a, 0xf_ffff);
+        c.insert(&b, 17);
+        assert_eq!(c.get(&a), Some(0xf_ffff));
+        assert_eq!(c.get(&b), Some(17));
+        assert_eq!(c.get(&d), None);
+        c.insert(&a, 19); // replaces
+        assert_eq!((c.get(&a), c.len()), (Some(19), 2));
+        c.remove(&a);
+        assert_eq!((c.get(&a), c.get(&b), c.len()), (None, Some(17), 1));
+        c.insert(&d, 0x10_0000); // not a label: not cached
+        assert_eq!(c.get(&d), None);
+        let v6 = FlowKey {
+            protocol: IpProtocol::Tcp,
+            src: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7)),
+            src_port: 1024,
+            dst: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 1, 1)),
+            dst_port: 80,
+        };
+        let mut v6b = v6;
+        v6b.src_port = 1025;
+        c.insert(&v6, 21);
+        assert_eq!((c.get(&v6), c.get(&v6b)), (Some(21), None));
+        c.remove(&v6);
+        assert_eq!(c.get(&v6), None);
+        // Many flows: all found, none confused.
+        for i in 0..50_000u32 {
+            c.insert(&k4(0x0a00_0000 + i / 1000, (i % 1000) as u16 + 1, IpProtocol::Tcp), 16 + i);
+        }
+        for i in 0..50_000u32 {
+            assert_eq!(c.get(&k4(0x0a00_0000 + i / 1000, (i % 1000) as u16 + 1, IpProtocol::Tcp)), Some(16 + i));
+        }
     }
 }
