@@ -39,6 +39,20 @@ pub struct ServiceKey {
     pub port: u16,
 }
 
+impl ServiceKey {
+    /// An IPv4 service as one word: `protocol << 48 | port << 32 | vip`
+    /// (exact); None for IPv6.
+    #[inline(always)]
+    pub fn v4_word(&self) -> Option<u64> {
+        match self.vip {
+            IpAddr::V4(a) => Some(
+                (u64::from(u8::from(self.protocol)) << 48) | (u64::from(self.port) << 32) | u64::from(u32::from(a)),
+            ),
+            IpAddr::V6(_) => None,
+        }
+    }
+}
+
 /// State shared by the scheduler (writer) and every worker (readers).
 pub struct Shared {
     pub tables: LabelTables,
@@ -283,6 +297,9 @@ pub struct FastPath<F> {
     counters: Arc<Counters>,
     flows: FlowCache,
     services: HashSet<ServiceKey>,
+    /// The IPv4 members of `services` as one word each
+    /// ([`ServiceKey::v4_word`]): the per-frame lookup hashes a u64.
+    services_v4: HashSet<u64>,
     /// VIP addresses with a count of services on each (ARP/ND answers).
     vips: HashMap<IpAddr, u32>,
 }
@@ -302,6 +319,7 @@ impl<F: Frame> FastPath<F> {
             counters,
             flows: FlowCache::with_capacity(flow_capacity),
             services: HashSet::new(),
+            services_v4: HashSet::new(),
             vips: HashMap::new(),
         }
     }
@@ -324,11 +342,17 @@ impl<F: Frame> FastPath<F> {
                     self.flows.remove(&k);
                 }
                 WorkerOp::ServiceAdd(s) => {
+                    if let Some(w) = s.v4_word() {
+                        self.services_v4.insert(w);
+                    }
                     if self.services.insert(s) {
                         *self.vips.entry(s.vip).or_insert(0) += 1;
                     }
                 }
                 WorkerOp::ServiceRemove(s) => {
+                    if let Some(w) = s.v4_word() {
+                        self.services_v4.remove(&w);
+                    }
                     if self.services.remove(&s) {
                         if let Some(n) = self.vips.get_mut(&s.vip) {
                             *n -= 1;
@@ -383,9 +407,26 @@ impl<F: Frame> FastPath<F> {
     }
 
     /// Everything but untagged labelled frames (kept out of line so the
-    /// labelled path stays small enough to inline).
+    /// labelled path stays small enough to inline): untagged IPv4 (plain
+    /// clients) straight to the unlabelled path, the rest through the
+    /// general classifier.
     #[inline(never)]
     fn process_other(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
+        if let Some(r) = classify::classify_untagged_ipv4(f.data()) {
+            return match r {
+                Ok(ip) => self.unlabelled(in_port, &ip, f),
+                Err(r) => {
+                    self.counters.wire_drop(r);
+                    None
+                }
+            };
+        }
+        self.process_general(in_port, f)
+    }
+
+    /// Any frame, through the general classifier.
+    #[inline(never)]
+    fn process_general(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
         let cls = classify(f.data());
         match &cls {
             Ok(Classified::Ip(ip)) => self.unlabelled(in_port, ip, f),
@@ -510,7 +551,11 @@ impl<F: Frame> FastPath<F> {
             vip: key.dst,
             port: key.dst_port,
         };
-        if !self.services.contains(&svc) {
+        let known = match svc.v4_word() {
+            Some(w) => self.services_v4.contains(&w),
+            None => self.services.contains(&svc),
+        };
+        if !known {
             if key.protocol == IpProtocol::Tcp
                 && PROBE_PORTS.contains(&key.dst_port)
                 && shared.ports.iter().any(|p| p.owns(key.dst))

@@ -345,6 +345,24 @@ pub fn classify_untagged_mpls(frame: &[u8]) -> Option<Result<LabelledFrame, Drop
     Some(classify_labelled(frame, ethernet::HEADER_LEN, None))
 }
 
+/// [`classify`] for an untagged IPv4 frame (EtherType 0x0800 at bytes
+/// 12..14), returning the [`IpFrame`] itself (no [`Classified`] enum): the
+/// worker's plain-client path. `None` when the frame is not untagged IPv4
+/// (then call [`classify`]); otherwise exactly what [`classify`] gives
+/// (`Ok(Classified::Ip(i))` is `Some(Ok(i))`), header checksum included.
+#[inline]
+pub fn classify_untagged_ipv4(frame: &[u8]) -> Option<Result<IpFrame, DropReason>> {
+    if frame.get(12..14)? != EtherType::IPV4.to_be_bytes() {
+        return None;
+    }
+    let pkt = frame.get(ethernet::HEADER_LEN..).unwrap_or(&[]);
+    Some(match pkt.first() {
+        None => Err(DropReason::TruncatedIpv4),
+        Some(b) if b >> 4 != 4 => Err(DropReason::BadIpv4Version),
+        Some(_) => parse_v4_ip(pkt, ethernet::HEADER_LEN, None),
+    })
+}
+
 #[inline(always)]
 fn classify_labelled(
     frame: &[u8],
@@ -478,6 +496,11 @@ pub(crate) fn parse_l3(
 }
 
 fn parse_v4(pkt: &[u8], l3: usize, vlan_tci: Option<u16>) -> Result<Classified, DropReason> {
+    parse_v4_ip(pkt, l3, vlan_tci).map(Classified::Ip)
+}
+
+#[inline(always)]
+fn parse_v4_ip(pkt: &[u8], l3: usize, vlan_tci: Option<u16>) -> Result<IpFrame, DropReason> {
     let first = u8_at(pkt, 0).ok_or(DropReason::TruncatedIpv4)?;
     let header: [u8; 20] = array_at(pkt, 0).ok_or(DropReason::TruncatedIpv4)?;
     let hl = usize::from(first & 0x0f) * 4;
@@ -511,13 +534,14 @@ fn parse_v4(pkt: &[u8], l3: usize, vlan_tci: Option<u16>) -> Result<Classified, 
     let l4_off = l3 + hl;
     let l3_end = l3 + total;
     let seg = whole.get(hl..).unwrap_or(&[]);
-    let (l4, sport, dport) = parse_l4(IpProtocol::from(proto), seg, first_fragment)?;
-    Ok(Classified::Ip(IpFrame {
+    let protocol = IpProtocol::from(proto);
+    let (l4, sport, dport) = parse_l4(protocol, seg, first_fragment)?;
+    Ok(IpFrame {
         vlan_tci,
         l3_offset: l3,
         version: IpVersion::V4,
         flow: FlowKey {
-            protocol: IpProtocol::from(proto),
+            protocol,
             src,
             src_port: sport,
             dst,
@@ -528,7 +552,7 @@ fn parse_v4(pkt: &[u8], l3: usize, vlan_tci: Option<u16>) -> Result<Classified, 
         l3_end,
         l4,
         first_fragment,
-    }))
+    })
 }
 
 fn parse_v6(pkt: &[u8], l3: usize, vlan_tci: Option<u16>) -> Result<Classified, DropReason> {
@@ -1208,6 +1232,7 @@ mod tests {
             let _ = crate::flow::extract(&f);
             let _ = crate::mss::clamp_mss(&mut f, 536);
             fast_mpls_agrees(&f);
+            fast_ipv4_agrees(&f);
         }
 
         #[test]
@@ -1217,6 +1242,24 @@ mod tests {
                 bytes[13] = 0x47;
             }
             fast_mpls_agrees(&bytes);
+            if bytes.len() >= 14 {
+                bytes[12] = 0x08;
+                bytes[13] = 0x00;
+                if bytes.len() > 14 && mpls {
+                    bytes[14] = 0x45;
+                }
+            }
+            fast_ipv4_agrees(&bytes);
+        }
+    }
+
+    /// `classify_untagged_ipv4` is `classify` for untagged IPv4, None otherwise.
+    fn fast_ipv4_agrees(f: &[u8]) {
+        match classify_untagged_ipv4(f) {
+            Some(r) => {
+                assert_eq!(r.map(Classified::Ip), classify(f));
+            }
+            None => assert!(f.len() < 14 || f[12..14] != [0x08, 0x00]),
         }
     }
 
