@@ -314,11 +314,17 @@ pub fn push_label_rewrite(
     dst: ethernet::MacAddr,
 ) -> Result<()> {
     let orig = frame.get(LSE_LEN..).ok_or(Error::Truncated)?;
-    let l2 = ethernet::l2(orig)?;
-    if l2.ethertype != EtherType::IPV4 && l2.ethertype != EtherType::IPV6 {
-        return Err(Error::Unsupported);
-    }
-    let moved = l2.header_len - 2;
+    // Untagged IPv4 / IPv6 (the usual case) needs no L2 parse.
+    let moved = match orig.get(12..14) {
+        Some([0x08, 0x00] | [0x86, 0xdd]) => 12,
+        _ => {
+            let l2 = ethernet::l2(orig)?;
+            if l2.ethertype != EtherType::IPV4 && l2.ethertype != EtherType::IPV6 {
+                return Err(Error::Unsupported);
+            }
+            l2.header_len - 2
+        }
+    };
     if moved > 12 {
         frame.copy_within(LSE_LEN + 12..LSE_LEN + moved, 12);
     }
