@@ -277,7 +277,12 @@ impl<F: Frame> Scheduler<F> {
     }
 
     fn punted_new(&mut self, worker: usize, port: u8, mut f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
-        let ip = match classify(f.data()) {
+        // Untagged IPv4 (most new sessions) without the general classifier.
+        let cls = match slb_wire::classify::classify_untagged_ipv4(f.data()) {
+            Some(r) => r.map(Classified::Ip),
+            None => classify(f.data()),
+        };
+        let ip = match cls {
             Ok(Classified::Ip(ip)) => ip,
             Ok(_) => return self.counters.path_drop(PathDrop::NotForVip),
             Err(r) => return self.counters.wire_drop(r),
