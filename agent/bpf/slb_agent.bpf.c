@@ -55,6 +55,7 @@ enum slb_counter {
 	CNT_LABEL_REJECTED,    /* label reserved or of the wrong parity for the role: popped, not learned */
 	CNT_UNLEARNABLE,       /* popped, but not TCP/UDP or a non-first fragment: nothing learned */
 	CNT_VLAN_PASSED,       /* frame with an offloaded VLAN tag: not handled, passed unchanged */
+	CNT_NEW_SYN,           /* egress SYN of a new connection: sent unlabelled, any old entry removed */
 	CNT_MAX = 16,
 };
 
@@ -125,7 +126,7 @@ static __always_inline struct slb_config *config(void)
  * use (not TCP/UDP, non-first fragment, IPv6 extension header) or is short.
  */
 static __always_inline int parse_flow(struct __sk_buff *skb, __u32 off, __u16 eth_proto,
-				      struct slb_flow_key *key)
+				      struct slb_flow_key *key, __u32 *l4off_out)
 {
 	__u32 l4off;
 	__be16 ports[2];
@@ -168,7 +169,21 @@ static __always_inline int parse_flow(struct __sk_buff *skb, __u32 off, __u16 et
 		return -1;
 	key->sport = ports[0];
 	key->dport = ports[1];
+	*l4off_out = l4off;
 	return 0;
+}
+
+/* True for a TCP segment with SYN set and ACK clear: the first packet of a
+ * new connection. */
+static __always_inline int is_new_syn(struct __sk_buff *skb, const struct slb_flow_key *key, __u32 l4off)
+{
+	__u8 flags;
+
+	if (key->proto != IPPROTO_TCP)
+		return 0;
+	if (bpf_skb_load_bytes(skb, l4off + 13, &flags, 1) < 0)
+		return 0;
+	return (flags & 0x12) == 0x02;
 }
 
 /* Label to send back for a received label, or 0 when it must not be learned. */
@@ -256,7 +271,7 @@ int slb_ingress(struct __sk_buff *skb)
 	struct slb_config *cfg;
 	struct slb_flow_key key = {};
 	__be32 lse_be;
-	__u32 lse, label, reply;
+	__u32 lse, label, reply, l4off = 0;
 	__u8 ver;
 	__u16 inner_proto;
 
@@ -294,7 +309,7 @@ int slb_ingress(struct __sk_buff *skb)
 
 	/* Learn first: the helpers in pop_label invalidate packet data. */
 	reply = reply_label(cfg->role, label);
-	if (parse_flow(skb, ETH_HLEN + MPLS_HLEN, inner_proto, &key) < 0) {
+	if (parse_flow(skb, ETH_HLEN + MPLS_HLEN, inner_proto, &key, &l4off) < 0) {
 		count(CNT_UNLEARNABLE);
 	} else if (!reply) {
 		count(CNT_LABEL_REJECTED);
@@ -326,6 +341,7 @@ int slb_egress(struct __sk_buff *skb)
 	struct slb_flow_key key = {};
 	struct slb_flow_value *val;
 	__u16 proto = bpf_ntohs(skb->protocol);
+	__u32 l4off = 0;
 	__u64 now;
 	__u32 label;
 	__u8 macs[2 * ETH_ALEN];
@@ -339,8 +355,19 @@ int slb_egress(struct __sk_buff *skb)
 	cfg = config();
 	if (!cfg)
 		return TC_ACT_OK;
-	if (parse_flow(skb, ETH_HLEN, proto, &key) < 0)
+	if (parse_flow(skb, ETH_HLEN, proto, &key, &l4off) < 0)
 		return TC_ACT_OK;
+	/*
+	 * A new connection always starts unlabelled: slbd admits sessions only
+	 * from an unlabelled SYN. A client that reuses the 5-tuple of an ended
+	 * connection must not send the old session's label (slbd would drop it
+	 * as withdrawn or unknown, and the connection would never open).
+	 */
+	if (is_new_syn(skb, &key, l4off)) {
+		bpf_map_delete_elem(&slb_flows, &key);
+		count(CNT_NEW_SYN);
+		return TC_ACT_OK;
+	}
 	val = bpf_map_lookup_elem(&slb_flows, &key);
 	if (!val) {
 		count(CNT_MISSED);

@@ -117,6 +117,7 @@ pub const COUNTERS: &[&str] = &[
     "label_rejected",
     "unlearnable",
     "vlan_passed",
+    "new_syn",
 ];
 
 #[cfg(test)]

@@ -57,6 +57,13 @@ fn thousands_of_requests_split_by_weight_without_failures() {
     let mut lab = Lab::up_with(&Lab::unique_prefix(), Some(&agent));
     let config = lab::demo_config().display().to_string();
     lab.start_slbd(&["--config", &config, "--json"]);
+    // Warm up: one request per service, so slbd has resolved the servers'
+    // MACs before the load (frames for an unresolved server wait in a queue
+    // of 8; a burst of 400 SYNs would mostly be dropped and retried).
+    for (ns, vip) in [("c2", lab::VIP4), ("c1", lab::VIP4_LABEL)] {
+        let warm = lab.curl_load(ns, &format!("http://{vip}"), 6, 3);
+        assert_eq!(warm.failed, 0, "{ns}: warm-up request failed");
+    }
 
     let start = Instant::now();
     let ((c2, c2_failed), (c1, c1_failed)) = std::thread::scope(|s| {
@@ -80,20 +87,25 @@ fn thousands_of_requests_split_by_weight_without_failures() {
         2 * REQUESTS,
         start.elapsed()
     );
+    let (stdout, stderr) = lab.stop_slbd();
+    let json: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("slbd --json output: {e}\n{stdout}\n{stderr}"));
+    eprintln!("slbd drops: {}", json["total"]["drops"]);
     assert_eq!(c2_failed, 0, "c2 (plain): failed requests");
     assert_eq!(c1_failed, 0, "c1 (label-aware): failed requests");
     check_split("c2 plain", &c2);
     check_split("c1 label", &c1);
 
-    let (stdout, stderr) = lab.stop_slbd();
-    let json: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("slbd --json output: {e}\n{stdout}\n{stderr}"));
     let events = &json["total"]["events"];
     eprintln!("slbd events: {events}");
-    assert_eq!(
-        events["sessions_admitted"].as_u64(),
-        Some(2 * REQUESTS as u64),
-        "one session per request"
+    // One session per request (and the 12 warm-up requests), give or take
+    // a SYN that reuses a client port slbd still holds a session for (it
+    // then joins that session rather than opening a new one).
+    let admitted = events["sessions_admitted"].as_u64().unwrap_or(0);
+    let want = 2 * REQUESTS as u64 + 12;
+    assert!(
+        admitted <= want && admitted + 12 >= want,
+        "sessions admitted {admitted}, want about {want}"
     );
     assert_eq!(events["resets_sent"].as_u64(), Some(0), "{events}");
 }
