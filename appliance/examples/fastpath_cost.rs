@@ -23,7 +23,11 @@ use slb_wire::{FrameBuilder, MacAddr, TcpFlags};
 use std::hint::black_box;
 
 #[inline(never)]
-fn run_path(fp: &mut slb_appliance::fast_path::FastPath<VecFrame>, frames: &mut Vec<VecFrame>, out: &mut Vec<(usize, VecFrame)>) {
+fn run_path(
+    fp: &mut slb_appliance::fast_path::FastPath<VecFrame>,
+    frames: &mut Vec<VecFrame>,
+    out: &mut Vec<(usize, VecFrame)>,
+) {
     for f in frames.drain(..) {
         if let Some(o) = fp.process(0, f) {
             out.push(o);
@@ -49,10 +53,20 @@ fn main() {
     let sessions: u32 = a[2].parse().expect("SESSIONS");
     let nframes: usize = a[3].parse().expect("FRAMES");
     let labelled = a[4] == "labelled";
-    let macs: Vec<[u8; 6]> = (0..cfg.ports.len()).map(|i| [2, 0x5b, 0, 0, 0, i as u8 + 1]).collect();
-    let mut dp = assemble::<VecFrame>(&cfg, 1, &macs, QueueSizes::default(), Box::new(|b: &[u8]| Some(VecFrame::new(b))))
-        .expect("assemble");
-    let n = dp.preload(&cfg, 0, sessions, 1, |b| Some(VecFrame::new(&b))).expect("preload");
+    let macs: Vec<[u8; 6]> = (0..cfg.ports.len())
+        .map(|i| [2, 0x5b, 0, 0, 0, i as u8 + 1])
+        .collect();
+    let mut dp = assemble::<VecFrame>(
+        &cfg,
+        1,
+        &macs,
+        QueueSizes::default(),
+        Box::new(|b: &[u8]| Some(VecFrame::new(b))),
+    )
+    .expect("assemble");
+    let n = dp
+        .preload(&cfg, 0, sessions, 1, |b| Some(VecFrame::new(&b)))
+        .expect("preload");
     assert_eq!(n, sessions, "preloaded sessions");
     let svc = &cfg.services[0];
     let first_c2s = cfg.labels.first | 1;
@@ -62,12 +76,20 @@ fn main() {
             rng ^= rng >> 12;
             rng ^= rng << 25;
             rng ^= rng >> 27;
-            let i = ((u128::from(rng.wrapping_mul(0x2545_f491_4f6c_dd1d)) * u128::from(sessions)) >> 64) as u32;
+            let i = ((u128::from(rng.wrapping_mul(0x2545_f491_4f6c_dd1d)) * u128::from(sessions))
+                >> 64) as u32;
             let (client, cport) = preload_client(i, svc.vip.is_ipv6());
-            let mut b = FrameBuilder::tcp(MacAddr(PRELOAD_CLIENT_MAC), MacAddr(macs[0]), client, svc.vip, cport, svc.port)
-                .flags(TcpFlags::ACK)
-                .seq(2)
-                .ack(1);
+            let mut b = FrameBuilder::tcp(
+                MacAddr(PRELOAD_CLIENT_MAC),
+                MacAddr(macs[0]),
+                client,
+                svc.vip,
+                cport,
+                svc.port,
+            )
+            .flags(TcpFlags::ACK)
+            .seq(2)
+            .ack(1);
             if labelled {
                 b = b.label(first_c2s + 2 * i);
             }
@@ -92,5 +114,8 @@ fn main() {
         run_forward(&mut frames, &mut out);
         out.clear();
     }
-    println!("frames_per_loop={nframes} passes=2 sessions={sessions} mode={}", a[4]);
+    println!(
+        "frames_per_loop={nframes} passes=2 sessions={sessions} mode={}",
+        a[4]
+    );
 }

@@ -31,7 +31,11 @@ impl Activity {
     /// For labels `first..=last`.
     pub fn new(first: u32, last: u32) -> Activity {
         let first_c2s = first | 1;
-        let pairs = if last > first_c2s { (last - first_c2s).div_ceil(2) as usize } else { 0 };
+        let pairs = if last > first_c2s {
+            (last - first_c2s).div_ceil(2) as usize
+        } else {
+            0
+        };
         Activity {
             first_c2s,
             slots: (0..pairs).map(|_| AtomicU8::new(0)).collect(),

@@ -185,7 +185,10 @@ impl Snapshot {
     pub fn add(&mut self, o: &Snapshot) {
         self.wire.iter_mut().zip(o.wire).for_each(|(a, b)| *a += b);
         self.path.iter_mut().zip(o.path).for_each(|(a, b)| *a += b);
-        self.events.iter_mut().zip(o.events).for_each(|(a, b)| *a += b);
+        self.events
+            .iter_mut()
+            .zip(o.events)
+            .for_each(|(a, b)| *a += b);
     }
 
     pub fn wire_drop(&self, r: DropReason) -> u64 {
@@ -203,7 +206,11 @@ impl Snapshot {
         DropReason::ALL
             .iter()
             .map(|r| (r.as_str(), self.wire[r.index()]))
-            .chain(PathDrop::ALL.iter().map(|r| (r.as_str(), self.path[r.index()])))
+            .chain(
+                PathDrop::ALL
+                    .iter()
+                    .map(|r| (r.as_str(), self.path[r.index()])),
+            )
     }
 
     pub fn total_drops(&self) -> u64 {
@@ -211,8 +218,10 @@ impl Snapshot {
     }
 
     pub fn to_json(&self) -> serde_json::Value {
-        let drops: serde_json::Map<String, serde_json::Value> =
-            self.drops().map(|(k, v)| (k.to_string(), v.into())).collect();
+        let drops: serde_json::Map<String, serde_json::Value> = self
+            .drops()
+            .map(|(k, v)| (k.to_string(), v.into()))
+            .collect();
         let events: serde_json::Map<String, serde_json::Value> = Event::ALL
             .iter()
             .map(|e| (e.as_str().to_string(), self.events[e.index()].into()))

@@ -10,8 +10,8 @@ use crate::ports::{PortInfo, PortRole};
 use crate::scheduler::{Scheduler, ServiceRt};
 use slb_config::{Config, Role};
 use slb_core::{
-    Algorithm, Core, CoreConfig, LabelConfig, Protocol, RateLimit, ServerConfig, ServerState, ServiceConfig,
-    Timeouts,
+    Algorithm, Core, CoreConfig, LabelConfig, Protocol, RateLimit, ServerConfig, ServerState,
+    ServiceConfig, Timeouts,
 };
 use slb_wire::IpProtocol;
 use std::sync::Arc;
@@ -84,7 +84,12 @@ pub fn assemble<F: Frame>(
         })
         .collect();
     // One label table replica per worker, and one for the scheduler.
-    let shared = Arc::new(Shared::new(workers + 1, (cfg.labels.first, cfg.labels.last), ports, 1 << 16));
+    let shared = Arc::new(Shared::new(
+        workers + 1,
+        (cfg.labels.first, cfg.labels.last),
+        ports,
+        1 << 16,
+    ));
     let t = &cfg.timeouts;
     let core = Core::new(CoreConfig {
         labels: LabelConfig {
@@ -105,9 +110,17 @@ pub fn assemble<F: Frame>(
     let chans: Vec<Arc<Channels<F>>> = (0..workers)
         .map(|_| Arc::new(Channels::new(queues.punts, queues.reports, queues.ops)))
         .collect();
-    let worker_counters: Vec<Arc<Counters>> = (0..workers).map(|_| Arc::new(Counters::default())).collect();
+    let worker_counters: Vec<Arc<Counters>> = (0..workers)
+        .map(|_| Arc::new(Counters::default()))
+        .collect();
     let scheduler_counters = Arc::new(Counters::default());
-    let mut scheduler = Scheduler::new(core, shared.clone(), chans.clone(), scheduler_counters.clone(), alloc);
+    let mut scheduler = Scheduler::new(
+        core,
+        shared.clone(),
+        chans.clone(),
+        scheduler_counters.clone(),
+        alloc,
+    );
 
     for (si, s) in cfg.services.iter().enumerate() {
         let protocol = match s.protocol {
@@ -127,7 +140,10 @@ pub fn assemble<F: Frame>(
             .add_service(sc)
             .map_err(|e| format!("services[{si}]: {e}"))?;
         for (vi, v) in s.servers.iter().enumerate() {
-            let svc = scheduler.core_mut().service_mut(id).ok_or("service vanished")?;
+            let svc = scheduler
+                .core_mut()
+                .service_mut(id)
+                .ok_or("service vanished")?;
             let mut c = ServerConfig::new(v.address);
             c.weight = u32::from(v.weight);
             c.max_sessions = v.max_sessions;
@@ -171,7 +187,10 @@ pub fn assemble<F: Frame>(
     }
     for (ni, n) in cfg.neighbours.iter().enumerate() {
         if !scheduler.static_neighbour(n.address, n.mac) {
-            return Err(format!("neighbours[{ni}].address: {} is on no port's subnet", n.address));
+            return Err(format!(
+                "neighbours[{ni}].address: {} is on no port's subnet",
+                n.address
+            ));
         }
     }
     // Names, operator states and health settings for the control plane.
@@ -221,10 +240,17 @@ pub fn preload_client(i: u32, v6: bool) -> (std::net::IpAddr, u16) {
     let port = 1024 + (i % 16384) as u16;
     let host = i / 16384;
     if v6 {
-        let base = u128::from("2001:db8:ffff::".parse::<std::net::Ipv6Addr>().expect("literal"));
+        let base = u128::from(
+            "2001:db8:ffff::"
+                .parse::<std::net::Ipv6Addr>()
+                .expect("literal"),
+        );
         (std::net::IpAddr::V6((base + u128::from(host)).into()), port)
     } else {
-        (std::net::IpAddr::V4((u32::from(std::net::Ipv4Addr::new(198, 19, 0, 0)) + host).into()), port)
+        (
+            std::net::IpAddr::V4((u32::from(std::net::Ipv4Addr::new(198, 19, 0, 0)) + host).into()),
+            port,
+        )
     }
 }
 
@@ -239,8 +265,18 @@ impl<F: Frame> DataPath<F> {
     /// cache entry of a plain-client service). For benchmarks: with a fresh
     /// label space, session `i` gets labels `first_c2s + 2i` and `+1`.
     /// Returns the sessions admitted.
-    pub fn preload(&mut self, cfg: &Config, service: usize, n: u32, now: u64, wrap: impl Fn(Vec<u8>) -> Option<F>) -> Result<u32, String> {
-        let s = cfg.services.get(service).ok_or("preload: no such service")?;
+    pub fn preload(
+        &mut self,
+        cfg: &Config,
+        service: usize,
+        n: u32,
+        now: u64,
+        wrap: impl Fn(Vec<u8>) -> Option<F>,
+    ) -> Result<u32, String> {
+        let s = cfg
+            .services
+            .get(service)
+            .ok_or("preload: no such service")?;
         if s.protocol != slb_config::Protocol::Tcp {
             return Err("preload: TCP services only".into());
         }
@@ -267,7 +303,8 @@ impl<F: Frame> DataPath<F> {
             .build();
             let f = wrap(syn).ok_or("preload: out of buffers")?;
             let mut sink = |_: usize, _: F| {};
-            self.scheduler.inject_new(i as usize % workers, port as u8, f, now, &mut sink);
+            self.scheduler
+                .inject_new(i as usize % workers, port as u8, f, now, &mut sink);
             if i % 512 == 511 {
                 self.drain_ops();
             }

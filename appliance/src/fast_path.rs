@@ -27,7 +27,10 @@ use crate::ports::{max_mss, PortInfo};
 use crossbeam::queue::ArrayQueue;
 use hashbrown::{HashMap, HashSet, HashTable};
 use slb_wire::classify::{ArpFrame, IpFrame, LabelledFrame, NdFrame, NdKind, L4};
-use slb_wire::{arp, classify, ethernet, mpls, mss, Classified, FlowKey, IpProtocol, Label, Lse, MacAddr, TcpFlags};
+use slb_wire::{
+    arp, classify, ethernet, mpls, mss, Classified, FlowKey, IpProtocol, Label, Lse, MacAddr,
+    TcpFlags,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -46,7 +49,9 @@ impl ServiceKey {
     pub fn v4_word(&self) -> Option<u64> {
         match self.vip {
             IpAddr::V4(a) => Some(
-                (u64::from(u8::from(self.protocol)) << 48) | (u64::from(self.port) << 32) | u64::from(u32::from(a)),
+                (u64::from(u8::from(self.protocol)) << 48)
+                    | (u64::from(self.port) << 32)
+                    | u64::from(u32::from(a)),
             ),
             IpAddr::V6(_) => None,
         }
@@ -68,7 +73,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(workers: usize, labels: (u32, u32), ports: Vec<PortInfo>, nexthops: usize) -> Shared {
+    pub fn new(
+        workers: usize,
+        labels: (u32, u32),
+        ports: Vec<PortInfo>,
+        nexthops: usize,
+    ) -> Shared {
         let min_mtu = ports.iter().map(|p| p.mtu).min().unwrap_or(1500);
         Shared {
             tables: LabelTables::new(workers, labels.0, labels.1),
@@ -525,7 +535,9 @@ impl<F: Frame> FastPath<F> {
                 Ok(p) if f.adj(p.trim as u16) => self.counters.event(Event::Popped),
                 _ => return self.discard(PathDrop::Rewrite),
             }
-        } else if ethernet::rewrite_macs(f.data_mut(), MacAddr(out_port.mac), MacAddr(nh.mac)).is_err() {
+        } else if ethernet::rewrite_macs(f.data_mut(), MacAddr(out_port.mac), MacAddr(nh.mac))
+            .is_err()
+        {
             return self.discard(PathDrop::Rewrite);
         }
         // The MPLS payload (label included while it stays) must fit.
@@ -535,7 +547,11 @@ impl<F: Frame> FastPath<F> {
         if let Some(a) = shared.activity.get(self.worker) {
             a.mark(label);
         }
-        self.counters.event(if c2s { Event::SwitchedC2s } else { Event::SwitchedS2c });
+        self.counters.event(if c2s {
+            Event::SwitchedC2s
+        } else {
+            Event::SwitchedS2c
+        });
         Some((out, f))
     }
 
@@ -567,7 +583,11 @@ impl<F: Frame> FastPath<F> {
             }
             return self.discard(PathDrop::NotForVip);
         }
-        if !shared.ports.get(in_port).is_some_and(|p| p.role.faces_clients()) {
+        if !shared
+            .ports
+            .get(in_port)
+            .is_some_and(|p| p.role.faces_clients())
+        {
             return self.discard(PathDrop::WrongPortRole);
         }
         let Some(label) = self.flows.get(key) else {
@@ -610,7 +630,9 @@ impl<F: Frame> FastPath<F> {
         let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
             return self.discard(PathDrop::NoHeadroom);
         };
-        if mpls::push_label_rewrite(data, Lse::pipe(lbl), MacAddr(out_port.mac), MacAddr(nh.mac)).is_err() {
+        if mpls::push_label_rewrite(data, Lse::pipe(lbl), MacAddr(out_port.mac), MacAddr(nh.mac))
+            .is_err()
+        {
             return self.discard(PathDrop::Rewrite);
         }
         let l2 = ip.l3_offset;
@@ -631,7 +653,8 @@ impl<F: Frame> FastPath<F> {
         let target = IpAddr::V4(a.target_ip);
         match a.operation {
             arp::Operation::Request => {
-                let ours = port.owns(target) || (port.role.faces_clients() && self.vips.contains_key(&target));
+                let ours = port.owns(target)
+                    || (port.role.faces_clients() && self.vips.contains_key(&target));
                 if !ours {
                     return self.discard(PathDrop::ArpNotForUs);
                 }
@@ -642,7 +665,9 @@ impl<F: Frame> FastPath<F> {
                 self.counters.event(Event::ArpReplies);
                 Some((in_port, f))
             }
-            arp::Operation::Reply if port.owns(target) => self.punt(in_port, PuntKind::Neighbour, f),
+            arp::Operation::Reply if port.owns(target) => {
+                self.punt(in_port, PuntKind::Neighbour, f)
+            }
             _ => self.discard(PathDrop::ArpNotForUs),
         }
     }
@@ -654,7 +679,8 @@ impl<F: Frame> FastPath<F> {
         let target = IpAddr::V6(n.target);
         match n.kind {
             NdKind::Solicit => {
-                let ours = port.owns(target) || (port.role.faces_clients() && self.vips.contains_key(&target));
+                let ours = port.owns(target)
+                    || (port.role.faces_clients() && self.vips.contains_key(&target));
                 // Duplicate address detection (source ::) is not answered.
                 if !ours || n.src.is_unspecified() {
                     return self.discard(PathDrop::NdNotForUs);
@@ -669,7 +695,9 @@ impl<F: Frame> FastPath<F> {
                 self.counters.event(Event::NdReplies);
                 Some((in_port, f))
             }
-            NdKind::Advert(_) if port.owns(IpAddr::V6(n.dst)) => self.punt(in_port, PuntKind::Neighbour, f),
+            NdKind::Advert(_) if port.owns(IpAddr::V6(n.dst)) => {
+                self.punt(in_port, PuntKind::Neighbour, f)
+            }
             NdKind::Advert(_) => self.discard(PathDrop::NdNotForUs),
         }
     }
@@ -677,7 +705,11 @@ impl<F: Frame> FastPath<F> {
 
 impl crate::worker::Handler for FastPath<crate::dpdk::Mbuf> {
     #[inline]
-    fn handle(&mut self, in_port: usize, m: crate::dpdk::Mbuf) -> Option<(usize, crate::dpdk::Mbuf)> {
+    fn handle(
+        &mut self,
+        in_port: usize,
+        m: crate::dpdk::Mbuf,
+    ) -> Option<(usize, crate::dpdk::Mbuf)> {
         self.process(in_port, m)
     }
 
@@ -739,10 +771,24 @@ mod flow_cache_tests {
         assert_eq!(c.get(&v6), None);
         // Many flows: all found, none confused.
         for i in 0..50_000u32 {
-            c.insert(&k4(0x0a00_0000 + i / 1000, (i % 1000) as u16 + 1, IpProtocol::Tcp), 16 + i);
+            c.insert(
+                &k4(
+                    0x0a00_0000 + i / 1000,
+                    (i % 1000) as u16 + 1,
+                    IpProtocol::Tcp,
+                ),
+                16 + i,
+            );
         }
         for i in 0..50_000u32 {
-            assert_eq!(c.get(&k4(0x0a00_0000 + i / 1000, (i % 1000) as u16 + 1, IpProtocol::Tcp)), Some(16 + i));
+            assert_eq!(
+                c.get(&k4(
+                    0x0a00_0000 + i / 1000,
+                    (i % 1000) as u16 + 1,
+                    IpProtocol::Tcp
+                )),
+                Some(16 + i)
+            );
         }
     }
 }

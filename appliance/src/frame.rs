@@ -138,7 +138,9 @@ mod tests {
     #[test]
     fn vec_frame_behaves_like_an_mbuf() {
         let mut f = VecFrame::new(&[1, 2, 3]);
-        f.prepend(4).unwrap().copy_from_slice(&[9, 9, 9, 9, 1, 2, 3]);
+        f.prepend(4)
+            .unwrap()
+            .copy_from_slice(&[9, 9, 9, 9, 1, 2, 3]);
         assert_eq!(f.data(), &[9, 9, 9, 9, 1, 2, 3]);
         assert!(f.adj(4));
         assert_eq!(f.data(), &[1, 2, 3]);

@@ -8,8 +8,8 @@ use slb_appliance::forward::Forward;
 use slb_appliance::worker::{self, LoopCounters, LoopSnapshot};
 use slb_appliance::{sched_lcore, stop};
 use slb_config::Config;
-use std::sync::atomic::AtomicU64;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -185,17 +185,24 @@ fn split_args(args: &[String]) -> (Vec<String>, Vec<String>) {
 }
 
 fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
-    let mode = opts.mode.unwrap_or(if opts.config.is_some() { Mode::Balance } else { Mode::Forward });
+    let mode = opts.mode.unwrap_or(if opts.config.is_some() {
+        Mode::Balance
+    } else {
+        Mode::Forward
+    });
     // The configuration is checked before anything starts.
     let config = match &opts.config {
-        Some(path) => Some(Config::from_file(path).map_err(|e| {
-            format!("{}: the configuration is invalid:\n{e}", path.display())
-        })?),
+        Some(path) => Some(
+            Config::from_file(path)
+                .map_err(|e| format!("{}: the configuration is invalid:\n{e}", path.display()))?,
+        ),
         None if mode == Mode::Balance => return Err("balance mode needs --config FILE".into()),
         None => None,
     };
     if opts.check_config {
-        let c = config.as_ref().ok_or("--check-config needs --config FILE")?;
+        let c = config
+            .as_ref()
+            .ok_or("--check-config needs --config FILE")?;
         println!(
             "configuration OK: {} port(s), {} service(s), {} server(s)",
             c.ports.len(),
@@ -211,7 +218,10 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     // slbd on the same socket stops here.
     let ctl_listener = match (&config, mode) {
         (Some(c), Mode::Balance) => {
-            let path = opts.ctl_socket.clone().unwrap_or_else(|| c.control.socket.clone());
+            let path = opts
+                .ctl_socket
+                .clone()
+                .unwrap_or_else(|| c.control.socket.clone());
             let l = slb_appliance::control::server::bind(&path)?;
             Some((l, path))
         }
@@ -226,21 +236,24 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     stop::install_signal_handlers();
 
     let lcores = lcore::worker_lcores();
-    let (sched_lcore, worker_lcores) = match mode {
-        Mode::Forward => (None, lcores.clone()),
-        Mode::Balance => match lcores.split_first() {
-            Some((s, w)) if !w.is_empty() => (Some(*s), w.to_vec()),
-            _ => {
-                return Err("balance mode needs at least 3 lcores (e.g. -l 0-2 or --lcores 0@0,1@1,2@1): \
+    let (sched_lcore, worker_lcores) =
+        match mode {
+            Mode::Forward => (None, lcores.clone()),
+            Mode::Balance => match lcores.split_first() {
+                Some((s, w)) if !w.is_empty() => (Some(*s), w.to_vec()),
+                _ => return Err(
+                    "balance mode needs at least 3 lcores (e.g. -l 0-2 or --lcores 0@0,1@1,2@1): \
                      main, scheduler, and one or more workers"
-                    .into())
-            }
-        },
-    };
+                        .into(),
+                ),
+            },
+        };
     if worker_lcores.is_empty() {
-        return Err("no worker lcore: give EAL at least two lcores (e.g. -l 0-1); \
+        return Err(
+            "no worker lcore: give EAL at least two lcores (e.g. -l 0-1); \
                     the first is the main lcore, the others run workers"
-            .into());
+                .into(),
+        );
     }
     let port_ids: Vec<u16> = match &config {
         Some(c) => c
@@ -254,7 +267,9 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         None if opts.ports.is_empty() => {
             let n = Port::count();
             if n == 0 {
-                return Err("no ports: give EAL a device (--vdev net_... or -a <PCI address>)".into());
+                return Err(
+                    "no ports: give EAL a device (--vdev net_... or -a <PCI address>)".into(),
+                );
             }
             (0..n).collect()
         }
@@ -314,17 +329,23 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         ports.push(p);
     }
     let ports: Arc<Vec<Port>> = Arc::new(ports);
-    let loop_counters: Arc<Vec<LoopCounters>> =
-        Arc::new((0..worker_lcores.len()).map(|_| LoopCounters::default()).collect());
+    let loop_counters: Arc<Vec<LoopCounters>> = Arc::new(
+        (0..worker_lcores.len())
+            .map(|_| LoopCounters::default())
+            .collect(),
+    );
     let sched_tx_dropped = Arc::new(AtomicU64::new(0));
     // (capacity, free, active, quarantined) when the scheduler stopped.
     let final_labels: Arc<std::sync::Mutex<Option<LabelUse>>> = Arc::default();
 
     let mut launched = Vec::new();
     let mut path_counters: Vec<Arc<Counters>> = Vec::new();
-    let launch = |lc: u32, job: Box<dyn FnOnce() -> i32 + Send>, launched: &mut Vec<lcore::Launched>| {
-        lcore::launch(lc, job).map(|l| launched.push(l)).map_err(|e| e.to_string())
-    };
+    let launch =
+        |lc: u32, job: Box<dyn FnOnce() -> i32 + Send>, launched: &mut Vec<lcore::Launched>| {
+            lcore::launch(lc, job)
+                .map(|l| launched.push(l))
+                .map_err(|e| e.to_string())
+        };
     let idle = worker::Idle {
         sleep_us: opts.idle_sleep_us,
     };
@@ -357,7 +378,8 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                     QueueSizes::default(),
                     Box::new(move |bytes: &[u8]| {
                         let mut m = alloc_pool.alloc()?;
-                        m.append(u16::try_from(bytes.len()).ok()?)?.copy_from_slice(bytes);
+                        m.append(u16::try_from(bytes.len()).ok()?)?
+                            .copy_from_slice(bytes);
                         Some(m)
                     }),
                 )?;
@@ -366,11 +388,16 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                     let t0 = Instant::now();
                     let wrap = |bytes: Vec<u8>| {
                         let mut m = pool.alloc()?;
-                        m.append(u16::try_from(bytes.len()).ok()?)?.copy_from_slice(&bytes);
+                        m.append(u16::try_from(bytes.len()).ok()?)?
+                            .copy_from_slice(&bytes);
                         Some(m)
                     };
                     let n = dp.preload(cfg, 0, opts.preload_sessions, 1, wrap)?;
-                    tracing::info!(sessions = n, seconds = t0.elapsed().as_secs_f64(), "preloaded");
+                    tracing::info!(
+                        sessions = n,
+                        seconds = t0.elapsed().as_secs_f64(),
+                        "preloaded"
+                    );
                 }
                 let DataPath {
                     scheduler,
@@ -401,7 +428,8 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                     }),
                     &mut launched,
                 )?;
-                for (q, (mut fp, &lc)) in workers.into_iter().zip(worker_lcores.iter()).enumerate() {
+                for (q, (mut fp, &lc)) in workers.into_iter().zip(worker_lcores.iter()).enumerate()
+                {
                     let (ports, counters) = (ports.clone(), loop_counters.clone());
                     launch(
                         lc,
@@ -422,7 +450,12 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         join_all(launched);
         return Err(e);
     }
-    tracing::info!(mode = mode.name(), workers = worker_lcores.len(), ports = ports.len(), "slbd running");
+    tracing::info!(
+        mode = mode.name(),
+        workers = worker_lcores.len(),
+        ports = ports.len(),
+        "slbd running"
+    );
     let ctl_thread = match (ctl_listener, ctl_queue, &config) {
         (Some((listener, path)), Some(queue), Some(cfg)) => {
             let host = Box::new(SlbdHost {
@@ -443,7 +476,14 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
             Some(
                 std::thread::Builder::new()
                     .name("slbd-ctl".into())
-                    .spawn(move || slb_appliance::control::server::serve(listener, path, control, stop::requested))
+                    .spawn(move || {
+                        slb_appliance::control::server::serve(
+                            listener,
+                            path,
+                            control,
+                            stop::requested,
+                        )
+                    })
                     .map_err(|e| e.to_string())?,
             )
         }
@@ -594,7 +634,11 @@ impl Report<'_> {
         );
         println!(
             "  received {rx} packets, sent {tx}, dropped at TX (queue full) {tx_full}; {:.3} Mpps",
-            if secs > 0.0 { rx as f64 / secs / 1e6 } else { 0.0 }
+            if secs > 0.0 {
+                rx as f64 / secs / 1e6
+            } else {
+                0.0
+            }
         );
         for (i, c) in per_core.iter().enumerate() {
             println!(
@@ -608,13 +652,27 @@ impl Report<'_> {
                 .filter(|e| total.event(**e) > 0)
                 .map(|e| format!("{} {}", e.as_str(), total.event(*e)))
                 .collect();
-            println!("  data path: {}", if events.is_empty() { "idle".into() } else { events.join(", ") });
+            println!(
+                "  data path: {}",
+                if events.is_empty() {
+                    "idle".into()
+                } else {
+                    events.join(", ")
+                }
+            );
             let drops: Vec<String> = total
                 .drops()
                 .filter(|(_, n)| *n > 0)
                 .map(|(r, n)| format!("{r} {n}"))
                 .collect();
-            println!("  drops: {}", if drops.is_empty() { "none".into() } else { drops.join(", ") });
+            println!(
+                "  drops: {}",
+                if drops.is_empty() {
+                    "none".into()
+                } else {
+                    drops.join(", ")
+                }
+            );
             if let Some((capacity, free, active, quarantined)) = self.labels {
                 println!(
                     "  label pairs: {capacity} in all, {active} active, {quarantined} in quarantine, {free} free"

@@ -67,7 +67,11 @@ pub enum Resolve<F> {
     /// Send a request for this address out of this port.
     Request { port: u8, addr: IpAddr },
     /// Frames that were waiting, now addressed (caller rewrites L2 and sends).
-    Release { port: u8, mac: [u8; 6], frames: Vec<F> },
+    Release {
+        port: u8,
+        mac: [u8; 6],
+        frames: Vec<F>,
+    },
 }
 
 pub struct Neighbours<F> {
@@ -136,7 +140,14 @@ impl<F> Neighbours<F> {
 
     /// An ARP reply / NA said `addr` is at `mac` (seen on `port`). Only
     /// neighbours slbd asked for are learned.
-    pub fn learn(&mut self, addr: IpAddr, mac: [u8; 6], port: u8, now: u64, table: &NextHops) -> Option<Resolve<F>> {
+    pub fn learn(
+        &mut self,
+        addr: IpAddr,
+        mac: [u8; 6],
+        port: u8,
+        now: u64,
+        table: &NextHops,
+    ) -> Option<Resolve<F>> {
         let n = self.by_addr.get_mut(&addr)?;
         if n.is_static || n.port != port {
             return None;
@@ -179,7 +190,9 @@ impl<F> Neighbours<F> {
             if n.is_static {
                 continue;
             }
-            let asked_recently = n.last_request.is_some_and(|t| now.saturating_sub(t) < RETRY_NS);
+            let asked_recently = n
+                .last_request
+                .is_some_and(|t| now.saturating_sub(t) < RETRY_NS);
             let needs = n.mac.is_none() || now.saturating_sub(n.last_answer) >= REFRESH_NS;
             if needs && !asked_recently {
                 n.last_request = Some(now);

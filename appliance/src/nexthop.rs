@@ -43,7 +43,9 @@ pub struct NextHops {
 impl NextHops {
     pub fn new(capacity: usize) -> NextHops {
         NextHops {
-            slots: (0..capacity.clamp(2, 1 << 16)).map(|_| AtomicU64::new(0)).collect(),
+            slots: (0..capacity.clamp(2, 1 << 16))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
         }
     }
 

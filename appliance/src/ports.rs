@@ -58,11 +58,19 @@ impl PortInfo {
     pub fn on_link(&self, a: IpAddr) -> bool {
         match a {
             IpAddr::V4(a) => self.ipv4.is_some_and(|(p, len)| {
-                let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+                let mask = if len == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(len))
+                };
                 u32::from(p) & mask == u32::from(a) & mask
             }),
             IpAddr::V6(a) => self.ipv6.is_some_and(|(p, len)| {
-                let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+                let mask = if len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(len))
+                };
                 u128::from(p) & mask == u128::from(a) & mask
             }),
         }

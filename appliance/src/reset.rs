@@ -13,7 +13,12 @@ pub const MAX_LEN: usize = 18 + 40 + 20;
 /// Writes into `out` the reset answering the TCP segment `frame` (as
 /// classified in `ip`), from `our_mac` back to the sender's MAC, and
 /// returns its length. None if `frame` is not TCP or too short.
-pub fn build(frame: &[u8], ip: &IpFrame, our_mac: [u8; 6], out: &mut [u8; MAX_LEN]) -> Option<usize> {
+pub fn build(
+    frame: &[u8],
+    ip: &IpFrame,
+    our_mac: [u8; 6],
+    out: &mut [u8; MAX_LEN],
+) -> Option<usize> {
     let seg = tcp::Packet::new_checked(frame.get(ip.l4_offset..ip.l3_end)?).ok()?;
     let flags = seg.flags();
     if flags.contains(TcpFlags::RST) {
@@ -25,7 +30,11 @@ pub fn build(frame: &[u8], ip: &IpFrame, our_mac: [u8; 6], out: &mut [u8; MAX_LE
     let (seq, ack, rflags) = if flags.contains(TcpFlags::ACK) {
         (seg.ack_number(), 0, TcpFlags::RST)
     } else {
-        (0, seg.seq_number().wrapping_add(seg_len), TcpFlags(TcpFlags::RST.0 | TcpFlags::ACK.0))
+        (
+            0,
+            seg.seq_number().wrapping_add(seg_len),
+            TcpFlags(TcpFlags::RST.0 | TcpFlags::ACK.0),
+        )
     };
     let (sport, dport) = (seg.src_port(), seg.dst_port());
     let client_mac = MacAddr::from_bytes(frame.get(6..12)?);

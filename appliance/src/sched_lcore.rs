@@ -41,7 +41,13 @@ impl Default for Clock {
 
 /// Runs the scheduler until [`stop::requested`]. `tx_dropped` counts frames
 /// a full TX queue refused.
-pub fn run(sched: &mut Scheduler<Mbuf>, ports: &[&Port], queue: u16, tx_dropped: &AtomicU64, idle: Idle) {
+pub fn run(
+    sched: &mut Scheduler<Mbuf>,
+    ports: &[&Port],
+    queue: u16,
+    tx_dropped: &AtomicU64,
+    idle: Idle,
+) {
     let clock = Clock::new();
     let mut batches: Vec<PacketBatch> = ports.iter().map(|_| PacketBatch::new()).collect();
     let mut overflow: Vec<(usize, Mbuf)> = Vec::with_capacity(1024);

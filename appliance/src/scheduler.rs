@@ -13,7 +13,9 @@
 
 use crate::arp_nd;
 use crate::counters::{Counters, Event, PathDrop};
-use crate::fast_path::{Channels, FastPath, Punt, PuntKind, Report, ReportKind, ServiceKey, Shared, WorkerOp};
+use crate::fast_path::{
+    Channels, FastPath, Punt, PuntKind, Report, ReportKind, ServiceKey, Shared, WorkerOp,
+};
 use crate::frame::Frame;
 use crate::label_table::{ClientCheck, Entry};
 use crate::neighbour::{Neighbours, Resolve, SlotAlloc};
@@ -24,7 +26,9 @@ use slb_core::service::{Admitted, Ended, EventOutcome, NewPacketOutcome, PacketI
 use slb_core::session::{EndReason, Protocol, SessionKey, TcpFlags as CoreFlags};
 use slb_core::{Core, ServiceId};
 use slb_wire::classify::{IpFrame, L4};
-use slb_wire::{classify, ethernet, mpls, mss, Classified, FlowKey, IpProtocol, Label, Lse, MacAddr};
+use slb_wire::{
+    classify, ethernet, mpls, mss, Classified, FlowKey, IpProtocol, Label, Lse, MacAddr,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -151,7 +155,14 @@ impl<F: Frame> Scheduler<F> {
 
     /// Handles `f` as if worker `worker` had punted it as a new-session
     /// candidate received on `port` (for preloading sessions).
-    pub fn inject_new(&mut self, worker: usize, port: u8, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
+    pub fn inject_new(
+        &mut self,
+        worker: usize,
+        port: u8,
+        f: F,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
         self.punted_new(worker, port, f, now, out);
     }
 
@@ -165,7 +176,9 @@ impl<F: Frame> Scheduler<F> {
         let Some(port) = self.port_for(addr) else {
             return false;
         };
-        self.neighbours.ensure(addr, port, &mut self.slots).is_some()
+        self.neighbours
+            .ensure(addr, port, &mut self.slots)
+            .is_some()
     }
 
     /// A MAC from the configuration (never resolved, never expires).
@@ -268,7 +281,9 @@ impl<F: Frame> Scheduler<F> {
     /// A label the scheduler's own replica does not hold: no session has
     /// it. Count whether it is withdrawn (in quarantine) or unknown.
     fn dead_label(&mut self, f: F) {
-        let label = mpls::top_label(f.data()).map(|t| t.lse.label.value()).unwrap_or(0);
+        let label = mpls::top_label(f.data())
+            .map(|t| t.lse.label.value())
+            .unwrap_or(0);
         let reason = match self.core.labels().status(label) {
             LabelStatus::Quarantined => PathDrop::WithdrawnLabel,
             _ => PathDrop::UnknownLabel,
@@ -276,7 +291,14 @@ impl<F: Frame> Scheduler<F> {
         self.counters.path_drop(reason);
     }
 
-    fn punted_new(&mut self, worker: usize, port: u8, mut f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
+    fn punted_new(
+        &mut self,
+        worker: usize,
+        port: u8,
+        mut f: F,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
         // Untagged IPv4 (most new sessions) without the general classifier.
         let cls = match slb_wire::classify::classify_untagged_ipv4(f.data()) {
             Some(r) => r.map(Classified::Ip),
@@ -394,7 +416,12 @@ impl<F: Frame> Scheduler<F> {
             if flags.contains(slb_wire::TcpFlags::SYN) {
                 let v6 = matches!(ip.flow.dst, IpAddr::V6(_));
                 // `ip` is this frame's classification: no second parse.
-                if let Ok(true) = mss::clamp_mss_at(f.data_mut(), ip.l4_offset, ip.l3_end, self.shared.max_mss(v6)) {
+                if let Ok(true) = mss::clamp_mss_at(
+                    f.data_mut(),
+                    ip.l4_offset,
+                    ip.l3_end,
+                    self.shared.max_mss(v6),
+                ) {
                     self.counters.event(Event::MssClamped);
                 }
             }
@@ -412,7 +439,10 @@ impl<F: Frame> Scheduler<F> {
         client_mac: [u8; 6],
         flow: &FlowKey,
     ) -> bool {
-        let plain = self.services.get(&a.service).is_none_or(|s| s.plain_clients);
+        let plain = self
+            .services
+            .get(&a.service)
+            .is_none_or(|s| s.plain_clients);
         let client_slot = match self.clients.get_mut(&(port, client_mac)) {
             Some((slot, refs)) => {
                 *refs += 1;
@@ -486,7 +516,14 @@ impl<F: Frame> Scheduler<F> {
 
     /// Pushes the C2S label and sends toward the server (or holds the frame
     /// until the server's MAC is known).
-    fn send_c2s(&mut self, mut f: F, c2s: u32, server: IpAddr, now: u64, out: &mut dyn FnMut(usize, F)) {
+    fn send_c2s(
+        &mut self,
+        mut f: F,
+        c2s: u32,
+        server: IpAddr,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
         let Some(label) = Label::new(c2s) else {
             return self.counters.path_drop(PathDrop::Rewrite);
         };
@@ -507,7 +544,11 @@ impl<F: Frame> Scheduler<F> {
                     self.counters.path_drop(PathDrop::NeighbourQueueFull);
                 }
                 // Ask at once rather than at the next periodic check.
-                if self.neighbours.get(&server).is_some_and(|n| n.last_request.is_none()) {
+                if self
+                    .neighbours
+                    .get(&server)
+                    .is_some_and(|n| n.last_request.is_none())
+                {
                     self.next_neighbour_check = now;
                 }
             }
@@ -552,10 +593,11 @@ impl<F: Frame> Scheduler<F> {
         let learned = match classify(f.data()) {
             Ok(Classified::Arp(a)) => Some((IpAddr::V4(a.sender_ip), a.sender_mac.0)),
             Ok(Classified::Nd(n)) => {
-                let mac = n
-                    .lladdr
-                    .map(|m| m.0)
-                    .or_else(|| f.data().get(6..12).map(|m| [m[0], m[1], m[2], m[3], m[4], m[5]]));
+                let mac = n.lladdr.map(|m| m.0).or_else(|| {
+                    f.data()
+                        .get(6..12)
+                        .map(|m| [m[0], m[1], m[2], m[3], m[4], m[5]])
+                });
                 mac.map(|m| (IpAddr::V6(n.target), m))
             }
             _ => None,
@@ -566,7 +608,8 @@ impl<F: Frame> Scheduler<F> {
         };
         self.health_neighbour(addr, now);
         if let Some(Resolve::Release { port, mac, frames }) =
-            self.neighbours.learn(addr, mac, port, now, &self.shared.nexthops)
+            self.neighbours
+                .learn(addr, mac, port, now, &self.shared.nexthops)
         {
             for f in frames {
                 self.transmit(port, mac, f, out);
@@ -585,7 +628,9 @@ impl<F: Frame> Scheduler<F> {
             };
             let bytes = match addr {
                 IpAddr::V4(a) => p.ipv4.map(|(ours, _)| arp_nd::arp_request(p.mac, ours, a)),
-                IpAddr::V6(a) => p.ipv6.map(|(ours, _)| arp_nd::neighbour_solicitation(p.mac, ours, a)),
+                IpAddr::V6(a) => p
+                    .ipv6
+                    .map(|(ours, _)| arp_nd::neighbour_solicitation(p.mac, ours, a)),
             };
             if let Some(f) = bytes.and_then(|b| (self.alloc)(&b)) {
                 self.counters.event(Event::NeighbourRequests);
@@ -651,7 +696,10 @@ impl<F: Frame> Scheduler<F> {
             }
         }
         let mut free = None;
-        let key = self.client_of_slot.get(usize::from(side.client_slot)).copied();
+        let key = self
+            .client_of_slot
+            .get(usize::from(side.client_slot))
+            .copied();
         if let Some(k) = key {
             if let Some(v) = self.clients.get_mut(&k).filter(|v| v.0 == side.client_slot) {
                 v.1 = v.1.saturating_sub(1);

@@ -101,7 +101,13 @@ impl Idle {
 }
 
 /// Runs the poll loop until [`stop::requested`].
-pub fn run<H: Handler>(ports: &[&Port], queue: u16, handler: &mut H, counters: &LoopCounters, idle: Idle) {
+pub fn run<H: Handler>(
+    ports: &[&Port],
+    queue: u16,
+    handler: &mut H,
+    counters: &LoopCounters,
+    idle: Idle,
+) {
     let mut rx = PacketBatch::new();
     // Allocated once, before the loop: nothing below allocates.
     let mut tx: Vec<PacketBatch> = ports.iter().map(|_| PacketBatch::new()).collect();

@@ -161,10 +161,21 @@ impl Rig {
         command: &str,
         args: serde_json::Value,
     ) -> Result<serde_json::Value, slb_ctl::protocol::ErrorBody> {
-        let cfg = self.dp.scheduler.running_config().cloned().expect("assembled with a configuration");
+        let cfg = self
+            .dp
+            .scheduler
+            .running_config()
+            .cloned()
+            .expect("assembled with a configuration");
         let mut counters = vec![self.dp.scheduler_counters.clone()];
         counters.extend(self.dp.worker_counters.iter().cloned());
-        let control = slb_appliance::control::Control::new(cfg, None, self.dp.scheduler.command_queue(), counters, None);
+        let control = slb_appliance::control::Control::new(
+            cfg,
+            None,
+            self.dp.scheduler.command_queue(),
+            counters,
+            None,
+        );
         let now = self.now;
         let dp = &mut self.dp;
         let mut pump = || {

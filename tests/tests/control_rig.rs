@@ -440,11 +440,21 @@ fn on_down_reset_ends_the_sessions_of_a_down_server() {
 
 #[test]
 fn operations_doc_lists_every_error_code_and_command() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/operations.md")).unwrap();
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/operations.md"
+    ))
+    .unwrap();
     for c in slb_ctl::protocol::code::ALL {
-        assert!(doc.contains(&format!("| `{c}` |")), "docs/operations.md lacks error code {c}");
+        assert!(
+            doc.contains(&format!("| `{c}` |")),
+            "docs/operations.md lacks error code {c}"
+        );
     }
     for c in slb_ctl::protocol::COMMANDS {
-        assert!(doc.contains(&format!("`{c}`")), "docs/operations.md lacks command {c}");
+        assert!(
+            doc.contains(&format!("`{c}`")),
+            "docs/operations.md lacks command {c}"
+        );
     }
 }

@@ -436,12 +436,7 @@ fn config_reload() {
     );
     // Needs a restart: refused, nothing changes.
     let restart = d.dir.path().join("restart.json");
-    std::fs::write(
-        &restart,
-        CONFIG
-            .replace("198.18.0.1/24", "198.18.0.2/24"),
-    )
-    .unwrap();
+    std::fs::write(&restart, CONFIG.replace("198.18.0.1/24", "198.18.0.2/24")).unwrap();
     assert_eq!(
         d.call("config.reload", json!({ "path": restart }))
             .unwrap_err(),

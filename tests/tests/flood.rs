@@ -33,38 +33,75 @@ fn syn_flood_spares_established_sessions_and_leaks_no_label() {
     let vip = IpAddr::V4(Ipv4Addr::new(198, 18, 100, 1));
     // Session 0 exists before the flood (--preload-sessions 1): label 17.
     let (client, cport) = preload_client(0, false);
-    let established = FrameBuilder::tcp(MacAddr(PRELOAD_CLIENT_MAC), PCAP_MAC0, client, vip, cport, 80)
-        .seq(1)
-        .payload(b"established data")
-        .label(17);
+    let established = FrameBuilder::tcp(
+        MacAddr(PRELOAD_CLIENT_MAC),
+        PCAP_MAC0,
+        client,
+        vip,
+        cport,
+        80,
+    )
+    .seq(1)
+    .payload(b"established data")
+    .label(17);
     const SYNS: u32 = 30_000;
     const DATA: u32 = 3_000;
     let mut frames = Vec::new();
     for i in 0..SYNS {
-        let src = IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 64, 0)) + i / 1000));
+        let src = IpAddr::V4(Ipv4Addr::from(
+            u32::from(Ipv4Addr::new(198, 18, 64, 0)) + i / 1000,
+        ));
         frames.push(
-            FrameBuilder::tcp(MacAddr([0x02, 0xf1, 0, 0, 0, 1]), PCAP_MAC0, src, vip, 1024 + (i % 1000) as u16, 80)
-                .flags(TcpFlags::SYN)
-                .seq(i)
-                .build(),
+            FrameBuilder::tcp(
+                MacAddr([0x02, 0xf1, 0, 0, 0, 1]),
+                PCAP_MAC0,
+                src,
+                vip,
+                1024 + (i % 1000) as u16,
+                80,
+            )
+            .flags(TcpFlags::SYN)
+            .seq(i)
+            .build(),
         );
         if i % 10 == 0 && i / 10 < DATA {
             frames.push(established.clone().seq(i).build());
         }
     }
-    let run = pcap_run::run_balance_with(CONFIG, &[frames, Vec::new()], 1, &["--preload-sessions", "1"], 1500);
+    let run = pcap_run::run_balance_with(
+        CONFIG,
+        &[frames, Vec::new()],
+        1,
+        &["--preload-sessions", "1"],
+        1500,
+    );
     let s = &run.summary;
     let ev = |k: &str| s["total"]["events"][k].as_u64().unwrap_or(0);
     let dr = |k: &str| s["total"]["drops"][k].as_u64().unwrap_or(0);
     // Nothing of the established session was lost.
-    assert_eq!(ev("switched_c2s"), u64::from(DATA), "established frames switched\n{}", run.stderr);
-    let out_data = run.out[1].iter().filter(|f| f.len() > 60 && f.windows(16).any(|w| w == b"established data")).count();
-    assert_eq!(out_data as u32, DATA, "established frames on the server port");
+    assert_eq!(
+        ev("switched_c2s"),
+        u64::from(DATA),
+        "established frames switched\n{}",
+        run.stderr
+    );
+    let out_data = run.out[1]
+        .iter()
+        .filter(|f| f.len() > 60 && f.windows(16).any(|w| w == b"established data"))
+        .count();
+    assert_eq!(
+        out_data as u32, DATA,
+        "established frames on the server port"
+    );
     // Every SYN accounted for.
     let admitted = ev("sessions_admitted") - 1; // minus the preloaded one
     let refused = dr("refused");
     let queue_full = dr("punt_queue_full");
-    assert_eq!(admitted + refused + queue_full, u64::from(SYNS), "admitted {admitted} refused {refused} queue full {queue_full}");
+    assert_eq!(
+        admitted + refused + queue_full,
+        u64::from(SYNS),
+        "admitted {admitted} refused {refused} queue full {queue_full}"
+    );
     assert!(admitted > 0);
     eprintln!(
         "flood: {SYNS} SYNs: {admitted} admitted, {refused} refused (session limit), {queue_full} dropped at the full scheduler queue; {DATA}/{DATA} established frames switched"
@@ -72,5 +109,8 @@ fn syn_flood_spares_established_sessions_and_leaks_no_label() {
     // Half-open sessions expired and every label is back.
     let labels = &s["labels"];
     assert_eq!(labels["active"], 0, "{labels}");
-    assert_eq!(labels["free"], labels["capacity"], "no label leaked: {labels}");
+    assert_eq!(
+        labels["free"], labels["capacity"],
+        "no label leaked: {labels}"
+    );
 }

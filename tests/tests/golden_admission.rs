@@ -533,7 +533,11 @@ fn switched_traffic_restarts_the_idle_timer() {
         rig.send(CLIENT, &retry);
         rig.advance_ms(500);
     }
-    assert_eq!(rig.active_sessions(), 0, "no reply: ended despite the client's traffic");
+    assert_eq!(
+        rig.active_sessions(),
+        0,
+        "no reply: ended despite the client's traffic"
+    );
 }
 
 /// Preloaded sessions (benchmarks) are real sessions: session i has labels

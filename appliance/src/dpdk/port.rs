@@ -230,7 +230,10 @@ impl Port {
         // SAFETY: plain call on a configured port.
         let rc = unsafe { sys::rte_eth_dev_set_mtu(self.id, mtu) };
         if rc != 0 {
-            return Err(DpdkError::call(format!("port {}: set MTU {mtu}", self.name), rc));
+            return Err(DpdkError::call(
+                format!("port {}: set MTU {mtu}", self.name),
+                rc,
+            ));
         }
         Ok(())
     }

@@ -43,7 +43,9 @@ struct Opts {
 
 fn parse() -> Result<Opts, String> {
     let mut a = std::env::args().skip(1);
-    let kind = a.next().ok_or("usage: slb-pcapgen KIND OUT [options] (see the source)")?;
+    let kind = a
+        .next()
+        .ok_or("usage: slb-pcapgen KIND OUT [options] (see the source)")?;
     let out = a.next().ok_or("missing OUT")?;
     let mut o = Opts {
         kind,
