@@ -3,7 +3,8 @@
 //! traffic of an established session. The established session loses
 //! nothing; every SYN is accounted for (admitted, refused, or dropped at
 //! the full queue to the scheduler); half-open sessions expire; and after
-//! the flood every label is back in the pool.
+//! the flood every label but the established session's is back in the
+//! pool.
 
 use slb_appliance::datapath::{preload_client, PRELOAD_CLIENT_MAC};
 use slb_tests::pcap_run;
@@ -68,9 +69,23 @@ fn syn_flood_spares_established_sessions_and_leaks_no_label() {
             frames.push(established.clone().seq(i).build());
         }
     }
+    // The server's answer on label 18 makes session 0 established (a
+    // preloaded session starts half-open, with the 300 ms SYN timeout, and
+    // only server traffic keeps a half-open session alive).
+    let reply = FrameBuilder::tcp(
+        MacAddr([0x02, 0x5e, 0, 0, 0x01, 0x11]),
+        MacAddr([0x02, 0x70, 0x63, 0x61, 0x70, 0x01]),
+        vip,
+        client,
+        80,
+        cport,
+    )
+    .flags(TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0))
+    .label(18)
+    .build();
     let run = pcap_run::run_balance_with(
         CONFIG,
-        &[frames, Vec::new()],
+        &[frames, vec![reply]],
         1,
         &["--preload-sessions", "1"],
         1500,
@@ -85,6 +100,7 @@ fn syn_flood_spares_established_sessions_and_leaks_no_label() {
         "established frames switched\n{}",
         run.stderr
     );
+    assert_eq!(ev("switched_s2c"), 1, "the server's answer");
     let out_data = run.out[1]
         .iter()
         .filter(|f| f.len() > 60 && f.windows(16).any(|w| w == b"established data"))
@@ -106,11 +122,17 @@ fn syn_flood_spares_established_sessions_and_leaks_no_label() {
     eprintln!(
         "flood: {SYNS} SYNs: {admitted} admitted, {refused} refused (session limit), {queue_full} dropped at the full scheduler queue; {DATA}/{DATA} established frames switched"
     );
-    // Half-open sessions expired and every label is back.
+    // Half-open sessions expired and every label is back, but for the
+    // established session's pair.
     let labels = &s["labels"];
-    assert_eq!(labels["active"], 0, "{labels}");
     assert_eq!(
-        labels["free"], labels["capacity"],
+        labels["active"], 1,
+        "only the established session: {labels}"
+    );
+    assert_eq!(labels["quarantined"], 0, "{labels}");
+    assert_eq!(
+        labels["free"].as_u64().map(|f| f + 1),
+        labels["capacity"].as_u64(),
         "no label leaked: {labels}"
     );
 }
