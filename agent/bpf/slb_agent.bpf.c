@@ -55,7 +55,7 @@ enum slb_counter {
 	CNT_LABEL_REJECTED,    /* label reserved or of the wrong parity for the role: popped, not learned */
 	CNT_UNLEARNABLE,       /* popped, but not TCP/UDP or a non-first fragment: nothing learned */
 	CNT_VLAN_PASSED,       /* frame with an offloaded VLAN tag: not handled, passed unchanged */
-	CNT_NEW_SYN,           /* egress SYN of a new connection: sent unlabelled, any old entry removed */
+	CNT_NEW_SYN,           /* egress SYN of a new connection: always sent unlabelled */
 	CNT_MAX = 16,
 };
 
@@ -361,10 +361,11 @@ int slb_egress(struct __sk_buff *skb)
 	 * A new connection always starts unlabelled: slbd admits sessions only
 	 * from an unlabelled SYN. A client that reuses the 5-tuple of an ended
 	 * connection must not send the old session's label (slbd would drop it
-	 * as withdrawn or unknown, and the connection would never open).
+	 * as withdrawn or unknown, and the connection would never open). The
+	 * entry stays: the answer to this SYN replaces its label, and a SYN
+	 * retransmitted just as the answer arrives must not unlearn it.
 	 */
 	if (is_new_syn(skb, &key, l4off)) {
-		bpf_map_delete_elem(&slb_flows, &key);
 		count(CNT_NEW_SYN);
 		return TC_ACT_OK;
 	}

@@ -597,6 +597,9 @@ pub fn read_pcap(path: &Path) -> Vec<Vec<u8>> {
 pub struct SeenPacket {
     pub label: Option<u32>,
     pub flow: slb_wire::FlowKey,
+    /// A TCP SYN without ACK: the first packet of a connection (or its
+    /// retransmission).
+    pub syn: bool,
 }
 
 /// The IPv4/IPv6 packets of a capture, classified with
@@ -610,6 +613,7 @@ pub fn ip_packets(frames: &[Vec<u8>]) -> Vec<SeenPacket> {
             Ok(Classified::Ip(ip)) => out.push(SeenPacket {
                 label: None,
                 flow: ip.flow,
+                syn: bare_syn(&ip),
             }),
             Ok(Classified::Labelled(l)) => {
                 // The packet under the label, as an unlabelled frame.
@@ -623,6 +627,7 @@ pub fn ip_packets(frames: &[Vec<u8>]) -> Vec<SeenPacket> {
                     Ok(Classified::Ip(ip)) => out.push(SeenPacket {
                         label: Some(l.lse.label.value()),
                         flow: ip.flow,
+                        syn: bare_syn(&ip),
                     }),
                     other => panic!("labelled frame with no IP packet under it: {other:?}"),
                 }
@@ -631,6 +636,12 @@ pub fn ip_packets(frames: &[Vec<u8>]) -> Vec<SeenPacket> {
         }
     }
     out
+}
+
+fn bare_syn(ip: &slb_wire::classify::IpFrame) -> bool {
+    use slb_wire::TcpFlags;
+    matches!(ip.l4, slb_wire::classify::L4::Tcp { flags }
+        if flags.contains(TcpFlags::SYN) && !flags.contains(TcpFlags::ACK))
 }
 
 /// Removes labs left by test processes that died without dropping their
