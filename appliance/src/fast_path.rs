@@ -590,6 +590,15 @@ impl<F: Frame> FastPath<F> {
         {
             return self.discard(PathDrop::WrongPortRole);
         }
+        // A SYN opens a connection: only the scheduler decides whether it
+        // joins an existing session or, when the client reuses the port of
+        // a session that is closing or lingering, replaces it with a new
+        // one. Pushed here from the flow cache it would ride the old
+        // session's labels and die with them when the linger ends.
+        if matches!(ip.l4, L4::Tcp { flags } if flags.contains(TcpFlags::SYN) && !flags.contains(TcpFlags::ACK))
+        {
+            return self.punt(in_port, PuntKind::New, f);
+        }
         let Some(label) = self.flows.get(key) else {
             return self.punt(in_port, PuntKind::New, f);
         };
