@@ -105,12 +105,13 @@ fn thousands_of_requests_split_by_weight_without_failures() {
     let events = &json["total"]["events"];
     eprintln!("slbd events: {events}");
     // One session per request (and the 12 warm-up requests), give or take
-    // a SYN that reuses a client port slbd still holds a session for (it
-    // then joins that session rather than opening a new one).
+    // 1%: a SYN reusing a client port joins a session slbd still holds, or
+    // replaces a lingering one (counted as a new admission); a late SYN
+    // retransmission can open one more.
     let admitted = events["sessions_admitted"].as_u64().unwrap_or(0);
     let want = 2 * REQUESTS as u64 + 12;
     assert!(
-        admitted <= want && admitted + 12 >= want,
+        admitted.abs_diff(want) <= want / 100,
         "sessions admitted {admitted}, want about {want}"
     );
     assert_eq!(events["resets_sent"].as_u64(), Some(0), "{events}");
