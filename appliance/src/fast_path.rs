@@ -484,6 +484,16 @@ impl<F: Frame> FastPath<F> {
         }
     }
 
+    /// Reports a TCP RST or FIN of the session holding `label`.
+    #[inline]
+    fn report_end(&self, label: u32, flags: TcpFlags) {
+        if flags.contains(TcpFlags::RST) {
+            self.report(label, ReportKind::Rst);
+        } else if flags.contains(TcpFlags::FIN) {
+            self.report(label, ReportKind::Fin);
+        }
+    }
+
     #[inline(always)]
     fn labelled(&mut self, in_port: usize, lf: LabelledFrame, mut f: F) -> Option<(usize, F)> {
         let shared = &*self.shared;
@@ -513,11 +523,7 @@ impl<F: Frame> FastPath<F> {
             return self.discard(PathDrop::NoNextHop);
         };
         if let Some(flags) = lf.tcp_flags {
-            if flags.contains(TcpFlags::RST) {
-                self.report(label, ReportKind::Rst);
-            } else if flags.contains(TcpFlags::FIN) {
-                self.report(label, ReportKind::Fin);
-            }
+            self.report_end(label, flags);
             if flags.contains(TcpFlags::SYN) {
                 let v6 = matches!(lf.inner_src, IpAddr::V6(_));
                 if let Ok(true) = mss::clamp_mss(f.data_mut(), shared.max_mss(v6)) {
@@ -622,19 +628,10 @@ impl<F: Frame> FastPath<F> {
         let Some(out_port) = shared.ports.get(out) else {
             return self.discard(PathDrop::NoNextHop);
         };
+        // (No MSS clamp here: a client's SYN never takes this path, the
+        // scheduler clamps it.)
         if let L4::Tcp { flags } = ip.l4 {
-            if flags.contains(TcpFlags::RST) {
-                self.report(label, ReportKind::Rst);
-            } else if flags.contains(TcpFlags::FIN) {
-                self.report(label, ReportKind::Fin);
-            }
-            if flags.contains(TcpFlags::SYN) {
-                let v6 = matches!(key.dst, IpAddr::V6(_));
-                let max = shared.max_mss(v6);
-                if let Ok(true) = mss::clamp_mss_at(f.data_mut(), ip.l4_offset, ip.l3_end, max) {
-                    self.counters.event(Event::MssClamped);
-                }
-            }
+            self.report_end(label, flags);
         }
         let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
             return self.discard(PathDrop::NoHeadroom);

@@ -89,10 +89,8 @@ pub fn run(
 }
 
 fn flush(port: &Port, queue: u16, batch: &mut PacketBatch, tx_dropped: &AtomicU64) {
-    port.tx_burst(queue, batch);
-    let left = batch.len();
-    if left > 0 {
-        tx_dropped.fetch_add(left as u64, Ordering::Relaxed);
-        batch.drain().for_each(drop);
+    let (_, dropped) = port.tx_burst_or_drop(queue, batch);
+    if dropped > 0 {
+        tx_dropped.fetch_add(dropped as u64, Ordering::Relaxed);
     }
 }

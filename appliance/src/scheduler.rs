@@ -382,13 +382,7 @@ impl<F: Frame> Scheduler<F> {
                     .and_then(|s| s.pool().get(server).map(|srv| srv.addr()));
                 let plain = self.services.get(&service).is_some_and(|s| s.plain_clients);
                 if ended.is_none() && plain {
-                    if let Some(pi) = self.core.labels().pair_index(labels.c2s()) {
-                        if let Some(c) = self.chans.get(worker) {
-                            if c.ops.push(WorkerOp::FlowAdd(ip.flow, labels.c2s())).is_ok() {
-                                self.sides[pi as usize].flow_workers |= 1 << worker;
-                            }
-                        }
-                    }
+                    self.install_flow(worker, ip.flow, labels.c2s());
                 }
                 self.clamp_syn(&mut f, &ip);
                 match server_addr {
@@ -498,20 +492,28 @@ impl<F: Frame> Scheduler<F> {
         self.shared.tables.set(a.labels.s2c(), s2c);
         self.shared.tables.set(a.labels.c2s(), c2s);
         if let Some(pi) = self.core.labels().pair_index(a.labels.c2s()) {
-            let side = &mut self.sides[pi as usize];
-            *side = Side {
+            self.sides[pi as usize] = Side {
                 client_slot,
                 flow_workers: 0,
             };
-            if plain {
-                if let Some(c) = self.chans.get(worker) {
-                    if c.ops.push(WorkerOp::FlowAdd(*flow, a.labels.c2s())).is_ok() {
-                        side.flow_workers |= 1 << worker;
-                    }
-                }
-            }
+        }
+        if plain {
+            self.install_flow(worker, *flow, a.labels.c2s());
         }
         true
+    }
+
+    /// Queues the flow-cache entry of a plain client's session on the
+    /// worker that saw its flow, and remembers it for withdrawal.
+    fn install_flow(&mut self, worker: usize, flow: FlowKey, c2s: u32) {
+        let Some(pi) = self.core.labels().pair_index(c2s) else {
+            return;
+        };
+        if let Some(c) = self.chans.get(worker) {
+            if c.ops.push(WorkerOp::FlowAdd(flow, c2s)).is_ok() {
+                self.sides[pi as usize].flow_workers |= 1 << worker;
+            }
+        }
     }
 
     /// Pushes the C2S label and sends toward the server (or holds the frame

@@ -168,11 +168,9 @@ pub fn run<H: Handler>(
 /// stalled port never blocks the loop.
 #[inline]
 fn flush(port: &Port, queue: u16, batch: &mut PacketBatch, counters: &LoopCounters) {
-    let sent = port.tx_burst(queue, batch);
+    let (sent, dropped) = port.tx_burst_or_drop(queue, batch);
     LoopCounters::bump(&counters.tx_packets, sent as u64);
-    let left = batch.len();
-    if left > 0 {
-        LoopCounters::bump(&counters.tx_full_drops, left as u64);
-        batch.drain().for_each(drop);
+    if dropped > 0 {
+        LoopCounters::bump(&counters.tx_full_drops, dropped as u64);
     }
 }

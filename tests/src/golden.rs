@@ -123,12 +123,7 @@ impl Rig {
             out.len()
         );
         let after = self.counters();
-        let changed: Vec<(&str, u64)> = after
-            .drops()
-            .zip(before.drops())
-            .filter(|(a, b)| a.1 != b.1)
-            .map(|(a, b)| (a.0, a.1 - b.1))
-            .collect();
+        let changed = drops_moved(&before, &after);
         assert_eq!(
             changed,
             vec![(reason, 1)],
@@ -195,6 +190,16 @@ impl Rig {
         }
         r
     }
+}
+
+/// The drop counters that moved between two snapshots, with by how much.
+pub fn drops_moved(before: &Snapshot, after: &Snapshot) -> Vec<(&'static str, u64)> {
+    after
+        .drops()
+        .zip(before.drops())
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, b)| (a.0, a.1 - b.1))
+        .collect()
 }
 
 /// Every drop counter name, for tests that check names exist.

@@ -4,7 +4,7 @@
 //! each either leaves (answered or forwarded) or moves exactly the drop
 //! counter the corpus names.
 
-use slb_tests::golden::{Rig, PORT_MACS};
+use slb_tests::golden::{drops_moved, Rig, PORT_MACS};
 use slb_tests::hostile::{corpus, Target};
 use slb_wire::{FrameBuilder, MacAddr, TcpFlags};
 use std::net::IpAddr;
@@ -68,12 +68,7 @@ fn run(workers: usize) {
         let before = rig.counters();
         let out = rig.send(0, &h.frame);
         let after = rig.counters();
-        let moved: Vec<(&str, u64)> = after
-            .drops()
-            .zip(before.drops())
-            .filter(|(a, b)| a.1 != b.1)
-            .map(|(a, b)| (a.0, a.1 - b.1))
-            .collect();
+        let moved = drops_moved(&before, &after);
         let ok = if h.expect == "out" {
             moved.is_empty() && !out.is_empty()
         } else {

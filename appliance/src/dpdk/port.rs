@@ -325,6 +325,18 @@ impl Port {
         n
     }
 
+    /// Sends the batch on TX queue `queue` and frees what the queue refused,
+    /// so a stalled port never blocks a poll loop. Returns (sent, dropped).
+    #[inline]
+    pub fn tx_burst_or_drop(&self, queue: u16, batch: &mut PacketBatch) -> (usize, usize) {
+        let sent = self.tx_burst(queue, batch);
+        let dropped = batch.len();
+        if dropped > 0 {
+            batch.drain().for_each(drop);
+        }
+        (sent, dropped)
+    }
+
     /// Sends the batch on TX queue `queue`; what the device does not take
     /// stays in the batch (the caller retries or drops and counts it).
     #[inline]
