@@ -24,7 +24,7 @@ use std::hint::black_box;
 
 #[inline(never)]
 fn run_path(
-    fp: &mut slb_appliance::fast_path::FastPath<VecFrame>,
+    fp: &mut slb_appliance::worker::FastPath<VecFrame>,
     frames: &mut Vec<VecFrame>,
     out: &mut Vec<(usize, VecFrame)>,
 ) {

@@ -1,19 +1,20 @@
 //! Assembles the data path from a validated configuration: the shared
-//! label tables and next hops, the session core with its services and
-//! servers, the scheduler, and one [`FastPath`] per worker. slbd runs the
-//! result on lcores with mbufs; the golden tests run it with vectors.
+//! label tables and next hops, the session core, the scheduler, and one
+//! [`FastPath`] per worker, then the configuration's services, servers and
+//! neighbours through [`crate::control::apply`], the path every reload
+//! takes. slbd runs the result on lcores with mbufs; the golden tests run
+//! it with vectors.
 
+use crate::channels::Channels;
+use crate::control::apply::apply;
 use crate::counters::Counters;
-use crate::fast_path::{Channels, FastPath, ServiceKey, Shared};
 use crate::frame::Frame;
-use crate::ports::{PortInfo, PortRole};
-use crate::scheduler::{Scheduler, ServiceRt};
-use slb_config::{Config, Role};
-use slb_core::{
-    Algorithm, Core, CoreConfig, LabelConfig, Protocol, RateLimit, ServerConfig, ServerState,
-    ServiceConfig, Timeouts,
-};
-use slb_wire::IpProtocol;
+use crate::scheduler::Scheduler;
+use crate::shared::ports::PortInfo;
+use crate::shared::Shared;
+use crate::worker::FastPath;
+use slb_config::Config;
+use slb_core::Core;
 use std::sync::Arc;
 
 /// Queue sizes between workers and the scheduler.
@@ -46,13 +47,11 @@ pub struct DataPath<F: Frame> {
     pub scheduler_counters: Arc<Counters>,
 }
 
-fn ns(d: std::time::Duration) -> u64 {
-    d.as_nanos().min(u128::from(u64::MAX)) as u64
-}
-
-/// Builds the data path for `workers` workers. `port_macs[i]` is the MAC
-/// of `cfg.ports[i]`; `alloc` makes frames for the scheduler's own
-/// requests.
+/// Builds the data path for `workers` workers: an empty one (tables, core,
+/// scheduler, one [`FastPath`] per worker), then `cfg` applied to it by
+/// the same code as a reload ([`crate::control::apply`]). `port_macs[i]`
+/// is the MAC of `cfg.ports[i]`; `alloc` makes frames for the scheduler's
+/// own requests.
 pub fn assemble<F: Frame>(
     cfg: &Config,
     workers: usize,
@@ -70,18 +69,7 @@ pub fn assemble<F: Frame>(
         .ports
         .iter()
         .zip(port_macs)
-        .map(|(p, mac)| PortInfo {
-            name: p.name.clone(),
-            role: match p.role {
-                Role::Client => PortRole::Client,
-                Role::Server => PortRole::Server,
-                Role::Both => PortRole::Both,
-            },
-            mac: *mac,
-            mtu: p.mtu,
-            ipv4: p.ipv4.map(|c| (c.address, c.prefix_len)),
-            ipv6: p.ipv6.map(|c| (c.address, c.prefix_len)),
-        })
+        .map(|(p, mac)| PortInfo::new(p, *mac))
         .collect();
     // One label table replica per worker, and one for the scheduler.
     let shared = Arc::new(Shared::new(
@@ -90,23 +78,7 @@ pub fn assemble<F: Frame>(
         ports,
         1 << 16,
     ));
-    let t = &cfg.timeouts;
-    let core = Core::new(CoreConfig {
-        labels: LabelConfig {
-            first: cfg.labels.first,
-            last: cfg.labels.last,
-            quarantine_ns: ns(cfg.labels.quarantine),
-        },
-        timeouts: Timeouts {
-            tcp_syn_sent_ns: ns(t.tcp_syn),
-            tcp_established_ns: ns(t.tcp_established),
-            tcp_closing_ns: ns(t.tcp_closing),
-            tcp_linger_ns: ns(t.tcp_linger),
-            udp_ns: ns(t.udp),
-        },
-        session_capacity_hint: 0,
-    })
-    .map_err(|e| e.to_string())?;
+    let core = Core::new(cfg.into()).map_err(|e| e.to_string())?;
     let chans: Vec<Arc<Channels<F>>> = (0..workers)
         .map(|_| Arc::new(Channels::new(queues.punts, queues.reports, queues.ops)))
         .collect();
@@ -114,87 +86,21 @@ pub fn assemble<F: Frame>(
         .map(|_| Arc::new(Counters::default()))
         .collect();
     let scheduler_counters = Arc::new(Counters::default());
+    // The running configuration of an empty data path: ports, labels,
+    // timeouts and control as configured (what only a restart changes),
+    // no services, no neighbours.
+    let mut empty = cfg.clone();
+    empty.services.clear();
+    empty.neighbours.clear();
     let mut scheduler = Scheduler::new(
         core,
         shared.clone(),
         chans.clone(),
         scheduler_counters.clone(),
         alloc,
+        empty,
     );
-
-    for (si, s) in cfg.services.iter().enumerate() {
-        let protocol = match s.protocol {
-            slb_config::Protocol::Tcp => Protocol::Tcp,
-            slb_config::Protocol::Udp => Protocol::Udp,
-        };
-        let mut sc = ServiceConfig::new(protocol, s.vip, s.port, algorithm(s.algorithm));
-        sc.max_sessions = s.max_sessions;
-        if s.new_sessions_per_s > 0 {
-            sc.rate_limit = Some(RateLimit {
-                per_second: s.new_sessions_per_s,
-                burst: s.burst.max(1),
-            });
-        }
-        let id = scheduler
-            .core_mut()
-            .add_service(sc)
-            .map_err(|e| format!("services[{si}]: {e}"))?;
-        for (vi, v) in s.servers.iter().enumerate() {
-            let svc = scheduler
-                .core_mut()
-                .service_mut(id)
-                .ok_or("service vanished")?;
-            let mut c = ServerConfig::new(v.address);
-            c.weight = u32::from(v.weight);
-            c.max_sessions = v.max_sessions;
-            let sid = svc
-                .pool_mut()
-                .add(c)
-                .map_err(|e| format!("services[{si}].servers[{vi}]: {e}"))?;
-            let state = match v.state {
-                slb_config::ServerState::Up => ServerState::Up,
-                slb_config::ServerState::Drain => ServerState::Draining,
-                slb_config::ServerState::Disabled => ServerState::Disabled,
-            };
-            if state != ServerState::Up {
-                svc.pool_mut()
-                    .set_state(sid, state)
-                    .map_err(|e| format!("services[{si}].servers[{vi}]: {e}"))?;
-            }
-            if !scheduler.watch_neighbour(v.address) {
-                return Err(format!(
-                    "services[{si}].servers[{vi}].address: {} is on no port's subnet",
-                    v.address
-                ));
-            }
-        }
-        scheduler.add_service(
-            id,
-            ServiceRt {
-                name: s.name.clone(),
-                key: ServiceKey {
-                    protocol: match s.protocol {
-                        slb_config::Protocol::Tcp => IpProtocol::Tcp,
-                        slb_config::Protocol::Udp => IpProtocol::Udp,
-                    },
-                    vip: s.vip,
-                    port: s.port,
-                },
-                plain_clients: s.client_mode == slb_config::ClientMode::Plain,
-                refuse_rst: s.refuse == slb_config::Refuse::Rst,
-            },
-        );
-    }
-    for (ni, n) in cfg.neighbours.iter().enumerate() {
-        if !scheduler.static_neighbour(n.address, n.mac) {
-            return Err(format!(
-                "neighbours[{ni}].address: {} is on no port's subnet",
-                n.address
-            ));
-        }
-    }
-    // Names, operator states and health settings for the control plane.
-    scheduler.attach_config(cfg);
+    apply(&mut scheduler, cfg.clone()).map_err(|e| e.message)?;
     let mut fast_paths: Vec<FastPath<F>> = chans
         .iter()
         .enumerate()
@@ -218,19 +124,6 @@ pub fn assemble<F: Frame>(
         worker_counters,
         scheduler_counters,
     })
-}
-
-fn algorithm(a: slb_config::Algorithm) -> Algorithm {
-    use slb_config::Algorithm as A;
-    match a {
-        A::RoundRobin => Algorithm::RoundRobin,
-        A::WeightedRoundRobin => Algorithm::WeightedRoundRobin,
-        A::LeastConnections => Algorithm::LeastConnections,
-        A::WeightedLeastConnections => Algorithm::WeightedLeastConnections,
-        A::LeastResponseTime => Algorithm::LeastResponseTime,
-        A::SourceHash => Algorithm::SourceHash,
-        A::Maglev => Algorithm::Maglev,
-    }
 }
 
 /// The client of the `i`-th preloaded session: address and port. IPv4:

@@ -1,28 +1,30 @@
-//! slbd, the slb appliance: the thin DPDK layer and the data path.
+//! slbd, the slb appliance: the thin DPDK layer and the data path, grouped
+//! by the thread that runs the code. `docs/architecture.md` draws the
+//! threads, the per-packet path and the new-session path.
 //!
-//! - [`dpdk`]: safe wrappers over EAL, mempools, mbufs, ports, rings, lcores.
-//! - [`worker`]: the run-to-completion poll loop every worker lcore runs.
-//! - [`forward`]: `--mode forward`, the baseline that moves packets between
-//!   port pairs untouched (the physical limit the real path is compared to).
-//! - [`stop`]: the process-wide stop flag that SIGINT/SIGTERM raise.
+//! | module | run by | holds |
+//! |---|---|---|
+//! | [`worker`] | worker lcores | the poll loop, the per-packet [`worker::fast_path`], the flow cache, in-place ARP/ND answers, the `forward` baseline |
+//! | [`scheduler`] | the scheduler lcore | admission and label install, session ends and withdrawal, neighbours, health probes, resets, its poll loop |
+//! | [`control`] | the control thread (socket, metrics) and the scheduler lcore (views, apply) | the control protocol server, read-only views, configuration apply and reload, Prometheus text |
+//! | [`shared`] | written by the scheduler, read by workers | label tables, next hops, activity marks, ports, next-hop slots |
+//! | [`channels`] | crossed by every thread | punts, reports, worker ops, control commands |
+//! | [`datapath`] | the main thread at start-up (and the golden rig) | assembles the data path: an empty one, then the configuration applied to it |
+//! | [`counters`] | written by workers and scheduler, read by control | drop and event counters |
+//! | [`frame`] | all | the frame abstraction over mbufs and test vectors |
+//! | [`dpdk`] | all | safe wrappers over EAL, mempools, mbufs, ports, rings, lcores |
+//! | [`stop`] | all | the process-wide stop flag that SIGINT/SIGTERM raise |
+//!
+//! The binary's own modules (`src/slbd/`: options, EAL and port bring-up,
+//! lcore launch, the exit report) run on the main thread.
 
-pub mod activity;
-pub mod arp_nd;
-pub mod commands;
+pub mod channels;
 pub mod control;
 pub mod counters;
 pub mod datapath;
 pub mod dpdk;
-pub mod fast_path;
-pub mod forward;
 pub mod frame;
-pub mod health;
-pub mod label_table;
-pub mod neighbour;
-pub mod nexthop;
-pub mod ports;
-pub mod reset;
-pub mod sched_lcore;
 pub mod scheduler;
+pub mod shared;
 pub mod stop;
 pub mod worker;

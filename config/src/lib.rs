@@ -1,5 +1,6 @@
 //! slbd's configuration: one JSON file, read by slbd at start (`--config`),
-//! checked offline by slbctl, and diffed against the running one on reload.
+//! checked without starting anything by `slbd --check-config`, and diffed
+//! against the running one on reload.
 //!
 //! Reading happens in two steps:
 //! 1. serde reads the document (`document`): syntax, JSON types, unknown or
@@ -35,6 +36,7 @@
 //! ```
 
 mod address;
+pub mod convert;
 mod diff;
 mod document;
 mod emit;

@@ -8,6 +8,7 @@
 use slb_appliance::counters::{Event, PathDrop, Snapshot};
 use slb_appliance::datapath::{assemble, DataPath, QueueSizes};
 use slb_appliance::frame::{Frame, VecFrame};
+use slb_appliance::scheduler::poll_loop::round;
 use slb_config::Config;
 use slb_wire::DropReason;
 
@@ -81,7 +82,7 @@ impl Rig {
                 w.apply_ops();
             }
             let mut sink = |p: usize, f: VecFrame| out.push((p, f.into_vec()));
-            let work = self.dp.scheduler.poll(self.now, &mut sink);
+            let work = round(&mut self.dp.scheduler, self.now, &mut sink);
             if work == 0 {
                 for w in &mut self.dp.workers {
                     w.apply_ops();
@@ -156,12 +157,7 @@ impl Rig {
         command: &str,
         args: serde_json::Value,
     ) -> Result<serde_json::Value, slb_ctl::protocol::ErrorBody> {
-        let cfg = self
-            .dp
-            .scheduler
-            .running_config()
-            .cloned()
-            .expect("assembled with a configuration");
+        let cfg = self.dp.scheduler.running_config().clone();
         let mut counters = vec![self.dp.scheduler_counters.clone()];
         counters.extend(self.dp.worker_counters.iter().cloned());
         let control = slb_appliance::control::Control::new(
@@ -177,7 +173,7 @@ impl Rig {
             for w in &mut dp.workers {
                 w.apply_ops();
             }
-            dp.scheduler.poll(now, &mut |_, _| {});
+            round(&mut dp.scheduler, now, &mut |_, _| {});
         };
         let req = slb_ctl::protocol::Request {
             id: 1.into(),

@@ -3,11 +3,12 @@
 //! refreshed, with a small bounded queue of frames held while a neighbour
 //! is unresolved. Static MACs from the configuration never expire.
 //!
-//! Each neighbour owns a next-hop slot in [`crate::nexthop::NextHops`]; the
+//! Each neighbour owns a next-hop slot in [`crate::shared::nexthop::NextHops`]; the
 //! slot is valid only while the MAC is known, so workers drop (and count
 //! `no_next_hop`) rather than send to a stale or unknown MAC.
 
-use crate::nexthop::{NextHop, NextHops};
+use crate::shared::nexthop::{NextHop, NextHops};
+use crate::shared::slots::Slots;
 use hashbrown::HashMap;
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -19,38 +20,6 @@ pub const RETRY_NS: u64 = 1_000_000_000;
 /// Refresh a resolved neighbour this often (a request, answer awaited;
 /// the entry stays usable meanwhile).
 pub const REFRESH_NS: u64 = 60_000_000_000;
-
-/// Allocates next-hop slot indices (1..capacity; 0 means none).
-pub struct SlotAlloc {
-    free: Vec<u16>,
-    next: u32,
-    capacity: u32,
-}
-
-impl SlotAlloc {
-    pub fn new(capacity: usize) -> Self {
-        SlotAlloc {
-            free: Vec::new(),
-            next: 1,
-            capacity: capacity.min(1 << 16) as u32,
-        }
-    }
-    pub fn alloc(&mut self) -> Option<u16> {
-        if let Some(i) = self.free.pop() {
-            return Some(i);
-        }
-        if self.next < self.capacity {
-            self.next += 1;
-            return Some((self.next - 1) as u16);
-        }
-        None
-    }
-    pub fn release(&mut self, i: u16) {
-        if i != 0 {
-            self.free.push(i);
-        }
-    }
-}
 
 pub struct Neighbour<F> {
     pub port: u8,
@@ -100,7 +69,7 @@ impl<F> Neighbours<F> {
         &mut self,
         addr: IpAddr,
         port: u8,
-        slots: &mut SlotAlloc,
+        slots: &mut Slots,
     ) -> Option<&mut Neighbour<F>> {
         if !self.by_addr.contains_key(&addr) {
             let slot = slots.alloc()?;
@@ -126,7 +95,7 @@ impl<F> Neighbours<F> {
         addr: IpAddr,
         port: u8,
         mac: [u8; 6],
-        slots: &mut SlotAlloc,
+        slots: &mut Slots,
         table: &NextHops,
     ) -> bool {
         let Some(n) = self.ensure(addr, port, slots) else {

@@ -2,11 +2,13 @@
 //! It owns queue `q` (= number of workers) on every port: it polls RX
 //! queue `q` like a worker (some devices, e.g. net_tap, need as many RX as
 //! TX queues, and spread flows over all of them), reads the clock (TSC, in
-//! nanoseconds), runs one scheduler round, and sends what it produced on
-//! TX queue `q`.
+//! nanoseconds), runs one scheduler round and the control commands
+//! waiting ([`round`]), and sends what it produced on TX queue `q`.
 
+use super::Scheduler;
+use crate::control;
 use crate::dpdk::{self, Mbuf, PacketBatch, Port};
-use crate::scheduler::Scheduler;
+use crate::frame::Frame;
 use crate::stop;
 use crate::worker::Idle;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +41,13 @@ impl Default for Clock {
     }
 }
 
+/// One turn of the scheduler lcore at time `now`: a round of data-path
+/// work, then the control commands waiting. Returns the work done (0 =
+/// idle). The golden rig turns the scheduler with this too.
+pub fn round<F: Frame>(sched: &mut Scheduler<F>, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
+    sched.poll(now, out) + control::commands::run(sched, now)
+}
+
 /// Runs the scheduler until [`stop::requested`]. `tx_dropped` counts frames
 /// a full TX queue refused.
 pub fn run(
@@ -67,7 +76,7 @@ pub fn run(
         }
         let now = clock.now_ns();
         let mut sink = |p: usize, m: Mbuf| overflow.push((p, m));
-        busy |= sched.poll(now, &mut sink) > 0;
+        busy |= round(sched, now, &mut sink) > 0;
         for (p, m) in overflow.drain(..) {
             let Some(batch) = batches.get_mut(p) else {
                 continue;

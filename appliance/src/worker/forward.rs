@@ -3,8 +3,8 @@
 //! itself). The benchmark baseline: the same loop as the real data path
 //! with a handler that does nothing.
 
+use super::poll_loop::Handler;
 use crate::dpdk::Mbuf;
-use crate::worker::Handler;
 
 pub struct Forward {
     nb_ports: usize,

@@ -77,7 +77,7 @@ impl Activity {
     #[inline]
     pub fn prefetch(&self, label: u32) {
         if let Some(s) = self.slots.get(self.index(label)) {
-            crate::label_table::prefetch_read(s.as_ptr() as *const u8);
+            super::label_table::prefetch_read(s.as_ptr() as *const u8);
         }
     }
 

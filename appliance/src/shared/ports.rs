@@ -45,12 +45,37 @@ pub struct PortInfo {
 }
 
 impl PortInfo {
+    /// A configured port with the MAC its device has.
+    pub fn new(p: &slb_config::Port, mac: [u8; 6]) -> PortInfo {
+        PortInfo {
+            name: p.name.clone(),
+            role: match p.role {
+                slb_config::Role::Client => PortRole::Client,
+                slb_config::Role::Server => PortRole::Server,
+                slb_config::Role::Both => PortRole::Both,
+            },
+            mac,
+            mtu: p.mtu,
+            ipv4: p.ipv4.map(|c| (c.address, c.prefix_len)),
+            ipv6: p.ipv6.map(|c| (c.address, c.prefix_len)),
+        }
+    }
+
     /// True when `a` is this port's own address.
     #[inline]
     pub fn owns(&self, a: IpAddr) -> bool {
         match a {
             IpAddr::V4(a) => self.ipv4.is_some_and(|(p, _)| p == a),
             IpAddr::V6(a) => self.ipv6.is_some_and(|(p, _)| p == a),
+        }
+    }
+
+    /// This port's own address of `a`'s family (the source of what slbd
+    /// itself sends toward `a`).
+    pub fn address_like(&self, a: IpAddr) -> Option<IpAddr> {
+        match a {
+            IpAddr::V4(_) => self.ipv4.map(|(p, _)| IpAddr::V4(p)),
+            IpAddr::V6(_) => self.ipv6.map(|(p, _)| IpAddr::V6(p)),
         }
     }
 

@@ -1,80 +1,23 @@
-//! The scheduler's side of the control plane: commands arrive on a bounded
-//! lock-free queue from the control thread, a few per scheduler round, and
-//! run on the scheduler lcore (which owns the session core), with that
-//! round's clock. Each carries a reply slot the control thread waits on.
-//!
-//! Two kinds of command:
-//! - views ([`Call::View`]): read-only pictures of sessions, labels,
-//!   services, servers and health, built here because only this lcore may
-//!   read the core;
-//! - [`Call::Apply`]: a new, already validated configuration. Every change
-//!   (`services.*`, `servers.*`, `config.reload`) is an edit of the running
-//!   configuration that the control thread validates; the scheduler applies
-//!   the difference ([`slb_config::Config::diff`]) without touching
-//!   existing sessions, or refuses it whole.
+//! Read-only views of the scheduler's state for the control protocol
+//! (services, servers, sessions, labels, health, the core's side of
+//! stats). They run on the scheduler lcore, which alone may read the
+//! session core, when it takes a command from its queue
+//! ([`super::commands`]), with that round's clock.
 
-use crate::fast_path::{ServiceKey, WorkerOp};
 use crate::frame::Frame;
 use crate::scheduler::{Scheduler, ServiceRt};
-use crossbeam::queue::ArrayQueue;
 use serde_json::{json, Map, Value};
-use slb_config::{Config, ServerChange, ServiceChange};
+use slb_config::HealthKind;
 use slb_core::admission::Refusal;
 use slb_core::session::{EndReason, Protocol, SessionId, SessionKey};
-use slb_core::{RateLimit, ServerConfig, ServerId, ServiceConfig, ServiceId};
+use slb_core::{ServerId, ServiceId};
 use slb_ctl::protocol::{code, ErrorBody};
-use slb_wire::IpProtocol;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::mpsc::SyncSender;
-use std::sync::Arc;
 
-/// What the control thread asks of the scheduler.
-pub enum Call {
-    /// A read-only view: `command` as in the protocol, with its arguments.
-    View { command: String, args: Value },
-    /// Apply this configuration (validated by the caller).
-    Apply(Box<Config>),
-}
-
-/// One command and where its answer goes.
-pub struct Command {
-    pub call: Call,
-    pub reply: SyncSender<Result<Value, ErrorBody>>,
-}
-
-pub type CommandQueue = ArrayQueue<Command>;
-
-/// Commands the scheduler runs per round at most: control never delays
-/// new sessions by more than a few views.
-pub const COMMANDS_PER_POLL: usize = 2;
-/// Commands waiting at most; a full queue answers `busy`.
-pub const QUEUE_LEN: usize = 64;
 /// Rows a list returns unless asked for fewer (at most [`MAX_LIMIT`]).
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 100_000;
-
-/// Control state the scheduler keeps.
-pub struct SchedControl {
-    pub(crate) queue: Arc<CommandQueue>,
-    /// The configuration the data path runs (after every applied change).
-    pub(crate) config: Option<Config>,
-}
-
-impl SchedControl {
-    pub fn new() -> Self {
-        SchedControl {
-            queue: Arc::new(ArrayQueue::new(QUEUE_LEN)),
-            config: None,
-        }
-    }
-}
-
-impl Default for SchedControl {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 fn err(code: &str, message: impl Into<String>) -> ErrorBody {
     ErrorBody::new(code, message)
@@ -129,24 +72,11 @@ fn protocol_str(p: Protocol) -> &'static str {
     }
 }
 
-fn core_protocol(p: slb_config::Protocol) -> Protocol {
-    match p {
-        slb_config::Protocol::Tcp => Protocol::Tcp,
-        slb_config::Protocol::Udp => Protocol::Udp,
-    }
-}
-
-pub(crate) fn core_algorithm(a: slb_config::Algorithm) -> slb_core::Algorithm {
-    use slb_config::Algorithm as A;
-    use slb_core::Algorithm as B;
-    match a {
-        A::RoundRobin => B::RoundRobin,
-        A::WeightedRoundRobin => B::WeightedRoundRobin,
-        A::LeastConnections => B::LeastConnections,
-        A::WeightedLeastConnections => B::WeightedLeastConnections,
-        A::LeastResponseTime => B::LeastResponseTime,
-        A::SourceHash => B::SourceHash,
-        A::Maglev => B::Maglev,
+fn kind_str(k: HealthKind) -> &'static str {
+    match k {
+        HealthKind::Tcp { .. } => "tcp",
+        HealthKind::Arp => "arp",
+        HealthKind::Off => "none",
     }
 }
 
@@ -155,87 +85,30 @@ fn json_enum<T: serde::Serialize>(v: T) -> Value {
 }
 
 impl<F: Frame> Scheduler<F> {
-    /// The queue the control thread submits commands on.
-    pub fn command_queue(&self) -> Arc<CommandQueue> {
-        self.ctl.queue.clone()
-    }
-
-    /// The configuration the data path was assembled from (server names,
-    /// operator states, health settings). Called once by `assemble`.
-    pub fn attach_config(&mut self, cfg: &Config) {
-        self.ctl.config = Some(cfg.clone());
-        self.sync_health();
-    }
-
-    /// The running configuration, if attached.
-    pub fn running_config(&self) -> Option<&Config> {
-        self.ctl.config.as_ref()
-    }
-
-    /// Runs up to [`COMMANDS_PER_POLL`] queued commands.
-    pub(crate) fn run_commands(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
-        let mut n = 0;
-        while n < COMMANDS_PER_POLL {
-            let Some(cmd) = self.ctl.queue.pop() else {
-                break;
-            };
-            let result = match cmd.call {
-                Call::View { command, args } => self.view(&command, &args, now),
-                Call::Apply(cfg) => self.apply_config(*cfg, now, out),
-            };
-            // The asker may have given up (timeout, vanished client).
-            let _ = cmd.reply.try_send(result);
-            n += 1;
-        }
-        n
-    }
-
-    /// The service of a configuration name.
+    /// The service of a configuration name, or `unknown_service`.
     pub(crate) fn service_by_name(&self, name: &str) -> Result<ServiceId, ErrorBody> {
-        self.services
-            .iter()
-            .find(|(_, rt)| rt.name == name)
-            .map(|(id, _)| *id)
+        self.service_id(name)
             .ok_or_else(|| err(code::UNKNOWN_SERVICE, format!("no service {name}")))
     }
 
-    fn config_service(&self, name: &str) -> Option<&slb_config::Service> {
-        self.ctl.config.as_ref().and_then(|c| c.service(name))
-    }
-
-    /// The server `server` of service `service` (configuration names).
+    /// Server `server` of service `service`, or `unknown_service` /
+    /// `unknown_server`.
     pub(crate) fn server_by_name(
         &self,
         service: &str,
         server: &str,
     ) -> Result<(ServiceId, ServerId), ErrorBody> {
-        let sid = self.service_by_name(service)?;
-        let addr = self
-            .config_service(service)
-            .and_then(|s| s.server(server))
-            .map(|s| s.address)
-            .ok_or_else(|| {
-                err(
-                    code::UNKNOWN_SERVER,
-                    format!("service {service} has no server {server}"),
-                )
-            })?;
-        let id = self.server_id(sid, addr).ok_or_else(|| {
+        self.service_by_name(service)?;
+        self.server_key(service, server).ok_or_else(|| {
             err(
                 code::UNKNOWN_SERVER,
                 format!("service {service} has no server {server}"),
             )
-        })?;
-        Ok((sid, id))
+        })
     }
 
-    fn server_id(&self, sid: ServiceId, addr: IpAddr) -> Option<ServerId> {
-        self.core
-            .service(sid)?
-            .pool()
-            .iter()
-            .find(|(_, s)| s.addr() == addr && !s.is_removing())
-            .map(|(id, _)| id)
+    fn config_service(&self, name: &str) -> Option<&slb_config::Service> {
+        self.config.service(name)
     }
 
     /// (service name, server name) of every server the configuration names,
@@ -259,7 +132,7 @@ impl<F: Frame> Scheduler<F> {
         m
     }
 
-    fn view(&mut self, command: &str, args: &Value, now: u64) -> Result<Value, ErrorBody> {
+    pub(crate) fn view(&self, command: &str, args: &Value, now: u64) -> Result<Value, ErrorBody> {
         match command {
             "services.list" => Ok(self.view_services(args)?),
             "servers.list" => self.view_servers(args, now),
@@ -310,10 +183,10 @@ impl<F: Frame> Scheduler<F> {
         let mut v: Vec<_> = self.services.iter().map(|(id, rt)| (*id, rt)).collect();
         // Configuration order where known.
         let order = |name: &str| {
-            self.ctl
-                .config
-                .as_ref()
-                .and_then(|c| c.services.iter().position(|s| s.name == name))
+            self.config
+                .services
+                .iter()
+                .position(|s| s.name == name)
                 .unwrap_or(usize::MAX)
         };
         v.sort_by_key(|(id, rt)| (order(&rt.name), id.0));
@@ -638,289 +511,69 @@ impl<F: Frame> Scheduler<F> {
         }))
     }
 
-    /// Adds a configured service: core service, servers, workers' match.
-    fn add_config_service(&mut self, s: &slb_config::Service) -> Result<ServiceId, ErrorBody> {
-        let mut sc = ServiceConfig::new(
-            core_protocol(s.protocol),
-            s.vip,
-            s.port,
-            core_algorithm(s.algorithm),
-        );
-        sc.max_sessions = s.max_sessions;
-        if s.new_sessions_per_s > 0 {
-            sc.rate_limit = Some(RateLimit {
-                per_second: s.new_sessions_per_s,
-                burst: s.burst.max(1),
-            });
-        }
-        let id = self
-            .core
-            .add_service(sc)
-            .map_err(|e| err(code::INVALID_ARGUMENT, format!("service {}: {e}", s.name)))?;
-        for v in &s.servers {
-            self.add_config_server(id, v)?;
-        }
-        self.add_service(
-            id,
-            ServiceRt {
-                name: s.name.clone(),
-                key: service_key(s),
-                plain_clients: s.client_mode == slb_config::ClientMode::Plain,
-                refuse_rst: s.refuse == slb_config::Refuse::Rst,
-            },
-        );
-        Ok(id)
-    }
-
-    fn add_config_server(
-        &mut self,
-        sid: ServiceId,
-        v: &slb_config::Server,
-    ) -> Result<ServerId, ErrorBody> {
-        let svc = self
-            .core
-            .service_mut(sid)
-            .ok_or_else(|| err(code::INTERNAL, "service vanished"))?;
-        let mut c = ServerConfig::new(v.address);
-        c.weight = u32::from(v.weight);
-        c.max_sessions = v.max_sessions;
-        let id = svc
-            .pool_mut()
-            .add(c)
-            .map_err(|e| err(code::INVALID_ARGUMENT, format!("server {}: {e}", v.name)))?;
-        self.watch_neighbour(v.address);
-        Ok(id)
-    }
-
-    fn remove_service_now(&mut self, sid: ServiceId) -> Result<(), ErrorBody> {
-        self.core
-            .remove_service(sid)
-            .map_err(|e| err(code::SERVICE_BUSY, e.to_string()))?;
-        if let Some(rt) = self.services.remove(&sid) {
-            for c in &self.chans {
-                let _ = c.ops.push(WorkerOp::ServiceRemove(rt.key));
-            }
-            self.local.apply_ops();
-        }
-        Ok(())
-    }
-
-    /// Applies `new` in place of the running configuration, or refuses it
-    /// whole (nothing changed). Existing sessions are never touched.
-    fn apply_config(
-        &mut self,
-        new: Config,
-        now: u64,
-        out: &mut dyn FnMut(usize, F),
-    ) -> Result<Value, ErrorBody> {
-        let _ = out;
-        let old = self
-            .ctl
-            .config
-            .clone()
-            .ok_or_else(|| err(code::INTERNAL, "no running configuration"))?;
-        let d = old.diff(&new);
-        if d.needs_restart() {
-            let what: Vec<String> = d.not_live.iter().map(|n| n.to_string()).collect();
-            return Err(err(
-                code::RESTART_REQUIRED,
-                format!("{}; nothing changed", what.join("; ")),
-            ));
-        }
-        if d.timeouts_changed {
-            return Err(err(
-                code::RESTART_REQUIRED,
-                "timeouts changed: the running session core keeps its timeouts, needs a restart; nothing changed",
-            ));
-        }
-        // Services that must go (removed, or recreated because their
-        // identity or algorithm changed) must have no sessions.
-        let mut recreate: Vec<String> = Vec::new();
-        for sd in &d.services_changed {
-            if sd
-                .changes
-                .iter()
-                .any(|c| c.is_identity() || matches!(c, ServiceChange::Algorithm { .. }))
-            {
-                recreate.push(sd.name.clone());
-            }
-        }
-        for name in d.services_removed.iter().chain(&recreate) {
-            let sid = self.service_by_name(name)?;
-            let n = self.core.service(sid).map(|s| s.sessions()).unwrap_or(0);
-            if n > 0 {
-                return Err(err(
-                    code::SERVICE_BUSY,
-                    format!(
-                        "service {name} has {n} live session(s): drain its servers (slbctl servers drain) \
-                         and change or remove it once they have ended; nothing changed"
-                    ),
-                ));
-            }
-        }
-        // A new (protocol, VIP, port) must not clash with a service that
-        // stays.
-        for s in new
-            .services
-            .iter()
-            .filter(|s| d.services_added.contains(&s.name) || recreate.contains(&s.name))
-        {
-            if let Some(other) = self
-                .core
-                .find_service(core_protocol(s.protocol), s.vip, s.port)
-            {
-                let other_name = self
-                    .services
-                    .get(&other)
-                    .map(|r| r.name.clone())
-                    .unwrap_or_default();
-                if !d.services_removed.contains(&other_name) && !recreate.contains(&other_name) {
-                    return Err(err(
-                        code::ALREADY_EXISTS,
-                        format!(
-                            "service {}: {}:{} is service {other_name}'s; nothing changed",
-                            s.name, s.vip, s.port
-                        ),
-                    ));
-                }
-            }
-        }
-        // Past this point every step is expected to succeed.
-        for name in d.services_removed.iter().chain(&recreate) {
-            let sid = self.service_by_name(name)?;
-            self.remove_service_now(sid)?;
-        }
-        for s in new
-            .services
-            .iter()
-            .filter(|s| d.services_added.contains(&s.name) || recreate.contains(&s.name))
-        {
-            self.add_config_service(s)?;
-        }
-        for sd in d
-            .services_changed
-            .iter()
-            .filter(|sd| !recreate.contains(&sd.name))
-        {
-            let sid = self.service_by_name(&sd.name)?;
-            let ns = new
-                .service(&sd.name)
-                .ok_or_else(|| err(code::INTERNAL, "service vanished"))?;
-            for c in &sd.changes {
-                match c {
-                    ServiceChange::MaxSessions { new, .. } => {
-                        if let Some(s) = self.core.service_mut(sid) {
-                            s.set_max_sessions(*new);
-                        }
-                    }
-                    ServiceChange::RateLimit {
-                        new: (rate, burst), ..
-                    } => {
-                        let limit = (*rate > 0).then(|| RateLimit {
-                            per_second: *rate,
-                            burst: (*burst).max(1),
-                        });
-                        if let Some(s) = self.core.service_mut(sid) {
-                            s.set_rate_limit(limit);
-                        }
-                    }
-                    ServiceChange::ClientMode { new, .. } => {
-                        if let Some(rt) = self.services.get_mut(&sid) {
-                            rt.plain_clients = *new == slb_config::ClientMode::Plain;
-                        }
-                    }
-                    ServiceChange::Refuse { new, .. } => {
-                        if let Some(rt) = self.services.get_mut(&sid) {
-                            rt.refuse_rst = *new == slb_config::Refuse::Rst;
-                        }
-                    }
-                    // Health settings are picked up by `sync_health` below.
-                    ServiceChange::Health { .. } => {}
-                    _ => {}
-                }
-            }
-            let old_s = old
-                .service(&sd.name)
-                .ok_or_else(|| err(code::INTERNAL, "service vanished"))?;
-            for name in &sd.servers_removed {
-                if let Some(v) = old_s.server(name) {
-                    if let Some(id) = self.server_id(sid, v.address) {
-                        if let Some(s) = self.core.service_mut(sid) {
-                            let _ = s.pool_mut().remove(id);
-                        }
-                    }
-                }
-            }
-            for vd in &sd.servers_changed {
-                let (Some(ov), Some(nv)) = (old_s.server(&vd.name), ns.server(&vd.name)) else {
-                    continue;
-                };
-                if vd
-                    .changes
-                    .iter()
-                    .any(|c| matches!(c, ServerChange::Address { .. }))
-                {
-                    if let Some(id) = self.server_id(sid, ov.address) {
-                        if let Some(s) = self.core.service_mut(sid) {
-                            let _ = s.pool_mut().remove(id);
-                        }
-                    }
-                    self.add_config_server(sid, nv)?;
-                    continue;
-                }
-                let Some(id) = self.server_id(sid, ov.address) else {
-                    continue;
-                };
-                let Some(s) = self.core.service_mut(sid) else {
-                    continue;
-                };
-                for c in &vd.changes {
-                    match c {
-                        ServerChange::Weight { new, .. } => {
-                            let _ = s.pool_mut().set_weight(id, u32::from(*new));
-                        }
-                        ServerChange::MaxSessions { new, .. } => {
-                            let _ = s.pool_mut().set_max_sessions(id, *new);
-                        }
-                        // Operator state: combined with health below.
-                        ServerChange::State { .. } | ServerChange::Address { .. } => {}
-                    }
-                }
-            }
-            for name in &sd.servers_added {
-                if let Some(v) = ns.server(name) {
-                    self.add_config_server(sid, v)?;
-                }
-            }
-        }
-        if d.neighbours_changed {
-            for n in &new.neighbours {
-                self.static_neighbour(n.address, n.mac);
-            }
-        }
-        let summary = if d.is_empty() {
-            "no change".to_string()
-        } else {
-            d.to_string()
+    pub(crate) fn health_json(&self, sid: ServiceId, id: ServerId, now: u64) -> Value {
+        let Some(p) = self.health.probe((sid, id)) else {
+            return Value::Null;
         };
-        if !d.is_empty() {
-            tracing::info!(changes = %summary.replace('\n', "; "), "configuration applied");
-        }
-        self.ctl.config = Some(new);
-        // Operator states, health settings, new and removed servers.
-        self.sync_health();
-        let _ = now;
-        Ok(json!({ "changed": !d.is_empty(), "changes": summary.lines().collect::<Vec<_>>() }))
+        let h = &p.target.health;
+        json!({
+            "kind": kind_str(h.kind),
+            "state": if h.kind == HealthKind::Off { "unchecked" } else if p.healthy { "up" } else { "down" },
+            "probing": self.health.enabled && p.is_probed(),
+            "last_check_ms_ago": p.last_check.map(|t| ms_ago(now, t)),
+            "last_result": p.last_result,
+            "response_time_us": p.rtt_ewma_ns.map(|n| n as f64 / 1e3),
+            "rise": h.rise, "fall": h.fall,
+            "interval_ms": h.interval.as_millis() as u64,
+            "timeout_ms": h.timeout.as_millis() as u64,
+            "on_down": json_enum(h.on_down),
+            "consecutive_ok": p.ok_streak, "consecutive_failed": p.fail_streak,
+            "probes_sent": p.sent, "successes": p.successes, "failures": p.failures,
+            "passive_failures": p.passive_failures,
+            "changed_ms_ago": p.changed_at.map(|t| ms_ago(now, t)),
+        })
     }
-}
 
-fn service_key(s: &slb_config::Service) -> ServiceKey {
-    ServiceKey {
-        protocol: match s.protocol {
-            slb_config::Protocol::Tcp => IpProtocol::Tcp,
-            slb_config::Protocol::Udp => IpProtocol::Udp,
-        },
-        vip: s.vip,
-        port: s.port,
+    pub(crate) fn health_totals(&self) -> Value {
+        json!({
+            "enabled": self.health.enabled,
+            "servers_down": self.health.servers_down(),
+            "went_down": self.health.went_down,
+            "went_up": self.health.went_up,
+        })
+    }
+
+    pub(crate) fn view_health(&self, args: &Value, now: u64) -> Result<Value, ErrorBody> {
+        let only = match args.get("service").and_then(|v| v.as_str()) {
+            Some(n) => Some(self.service_by_name(n)?),
+            None => None,
+        };
+        let mut rows: Vec<(usize, Value)> = Vec::new();
+        for ((sid, id), p) in self.health.probes() {
+            if only.is_some_and(|o| o != *sid) {
+                continue;
+            }
+            let order = self
+                .config
+                .services
+                .iter()
+                .position(|s| s.name == p.target.service)
+                .unwrap_or(usize::MAX);
+            let mut v = self.health_json(*sid, *id, now);
+            v["service"] = p.target.service.clone().into();
+            v["server"] = p.target.server.clone().into();
+            v["address"] = p.target.addr.to_string().into();
+            v["server_state"] = self
+                .core
+                .service(*sid)
+                .and_then(|s| s.pool().get(*id))
+                .map(|s| s.state().as_str())
+                .into();
+            rows.push((order * 65536 + id.0 as usize, v));
+        }
+        rows.sort_by_key(|r| r.0);
+        Ok(
+            json!({ "totals": self.health_totals(), "servers": rows.into_iter().map(|r| r.1).collect::<Vec<_>>() }),
+        )
     }
 }

@@ -1,0 +1,106 @@
+//! Every message that crosses threads, and the queues that carry them:
+//!
+//! - worker -> scheduler: [`Punt`]s (frames the worker cannot handle
+//!   alone) and [`Report`]s (FIN, RST, first reply of a switched session);
+//! - scheduler -> worker: [`WorkerOp`]s (flow-cache and service changes,
+//!   applied by the worker between bursts);
+//! - control thread -> scheduler: [`Command`]s (a read-only view or a
+//!   configuration to apply), each with its reply slot.
+//!
+//! Every queue is a bounded lock-free [`ArrayQueue`]: a full queue is a
+//! counted drop (punts), a lost report (counted) or a `busy` answer
+//! (commands), never a wait.
+
+use crossbeam::queue::ArrayQueue;
+use serde_json::Value;
+use slb_config::Config;
+use slb_ctl::protocol::ErrorBody;
+use slb_wire::FlowKey;
+use std::sync::mpsc::SyncSender;
+
+pub use crate::shared::ServiceKey;
+
+/// Why a frame goes to the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PuntKind {
+    /// Unlabelled, to a service, not in the flow cache.
+    New,
+    /// A label this core has no live entry for.
+    Label,
+    /// An ARP reply or neighbour advertisement.
+    Neighbour,
+    /// TCP to slbd's own address on a health probe source port: a
+    /// server's answer to a probe (see `crate::health`).
+    Probe,
+}
+
+/// TCP source ports slbd's health probes use (destination ports of the
+/// answers a worker hands to the scheduler).
+pub const PROBE_PORTS: std::ops::RangeInclusive<u16> = 61000..=61999;
+
+/// A frame handed to the scheduler.
+pub struct Punt<F> {
+    pub port: u8,
+    pub kind: PuntKind,
+    pub frame: F,
+}
+
+/// What a worker reports about a switched frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Fin,
+    Rst,
+    /// The first server-to-client frame of a session.
+    FirstReply,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub label: u32,
+    pub kind: ReportKind,
+}
+
+/// Changes the scheduler asks a worker to make to its own state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerOp {
+    FlowAdd(FlowKey, u32),
+    FlowRemove(FlowKey),
+    ServiceAdd(ServiceKey),
+    ServiceRemove(ServiceKey),
+}
+
+/// The queues between one worker and the scheduler.
+pub struct Channels<F> {
+    pub punts: ArrayQueue<Punt<F>>,
+    pub reports: ArrayQueue<Report>,
+    pub ops: ArrayQueue<WorkerOp>,
+}
+
+impl<F> Channels<F> {
+    pub fn new(punts: usize, reports: usize, ops: usize) -> Self {
+        Channels {
+            punts: ArrayQueue::new(punts.max(1)),
+            reports: ArrayQueue::new(reports.max(1)),
+            ops: ArrayQueue::new(ops.max(1)),
+        }
+    }
+}
+
+/// What the control thread asks of the scheduler.
+pub enum Call {
+    /// A read-only view: `command` as in the protocol, with its arguments.
+    View { command: String, args: Value },
+    /// Apply this configuration (validated by the caller).
+    Apply(Box<Config>),
+}
+
+/// One command and where its answer goes.
+pub struct Command {
+    pub call: Call,
+    pub reply: SyncSender<Result<Value, ErrorBody>>,
+}
+
+pub type CommandQueue = ArrayQueue<Command>;
+
+/// Commands waiting at most; a full queue answers `busy`.
+pub const QUEUE_LEN: usize = 64;

@@ -1,0 +1,310 @@
+//! New sessions on the scheduler: a punted first packet is classified,
+//! admitted or refused by the session core, its label pair installed on
+//! every core (both directions), its flow-cache entry queued for the worker
+//! that saw it (plain clients), and the packet itself sent on, labelled,
+//! toward its server (or held until the server's MAC is known).
+
+use super::reset;
+use super::{Scheduler, Side};
+use crate::channels::WorkerOp;
+use crate::counters::{Event, PathDrop};
+use crate::frame::Frame;
+use crate::shared::label_table::{ClientCheck, Entry};
+use slb_core::service::{Admitted, NewPacketOutcome, PacketInfo};
+use slb_core::session::{Protocol, SessionKey, TcpFlags as CoreFlags};
+use slb_wire::classify::{IpFrame, L4};
+use slb_wire::{
+    classify, ethernet, mpls, mss, Classified, FlowKey, IpProtocol, Label, Lse, MacAddr,
+};
+use std::net::IpAddr;
+
+impl<F: Frame> Scheduler<F> {
+    pub(crate) fn punted_new(
+        &mut self,
+        worker: usize,
+        port: u8,
+        mut f: F,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        // Untagged IPv4 (most new sessions) without the general classifier.
+        let cls = match slb_wire::classify::classify_untagged_ipv4(f.data()) {
+            Some(r) => r.map(Classified::Ip),
+            None => classify(f.data()),
+        };
+        let ip = match cls {
+            Ok(Classified::Ip(ip)) => ip,
+            Ok(_) => return self.counters.path_drop(PathDrop::NotForVip),
+            Err(r) => return self.counters.wire_drop(r),
+        };
+        // A frame too large for any server-facing port never makes a session.
+        let fits = self
+            .shared
+            .ports
+            .iter()
+            .filter(|p| p.role.faces_servers())
+            .any(|p| ip.l3_end - ip.l3_offset + mpls::LSE_LEN <= usize::from(p.mtu));
+        if !fits {
+            return self.counters.path_drop(PathDrop::Oversize);
+        }
+        let protocol = match ip.flow.protocol {
+            IpProtocol::Tcp => Protocol::Tcp,
+            IpProtocol::Udp => Protocol::Udp,
+            _ => return self.counters.path_drop(PathDrop::NotForVip),
+        };
+        let flags = match ip.l4 {
+            L4::Tcp { flags } => CoreFlags(flags.0),
+            _ => CoreFlags(0),
+        };
+        let client_mac = match f.data().get(6..12) {
+            Some(m) => [m[0], m[1], m[2], m[3], m[4], m[5]],
+            None => return self.counters.path_drop(PathDrop::Rewrite),
+        };
+        let key = SessionKey {
+            protocol,
+            vip: ip.flow.dst,
+            vip_port: ip.flow.dst_port,
+            client: ip.flow.src,
+            client_port: ip.flow.src_port,
+        };
+        let info = PacketInfo {
+            key,
+            tcp_flags: flags,
+            client_mac,
+            ingress_port: u16::from(port),
+            bytes: f.len() as u32,
+        };
+        match self.core.on_new_packet(&info, now) {
+            NewPacketOutcome::Admitted { admitted, replaced } => {
+                if let Some(old) = replaced {
+                    self.withdraw(&old);
+                }
+                self.counters.event(Event::SessionsAdmitted);
+                if !self.install(worker, &admitted, &key, port, client_mac, &ip.flow) {
+                    // No next-hop slot for the client: undo.
+                    let e = self.core.end_session(admitted.session, now);
+                    self.withdraw(&e);
+                    return self.counters.path_drop(PathDrop::NoNextHop);
+                }
+                self.clamp_syn(&mut f, &ip);
+                self.send_c2s(f, admitted.labels.c2s(), admitted.server_addr, now, out);
+            }
+            NewPacketOutcome::Existing {
+                session,
+                labels,
+                ended,
+                ..
+            } => {
+                // A packet that ended the session (RST) leaves it dead in the
+                // core: take what we need from the `Ended` record then.
+                let (service, server) = match &ended {
+                    Some(e) => (e.service, e.server),
+                    None => {
+                        let s = self.core.session(session);
+                        (s.service(), s.server())
+                    }
+                };
+                let server_addr = self
+                    .core
+                    .service(service)
+                    .and_then(|s| s.pool().get(server).map(|srv| srv.addr()));
+                let plain = self.services.get(&service).is_some_and(|s| s.plain_clients);
+                if ended.is_none() && plain {
+                    self.install_flow(worker, ip.flow, labels.c2s());
+                }
+                self.clamp_syn(&mut f, &ip);
+                match server_addr {
+                    Some(server) => self.send_c2s(f, labels.c2s(), server, now, out),
+                    None => self.counters.path_drop(PathDrop::NoNextHop),
+                }
+                if let Some(e) = ended {
+                    self.withdraw(&e);
+                }
+            }
+            NewPacketOutcome::Refused { service, .. } => {
+                self.counters.path_drop(PathDrop::Refused);
+                let rst = self.services.get(&service).is_some_and(|s| s.refuse_rst);
+                if rst && matches!(ip.l4, L4::Tcp { .. }) {
+                    self.send_reset(port, f, &ip, out);
+                }
+            }
+            NewPacketOutcome::NotSessionStart => self.counters.path_drop(PathDrop::NoSession),
+            NewPacketOutcome::NoService => self.counters.path_drop(PathDrop::NotForVip),
+        }
+    }
+
+    pub(crate) fn clamp_syn(&self, f: &mut F, ip: &IpFrame) {
+        if let L4::Tcp { flags } = ip.l4 {
+            if flags.contains(slb_wire::TcpFlags::SYN) {
+                let v6 = matches!(ip.flow.dst, IpAddr::V6(_));
+                // `ip` is this frame's classification: no second parse.
+                if let Ok(true) = mss::clamp_mss_at(
+                    f.data_mut(),
+                    ip.l4_offset,
+                    ip.l3_end,
+                    self.shared.max_mss(v6),
+                ) {
+                    self.counters.event(Event::MssClamped);
+                }
+            }
+        }
+    }
+
+    /// Label entries on every worker for both directions, and the
+    /// flow-cache entry on the worker that saw the flow (plain clients).
+    pub(crate) fn install(
+        &mut self,
+        worker: usize,
+        a: &Admitted,
+        key: &SessionKey,
+        port: u8,
+        client_mac: [u8; 6],
+        flow: &FlowKey,
+    ) -> bool {
+        let plain = self
+            .services
+            .get(&a.service)
+            .is_none_or(|s| s.plain_clients);
+        let Some(client_slot) = self
+            .slots
+            .acquire_client((port, client_mac), &self.shared.nexthops)
+        else {
+            return false;
+        };
+        let server_slot = match self.neighbours.get(&a.server_addr) {
+            Some(n) => n.slot,
+            None => {
+                let p = self.port_for(a.server_addr).unwrap_or(0);
+                match self.neighbours.ensure(a.server_addr, p, &mut self.slots) {
+                    Some(n) => n.slot,
+                    None => 0,
+                }
+            }
+        };
+        let c2s = Entry {
+            nexthop: server_slot,
+            pop: false,
+            want_reply: false,
+            client: ClientCheck::of(key.client, &self.shared.fingerprint),
+        };
+        let s2c = Entry {
+            nexthop: client_slot,
+            pop: plain,
+            want_reply: true,
+            client: ClientCheck::default(),
+        };
+        // A reused pair starts with no traffic of its own.
+        if let Some(first) = self.shared.activity.first() {
+            let i = first.index(a.labels.c2s());
+            for act in &self.shared.activity {
+                act.take(i);
+            }
+        }
+        self.shared.tables.set(a.labels.s2c(), s2c);
+        self.shared.tables.set(a.labels.c2s(), c2s);
+        if let Some(pi) = self.core.labels().pair_index(a.labels.c2s()) {
+            self.sides[pi as usize] = Side {
+                client_slot,
+                flow_workers: 0,
+            };
+        }
+        if plain {
+            self.install_flow(worker, *flow, a.labels.c2s());
+        }
+        true
+    }
+
+    /// Queues the flow-cache entry of a plain client's session on the
+    /// worker that saw its flow, and remembers it for withdrawal.
+    pub(crate) fn install_flow(&mut self, worker: usize, flow: FlowKey, c2s: u32) {
+        let Some(pi) = self.core.labels().pair_index(c2s) else {
+            return;
+        };
+        if let Some(c) = self.chans.get(worker) {
+            if c.ops.push(WorkerOp::FlowAdd(flow, c2s)).is_ok() {
+                self.sides[pi as usize].flow_workers |= 1 << worker;
+            }
+        }
+    }
+
+    /// Pushes the C2S label and sends toward the server (or holds the frame
+    /// until the server's MAC is known).
+    pub(crate) fn send_c2s(
+        &mut self,
+        mut f: F,
+        c2s: u32,
+        server: IpAddr,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        let Some(label) = Label::new(c2s) else {
+            return self.counters.path_drop(PathDrop::Rewrite);
+        };
+        let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
+            return self.counters.path_drop(PathDrop::NoHeadroom);
+        };
+        if mpls::push_label(data, Lse::pipe(label)).is_err() {
+            return self.counters.path_drop(PathDrop::Rewrite);
+        }
+        let (port, mac) = match self.neighbours.get(&server) {
+            Some(n) => (n.port, n.mac),
+            None => return self.counters.path_drop(PathDrop::NoNextHop),
+        };
+        match mac {
+            Some(mac) => self.transmit(port, mac, f, out),
+            None => {
+                if self.neighbours.hold(&server, f).is_err() {
+                    self.counters.path_drop(PathDrop::NeighbourQueueFull);
+                }
+                // Ask at once rather than at the next periodic check.
+                if self
+                    .neighbours
+                    .get(&server)
+                    .is_some_and(|n| n.last_request.is_none())
+                {
+                    self.next_neighbour_check = now;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn transmit(&self, port: u8, mac: [u8; 6], mut f: F, out: &mut dyn FnMut(usize, F)) {
+        let Some(p) = self.shared.ports.get(port as usize) else {
+            return self.counters.path_drop(PathDrop::NoNextHop);
+        };
+        if ethernet::rewrite_macs(f.data_mut(), MacAddr(p.mac), MacAddr(mac)).is_err() {
+            return self.counters.path_drop(PathDrop::Rewrite);
+        }
+        let l2 = match ethernet::l2(f.data()) {
+            Ok(l2) => l2.header_len,
+            Err(_) => return self.counters.path_drop(PathDrop::Rewrite),
+        };
+        if f.len() - l2 > usize::from(p.mtu) {
+            return self.counters.path_drop(PathDrop::Oversize);
+        }
+        self.counters.event(Event::SchedulerTx);
+        out(port as usize, f);
+    }
+
+    pub(crate) fn send_reset(
+        &self,
+        port: u8,
+        mut f: F,
+        ip: &IpFrame,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        let Some(p) = self.shared.ports.get(port as usize) else {
+            return;
+        };
+        let mut buf = [0u8; reset::MAX_LEN];
+        let Some(n) = reset::build(f.data(), ip, p.mac, &mut buf) else {
+            return;
+        };
+        if !f.set_len(n) {
+            return;
+        }
+        f.data_mut().copy_from_slice(&buf[..n]);
+        self.counters.event(Event::ResetsSent);
+        out(port as usize, f);
+    }
+}

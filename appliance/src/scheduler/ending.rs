@@ -1,0 +1,87 @@
+//! How sessions end on the scheduler: FIN, RST and first-reply reports
+//! from the workers, labelled frames no worker knew, and the withdrawal of
+//! an ended session's labels, flow-cache entries and client next hop before
+//! its pair goes to quarantine.
+
+use super::Scheduler;
+use crate::channels::{Report, ReportKind, WorkerOp};
+use crate::counters::{Event, PathDrop};
+use crate::frame::Frame;
+use crate::shared::client_flow;
+use slb_core::labels::LabelStatus;
+use slb_core::service::{Ended, EventOutcome};
+use slb_core::session::TcpFlags as CoreFlags;
+use slb_wire::mpls;
+
+impl<F: Frame> Scheduler<F> {
+    /// replica (it may have raced the install), or count why it is dead.
+    pub(crate) fn punted_label(&mut self, port: usize, f: F, out: &mut dyn FnMut(usize, F)) {
+        // Not switched here means it came back on the local channel, where
+        // the next round finds it dead (see `dead_label`).
+        if let Some((o, f)) = self.local.process(port, f) {
+            out(o, f);
+        }
+    }
+
+    /// A label the scheduler's own replica does not hold: no session has
+    /// it. Count whether it is withdrawn (in quarantine) or unknown.
+    pub(crate) fn dead_label(&mut self, f: F) {
+        let label = mpls::top_label(f.data())
+            .map(|t| t.lse.label.value())
+            .unwrap_or(0);
+        let reason = match self.core.labels().status(label) {
+            LabelStatus::Quarantined => PathDrop::WithdrawnLabel,
+            _ => PathDrop::UnknownLabel,
+        };
+        self.counters.path_drop(reason);
+    }
+
+    pub(crate) fn report(&mut self, r: Report, now: u64) {
+        let outcome = match r.kind {
+            ReportKind::Fin => self.core.on_event(r.label, CoreFlags(CoreFlags::FIN), now),
+            ReportKind::Rst => self.core.on_event(r.label, CoreFlags(CoreFlags::RST), now),
+            ReportKind::FirstReply => {
+                let o = self.core.on_first_reply(r.label, now);
+                // The reply is seen: stop the workers reporting it.
+                if let Some(mut e) = self.shared.tables.replica(self.local_id).get(r.label) {
+                    if e.want_reply {
+                        e.want_reply = false;
+                        self.shared.tables.set(r.label, e);
+                    }
+                }
+                o
+            }
+        };
+        if let EventOutcome::Ended(e) = outcome {
+            self.withdraw(&e);
+        }
+    }
+
+    /// A session ended: clear its entries on every worker, then its
+    /// flow-cache entries and client next hop. The core has already put the
+    /// pair in quarantine, so no new session gets it before late frames
+    /// have drained.
+    pub(crate) fn withdraw(&mut self, e: &Ended) {
+        let (c2s, s2c) = (e.labels.c2s(), e.labels.s2c());
+        self.shared.tables.clear(c2s);
+        self.shared.tables.clear(s2c);
+        self.counters.event(Event::SessionsEnded);
+        self.health_ended(e);
+        let Some(pi) = self.core.labels().pair_index(c2s) else {
+            return;
+        };
+        let side = std::mem::take(&mut self.sides[pi as usize]);
+        if side.flow_workers != 0 {
+            let flow = client_flow(&e.key);
+            for (w, c) in self.chans.iter().enumerate() {
+                if side.flow_workers & (1 << w) != 0 {
+                    // If the queue is full the worker finds the entry stale
+                    // (label not live) and drops it itself.
+                    let _ = c.ops.push(WorkerOp::FlowRemove(flow));
+                }
+            }
+        }
+        self.slots
+            .release_client(side.client_slot, &self.shared.nexthops);
+    }
+}

@@ -1,0 +1,116 @@
+//! What the scheduler and every worker share, written by the scheduler
+//! only and read by the workers without locks: the label tables, the next
+//! hops, the activity marks, the ports, and the next-hop slots with their
+//! reference counts.
+//!
+//! - [`label_table`]: one replica of the label switching table per core.
+//! - [`nexthop`]: next-hop words (port, MAC) the label entries point at.
+//! - [`activity`]: per-label marks of switched traffic (idle expiry).
+//! - [`ports`]: the data-path view of a port (role, MAC, MTU, addresses).
+//! - [`slots`]: next-hop slot allocation and the clients' reference counts.
+
+pub mod activity;
+pub mod label_table;
+pub mod nexthop;
+pub mod ports;
+pub mod slots;
+
+use activity::Activity;
+use label_table::{FingerprintKey, LabelTables};
+use nexthop::NextHops;
+use ports::{max_mss, PortInfo};
+use slb_wire::{FlowKey, IpProtocol};
+use std::net::IpAddr;
+
+/// A service as the worker matches it: (protocol, VIP, port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ServiceKey {
+    pub protocol: IpProtocol,
+    pub vip: IpAddr,
+    pub port: u16,
+}
+
+impl ServiceKey {
+    pub fn new(protocol: slb_core::Protocol, vip: IpAddr, port: u16) -> ServiceKey {
+        ServiceKey {
+            protocol: ip_protocol(protocol),
+            vip,
+            port,
+        }
+    }
+
+    /// An IPv4 service as one word: `protocol << 48 | port << 32 | vip`
+    /// (exact); None for IPv6.
+    #[inline(always)]
+    pub fn v4_word(&self) -> Option<u64> {
+        match self.vip {
+            IpAddr::V4(a) => Some(
+                (u64::from(u8::from(self.protocol)) << 48)
+                    | (u64::from(self.port) << 32)
+                    | u64::from(u32::from(a)),
+            ),
+            IpAddr::V6(_) => None,
+        }
+    }
+}
+
+/// The IP protocol of a session-core protocol (whose values are the IP
+/// protocol numbers).
+pub fn ip_protocol(p: slb_core::Protocol) -> IpProtocol {
+    IpProtocol::from(p as u8)
+}
+
+/// The client-to-VIP 5-tuple of a session: its flow-cache key.
+pub fn client_flow(k: &slb_core::SessionKey) -> FlowKey {
+    FlowKey {
+        protocol: ip_protocol(k.protocol),
+        src: k.client,
+        src_port: k.client_port,
+        dst: k.vip,
+        dst_port: k.vip_port,
+    }
+}
+
+/// State shared by the scheduler (writer) and every worker (readers).
+pub struct Shared {
+    pub tables: LabelTables,
+    /// Per replica (workers, then the scheduler): sessions that carried
+    /// traffic since the scheduler last looked.
+    pub activity: Vec<Activity>,
+    pub nexthops: NextHops,
+    pub ports: Vec<PortInfo>,
+    pub fingerprint: FingerprintKey,
+    /// Largest TCP MSS that fits a labelled frame on every port.
+    pub max_mss_v4: u16,
+    pub max_mss_v6: u16,
+}
+
+impl Shared {
+    pub fn new(
+        workers: usize,
+        labels: (u32, u32),
+        ports: Vec<PortInfo>,
+        nexthops: usize,
+    ) -> Shared {
+        let min_mtu = ports.iter().map(|p| p.mtu).min().unwrap_or(1500);
+        Shared {
+            tables: LabelTables::new(workers, labels.0, labels.1),
+            activity: (0..workers)
+                .map(|_| Activity::new(labels.0, labels.1))
+                .collect(),
+            nexthops: NextHops::new(nexthops),
+            ports,
+            fingerprint: FingerprintKey::random(),
+            max_mss_v4: max_mss(min_mtu, false),
+            max_mss_v6: max_mss(min_mtu, true),
+        }
+    }
+
+    pub fn max_mss(&self, v6: bool) -> u16 {
+        if v6 {
+            self.max_mss_v6
+        } else {
+            self.max_mss_v4
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Puts the lcores to work: in forward mode every worker lcore runs the
+//! poll loop with the `Forward` handler; in balance mode the data path is
+//! assembled from the configuration (sessions preloaded for benchmarks),
+//! the scheduler lcore runs its loop and every worker lcore its fast path.
+//! Then the control thread serves the socket.
+
+use crate::bring_up::Lcores;
+use crate::host::SlbdHost;
+use crate::options::{Mode, Options};
+use crate::report::LabelUse;
+use slb_appliance::channels::CommandQueue;
+use slb_appliance::control::{server, Control};
+use slb_appliance::counters::Counters;
+use slb_appliance::datapath::{assemble, DataPath, QueueSizes};
+use slb_appliance::dpdk::{lcore, Mbuf, Mempool, Port};
+use slb_appliance::scheduler::poll_loop as scheduler_loop;
+use slb_appliance::stop;
+use slb_appliance::worker::forward::Forward;
+use slb_appliance::worker::{self, Idle, LoopCounters};
+use slb_config::Config;
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+/// What the running lcores share with the main thread.
+pub struct Running {
+    pub launched: Vec<lcore::Launched>,
+    /// One per worker lcore.
+    pub loops: Arc<Vec<LoopCounters>>,
+    /// Balance mode: the scheduler's counters, then each worker's.
+    pub path: Vec<Arc<Counters>>,
+    /// Balance mode: the scheduler's command queue.
+    pub commands: Option<Arc<CommandQueue>>,
+    /// Frames the scheduler's full TX queue refused.
+    pub sched_tx_dropped: Arc<AtomicU64>,
+    /// Label pairs when the scheduler stopped.
+    pub labels: Arc<Mutex<Option<LabelUse>>>,
+}
+
+impl Running {
+    fn new(workers: usize) -> Running {
+        Running {
+            launched: Vec::new(),
+            loops: Arc::new((0..workers).map(|_| LoopCounters::default()).collect()),
+            path: Vec::new(),
+            commands: None,
+            sched_tx_dropped: Arc::new(AtomicU64::new(0)),
+            labels: Arc::default(),
+        }
+    }
+
+    fn launch(&mut self, lc: u32, job: Box<dyn FnOnce() -> i32 + Send>) -> Result<(), String> {
+        let l = lcore::launch(lc, job).map_err(|e| e.to_string())?;
+        self.launched.push(l);
+        Ok(())
+    }
+
+    /// Waits for every lcore; the errors of those that failed.
+    pub fn join(self) -> Vec<String> {
+        join_all(self.launched)
+    }
+}
+
+fn join_all(launched: Vec<lcore::Launched>) -> Vec<String> {
+    launched
+        .into_iter()
+        .filter_map(|l| match l.join() {
+            Ok(0) => None,
+            Ok(rc) => Some(format!("an lcore exited with {rc}")),
+            Err(msg) => Some(msg),
+        })
+        .collect()
+}
+
+/// Launches every lcore for `opts`' mode. On an error, the lcores already
+/// running are stopped and joined.
+pub fn start(
+    opts: &Options,
+    config: Option<&Config>,
+    lcores: &Lcores,
+    ports: &Arc<Vec<Port>>,
+    pool: Mempool,
+) -> Result<Running, String> {
+    let mut run = Running::new(lcores.workers.len());
+    let idle = Idle {
+        sleep_us: opts.idle_sleep_us,
+    };
+    let result = match opts.mode() {
+        Mode::Forward => start_forward(&mut run, lcores, ports, idle),
+        Mode::Balance => match config {
+            Some(cfg) => start_balance(&mut run, opts, cfg, lcores, ports, pool, idle),
+            None => Err("no configuration".into()),
+        },
+    };
+    if let Err(e) = result {
+        stop::request();
+        run.join();
+        return Err(e);
+    }
+    Ok(run)
+}
+
+fn start_forward(
+    run: &mut Running,
+    lcores: &Lcores,
+    ports: &Arc<Vec<Port>>,
+    idle: Idle,
+) -> Result<(), String> {
+    for (q, &lc) in lcores.workers.iter().enumerate() {
+        let (ports, counters) = (ports.clone(), run.loops.clone());
+        run.launch(
+            lc,
+            Box::new(move || {
+                let refs: Vec<&Port> = ports.iter().collect();
+                let mut h = Forward::new(refs.len());
+                worker::run(&refs, q as u16, &mut h, &counters[q], idle);
+                0
+            }),
+        )?;
+    }
+    Ok(())
+}
+
+/// An mbuf from `pool` holding `bytes`.
+fn mbuf_of(pool: Mempool, bytes: &[u8]) -> Option<Mbuf> {
+    let mut m = pool.alloc()?;
+    m.append(u16::try_from(bytes.len()).ok()?)?
+        .copy_from_slice(bytes);
+    Some(m)
+}
+
+fn start_balance(
+    run: &mut Running,
+    opts: &Options,
+    cfg: &Config,
+    lcores: &Lcores,
+    ports: &Arc<Vec<Port>>,
+    pool: Mempool,
+    idle: Idle,
+) -> Result<(), String> {
+    let macs: Vec<[u8; 6]> = ports.iter().map(|p| p.mac()).collect();
+    let mut dp = assemble::<Mbuf>(
+        cfg,
+        lcores.workers.len(),
+        &macs,
+        QueueSizes::default(),
+        Box::new(move |bytes: &[u8]| mbuf_of(pool, bytes)),
+    )?;
+    if opts.preload_sessions > 0 {
+        let t0 = Instant::now();
+        let wrap = |bytes: Vec<u8>| mbuf_of(pool, &bytes);
+        let n = dp.preload(cfg, 0, opts.preload_sessions, 1, wrap)?;
+        tracing::info!(
+            sessions = n,
+            seconds = t0.elapsed().as_secs_f64(),
+            "preloaded"
+        );
+    }
+    let DataPath {
+        mut scheduler,
+        workers,
+        worker_counters,
+        scheduler_counters,
+        ..
+    } = dp;
+    run.path.push(scheduler_counters);
+    run.path.extend(worker_counters);
+    scheduler.set_health_enabled(true);
+    run.commands = Some(scheduler.command_queue());
+    let (p, dropped, labels) = (
+        ports.clone(),
+        run.sched_tx_dropped.clone(),
+        run.labels.clone(),
+    );
+    let queue = lcores.workers.len() as u16;
+    run.launch(
+        lcores.scheduler.ok_or("no scheduler lcore")?,
+        Box::new(move || {
+            let refs: Vec<&Port> = p.iter().collect();
+            scheduler_loop::run(&mut scheduler, &refs, queue, &dropped, idle);
+            // What the label space looks like at the end, for the report.
+            let c = scheduler.core().labels().counts();
+            if let Ok(mut slot) = labels.lock() {
+                *slot = Some((c.capacity, c.free, c.active, c.quarantined));
+            }
+            0
+        }),
+    )?;
+    for (q, (mut fp, &lc)) in workers.into_iter().zip(lcores.workers.iter()).enumerate() {
+        let (ports, counters) = (ports.clone(), run.loops.clone());
+        run.launch(
+            lc,
+            Box::new(move || {
+                let refs: Vec<&Port> = ports.iter().collect();
+                worker::run(&refs, q as u16, &mut fp, &counters[q], idle);
+                0
+            }),
+        )?;
+    }
+    Ok(())
+}
+
+/// Balance mode: serves the control socket on a thread of its own until
+/// slbd stops.
+pub fn control_thread(
+    listener: UnixListener,
+    path: PathBuf,
+    opts: &Options,
+    config: &Config,
+    run: &Running,
+    lcores: &Lcores,
+    ports: &Arc<Vec<Port>>,
+) -> Result<Option<JoinHandle<()>>, String> {
+    let Some(queue) = run.commands.clone() else {
+        return Ok(None);
+    };
+    let host = Box::new(SlbdHost {
+        ports: ports.clone(),
+        loops: run.loops.clone(),
+        main_lcore: lcore::main_lcore(),
+        scheduler: lcores.scheduler.unwrap_or(0),
+        workers: lcores.workers.clone(),
+    });
+    let control = Arc::new(Control::new(
+        config.clone(),
+        opts.config.clone(),
+        queue,
+        run.path.clone(),
+        Some(host),
+    ));
+    tracing::info!(socket = %path.display(), "control socket ready");
+    std::thread::Builder::new()
+        .name("slbd-ctl".into())
+        .spawn(move || server::serve(listener, path, control, stop::requested))
+        .map(Some)
+        .map_err(|e| e.to_string())
+}

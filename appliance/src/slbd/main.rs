@@ -1,0 +1,138 @@
+//! slbd: the slb session-label load balancer appliance. The main thread
+//! brings up EAL and the ports ([`bring_up`]), puts the lcores to work and
+//! starts the control thread ([`launch`]), waits for a stop (signal,
+//! `--duration`, `--exit-idle-ms`), then joins everything and prints the
+//! final counters ([`report`]).
+
+mod bring_up;
+mod host;
+mod launch;
+mod options;
+mod report;
+
+use clap::Parser;
+use options::{split_args, Options};
+use report::Report;
+use slb_appliance::stop;
+use slb_appliance::worker::LoopCounters;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let (eal_args, slbd_args) = split_args(&args);
+    let opts = match Options::try_parse_from(&slbd_args) {
+        Ok(o) => o,
+        Err(e) => {
+            // clap prints help/version to stdout and errors to stderr.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SLB_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match run(&eal_args, &opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("slbd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
+    let config = bring_up::load_config(opts)?;
+    if opts.check_config {
+        return bring_up::check_config(config.as_ref());
+    }
+    if eal_args.len() <= 1 {
+        return Err("no EAL options: give them before `--` (see slbd --help)".into());
+    }
+    let listener = bring_up::bind_control(config.as_ref(), opts)?;
+    let eal = bring_up::start_eal(eal_args)?;
+    stop::install_signal_handlers();
+    let lcores = bring_up::Lcores::assign(opts.mode())?;
+    let (ports, pool) = bring_up::start_ports(config.as_ref(), opts, &lcores)?;
+    let ports = Arc::new(ports);
+    let running = launch::start(opts, config.as_ref(), &lcores, &ports, pool)?;
+    tracing::info!(
+        mode = opts.mode().name(),
+        workers = lcores.workers.len(),
+        ports = ports.len(),
+        "slbd running"
+    );
+    let ctl_thread = match (listener, &config) {
+        (Some((l, path)), Some(cfg)) => {
+            launch::control_thread(l, path, opts, cfg, &running, &lcores, &ports)?
+        }
+        _ => None,
+    };
+    let elapsed = wait_for_stop(opts, &running.loops);
+    if let Some(t) = ctl_thread {
+        let _ = t.join();
+    }
+    let (loops, path) = (running.loops.clone(), running.path.clone());
+    let labels = running.labels.lock().ok().and_then(|g| *g);
+    let sched_tx_dropped = running.sched_tx_dropped.load(Ordering::Relaxed);
+    let errors = running.join();
+    for p in ports.iter() {
+        p.stop();
+    }
+    Report {
+        labels,
+        mode: opts.mode(),
+        opts,
+        ports: &ports,
+        loops: &loops,
+        path: &path,
+        sched_tx_dropped,
+        elapsed,
+    }
+    .print();
+    drop(ports);
+    drop(eal);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+/// Runs until a signal, `--duration` or `--exit-idle-ms` stops slbd;
+/// returns how long it ran.
+fn wait_for_stop(opts: &Options, loops: &[LoopCounters]) -> Duration {
+    let started = Instant::now();
+    let mut last_rx = 0u64;
+    let mut last_change = Instant::now();
+    while !stop::requested() {
+        std::thread::sleep(Duration::from_millis(5));
+        let rx: u64 = loops.iter().map(|c| c.snapshot().rx_packets).sum();
+        if rx != last_rx {
+            last_rx = rx;
+            last_change = Instant::now();
+        }
+        if let Some(ms) = opts.exit_idle_ms {
+            if last_change.elapsed() >= Duration::from_millis(ms) {
+                stop::request();
+            }
+        }
+        if let Some(secs) = opts.duration {
+            if started.elapsed().as_secs_f64() >= secs {
+                stop::request();
+            }
+        }
+    }
+    started.elapsed()
+}

@@ -1,0 +1,19 @@
+//! What a worker lcore runs.
+//!
+//! - [`poll_loop`]: the run-to-completion loop (RX burst, handler, TX
+//!   batches) every mode uses, and its counters.
+//! - [`fast_path`]: the balance mode's handler: label switching, the plain
+//!   clients' push and pop, punts to the scheduler, every drop counted.
+//! - [`flow_cache`]: plain clients' 5-tuples to their labels.
+//! - [`arp_nd`]: ARP and ND answers built in place (and the requests the
+//!   scheduler sends).
+//! - [`forward`]: the `--mode forward` handler, the benchmark baseline.
+
+pub mod arp_nd;
+pub mod fast_path;
+pub mod flow_cache;
+pub mod forward;
+pub mod poll_loop;
+
+pub use fast_path::FastPath;
+pub use poll_loop::{run, Handler, Idle, LoopCounters, LoopSnapshot};

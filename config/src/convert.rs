@@ -1,0 +1,144 @@
+//! The one place where configuration types become session-core types.
+//! slbd's start-up and every reload go through these (`appliance`'s
+//! `control::apply`), so the two can never map a field differently.
+
+use crate::model::{Algorithm, Config, Protocol, Server, ServerState, Service};
+use std::time::Duration;
+
+impl From<Protocol> for slb_core::Protocol {
+    fn from(p: Protocol) -> Self {
+        match p {
+            Protocol::Tcp => slb_core::Protocol::Tcp,
+            Protocol::Udp => slb_core::Protocol::Udp,
+        }
+    }
+}
+
+impl From<Algorithm> for slb_core::Algorithm {
+    fn from(a: Algorithm) -> Self {
+        use slb_core::Algorithm as B;
+        match a {
+            Algorithm::RoundRobin => B::RoundRobin,
+            Algorithm::WeightedRoundRobin => B::WeightedRoundRobin,
+            Algorithm::LeastConnections => B::LeastConnections,
+            Algorithm::WeightedLeastConnections => B::WeightedLeastConnections,
+            Algorithm::LeastResponseTime => B::LeastResponseTime,
+            Algorithm::SourceHash => B::SourceHash,
+            Algorithm::Maglev => B::Maglev,
+        }
+    }
+}
+
+/// The operator's state alone; health may still take an `up` server
+/// `Down` at run time.
+impl From<ServerState> for slb_core::ServerState {
+    fn from(s: ServerState) -> Self {
+        match s {
+            ServerState::Up => slb_core::ServerState::Up,
+            ServerState::Drain => slb_core::ServerState::Draining,
+            ServerState::Disabled => slb_core::ServerState::Disabled,
+        }
+    }
+}
+
+/// A service's new-session rate limit: `None` when `per_second` is 0 (no
+/// limit); a burst of 0 means 1.
+pub fn rate_limit(per_second: u32, burst: u32) -> Option<slb_core::RateLimit> {
+    (per_second > 0).then(|| slb_core::RateLimit {
+        per_second,
+        burst: burst.max(1),
+    })
+}
+
+impl From<&Service> for slb_core::ServiceConfig {
+    fn from(s: &Service) -> Self {
+        let mut c =
+            slb_core::ServiceConfig::new(s.protocol.into(), s.vip, s.port, s.algorithm.into());
+        c.max_sessions = s.max_sessions;
+        c.rate_limit = rate_limit(s.new_sessions_per_s, s.burst);
+        c
+    }
+}
+
+impl From<&Server> for slb_core::ServerConfig {
+    fn from(v: &Server) -> Self {
+        let mut c = slb_core::ServerConfig::new(v.address);
+        c.weight = u32::from(v.weight);
+        c.max_sessions = v.max_sessions;
+        c
+    }
+}
+
+fn ns(d: Duration) -> u64 {
+    d.as_nanos().min(u128::from(u64::MAX)) as u64
+}
+
+/// The label range, quarantine and timeouts of the session core.
+impl From<&Config> for slb_core::CoreConfig {
+    fn from(cfg: &Config) -> Self {
+        let t = &cfg.timeouts;
+        slb_core::CoreConfig {
+            labels: slb_core::LabelConfig {
+                first: cfg.labels.first,
+                last: cfg.labels.last,
+                quarantine_ns: ns(cfg.labels.quarantine),
+            },
+            timeouts: slb_core::Timeouts {
+                tcp_syn_sent_ns: ns(t.tcp_syn),
+                tcp_established_ns: ns(t.tcp_established),
+                tcp_closing_ns: ns(t.tcp_closing),
+                tcp_linger_ns: ns(t.tcp_linger),
+                udp_ns: ns(t.udp),
+            },
+            session_capacity_hint: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+
+    #[test]
+    fn a_service_and_its_servers_convert_field_by_field() {
+        let cfg = Config::from_json_str(include_str!("../examples/lab.json")).unwrap();
+        let s = &cfg.services[0];
+        let c = slb_core::ServiceConfig::from(s);
+        assert_eq!(
+            (c.vip, c.port, c.max_sessions),
+            (s.vip, s.port, s.max_sessions)
+        );
+        assert_eq!(c.protocol, slb_core::Protocol::from(s.protocol));
+        assert_eq!(c.algorithm, slb_core::Algorithm::from(s.algorithm));
+        assert_eq!(
+            c.rate_limit,
+            super::rate_limit(s.new_sessions_per_s, s.burst)
+        );
+        let v = slb_core::ServerConfig::from(&s.servers[0]);
+        assert_eq!(
+            (v.addr, v.weight),
+            (s.servers[0].address, u32::from(s.servers[0].weight))
+        );
+        let core = slb_core::CoreConfig::from(&cfg);
+        assert_eq!(
+            (core.labels.first, core.labels.last),
+            (cfg.labels.first, cfg.labels.last)
+        );
+        assert_eq!(
+            core.timeouts.tcp_linger_ns,
+            cfg.timeouts.tcp_linger.as_nanos() as u64
+        );
+    }
+
+    #[test]
+    fn rate_limit_zero_is_none_and_burst_at_least_one() {
+        assert_eq!(super::rate_limit(0, 5), None);
+        assert_eq!(
+            super::rate_limit(10, 0),
+            Some(slb_core::RateLimit {
+                per_second: 10,
+                burst: 1
+            })
+        );
+    }
+}
