@@ -456,52 +456,67 @@ mod tests {
             .collect()
     }
 
+    /// One probe interval (100 ms from `*now`, in 10 ms steps): the probe
+    /// due goes out and is answered with `answer` 1 ms later (None:
+    /// silence, it times out 50 ms later).
+    fn interval(m: &mut HealthMonitor, now: &mut u64, answer: Option<TcpAnswer>) -> Vec<Action> {
+        let until = *now + 100 * MS;
+        run(m, now, until, answer)
+    }
+
     #[test]
     fn falls_after_fall_failures_and_rises_after_rise_successes() {
         let mut m = monitor(target(HealthKind::Tcp { port: 80 }, Admin::Up));
         let mut now = MS;
         // Answered probes: healthy throughout, no change.
-        let a = run(&mut m, &mut now, 300 * MS, Some(TcpAnswer::SynAck));
-        assert!(changes(&a).is_empty());
-        assert!(m.probe(S1).unwrap().healthy);
-        assert_eq!(m.probe(S1).unwrap().last_result, Some("syn_ack"));
-        // RSTs: down at the third consecutive failure, not before.
-        let a = run(&mut m, &mut now, 400 * MS, Some(TcpAnswer::Rst));
-        assert!(changes(&a).is_empty(), "2 failures < fall 3");
-        let a = run(&mut m, &mut now, 500 * MS, Some(TcpAnswer::Rst));
+        for _ in 0..3 {
+            assert!(changes(&interval(&mut m, &mut now, Some(TcpAnswer::SynAck))).is_empty());
+        }
+        let p = m.probe(S1).unwrap();
+        assert_eq!(
+            (p.sent, p.successes, p.last_result),
+            (3, 3, Some("syn_ack"))
+        );
+        assert!(p.healthy);
+        // RSTs: down at the third consecutive failure (fall 3), not before.
+        for _ in 0..2 {
+            assert!(changes(&interval(&mut m, &mut now, Some(TcpAnswer::Rst))).is_empty());
+        }
+        let a = interval(&mut m, &mut now, Some(TcpAnswer::Rst));
         assert_eq!(changes(&a), vec![false]);
         assert_eq!(m.probe(S1).unwrap().core_state(), ServerState::Down);
         assert_eq!((m.went_down, m.servers_down()), (1, 1));
-        // Two successes (rise 2) bring it back.
-        let a = run(&mut m, &mut now, 600 * MS, Some(TcpAnswer::SynAck));
-        assert!(changes(&a).is_empty());
-        let a = run(&mut m, &mut now, 700 * MS, Some(TcpAnswer::SynAck));
+        // A success then a failure: the streak starts again.
+        interval(&mut m, &mut now, Some(TcpAnswer::SynAck));
+        interval(&mut m, &mut now, Some(TcpAnswer::Rst));
+        assert!(!m.probe(S1).unwrap().healthy);
+        // Two successes in a row (rise 2) bring it back.
+        assert!(changes(&interval(&mut m, &mut now, Some(TcpAnswer::SynAck))).is_empty());
+        let a = interval(&mut m, &mut now, Some(TcpAnswer::SynAck));
         assert_eq!(changes(&a), vec![true]);
         assert_eq!(m.probe(S1).unwrap().core_state(), ServerState::Up);
-        assert!(m.probe(S1).unwrap().rtt_ewma_ns.is_some());
+        assert_eq!((m.went_up, m.servers_down()), (1, 0));
+        assert_eq!(m.probe(S1).unwrap().rtt_ewma_ns, Some(MS));
     }
 
     #[test]
     fn silence_times_out() {
         let mut m = monitor(target(HealthKind::Tcp { port: 80 }, Admin::Up));
         let mut now = MS;
-        // One probe per 100 ms, each failing 50 ms later: down after 3.
-        let a = run(&mut m, &mut now, 300 * MS, None);
-        assert!(changes(&a).is_empty());
-        let a = run(&mut m, &mut now, 310 * MS, None);
+        // Each probe fails 50 ms after it left: down at the third.
+        for _ in 0..2 {
+            assert!(changes(&interval(&mut m, &mut now, None)).is_empty());
+        }
+        let a = interval(&mut m, &mut now, None);
         assert_eq!(changes(&a), vec![false]);
         let p = m.probe(S1).unwrap();
-        assert_eq!((p.failures, p.last_result), (3, Some("timeout")));
+        assert_eq!((p.sent, p.failures, p.last_result), (3, 3, Some("timeout")));
         // A late answer to a timed-out probe matches nothing.
         let mut b = Vec::new();
-        assert!(!m.tcp_answer(
-            "198.18.1.11".parse().unwrap(),
-            80,
-            61000,
-            TcpAnswer::SynAck,
-            now,
-            &mut b
-        ));
+        let s: IpAddr = "198.18.1.11".parse().unwrap();
+        for port in PROBE_PORTS {
+            assert!(!m.tcp_answer(s, 80, port, TcpAnswer::SynAck, now, &mut b));
+        }
     }
 
     #[test]
