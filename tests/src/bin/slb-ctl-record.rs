@@ -236,12 +236,7 @@ impl Lab {
         let text = std::fs::read_to_string(dir.join("slbd.json")).unwrap();
         let rig = Rig::new(&text, WORKERS);
         let traffic = Arc::new(Mutex::new(Traffic::default()));
-        let cfg = rig
-            .dp
-            .scheduler
-            .running_config()
-            .cloned()
-            .expect("assembled with a configuration");
+        let cfg = rig.dp.scheduler.running_config().clone();
         let mut counters = vec![rig.dp.scheduler_counters.clone()];
         counters.extend(rig.dp.worker_counters.iter().cloned());
         let control = Control::new(
@@ -562,7 +557,7 @@ impl Lab {
             for w in &mut dp.workers {
                 w.apply_ops();
             }
-            dp.scheduler.poll(now, &mut |_, _| {});
+            slb_appliance::scheduler::poll_loop::round(&mut dp.scheduler, now, &mut |_, _| {});
         };
         let r = self.control.handle_line(line.as_bytes(), &mut pump);
         for w in &mut self.rig.dp.workers {
