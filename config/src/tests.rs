@@ -503,7 +503,7 @@ fn unknown_enum_values() {
 // ---- errors: rules ------------------------------------------------------------
 
 #[test]
-fn brief_example_message() {
+fn example_message_names_the_json_path() {
     let mut doc = lab();
     set(&mut doc, "/services/0/servers/2/weight", json!(0));
     let errs = errors(&doc);

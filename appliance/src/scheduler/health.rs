@@ -22,7 +22,7 @@
 //! `fall` consecutive failures take a healthy server down; `rise`
 //! consecutive successes bring it back. The operator's state (`up`,
 //! `drain`, `disabled`) wins over health: a drained or disabled server
-//! stays so whatever its probes say ([`HealthMonitor::core_state`]), and a
+//! stays so whatever its probes say ([`Probe::core_state`]), and a
 //! disabled server is not probed at all. Servers start healthy.
 
 use crate::channels::PROBE_PORTS;

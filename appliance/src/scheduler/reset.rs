@@ -1,5 +1,5 @@
-//! TCP resets for refused sessions (service acceptance control, claim 11,
-//! with `refuse: rst`): RFC 9293 §3.10.7.1, the reply to a segment for no
+//! TCP resets for refused sessions (service acceptance control, claim 11
+//! in docs/claims.md, with `refuse: rst`): RFC 9293 §3.10.7.1, the reply to a segment for no
 //! connection: `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>` when the segment
 //! had no ACK (a SYN), `<SEQ=SEG.ACK><CTL=RST>` otherwise.
 

@@ -73,7 +73,7 @@ impl Activity {
     }
 
     /// A cache prefetch hint for `label`'s byte (see
-    /// [`crate::label_table::LabelTable::prefetch`]).
+    /// [`crate::shared::label_table::LabelTable::prefetch`]).
     #[inline]
     pub fn prefetch(&self, label: u32) {
         if let Some(s) = self.slots.get(self.index(label)) {

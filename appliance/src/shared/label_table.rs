@@ -1,4 +1,4 @@
-//! The label switching table (claims 1, 5): one replica per worker, a flat
+//! The label switching table (claims 1 and 5 in docs/claims.md): one replica per worker, a flat
 //! array indexed by label, written only by the scheduler, read by its
 //! worker without locks.
 //!
@@ -25,10 +25,10 @@
 //!   client address (IPv4 as is, IPv6 as a keyed 32-bit fingerprint, see
 //!   [`ClientCheck`]); the worker drops a labelled frame whose inner source
 //!   does not match.
-//! - next hop index: into [`crate::nexthop::NextHops`] (out port and MAC).
+//! - next hop index: into [`crate::shared::nexthop::NextHops`] (out port and MAC).
 //!
-//! The direction is the label's parity (odd: client to server, claim 7),
-//! so it needs no bit.
+//! The direction is the label's parity (odd: client to server, claim 7 in
+//! docs/claims.md), so it needs no bit.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

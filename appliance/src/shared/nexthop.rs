@@ -1,4 +1,4 @@
-//! Next hops: where a switched frame goes (claim 5: "line card and port"):
+//! Next hops: where a switched frame goes (claim 5 in docs/claims.md: "line card and port"):
 //! an out port and the MAC of the neighbour behind it. A shared table of
 //! `AtomicU64` words (MAC in the low 48 bits, port in the next 8, a valid
 //! bit), written by the scheduler, read by every worker with one load, so
