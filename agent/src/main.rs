@@ -3,6 +3,15 @@
 //! See docs/agent.md. The data path is the eBPF classifier in
 //! `bpf/slb_agent.bpf.c`; this binary loads, attaches, pins, reports and
 //! detaches it.
+//!
+//! Modules:
+//! - `program`: the embedded eBPF object and the layouts it shares with Rust;
+//! - `attach`: `attach` and `detach` (load once, attach both programs, pin);
+//! - `pins`: where an attachment lives in bpffs, entering the interface's
+//!   network namespace;
+//! - `status`: counters and flows read from the pinned maps;
+//! - `netlink`: the two rtnetlink requests aya does not offer;
+//! - `ethtool`: TSO on the attached interface (legacy ethtool ioctls).
 
 mod attach;
 mod ethtool;

@@ -12,6 +12,18 @@
 //!
 //! The field-by-field reference is `docs/config-reference.md`.
 //!
+//! Modules:
+//! - `document`: the JSON document as written (serde's view of the file);
+//! - `validate`: from the document to a validated [`Config`], every rule;
+//! - `model`: the validated configuration slbd runs with;
+//! - `address`: IPv4/IPv6 interface addresses, CIDRs, MACs;
+//! - `error`: errors, each naming the JSON path of the bad field;
+//! - `diff`: what changed between two configurations, and whether it can
+//!   apply live;
+//! - `emit`: a validated configuration back to its document;
+//! - [`convert`]: configuration types into session-core types (`From`);
+//! - `tests`: the schema's rules, one test each.
+//!
 //! ```
 //! use slb_config::{Config, Role};
 //!
