@@ -1,7 +1,7 @@
 //! A blocking client: one connection, requests in order.
 
-use crate::protocol::{ErrorBody, Request, Response};
 use serde_json::Value;
+use slb_proto::{ErrorBody, RawRequest, Reply, Request, Response};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -54,17 +54,36 @@ impl Client {
         })
     }
 
-    /// Sends one request and waits for its response.
+    /// Sends a typed request and decodes its result.
+    pub fn request(&mut self, req: &Request) -> Result<Reply, CallError> {
+        let v = self.send(req)?;
+        decode_reply(req, v)
+    }
+
+    /// Sends a typed request; its result as slbd wrote it.
+    pub fn send(&mut self, req: &Request) -> Result<Value, CallError> {
+        let id = self.take_id();
+        self.exchange(req.to_line(id))
+    }
+
+    /// Sends any command with JSON arguments (unchecked: slbd checks
+    /// them) and waits for its result.
     pub fn call(&mut self, command: &str, args: Value) -> Result<Value, CallError> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let req = Request {
-            id: id.into(),
+        let req = RawRequest {
+            id: self.take_id().into(),
             command: command.into(),
             args,
         };
-        let mut line =
-            serde_json::to_string(&req).map_err(|e| CallError::Protocol(e.to_string()))?;
+        let line = serde_json::to_string(&req).map_err(|e| CallError::Protocol(e.to_string()))?;
+        self.exchange(line)
+    }
+
+    fn take_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    fn exchange(&mut self, mut line: String) -> Result<Value, CallError> {
         line.push('\n');
         self.writer
             .write_all(line.as_bytes())
@@ -90,4 +109,11 @@ impl Client {
         }
         serde_json::from_str(&buf).map_err(|e| CallError::Protocol(format!("{e}: {buf}")))
     }
+}
+
+/// `result`, the answer to `req`, as its type; a result that does not fit
+/// (a field missing or of another type) is a protocol error.
+pub fn decode_reply(req: &Request, result: Value) -> Result<Reply, CallError> {
+    req.reply(result)
+        .map_err(|e| CallError::Protocol(format!("{} result: {e}", req.command())))
 }

@@ -1,0 +1,459 @@
+//! slbctl's command line, and the request each command sends.
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{json, Value};
+use slb_ctl::client::CallError;
+use slb_proto::{
+    ReloadArgs, Request, ServerAdd, ServerRef, ServerSpec, ServerUpdate, ServiceFilter,
+    ServiceName, ServiceSpec, DEFAULT_SOCKET,
+};
+use std::path::PathBuf;
+
+const LONG_ABOUT: &str = "\
+slbctl - administer slbd, the slb session-label load balancer
+
+slbctl talks to a running slbd over its control socket (newline-delimited
+JSON, see docs/operations.md). It shows what slbd is doing (status,
+counters, services, servers, sessions, the label switching table, server
+health, Prometheus metrics) and changes it while it runs (add, remove and
+update services and servers, drain, enable or disable a server, reload the
+configuration file). Changes apply to new sessions only: a session keeps
+its server and its labels until it ends.
+
+Every change is checked by the same rules as the configuration file; a
+change that breaks one is refused whole and nothing changes. Errors are
+printed as `slbctl: <message> (<code>)` and slbctl exits with status 1;
+usage errors exit with status 2.
+
+By default output is a table for people; --json prints slbd's raw answer.";
+
+const AFTER: &str = "\
+Examples:
+  slbctl status
+  slbctl stats --watch --count 10
+  slbctl servers list web
+  slbctl servers drain web s1          # no new sessions; existing ones finish
+  slbctl servers update web s2 --weight 3
+  slbctl sessions list --service web --state established --limit 20
+  slbctl sessions show --label 17
+  slbctl labels --limit 50
+  slbctl health
+  slbctl config reload                 # re-read slbd's --config file
+  slbctl --json stats | jq .totals";
+
+#[derive(Parser, Debug)]
+#[command(name = "slbctl", version, about = "Administer a running slbd through its control socket.", long_about = LONG_ABOUT, after_long_help = AFTER)]
+pub struct Cli {
+    /// slbd's control socket.
+    #[arg(long, global = true, value_name = "PATH", default_value = DEFAULT_SOCKET)]
+    pub socket: PathBuf,
+
+    /// Print slbd's answer as JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Version, uptime, lcores, ports and their links.
+    Status,
+    /// Counters: totals, rates, per port, per core, per service and server,
+    /// every drop reason, refusal reasons.
+    Stats {
+        /// Print one line of per-second rates every interval.
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: stop after this many lines (default: until killed).
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// With --watch: seconds between lines.
+        #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+        interval: f64,
+    },
+    /// The counters in the Prometheus text exposition format.
+    Metrics,
+    /// List, add, remove or change services (virtual services: VIP, port,
+    /// protocol, algorithm, limits, client mode).
+    #[command(subcommand)]
+    Services(ServicesCmd),
+    /// List, add, remove or change real servers, and drain, enable or
+    /// disable them.
+    #[command(subcommand)]
+    Servers(ServersCmd),
+    /// Show sessions (the session table).
+    #[command(subcommand)]
+    Sessions(SessionsCmd),
+    /// The label switching table: each live label, its direction, the port
+    /// role it must come in on, where it goes out (port, next hop MAC), its
+    /// session; and label usage (free, active, quarantined).
+    Labels {
+        /// Only this label.
+        #[arg(long)]
+        label: Option<u32>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// Server health: state, last check, response time, failures.
+    Health {
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+    },
+    /// Show or reload the configuration.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Send any command with JSON arguments (for scripts and debugging).
+    Raw {
+        command: String,
+        /// Arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        args: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ServicesCmd {
+    /// List services with sessions, servers available and counters.
+    List,
+    /// Add a service (with at least one --server).
+    Add(ServiceAdd),
+    /// Remove a service. Refused while it has live sessions: drain its
+    /// servers first and remove it once they have ended.
+    Remove { name: String },
+    /// Change a service's algorithm, limits, client mode or refusal. A new
+    /// algorithm recreates the service, so it needs no live sessions.
+    Update(ServiceUpdate),
+}
+
+#[derive(Args, Debug)]
+struct ServiceAdd {
+    name: String,
+    #[arg(long)]
+    vip: String,
+    #[arg(long)]
+    port: u16,
+    /// tcp or udp.
+    #[arg(long, default_value = "tcp")]
+    protocol: String,
+    /// A server: NAME=ADDRESS[,weight=N][,max_sessions=N]; repeat it.
+    #[arg(long = "server", required = true, value_name = "SPEC")]
+    servers: Vec<String>,
+    #[command(flatten)]
+    opts: ServiceOpts,
+}
+
+#[derive(Args, Debug)]
+struct ServiceUpdate {
+    name: String,
+    #[command(flatten)]
+    opts: ServiceOpts,
+}
+
+#[derive(Args, Debug)]
+struct ServiceOpts {
+    /// round_robin, weighted_round_robin, least_connections,
+    /// weighted_least_connections, least_response_time, source_hash, maglev.
+    #[arg(long)]
+    algorithm: Option<String>,
+    /// plain (unmodified clients) or label (clients run slb-agent).
+    #[arg(long)]
+    client_mode: Option<String>,
+    /// Session limit (0: none).
+    #[arg(long)]
+    max_sessions: Option<u32>,
+    /// New sessions per second (0: no limit).
+    #[arg(long)]
+    rate: Option<u32>,
+    /// Rate limit bucket depth.
+    #[arg(long)]
+    burst: Option<u32>,
+    /// What refused sessions get: rst or drop.
+    #[arg(long)]
+    refuse: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum ServersCmd {
+    /// List servers: weight, limits, operator and health state, sessions,
+    /// response time.
+    List {
+        /// Only this service's.
+        service: Option<String>,
+    },
+    /// Add a server to a service.
+    Add {
+        service: String,
+        name: String,
+        address: String,
+        #[arg(long)]
+        weight: Option<u16>,
+        #[arg(long)]
+        max_sessions: Option<u32>,
+    },
+    /// Remove a server: it takes no new sessions and goes when its last
+    /// session ends.
+    Remove { service: String, server: String },
+    /// Change a server's weight or session limit (new sessions only).
+    Update {
+        service: String,
+        server: String,
+        /// 1 to 65535.
+        #[arg(long)]
+        weight: Option<u64>,
+        /// 0: no limit.
+        #[arg(long)]
+        max_sessions: Option<u32>,
+    },
+    /// No new sessions for this server; its sessions finish normally.
+    Drain { service: String, server: String },
+    /// Back in service (state up): takes new sessions when healthy.
+    Enable { service: String, server: String },
+    /// Out of service: no new sessions, no health probes.
+    Disable { service: String, server: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum SessionsCmd {
+    /// List sessions, filtered.
+    List {
+        #[arg(long)]
+        service: Option<String>,
+        /// Needs --service.
+        #[arg(long)]
+        server: Option<String>,
+        /// Client address.
+        #[arg(long)]
+        client: Option<String>,
+        /// syn_sent, established, closing, linger, udp.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// One session, by one of its labels or by its key.
+    Show {
+        #[arg(long)]
+        label: Option<u32>,
+        #[arg(long)]
+        client: Option<String>,
+        #[arg(long)]
+        client_port: Option<u16>,
+        #[arg(long)]
+        vip: Option<String>,
+        #[arg(long)]
+        vip_port: Option<u16>,
+        #[arg(long, default_value = "tcp")]
+        protocol: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCmd {
+    /// The running configuration, every default written out.
+    Show,
+    /// Re-read the configuration file (slbd's --config, or PATH) and apply
+    /// the difference; existing sessions are untouched. An invalid file,
+    /// or a change that needs a restart (ports, labels, control,
+    /// timeouts), is refused whole.
+    Reload { path: Option<PathBuf> },
+}
+
+/// What slbctl does for a command line.
+pub enum Action {
+    /// Send a request; print its result as a table (or as JSON).
+    Request(Box<Request>),
+    /// `stats --watch`: rates from successive `stats`.
+    Watch { count: Option<u64>, interval: f64 },
+    /// `raw`: any command with JSON arguments; the answer as JSON.
+    Raw { command: String, args: Value },
+}
+
+fn server_spec(s: &str) -> Result<ServerSpec, CallError> {
+    let bad = || {
+        CallError::Protocol(format!(
+            "--server {s}: expected NAME=ADDRESS[,weight=N][,max_sessions=N]"
+        ))
+    };
+    let mut parts = s.split(',');
+    let (name, addr) = parts
+        .next()
+        .and_then(|p| p.split_once('='))
+        .ok_or_else(bad)?;
+    let mut v = ServerSpec {
+        name: name.into(),
+        address: addr.into(),
+        weight: None,
+        max_sessions: None,
+        state: None,
+    };
+    for p in parts {
+        let (k, n) = p.split_once('=').ok_or_else(bad)?;
+        let n: u64 = n.parse().map_err(|_| bad())?;
+        match k {
+            "weight" => v.weight = Some(n),
+            "max_sessions" => v.max_sessions = Some(n),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(v)
+}
+
+fn server_ref(service: &str, server: &str) -> ServerRef {
+    ServerRef {
+        service: service.into(),
+        server: server.into(),
+    }
+}
+
+/// Requests whose arguments slbctl takes as text the protocol types
+/// (addresses, session states, a session's key): decoded by the
+/// protocol's own rules, so a bad one gets slbd's error.
+fn checked(command: &str, args: Value) -> Result<Request, CallError> {
+    Request::decode(command, &args).map_err(CallError::Remote)
+}
+
+impl Cli {
+    pub fn action(&self) -> Result<Action, CallError> {
+        let req = match &self.cmd {
+            Cmd::Status => Request::Status,
+            Cmd::Stats {
+                watch: true,
+                count,
+                interval,
+            } => {
+                return Ok(Action::Watch {
+                    count: *count,
+                    interval: *interval,
+                })
+            }
+            Cmd::Stats { .. } => Request::Stats,
+            Cmd::Metrics => Request::Metrics,
+            Cmd::Services(ServicesCmd::List) => Request::ServicesList(ServiceFilter::default()),
+            Cmd::Services(ServicesCmd::Add(a)) => {
+                let o = &a.opts;
+                Request::ServicesAdd(ServiceSpec {
+                    name: a.name.clone(),
+                    vip: a.vip.clone(),
+                    port: a.port.into(),
+                    protocol: a.protocol.clone(),
+                    client_mode: o.client_mode.clone(),
+                    algorithm: o.algorithm.clone(),
+                    max_sessions: o.max_sessions.map(u64::from),
+                    new_sessions_per_s: o.rate.map(u64::from),
+                    burst: o.burst.map(u64::from),
+                    refuse: o.refuse.clone(),
+                    health: None,
+                    servers: a
+                        .servers
+                        .iter()
+                        .map(|s| server_spec(s))
+                        .collect::<Result<_, _>>()?,
+                })
+            }
+            Cmd::Services(ServicesCmd::Remove { name }) => {
+                Request::ServicesRemove(ServiceName { name: name.clone() })
+            }
+            Cmd::Services(ServicesCmd::Update(u)) => {
+                let o = &u.opts;
+                Request::ServicesUpdate(slb_proto::ServiceUpdate {
+                    name: u.name.clone(),
+                    client_mode: o.client_mode.clone(),
+                    algorithm: o.algorithm.clone(),
+                    max_sessions: o.max_sessions.map(u64::from),
+                    new_sessions_per_s: o.rate.map(u64::from),
+                    burst: o.burst.map(u64::from),
+                    refuse: o.refuse.clone(),
+                    ..Default::default()
+                })
+            }
+            Cmd::Servers(ServersCmd::List { service }) => Request::ServersList(ServiceFilter {
+                service: service.clone(),
+            }),
+            Cmd::Servers(ServersCmd::Add {
+                service,
+                name,
+                address,
+                weight,
+                max_sessions,
+            }) => Request::ServersAdd(ServerAdd {
+                service: service.clone(),
+                server: ServerSpec {
+                    name: name.clone(),
+                    address: address.clone(),
+                    weight: weight.map(u64::from),
+                    max_sessions: max_sessions.map(u64::from),
+                    state: None,
+                },
+            }),
+            Cmd::Servers(ServersCmd::Remove { service, server }) => {
+                Request::ServersRemove(server_ref(service, server))
+            }
+            Cmd::Servers(ServersCmd::Update {
+                service,
+                server,
+                weight,
+                max_sessions,
+            }) => Request::ServersUpdate(ServerUpdate {
+                service: service.clone(),
+                server: server.clone(),
+                weight: *weight,
+                max_sessions: max_sessions.map(u64::from),
+                address: None,
+                state: None,
+            }),
+            Cmd::Servers(ServersCmd::Drain { service, server }) => {
+                Request::ServersDrain(server_ref(service, server))
+            }
+            Cmd::Servers(ServersCmd::Enable { service, server }) => {
+                Request::ServersEnable(server_ref(service, server))
+            }
+            Cmd::Servers(ServersCmd::Disable { service, server }) => {
+                Request::ServersDisable(server_ref(service, server))
+            }
+            Cmd::Sessions(SessionsCmd::List {
+                service,
+                server,
+                client,
+                state,
+                limit,
+            }) => checked(
+                "sessions.list",
+                json!({ "service": service, "server": server, "client": client, "state": state, "limit": limit }),
+            )?,
+            Cmd::Sessions(SessionsCmd::Show {
+                label,
+                client,
+                client_port,
+                vip,
+                vip_port,
+                protocol,
+            }) => checked(
+                "sessions.show",
+                json!({ "label": label, "client": client, "client_port": client_port, "vip": vip, "vip_port": vip_port, "protocol": protocol }),
+            )?,
+            Cmd::Labels { label, limit } => {
+                checked("labels", json!({ "label": label, "limit": limit }))?
+            }
+            Cmd::Health { service } => Request::Health(ServiceFilter {
+                service: service.clone(),
+            }),
+            Cmd::Config(ConfigCmd::Show) => Request::ConfigShow,
+            Cmd::Config(ConfigCmd::Reload { path }) => Request::ConfigReload(ReloadArgs {
+                path: path.as_ref().map(|p| p.display().to_string()),
+            }),
+            Cmd::Raw { command, args } => {
+                let args: Value = serde_json::from_str(args)
+                    .map_err(|e| CallError::Protocol(format!("args: not JSON: {e}")))?;
+                return Ok(Action::Raw {
+                    command: command.clone(),
+                    args,
+                });
+            }
+        };
+        Ok(Action::Request(Box::new(req)))
+    }
+}
