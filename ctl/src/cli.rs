@@ -270,6 +270,15 @@ pub enum Action {
     Watch { count: Option<u64>, interval: f64 },
     /// `raw`: any command with JSON arguments; the answer as JSON.
     Raw { command: String, args: Value },
+    /// A command whose arguments slbctl takes as text: sent as written,
+    /// so slbd (the authority) checks them; `typed` is the request they
+    /// decode to here, for rendering the answer (None if they do not:
+    /// slbd's error is then what the user sees).
+    Checked {
+        command: &'static str,
+        args: Value,
+        typed: Option<Box<Request>>,
+    },
 }
 
 fn server_spec(s: &str) -> Result<ServerSpec, CallError> {
@@ -310,10 +319,15 @@ fn server_ref(service: &str, server: &str) -> ServerRef {
 }
 
 /// Requests whose arguments slbctl takes as text the protocol types
-/// (addresses, session states, a session's key): decoded by the
-/// protocol's own rules, so a bad one gets slbd's error.
-fn checked(command: &str, args: Value) -> Result<Request, CallError> {
-    Request::decode(command, &args).map_err(CallError::Remote)
+/// (addresses, session states, a session's key): sent as written, and
+/// decoded by the protocol's own rules to render the answer.
+fn checked(command: &'static str, args: Value) -> Action {
+    let typed = Request::decode(command, &args).ok().map(Box::new);
+    Action::Checked {
+        command,
+        args,
+        typed,
+    }
 }
 
 impl Cli {
@@ -420,10 +434,12 @@ impl Cli {
                 client,
                 state,
                 limit,
-            }) => checked(
-                "sessions.list",
-                json!({ "service": service, "server": server, "client": client, "state": state, "limit": limit }),
-            )?,
+            }) => {
+                return Ok(checked(
+                    "sessions.list",
+                    json!({ "service": service, "server": server, "client": client, "state": state, "limit": limit }),
+                ))
+            }
             Cmd::Sessions(SessionsCmd::Show {
                 label,
                 client,
@@ -431,12 +447,14 @@ impl Cli {
                 vip,
                 vip_port,
                 protocol,
-            }) => checked(
-                "sessions.show",
-                json!({ "label": label, "client": client, "client_port": client_port, "vip": vip, "vip_port": vip_port, "protocol": protocol }),
-            )?,
+            }) => {
+                return Ok(checked(
+                    "sessions.show",
+                    json!({ "label": label, "client": client, "client_port": client_port, "vip": vip, "vip_port": vip_port, "protocol": protocol }),
+                ))
+            }
             Cmd::Labels { label, limit } => {
-                checked("labels", json!({ "label": label, "limit": limit }))?
+                return Ok(checked("labels", json!({ "label": label, "limit": limit })))
             }
             Cmd::Health { service } => Request::Health(ServiceFilter {
                 service: service.clone(),

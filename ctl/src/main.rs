@@ -39,6 +39,20 @@ fn run(cli: &Cli) -> Result<(), CallError> {
             print_json(&c.call(&command, args)?);
             Ok(())
         }
+        Action::Checked {
+            command,
+            args,
+            typed,
+        } => {
+            let r = c.call(command, args)?;
+            match typed {
+                Some(req) if !cli.json => {
+                    print!("{}", slb_ctl::render::render(&decode_reply(&req, r)?))
+                }
+                _ => print_json(&r),
+            }
+            Ok(())
+        }
         Action::Request(req) => {
             let r = c.send(&req)?;
             if cli.json {
