@@ -1,8 +1,8 @@
-//! Service acceptance control (claims 4, 11): why a new session is refused,
-//! and the new-session rate limit.
+//! Service acceptance control (docs/claims.md, claims 4 and 11): why a new
+//! session is refused, and the new-session rate limit.
 //!
 //! Only the first packet of a would-be session goes through admission; a
-//! packet of an existing session never does (claim 11).
+//! packet of an existing session never does (docs/claims.md, claim 11).
 
 /// Why a new session was refused. Names are stable (metrics labels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,8 +1,9 @@
-//! Session label manager (claims 1, 7, 13).
+//! Session label manager (docs/claims.md, claims 1, 7 and 13).
 //!
 //! Labels are handed out in pairs: the client-to-server (C2S) label is odd,
 //! the server-to-client (S2C) label is C2S + 1. Clients and servers derive the
-//! opposite label by -1 / +1 (claim 14), so a pair is the unit of allocation.
+//! opposite label by -1 / +1 (docs/claims.md, claim 14), so a pair is the unit
+//! of allocation.
 //!
 //! A pair is identified by its *pair index* `i`: `c2s = first_c2s + 2 * i`.
 //! Every pair is in exactly one of three states:

@@ -2,25 +2,46 @@
 //! algorithms and service acceptance control. Pure Rust, no DPDK, no clock,
 //! no I/O: the scheduler lcore owns one [`Core`] and passes time in.
 //!
+//! Modules, leaves first:
+//! * [`ids`]: [`ServiceId`], [`ServerId`], [`SessionId`], the ids every other
+//!   module names.
+//! * [`labels`]: [`LabelManager`], label pairs (C2S odd, S2C = C2S + 1) and
+//!   their assign / withdraw / quarantine cycle.
+//! * [`admission`]: why a new session is refused ([`Refusal`]), the
+//!   new-session rate limit ([`RateLimit`], token bucket), admission counters.
+//! * [`pool`]: [`ServerPool`], a service's servers, their configuration,
+//!   state and live counts.
+//! * [`session`]: [`SessionKey`], the TCP/UDP session state machine,
+//!   [`Timeouts`], and the [`session::SessionTable`] with its expiry lists.
+//! * [`balance`]: the balancing [`Algorithm`]s and the per-service
+//!   [`balance::Picker`]; `balance::maglev`: the Maglev table and its hash.
+//! * [`error`]: [`CoreError`], configuration errors of the core.
+//! * [`service`]: [`Service`], one service and how it admits a new session.
+//! * [`session_core`]: [`Core`], which owns the label space, the session
+//!   table and the services, and turns the scheduler's events into session
+//!   changes.
+//!
 //! See `docs/session-core.md` for the API the scheduler calls, the state
 //! machine, the timeouts and the measured costs.
 
 pub mod admission;
 pub mod balance;
+pub mod error;
+pub mod ids;
 pub mod labels;
 pub mod pool;
 pub mod service;
 pub mod session;
+pub mod session_core;
 
 pub use admission::{RateLimit, Refusal};
 pub use balance::Algorithm;
+pub use error::CoreError;
+pub use ids::{ServerId, ServiceId, SessionId};
 pub use labels::{LabelConfig, LabelError, LabelManager, LabelPair};
-pub use pool::{ServerConfig, ServerId, ServerPool, ServerState};
-pub use service::{
-    Admitted, Core, CoreConfig, CoreError, Ended, EventOutcome, NewPacketOutcome, PacketInfo,
-    Service, ServiceConfig, ServiceId, Sweep,
-};
+pub use pool::{ServerConfig, ServerPool, ServerState};
+pub use service::{Admitted, PacketInfo, Service, ServiceConfig};
 pub use session::{
-    Direction, EndReason, Protocol, Session, SessionId, SessionKey, SessionState, TcpFlags,
-    Timeouts,
+    Direction, EndReason, Protocol, Session, SessionKey, SessionState, TcpFlags, Timeouts,
 };
+pub use session_core::{Core, CoreConfig, Ended, EventOutcome, NewPacketOutcome, Sweep};

@@ -1,4 +1,5 @@
-//! Server configuration and state (claim 4, server configuration/state unit).
+//! Server configuration and state: the server configuration / state unit
+//! (docs/claims.md, claim 4).
 //!
 //! A pool is the set of servers of one service. Servers are addressed by
 //! [`ServerId`], a stable slot number: it does not change while the server
@@ -18,9 +19,9 @@
 
 use std::net::IpAddr;
 
-/// A server's slot in its pool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ServerId(pub u32);
+// Defined in `ids`; re-exported so that `slb_core::pool::ServerId` keeps
+// working.
+pub use crate::ids::ServerId;
 
 /// Administrative / health state of a server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,28 +1,30 @@
-//! Services and the [`Core`] the scheduler drives.
+//! Services: what a [`Service`] is and how it admits a new session.
 //!
 //! A [`Service`] (VIP, port, protocol, algorithm, limits, server pool) admits
 //! new sessions: admission checks, server pick, label pair, session insert.
 //! All services of an appliance share one label space and one session table,
-//! so [`Core`] owns the [`LabelManager`], the [`SessionTable`] and the
-//! services, and lends the first two to [`Service::admit`].
+//! which the [`Core`] (in `session_core`) owns and lends to
+//! [`Service::admit`].
 
 use std::net::IpAddr;
-
-use hashbrown::HashMap;
 
 use crate::admission::{AdmissionCounters, RateLimit, Refusal, TokenBucket};
 use crate::balance::maglev::{is_prime, DEFAULT_TABLE_SIZE};
 use crate::balance::{Algorithm, Picker};
-use crate::labels::{LabelConfig, LabelError, LabelManager, LabelPair};
-use crate::pool::{PoolError, ServerId, ServerPool};
+use crate::ids::{ServerId, SessionId};
+use crate::labels::{LabelManager, LabelPair};
+use crate::pool::ServerPool;
 use crate::session::{
-    tcp_transition, Counters, Direction, EndReason, NewSession, Next, Protocol, Session, SessionId,
-    SessionKey, SessionState, SessionTable, TcpFlags, Timeouts,
+    Direction, EndReason, NewSession, Protocol, SessionKey, SessionTable, TcpFlags,
 };
 
-/// A service's index in its [`Core`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ServiceId(pub u16);
+// These lived here before `ids`, `error` and `session_core` were split off;
+// re-exported so that `slb_core::service::...` paths keep working.
+pub use crate::error::CoreError;
+pub use crate::ids::ServiceId;
+pub use crate::session_core::{
+    Core, CoreConfig, CoreCounters, Ended, EventOutcome, NewPacketOutcome, Sweep,
+};
 
 /// Service configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,29 +56,6 @@ impl ServiceConfig {
     }
 }
 
-/// Configuration errors of the core.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum CoreError {
-    #[error("labels: {0}")]
-    Labels(#[from] LabelError),
-    #[error("servers: {0}")]
-    Pool(#[from] PoolError),
-    #[error("a service for {protocol:?} {vip} port {port} already exists")]
-    DuplicateService {
-        protocol: Protocol,
-        vip: IpAddr,
-        port: u16,
-    },
-    #[error("maglev_table_size {0} must be a prime (e.g. 65537)")]
-    TableSize(u32),
-    #[error("at most 65535 services")]
-    TooManyServices,
-    #[error("no service with id {0}")]
-    NoSuchService(u16),
-    #[error("service {0} still has {1} sessions")]
-    ServiceHasSessions(u16, u32),
-}
-
 /// What the scheduler knows about the first packet of a session.
 #[derive(Clone, Copy, Debug)]
 pub struct PacketInfo {
@@ -101,74 +80,6 @@ pub struct Admitted {
     pub labels: LabelPair,
 }
 
-/// A session that ended: its labels are in quarantine; the scheduler removes
-/// its label table entries and flow cache entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ended {
-    pub key: SessionKey,
-    pub labels: LabelPair,
-    pub service: ServiceId,
-    pub server: ServerId,
-    pub reason: EndReason,
-    pub created: u64,
-    pub ended_at: u64,
-    pub first_reply: Option<u64>,
-    pub counters: Counters,
-}
-
-/// Result of [`Core::on_new_packet`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NewPacketOutcome {
-    /// A new session; forward the packet with `labels.c2s()`. `replaced` is
-    /// an old session with the same key that this SYN ended (port reuse).
-    Admitted {
-        admitted: Admitted,
-        replaced: Option<Ended>,
-    },
-    /// The packet belongs to an existing session (no admission). `ended` is
-    /// set if this packet ended it (RST).
-    Existing {
-        session: SessionId,
-        labels: LabelPair,
-        server: ServerId,
-        ended: Option<Ended>,
-    },
-    /// Admission refused the session (RST or drop, as configured).
-    Refused { service: ServiceId, reason: Refusal },
-    /// TCP packet that is not a SYN without ACK, for no known session.
-    NotSessionStart,
-    /// No service for (protocol, VIP, port).
-    NoService,
-}
-
-/// Result of [`Core::on_event`] and [`Core::on_first_reply`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventOutcome {
-    /// No session holds this label (raced with expiry, or bogus).
-    UnknownLabel,
-    /// Invalid flag combination; nothing changed.
-    Ignored,
-    /// The session lives on in `state`.
-    Updated {
-        session: SessionId,
-        state: SessionState,
-        first_reply: bool,
-    },
-    /// The session ended; withdraw its label entries.
-    Ended(Ended),
-}
-
-/// Result of one [`Core::expire`] slice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Sweep {
-    /// Sessions ended in this slice.
-    pub ended: usize,
-    /// Label pairs moved from quarantine back to the free ring.
-    pub labels_released: usize,
-    /// False if the budget ran out with more sessions or labels due.
-    pub done: bool,
-}
-
 /// One service: configuration, servers, algorithm state, limits, counters.
 #[derive(Clone, Debug)]
 pub struct Service {
@@ -182,7 +93,7 @@ pub struct Service {
 }
 
 impl Service {
-    fn new(config: ServiceConfig) -> Result<Service, CoreError> {
+    pub(crate) fn new(config: ServiceConfig) -> Result<Service, CoreError> {
         if !is_prime(config.maglev_table_size) {
             return Err(CoreError::TableSize(config.maglev_table_size));
         }
@@ -321,6 +232,18 @@ impl Service {
         })
     }
 
+    /// Accounts for one of this service's sessions ending, once [`Core`] has
+    /// taken it out of the table: the live count, the ended counters, and
+    /// the server's no-reply record and session count.
+    pub(crate) fn session_ended(&mut self, server: ServerId, reason: EndReason) {
+        self.sessions -= 1;
+        self.ended[reason.index()] += 1;
+        if reason == EndReason::NoReply {
+            self.pool.record_no_reply(server);
+        }
+        self.pool.session_ended(server);
+    }
+
     fn give_back_token(&mut self) {
         if let Some(bucket) = &mut self.bucket {
             bucket.give_back();
@@ -328,1011 +251,88 @@ impl Service {
     }
 }
 
-/// Core configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct CoreConfig {
-    pub labels: LabelConfig,
-    pub timeouts: Timeouts,
-    /// Sessions to reserve room for up front (avoids rehash pauses on the
-    /// scheduler; 0 = grow on demand).
-    pub session_capacity_hint: usize,
-}
-
-/// Counters of events that belong to no service.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CoreCounters {
-    pub no_service: u64,
-    pub not_session_start: u64,
-    pub unknown_label: u64,
-    pub ignored_flags: u64,
-}
-
-/// The session core of one appliance: label space, session table, services.
-/// Owned by the scheduler lcore; nothing here locks, reads a clock or does
-/// I/O: `now` (ns, monotonic, non-decreasing) is always passed in.
-pub struct Core {
-    labels: LabelManager,
-    table: SessionTable,
-    services: Vec<Option<Service>>,
-    by_vip: HashMap<(Protocol, IpAddr, u16), ServiceId>,
-    counters: CoreCounters,
-}
-
-impl Core {
-    pub fn new(config: CoreConfig) -> Result<Core, CoreError> {
-        let labels = LabelManager::new(config.labels)?;
-        let table = SessionTable::new(
-            labels.capacity(),
-            config.session_capacity_hint,
-            config.timeouts,
-        );
-        Ok(Core {
-            labels,
-            table,
-            services: Vec::new(),
-            by_vip: HashMap::new(),
-            counters: CoreCounters::default(),
-        })
-    }
-
-    pub fn add_service(&mut self, config: ServiceConfig) -> Result<ServiceId, CoreError> {
-        let vip_key = (config.protocol, config.vip, config.port);
-        if self.by_vip.contains_key(&vip_key) {
-            return Err(CoreError::DuplicateService {
-                protocol: config.protocol,
-                vip: config.vip,
-                port: config.port,
-            });
-        }
-        let service = Service::new(config)?;
-        let slot = match self.services.iter().position(Option::is_none) {
-            Some(i) => i,
-            None if self.services.len() >= u16::MAX as usize => {
-                return Err(CoreError::TooManyServices)
-            }
-            None => {
-                self.services.push(None);
-                self.services.len() - 1
-            }
-        };
-        self.services[slot] = Some(service);
-        let id = ServiceId(slot as u16);
-        self.by_vip.insert(vip_key, id);
-        Ok(id)
-    }
-
-    /// Removes a service that has no sessions left (set its servers to
-    /// draining first and let them end, or end them with `end_session`).
-    pub fn remove_service(&mut self, id: ServiceId) -> Result<(), CoreError> {
-        let s = self.service(id).ok_or(CoreError::NoSuchService(id.0))?;
-        if s.sessions > 0 {
-            return Err(CoreError::ServiceHasSessions(id.0, s.sessions));
-        }
-        let c = s.config;
-        self.by_vip.remove(&(c.protocol, c.vip, c.port));
-        self.services[id.0 as usize] = None;
-        Ok(())
-    }
-
-    pub fn service(&self, id: ServiceId) -> Option<&Service> {
-        self.services.get(id.0 as usize).and_then(Option::as_ref)
-    }
-
-    pub fn service_mut(&mut self, id: ServiceId) -> Option<&mut Service> {
-        self.services
-            .get_mut(id.0 as usize)
-            .and_then(Option::as_mut)
-    }
-
-    pub fn find_service(&self, protocol: Protocol, vip: IpAddr, port: u16) -> Option<ServiceId> {
-        self.by_vip.get(&(protocol, vip, port)).copied()
-    }
-
-    pub fn services(&self) -> impl Iterator<Item = (ServiceId, &Service)> {
-        self.services
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|s| (ServiceId(i as u16), s)))
-    }
-
-    pub fn labels(&self) -> &LabelManager {
-        &self.labels
-    }
-
-    pub fn sessions(&self) -> &SessionTable {
-        &self.table
-    }
-
-    pub fn counters(&self) -> &CoreCounters {
-        &self.counters
-    }
-
-    pub fn session(&self, id: SessionId) -> &Session {
-        self.table.get(id)
-    }
-
-    pub fn find(&self, key: &SessionKey) -> Option<SessionId> {
-        self.table.find(key)
-    }
-
-    /// The session holding `label` (its C2S or its S2C label).
-    pub fn find_by_label(&self, label: u32) -> Option<SessionId> {
-        self.table.find_by_pair(self.labels.pair_index(label)?)
-    }
-
-    /// Heap bytes held by the label manager and the session table.
-    pub fn heap_bytes(&self) -> usize {
-        self.labels.heap_bytes() + self.table.heap_bytes()
-    }
-
-    /// An unlabelled packet to a VIP that missed the worker's flow cache.
-    /// Existing session: the packet is a C2S event of it, never admitted
-    /// again. Otherwise TCP needs a SYN without ACK; then admission.
-    pub fn on_new_packet(&mut self, packet: &PacketInfo, now: u64) -> NewPacketOutcome {
-        let key = &packet.key;
-        let key_hash = self.table.hash_key(key);
-        let mut replaced = None;
-        if let Some(id) = self.table.find_hashed(key_hash, key) {
-            let state = self.table.get(id).state();
-            let reuse = key.protocol == Protocol::Tcp
-                && packet.tcp_flags.is_session_start()
-                && matches!(state, SessionState::Closing(_) | SessionState::Linger);
-            if !reuse {
-                let s = self.table.get(id);
-                let (labels, server) = (s.labels(), s.server());
-                self.table
-                    .count(id, Direction::ClientToServer, 1, packet.bytes as u64);
-                let ended = match self.apply(id, packet.tcp_flags, Direction::ClientToServer, now) {
-                    EventOutcome::Ended(e) => Some(e),
-                    _ => None,
-                };
-                return NewPacketOutcome::Existing {
-                    session: id,
-                    labels,
-                    server,
-                    ended,
-                };
-            }
-            replaced = Some(self.end(id, EndReason::Replaced, now));
-        }
-        let Some(&service_id) = self.by_vip.get(&(key.protocol, key.vip, key.vip_port)) else {
-            self.counters.no_service += 1;
-            return NewPacketOutcome::NoService;
-        };
-        if key.protocol == Protocol::Tcp && !packet.tcp_flags.is_session_start() {
-            self.counters.not_session_start += 1;
-            return NewPacketOutcome::NotSessionStart;
-        }
-        let service = self.services[service_id.0 as usize]
-            .as_mut()
-            .expect("indexed service exists");
-        match service.admit(
-            service_id,
-            packet,
-            key_hash,
-            now,
-            &mut self.labels,
-            &mut self.table,
-        ) {
-            Ok(admitted) => NewPacketOutcome::Admitted { admitted, replaced },
-            Err(reason) => NewPacketOutcome::Refused {
-                service: service_id,
-                reason,
-            },
-        }
-    }
-
-    /// A worker reported TCP flags (FIN, RST, first reply) on a labelled
-    /// packet. The direction follows from the label: odd = C2S, even = S2C.
-    pub fn on_event(&mut self, label: u32, flags: TcpFlags, now: u64) -> EventOutcome {
-        let Some(id) = self.find_by_label(label) else {
-            self.counters.unknown_label += 1;
-            return EventOutcome::UnknownLabel;
-        };
-        self.apply(id, flags, Direction::of_label(label), now)
-    }
-
-    /// The server's first reply on the session holding `label` (either
-    /// label): records the response time; establishes a TCP session.
-    pub fn on_first_reply(&mut self, label: u32, now: u64) -> EventOutcome {
-        let Some(id) = self.find_by_label(label) else {
-            self.counters.unknown_label += 1;
-            return EventOutcome::UnknownLabel;
-        };
-        self.apply(id, TcpFlags(TcpFlags::ACK), Direction::ServerToClient, now)
-    }
-
-    /// Traffic reported for the session holding `label` (direction from the
-    /// label): adds to its counters and restarts its idle timer. False if no
-    /// session holds the label.
-    pub fn on_traffic(&mut self, label: u32, packets: u64, bytes: u64, now: u64) -> bool {
-        let Some(id) = self.find_by_label(label) else {
-            return false;
-        };
-        self.table
-            .count(id, Direction::of_label(label), packets, bytes);
-        self.table.touch(id, now);
-        true
-    }
-
-    /// Ends a session on the control plane's request.
-    pub fn end_session(&mut self, id: SessionId, now: u64) -> Ended {
-        self.end(id, EndReason::Administrative, now)
-    }
-
-    /// One bounded expiry slice: ends at most `max_visits` expired sessions
-    /// (pushed to `ended`) and releases at most `max_visits` label pairs from
-    /// quarantine. Call it often with a small budget; a full sweep of a burst
-    /// of expiries spans several calls.
-    /// As [`Core::expire`], but asks `recent(c2s_label, reason)` before
-    /// ending a session for inactivity (`Idle`, `NoReply`): when it answers
-    /// true (traffic the session core was not told about, e.g. frames the
-    /// data path switched on its own), the session's timer restarts instead.
-    /// Linger (`Closed`) always ends. Each restart counts as a visit.
-    pub fn expire_unless_recent(
-        &mut self,
-        now: u64,
-        max_visits: usize,
-        recent: &mut dyn FnMut(u32, EndReason) -> bool,
-        ended: &mut Vec<Ended>,
-    ) -> Sweep {
-        let mut sweep = Sweep::default();
-        let mut visits = 0;
-        while visits < max_visits {
-            let Some((id, reason)) = self.table.pop_expired(now) else {
-                break;
-            };
-            visits += 1;
-            if matches!(reason, EndReason::Idle | EndReason::NoReply)
-                && recent(self.table.get(id).labels().c2s(), reason)
-            {
-                self.table.touch(id, now);
-                continue;
-            }
-            ended.push(self.end(id, reason, now));
-            sweep.ended += 1;
-        }
-        sweep.labels_released = self.labels.release_expired(now, max_visits);
-        sweep.done = self.table.pop_expired(now).is_none() && !self.labels.release_due(now);
-        sweep
-    }
-
-    pub fn expire(&mut self, now: u64, max_visits: usize, ended: &mut Vec<Ended>) -> Sweep {
-        let mut sweep = Sweep::default();
-        while sweep.ended < max_visits {
-            let Some((id, reason)) = self.table.pop_expired(now) else {
-                break;
-            };
-            ended.push(self.end(id, reason, now));
-            sweep.ended += 1;
-        }
-        sweep.labels_released = self.labels.release_expired(now, max_visits);
-        sweep.done = self.table.pop_expired(now).is_none() && !self.labels.release_due(now);
-        sweep
-    }
-
-    fn apply(&mut self, id: SessionId, flags: TcpFlags, dir: Direction, now: u64) -> EventOutcome {
-        let s = self.table.get(id);
-        let (state, protocol, replied) = (s.state(), s.key().protocol, s.first_reply().is_some());
-        let (service, server) = (s.service(), s.server());
-        let transition = match protocol {
-            Protocol::Tcp => tcp_transition(state, flags, dir),
-            Protocol::Udp => crate::session::Transition {
-                next: Next::Stay,
-                first_reply: dir == Direction::ServerToClient && !replied,
-            },
-        };
-        if transition.first_reply {
-            if let Some(rt) = self.table.set_first_reply(id, now) {
-                if let Some(svc) = self.service_mut(service) {
-                    svc.pool.record_response_time(server, rt);
-                }
-            }
-        }
-        match transition.next {
-            Next::Ignore => {
-                self.counters.ignored_flags += 1;
-                EventOutcome::Ignored
-            }
-            Next::Stay => {
-                self.table.touch(id, now);
-                EventOutcome::Updated {
-                    session: id,
-                    state,
-                    first_reply: transition.first_reply,
-                }
-            }
-            Next::Enter(next) => {
-                self.table.set_state(id, next, now);
-                EventOutcome::Updated {
-                    session: id,
-                    state: next,
-                    first_reply: transition.first_reply,
-                }
-            }
-            Next::End(reason) => {
-                if reason == EndReason::Reset && dir == Direction::ServerToClient && !replied {
-                    if let Some(svc) = self.service_mut(service) {
-                        svc.pool.record_reset_before_reply(server);
-                    }
-                }
-                EventOutcome::Ended(self.end(id, reason, now))
-            }
-        }
-    }
-
-    fn end(&mut self, id: SessionId, reason: EndReason, now: u64) -> Ended {
-        let s = self.table.remove(id);
-        let labels = s.labels();
-        self.labels
-            .withdraw(labels.c2s(), now)
-            .expect("a live session's labels are active");
-        let (service, server) = (s.service(), s.server());
-        if let Some(svc) = self.service_mut(service) {
-            svc.sessions -= 1;
-            svc.ended[reason.index()] += 1;
-            if reason == EndReason::NoReply {
-                svc.pool.record_no_reply(server);
-            }
-            svc.pool.session_ended(server);
-        }
-        Ended {
-            key: *s.key(),
-            labels,
-            service,
-            server,
-            reason,
-            created: s.created(),
-            ended_at: now,
-            first_reply: s.first_reply(),
-            counters: *s.counters(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::labels::LabelStatus;
-    use crate::pool::{ServerConfig, ServerState};
-    use proptest::prelude::*;
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-    const MS: u64 = 1_000_000;
-    const S: u64 = 1_000_000_000;
-    const SYN: TcpFlags = TcpFlags(TcpFlags::SYN);
-    const SYN_ACK: TcpFlags = TcpFlags(TcpFlags::SYN | TcpFlags::ACK);
-    const ACK: TcpFlags = TcpFlags(TcpFlags::ACK);
-    const FIN_ACK: TcpFlags = TcpFlags(TcpFlags::FIN | TcpFlags::ACK);
-    const RST: TcpFlags = TcpFlags(TcpFlags::RST);
+    use crate::labels::LabelConfig;
+    use crate::pool::ServerConfig;
+    use crate::session::Timeouts;
+    use std::net::Ipv4Addr;
 
     fn vip() -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))
     }
 
-    fn server(i: u8) -> ServerConfig {
-        ServerConfig::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, i)))
-    }
-
-    fn core_with(config: CoreConfig, service: ServiceConfig, servers: u8) -> (Core, ServiceId) {
-        let mut core = Core::new(config).unwrap();
-        let id = core.add_service(service).unwrap();
-        for i in 1..=servers {
-            core.service_mut(id)
-                .unwrap()
-                .pool_mut()
-                .add(server(i))
-                .unwrap();
-        }
-        (core, id)
-    }
-
-    fn tcp_core(servers: u8) -> (Core, ServiceId) {
-        core_with(
-            CoreConfig::default(),
-            ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::RoundRobin),
-            servers,
-        )
-    }
-
-    fn packet(protocol: Protocol, client: u32, port: u16, flags: TcpFlags) -> PacketInfo {
+    fn packet(client_port: u16) -> PacketInfo {
         PacketInfo {
             key: SessionKey {
-                protocol,
+                protocol: Protocol::Tcp,
                 vip: vip(),
-                vip_port: if protocol == Protocol::Tcp { 80 } else { 53 },
-                client: IpAddr::V4(Ipv4Addr::from(0xc0a8_0000 + client)),
-                client_port: port,
+                vip_port: 80,
+                client: IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1)),
+                client_port,
             },
-            tcp_flags: flags,
+            tcp_flags: TcpFlags(TcpFlags::SYN),
             client_mac: [2, 0, 0, 0, 0, 9],
             ingress_port: 1,
             bytes: 60,
         }
     }
 
-    fn admit(core: &mut Core, p: &PacketInfo, now: u64) -> Admitted {
-        match core.on_new_packet(p, now) {
-            NewPacketOutcome::Admitted { admitted, .. } => admitted,
-            other => panic!("not admitted: {other:?}"),
-        }
+    #[test]
+    fn table_size_must_be_prime() {
+        let mut config = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::Maglev);
+        config.maglev_table_size = 65536;
+        assert_eq!(
+            Service::new(config).unwrap_err(),
+            CoreError::TableSize(65536)
+        );
+        config.maglev_table_size = 65537;
+        assert!(Service::new(config).is_ok());
     }
 
+    /// `admit` and `session_ended` keep the service's and the server's
+    /// counts in step, without a `Core` around them.
     #[test]
-    fn tcp_session_lifecycle() {
-        let (mut core, svc) = tcp_core(2);
-        let syn = packet(Protocol::Tcp, 1, 40000, SYN);
-        let a = admit(&mut core, &syn, 0);
-        assert_eq!(a.labels.c2s() % 2, 1);
-        assert_eq!(a.server_addr, server(1).addr);
-        assert_eq!(core.labels().status(a.labels.c2s()), LabelStatus::Active);
-        assert_eq!(core.find_by_label(a.labels.c2s()), Some(a.session));
-        assert_eq!(core.find_by_label(a.labels.s2c()), Some(a.session));
-        let s = core.session(a.session);
-        assert_eq!(
-            (s.state(), s.client_mac(), s.ingress_port()),
-            (SessionState::SynSent, [2, 0, 0, 0, 0, 9], 1)
-        );
-        // A retransmitted SYN is the same session, never admitted again.
-        match core.on_new_packet(&syn, MS) {
-            NewPacketOutcome::Existing {
-                session, labels, ..
-            } => {
-                assert_eq!((session, labels), (a.session, a.labels))
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(core.service(svc).unwrap().counters().admitted, 1);
-        // Server's SYN-ACK 2 ms after the SYN: established, RT measured.
-        let out = core.on_event(a.labels.s2c(), SYN_ACK, 2 * MS);
-        assert_eq!(
-            out,
-            EventOutcome::Updated {
-                session: a.session,
-                state: SessionState::Established,
-                first_reply: true
-            }
-        );
-        let pool = core.service(svc).unwrap().pool();
-        assert_eq!(pool.get(a.server).unwrap().response_time_ns(), Some(2 * MS));
-        assert_eq!(core.session(a.session).first_reply(), Some(2 * MS));
-        assert!(core.on_traffic(a.labels.c2s(), 10, 1000, 3 * MS));
-        assert!(core.on_traffic(a.labels.s2c(), 20, 30000, 3 * MS));
-        let c = core.session(a.session).counters();
-        assert_eq!((c.packets, c.bytes), ([12, 20], [1120, 30000]));
-        // FIN from the client, then from the server: linger.
-        let out = core.on_event(a.labels.c2s(), FIN_ACK, 10 * MS);
-        assert!(matches!(
-            out,
-            EventOutcome::Updated {
-                state: SessionState::Closing(Direction::ClientToServer),
-                ..
-            }
-        ));
-        let out = core.on_event(a.labels.s2c(), FIN_ACK, 11 * MS);
-        assert!(matches!(
-            out,
-            EventOutcome::Updated {
-                state: SessionState::Linger,
-                ..
-            }
-        ));
-        core.on_event(a.labels.c2s(), ACK, 12 * MS);
-        let linger = Timeouts::default().tcp_linger_ns;
-        let mut ended = Vec::new();
-        core.expire(11 * MS + linger - 1, 100, &mut ended);
-        assert!(ended.is_empty());
-        let sweep = core.expire(11 * MS + linger, 100, &mut ended);
-        assert_eq!(sweep.ended, 1);
-        assert_eq!(ended[0].reason, EndReason::Closed);
-        assert_eq!(ended[0].labels, a.labels);
-        assert_eq!(
-            core.labels().status(a.labels.c2s()),
-            LabelStatus::Quarantined
-        );
-        assert_eq!(core.find_by_label(a.labels.c2s()), None);
-        let svc = core.service(svc).unwrap();
-        assert_eq!(svc.sessions(), 0);
-        assert_eq!(svc.pool().get(a.server).unwrap().active_sessions(), 0);
-        assert_eq!(svc.ended()[EndReason::Closed.index()], 1);
-    }
-
-    #[test]
-    fn only_syn_creates_tcp_sessions() {
-        let (mut core, _) = tcp_core(1);
-        for bits in 0u8..64 {
-            let p = packet(Protocol::Tcp, bits as u32, 1000, TcpFlags(bits));
-            let out = core.on_new_packet(&p, 0);
-            if TcpFlags(bits).is_session_start() {
-                assert!(
-                    matches!(out, NewPacketOutcome::Admitted { .. }),
-                    "{bits:#x}"
-                );
-            } else {
-                assert_eq!(out, NewPacketOutcome::NotSessionStart, "{bits:#x}");
-            }
-        }
-        assert_eq!(core.counters().not_session_start, 60);
-        let mut p = packet(Protocol::Tcp, 1, 1, SYN);
-        p.key.vip_port = 81;
-        assert_eq!(core.on_new_packet(&p, 0), NewPacketOutcome::NoService);
-    }
-
-    #[test]
-    fn refusal_reasons() {
-        // No server at all.
-        let (mut core, svc) = tcp_core(0);
-        let out = core.on_new_packet(&packet(Protocol::Tcp, 1, 1, SYN), 0);
-        assert_eq!(
-            out,
-            NewPacketOutcome::Refused {
-                service: svc,
-                reason: Refusal::NoServer
-            }
-        );
-        // Servers down / draining / disabled.
-        let (mut core, svc) = tcp_core(3);
-        let pool = core.service_mut(svc).unwrap().pool_mut();
-        pool.set_state(ServerId(0), ServerState::Down).unwrap();
-        pool.set_state(ServerId(1), ServerState::Draining).unwrap();
-        pool.set_state(ServerId(2), ServerState::Disabled).unwrap();
-        let out = core.on_new_packet(&packet(Protocol::Tcp, 1, 1, SYN), 0);
-        assert_eq!(
-            out,
-            NewPacketOutcome::Refused {
-                service: svc,
-                reason: Refusal::NoServer
-            }
-        );
-        // All at max.
-        let (mut core, svc) = tcp_core(2);
-        for id in [ServerId(0), ServerId(1)] {
-            core.service_mut(svc)
-                .unwrap()
-                .pool_mut()
-                .set_max_sessions(id, 1)
-                .unwrap();
-        }
-        admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
-        admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 0);
-        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), 0);
-        assert_eq!(
-            out,
-            NewPacketOutcome::Refused {
-                service: svc,
-                reason: Refusal::ServersFull
-            }
-        );
-        // Existing sessions still pass.
-        assert!(matches!(
-            core.on_new_packet(&packet(Protocol::Tcp, 1, 1, ACK), 0),
-            NewPacketOutcome::Existing { .. }
-        ));
-        // Service session limit.
-        let mut cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::LeastConnections);
-        cfg.max_sessions = 1;
-        let (mut core, svc) = core_with(CoreConfig::default(), cfg, 2);
-        admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
-        let out = core.on_new_packet(&packet(Protocol::Tcp, 2, 1, SYN), 0);
-        assert_eq!(
-            out,
-            NewPacketOutcome::Refused {
-                service: svc,
-                reason: Refusal::SessionLimit
-            }
-        );
-        // Rate limit: burst 2, 1/s.
-        let mut cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::Maglev);
-        cfg.rate_limit = Some(RateLimit {
-            per_second: 1,
-            burst: 2,
-        });
-        let (mut core, svc) = core_with(CoreConfig::default(), cfg, 2);
-        admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
-        admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 0);
-        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), 0);
-        assert_eq!(
-            out,
-            NewPacketOutcome::Refused {
-                service: svc,
-                reason: Refusal::RateLimit
-            }
-        );
-        admit(&mut core, &packet(Protocol::Tcp, 3, 1, SYN), S);
-        // Labels: a range of two pairs.
-        let config = CoreConfig {
-            labels: LabelConfig {
-                first: 16,
-                last: 20,
-                quarantine_ns: S,
-            },
-            ..CoreConfig::default()
+    fn admit_then_end_keeps_counts() {
+        let mut config = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::RoundRobin);
+        config.max_sessions = 1;
+        let mut service = Service::new(config).unwrap();
+        let mut labels = LabelManager::new(LabelConfig::default()).unwrap();
+        let mut table = SessionTable::new(labels.capacity(), 0, Timeouts::default());
+        let id = ServiceId(3);
+        let admit = |service: &mut Service, labels: &mut _, table: &mut SessionTable, port| {
+            let p = packet(port);
+            let hash = table.hash_key(&p.key);
+            service.admit(id, &p, hash, 0, labels, table)
         };
-        let cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::WeightedRoundRobin);
-        let (mut core, svc) = core_with(config, cfg, 1);
-        let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
-        admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 0);
-        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), 0);
-        assert_eq!(
-            out,
-            NewPacketOutcome::Refused {
-                service: svc,
-                reason: Refusal::LabelsExhausted
-            }
-        );
-        // Ending one puts its pair in quarantine: still exhausted until it passes.
-        core.on_event(a.labels.c2s(), RST, 10);
-        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), 20);
-        assert_eq!(
-            out,
-            NewPacketOutcome::Refused {
-                service: svc,
-                reason: Refusal::LabelsExhausted
-            }
-        );
-        let b = admit(&mut core, &packet(Protocol::Tcp, 3, 1, SYN), S + 10);
-        assert_eq!(b.labels, a.labels);
-        let counters = core.service(svc).unwrap().counters();
-        assert_eq!(counters.refused(Refusal::LabelsExhausted), 2);
-        assert_eq!(counters.admitted, 3);
-    }
 
-    #[test]
-    fn resets_and_timeouts_feed_server_failures() {
-        let (mut core, svc) = tcp_core(1);
-        let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
-        let out = core.on_event(a.labels.s2c(), TcpFlags(TcpFlags::RST | TcpFlags::ACK), MS);
-        let EventOutcome::Ended(e) = out else {
-            panic!("{out:?}")
-        };
-        assert_eq!(e.reason, EndReason::Reset);
-        admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 2 * MS);
-        let mut ended = Vec::new();
-        core.expire(2 * MS + Timeouts::default().tcp_syn_sent_ns, 10, &mut ended);
-        assert_eq!(ended.len(), 1);
-        assert_eq!(ended[0].reason, EndReason::NoReply);
-        let f = core
-            .service(svc)
-            .unwrap()
-            .pool()
-            .get(ServerId(0))
-            .unwrap()
-            .failures();
-        assert_eq!((f.reset_before_reply, f.no_reply), (1, 1));
         assert_eq!(
-            core.on_event(a.labels.c2s(), ACK, 3 * MS),
-            EventOutcome::UnknownLabel
+            admit(&mut service, &mut labels, &mut table, 1),
+            Err(Refusal::NoServer)
         );
-        // Invalid flags change nothing.
-        let b = admit(&mut core, &packet(Protocol::Tcp, 3, 1, SYN), 4 * MS);
-        let bad = TcpFlags(TcpFlags::SYN | TcpFlags::FIN);
-        assert_eq!(
-            core.on_event(b.labels.c2s(), bad, 5 * MS),
-            EventOutcome::Ignored
-        );
-        assert_eq!(core.session(b.session).last_seen(), 4 * MS);
-    }
-
-    #[test]
-    fn port_reuse_replaces_a_closing_session() {
-        let (mut core, _) = tcp_core(2);
-        let syn = packet(Protocol::Tcp, 1, 1, SYN);
-        let a = admit(&mut core, &syn, 0);
-        core.on_first_reply(a.labels.c2s(), MS);
-        core.on_event(a.labels.c2s(), FIN_ACK, 2 * MS);
-        core.on_event(a.labels.s2c(), FIN_ACK, 3 * MS);
-        match core.on_new_packet(&syn, 4 * MS) {
-            NewPacketOutcome::Admitted {
-                admitted,
-                replaced: Some(old),
-            } => {
-                assert_eq!(old.reason, EndReason::Replaced);
-                assert_eq!(old.labels, a.labels);
-                assert_ne!(admitted.labels, a.labels);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(core.sessions().len(), 1);
-    }
-
-    #[test]
-    fn udp_sessions() {
-        let cfg = ServiceConfig::new(Protocol::Udp, vip(), 53, Algorithm::SourceHash);
-        let (mut core, svc) = core_with(CoreConfig::default(), cfg, 3);
-        let p = packet(Protocol::Udp, 1, 5353, TcpFlags(0));
-        let a = admit(&mut core, &p, 0);
-        assert_eq!(core.session(a.session).state(), SessionState::Udp);
-        assert!(matches!(
-            core.on_new_packet(&p, MS),
-            NewPacketOutcome::Existing { ended: None, .. }
-        ));
-        let out = core.on_event(a.labels.s2c(), TcpFlags(0), 3 * MS);
-        assert!(matches!(
-            out,
-            EventOutcome::Updated {
-                first_reply: true,
-                ..
-            }
-        ));
-        let rt = core
-            .service(svc)
-            .unwrap()
-            .pool()
-            .get(a.server)
-            .unwrap()
-            .response_time_ns();
-        assert_eq!(rt, Some(3 * MS));
-        // Same client, other port: same server (affinity).
-        let b = admit(
-            &mut core,
-            &packet(Protocol::Udp, 1, 5354, TcpFlags(0)),
-            3 * MS,
-        );
-        assert_eq!(a.server, b.server);
-        let mut ended = Vec::new();
-        core.expire(3 * MS + Timeouts::default().udp_ns, 10, &mut ended);
-        assert_eq!(ended.len(), 2);
-        assert!(ended.iter().all(|e| e.reason == EndReason::Idle));
-    }
-
-    #[test]
-    fn ipv6_sessions() {
-        let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
-        let mut core = Core::new(CoreConfig::default()).unwrap();
-        let svc = core
-            .add_service(ServiceConfig::new(
-                Protocol::Tcp,
-                v6,
-                443,
-                Algorithm::Maglev,
-            ))
+        let server = service
+            .pool_mut()
+            .add(ServerConfig::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1))))
             .unwrap();
-        let pool = core.service_mut(svc).unwrap().pool_mut();
-        pool.add(ServerConfig::new("2001:db8::10".parse().unwrap()))
-            .unwrap();
-        let mut p = packet(Protocol::Tcp, 1, 1, SYN);
-        p.key.vip = v6;
-        p.key.vip_port = 443;
-        p.key.client = "2001:db8:1::5".parse().unwrap();
-        let a = admit(&mut core, &p, 0);
-        assert_eq!(core.find(&p.key), Some(a.session));
-        assert!(core
-            .add_service(ServiceConfig::new(
-                Protocol::Tcp,
-                v6,
-                443,
-                Algorithm::Maglev
-            ))
-            .is_err());
-    }
-
-    #[test]
-    fn removing_a_server_keeps_its_sessions() {
-        let (mut core, svc) = tcp_core(2);
-        let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
-        let pool = core.service_mut(svc).unwrap().pool_mut();
+        let a = admit(&mut service, &mut labels, &mut table, 1).unwrap();
+        assert_eq!((a.service, a.server), (id, server));
+        assert_eq!(table.get(a.session).service(), id);
+        assert_eq!(service.sessions(), 1);
+        assert_eq!(service.pool().get(server).unwrap().active_sessions(), 1);
         assert_eq!(
-            pool.remove(a.server),
-            Ok(crate::pool::Removal::Deferred { active: 1 })
+            admit(&mut service, &mut labels, &mut table, 2),
+            Err(Refusal::SessionLimit)
         );
-        for i in 2..6 {
-            let b = admit(&mut core, &packet(Protocol::Tcp, i, 1, SYN), 0);
-            assert_ne!(b.server, a.server);
-        }
-        assert_eq!(core.session(a.session).server(), a.server);
-        core.end_session(a.session, MS);
-        assert!(core.service(svc).unwrap().pool().get(a.server).is_none());
-        assert_eq!(
-            core.remove_service(svc),
-            Err(CoreError::ServiceHasSessions(0, 4))
-        );
-    }
+        assert_eq!(service.counters().admitted, 1);
+        assert_eq!(service.counters().refused[Refusal::SessionLimit.index()], 1);
 
-    #[test]
-    fn expiry_runs_in_bounded_slices() {
-        let (mut core, _) = tcp_core(1);
-        for i in 0..10 {
-            admit(&mut core, &packet(Protocol::Tcp, i, 1, SYN), 0);
-        }
-        let now = Timeouts::default().tcp_syn_sent_ns;
-        let mut ended = Vec::new();
-        let mut calls = 0;
-        loop {
-            let sweep = core.expire(now, 3, &mut ended);
-            calls += 1;
-            assert!(sweep.ended <= 3);
-            if sweep.done {
-                break;
-            }
-        }
-        assert_eq!((ended.len(), calls), (10, 4));
-        assert!(core.sessions().is_empty());
-    }
-
-    #[test]
-    fn config_errors() {
-        let mut core = Core::new(CoreConfig::default()).unwrap();
-        let mut cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::Maglev);
-        cfg.maglev_table_size = 65_536;
-        assert_eq!(core.add_service(cfg), Err(CoreError::TableSize(65_536)));
-        let bad = CoreConfig {
-            labels: LabelConfig {
-                first: 2,
-                last: 100,
-                quarantine_ns: 0,
-            },
-            ..CoreConfig::default()
-        };
-        let e = Core::new(bad).err().unwrap();
-        assert!(e.to_string().contains("reserved"), "{e}");
-    }
-
-    #[derive(Debug, Clone)]
-    enum Op {
-        New {
-            client: u8,
-            port: u8,
-            flags: u8,
-            udp: bool,
-        },
-        Event {
-            pick: usize,
-            flags: u8,
-            s2c: bool,
-        },
-        Traffic {
-            pick: usize,
-        },
-        Advance(u64),
-        Expire(usize),
-        ServerState {
-            server: u8,
-            state: u8,
-        },
-        End {
-            pick: usize,
-        },
-    }
-
-    fn op() -> impl Strategy<Value = Op> {
-        prop_oneof![
-            4 => (0u8..16, 0u8..4, 0u8..64, any::<bool>())
-                .prop_map(|(client, port, flags, udp)| Op::New { client, port, flags, udp }),
-            4 => (any::<usize>(), 0u8..64, any::<bool>()).prop_map(|(pick, flags, s2c)| Op::Event { pick, flags, s2c }),
-            1 => any::<usize>().prop_map(|pick| Op::Traffic { pick }),
-            2 => (0u64..3_000).prop_map(|ms| Op::Advance(ms * MS)),
-            2 => (0usize..5).prop_map(Op::Expire),
-            1 => (0u8..4, 0u8..4).prop_map(|(server, state)| Op::ServerState { server, state }),
-            1 => any::<usize>().prop_map(|pick| Op::End { pick }),
-        ]
-    }
-
-    fn check_invariants(core: &Core) -> Result<(), TestCaseError> {
-        let labels = core.labels().counts();
-        prop_assert_eq!(labels.active as usize, core.sessions().len());
-        prop_assert_eq!(
-            labels.free + labels.active + labels.quarantined,
-            labels.capacity
-        );
-        let mut per_server = std::collections::HashMap::new();
-        let mut per_service = std::collections::HashMap::new();
-        for (id, s) in core.sessions().iter() {
-            let l = s.labels();
-            prop_assert_eq!(core.labels().status(l.c2s()), LabelStatus::Active);
-            prop_assert_eq!(core.find_by_label(l.c2s()), Some(id));
-            prop_assert_eq!(core.find_by_label(l.s2c()), Some(id));
-            prop_assert_eq!(core.find(s.key()), Some(id));
-            *per_server.entry((s.service(), s.server())).or_insert(0u32) += 1;
-            *per_service.entry(s.service()).or_insert(0u32) += 1;
-        }
-        for (sid, svc) in core.services() {
-            prop_assert_eq!(svc.sessions(), per_service.get(&sid).copied().unwrap_or(0));
-            let mut available = 0;
-            for (id, server) in svc.pool().iter() {
-                prop_assert_eq!(
-                    server.active_sessions(),
-                    per_server.get(&(sid, id)).copied().unwrap_or(0)
-                );
-                available += server.available() as u32;
-            }
-            prop_assert_eq!(svc.pool().available_count(), available);
-        }
-        Ok(())
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
-        /// Random traffic against a small label space: the session table, the
-        /// label manager and the server counts always agree, and nothing
-        /// leaks once every session has ended and quarantine has passed.
-        #[test]
-        fn core_invariants(algo in 0usize..7, ops in proptest::collection::vec(op(), 0..300)) {
-            let config = CoreConfig {
-                labels: LabelConfig { first: 16, last: 16 + 2 * 24, quarantine_ns: 500 * MS },
-                timeouts: Timeouts {
-                    tcp_syn_sent_ns: 2 * S,
-                    tcp_established_ns: 10 * S,
-                    tcp_closing_ns: 5 * S,
-                    tcp_linger_ns: S,
-                    udp_ns: 3 * S,
-                },
-                session_capacity_hint: 0,
-            };
-            let mut core = Core::new(config).unwrap();
-            let algorithm = Algorithm::ALL[algo];
-            for (protocol, port) in [(Protocol::Tcp, 80), (Protocol::Udp, 53)] {
-                let mut cfg = ServiceConfig::new(protocol, vip(), port, algorithm);
-                cfg.maglev_table_size = 251;
-                cfg.max_sessions = 20;
-                cfg.rate_limit = Some(RateLimit { per_second: 50, burst: 10 });
-                let svc = core.add_service(cfg).unwrap();
-                for i in 1..=3 {
-                    let mut s = server(i);
-                    s.weight = i as u32;
-                    s.max_sessions = 6;
-                    core.service_mut(svc).unwrap().pool_mut().add(s).unwrap();
-                }
-            }
-            let mut now = 0u64;
-            let mut ended = Vec::new();
-            for op in ops {
-                let live: Vec<SessionId> = core.sessions().iter().map(|(id, _)| id).collect();
-                match op {
-                    Op::New { client, port, flags, udp } => {
-                        let protocol = if udp { Protocol::Udp } else { Protocol::Tcp };
-                        let p = packet(protocol, client as u32, port as u16, TcpFlags(flags));
-                        let existed = core.find(&p.key).is_some();
-                        let out = core.on_new_packet(&p, now);
-                        if existed {
-                            let admitted_again = matches!(out, NewPacketOutcome::Admitted { replaced: None, .. });
-                            prop_assert!(!admitted_again, "an existing session went through admission");
-                        }
-                    }
-                    Op::Event { pick, flags, s2c } => {
-                        if !live.is_empty() {
-                            let l = core.session(live[pick % live.len()]).labels();
-                            core.on_event(if s2c { l.s2c() } else { l.c2s() }, TcpFlags(flags), now);
-                        }
-                    }
-                    Op::Traffic { pick } => {
-                        if !live.is_empty() {
-                            let l = core.session(live[pick % live.len()]).labels();
-                            prop_assert!(core.on_traffic(l.s2c(), 1, 100, now));
-                        }
-                    }
-                    Op::Advance(d) => now += d,
-                    Op::Expire(budget) => {
-                        let before = ended.len();
-                        let sweep = core.expire(now, budget, &mut ended);
-                        prop_assert!(sweep.ended <= budget);
-                        prop_assert_eq!(ended.len() - before, sweep.ended);
-                    }
-                    Op::ServerState { server, state } => {
-                        let state = [ServerState::Up, ServerState::Down, ServerState::Draining, ServerState::Disabled][state as usize];
-                        let svc = core.service_mut(ServiceId(0)).unwrap();
-                        let _ = svc.pool_mut().set_state(ServerId(server as u32 % 3), state);
-                    }
-                    Op::End { pick } => {
-                        if !live.is_empty() {
-                            core.end_session(live[pick % live.len()], now);
-                        }
-                    }
-                }
-                check_invariants(&core)?;
-            }
-            // Let everything time out and quarantine pass: nothing leaks.
-            now += 20 * S;
-            while !core.expire(now, 7, &mut ended).done {}
-            now += S;
-            while !core.expire(now, 7, &mut ended).done {}
-            check_invariants(&core)?;
-            prop_assert!(core.sessions().is_empty());
-            let c = core.labels().counts();
-            prop_assert_eq!(c.free, c.capacity);
-            for (_, svc) in core.services() {
-                prop_assert_eq!(svc.sessions(), 0);
-                prop_assert!(svc.pool().iter().all(|(_, s)| s.active_sessions() == 0));
-            }
-        }
+        table.remove(a.session);
+        service.session_ended(server, EndReason::NoReply);
+        assert_eq!(service.sessions(), 0);
+        assert_eq!(service.ended()[EndReason::NoReply.index()], 1);
+        let s = service.pool().get(server).unwrap();
+        assert_eq!((s.active_sessions(), s.failures().no_reply), (0, 1));
+        assert!(admit(&mut service, &mut labels, &mut table, 2).is_ok());
     }
 }

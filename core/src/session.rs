@@ -1,4 +1,4 @@
-//! Session table and TCP/UDP session state machine (claim 6).
+//! Session table and TCP/UDP session state machine (docs/claims.md, claim 6).
 //!
 //! # Layout
 //! * Sessions live in a slab (`Vec<Session>`, vacant slots chained through
@@ -26,6 +26,11 @@ use std::net::IpAddr;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
+
+use crate::ids::{ServerId, ServiceId};
+// Defined in `ids`; re-exported so that `slb_core::session::SessionId` keeps
+// working.
+pub use crate::ids::SessionId;
 
 /// Transport protocol of a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,7 +77,8 @@ pub enum Direction {
 }
 
 impl Direction {
-    /// Direction of a packet carrying `label`: odd labels are C2S (claim 7).
+    /// Direction of a packet carrying `label`: odd labels are client to
+    /// server, even labels server to client (docs/claims.md, claim 7).
     pub fn of_label(label: u32) -> Direction {
         if label & 1 == 1 {
             Direction::ClientToServer
@@ -325,10 +331,6 @@ pub fn tcp_transition(state: SessionState, flags: TcpFlags, dir: Direction) -> T
     }
 }
 
-/// Index of a session in its table (slab slot). Valid until the session ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(pub u32);
-
 /// Packet and byte counters, per direction, as reported to the scheduler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Counters {
@@ -368,11 +370,11 @@ impl Session {
     pub fn pair_index(&self) -> u32 {
         self.pair
     }
-    pub fn server(&self) -> crate::pool::ServerId {
-        crate::pool::ServerId(self.server)
+    pub fn server(&self) -> ServerId {
+        ServerId(self.server)
     }
-    pub fn service(&self) -> crate::service::ServiceId {
-        crate::service::ServiceId(self.service)
+    pub fn service(&self) -> ServiceId {
+        ServiceId(self.service)
     }
     pub fn ingress_port(&self) -> u16 {
         self.ingress_port
@@ -404,8 +406,8 @@ pub struct NewSession {
     pub key: SessionKey,
     pub labels: crate::labels::LabelPair,
     pub pair_index: u32,
-    pub server: crate::pool::ServerId,
-    pub service: crate::service::ServiceId,
+    pub server: ServerId,
+    pub service: ServiceId,
     pub client_mac: [u8; 6],
     pub ingress_port: u16,
     pub now: u64,
@@ -831,8 +833,8 @@ mod tests {
             key: key(port),
             labels: crate::labels::LabelPair::containing(17 + 2 * pair).unwrap(),
             pair_index: pair,
-            server: crate::pool::ServerId(0),
-            service: crate::service::ServiceId(0),
+            server: ServerId(0),
+            service: ServiceId(0),
             client_mac: [2, 0, 0, 0, 0, 1],
             ingress_port: 0,
             now,

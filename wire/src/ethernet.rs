@@ -149,6 +149,11 @@ pub mod field {
 /// Length of the untagged Ethernet header.
 pub const HEADER_LEN: usize = field::PAYLOAD;
 
+/// Length of one 802.1Q tag: [`crate::vlan::HEADER_LEN`], restated because
+/// `vlan` builds on this module and not the other way round (a test checks
+/// that the two agree).
+const TAG_LEN: usize = 4;
+
 /// A view over an Ethernet II frame.
 #[derive(Debug, Clone)]
 pub struct Frame<T: AsRef<[u8]>> {
@@ -284,7 +289,7 @@ pub fn l2(frame: &[u8]) -> Result<L2> {
     Ok(L2 {
         vlan_tci: Some(tci),
         ethertype: inner,
-        header_len: HEADER_LEN + crate::vlan::HEADER_LEN,
+        header_len: HEADER_LEN + TAG_LEN,
     })
 }
 
@@ -302,6 +307,11 @@ pub fn rewrite_macs(frame: &mut [u8], src: MacAddr, dst: MacAddr) -> Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_len_is_the_vlan_header() {
+        assert_eq!(TAG_LEN, crate::vlan::HEADER_LEN);
+    }
 
     // A real frame header (ARP request from a Linux host, as seen by
     // tcpdump -XX): broadcast destination, 52:54:00:12:34:56 source, ARP.

@@ -1,9 +1,8 @@
-//! Flow keys: `(protocol, source, source port, destination, destination
-//! port)` from an unlabelled frame or from the packet under a label.
+//! Flow keys ([`FlowKey`]: protocol, source, source port, destination,
+//! destination port) from an unlabelled frame or from the packet under a
+//! label. Protocols without ports (ICMP, ICMPv6, others) get ports 0.
 //!
-//! Addresses are `core::net::IpAddr` so `slb-core` can key its session table
-//! on them directly. Protocols without ports (ICMP, ICMPv6, others) get
-//! ports 0. A **non-first fragment** (IPv4 offset != 0, or an IPv6 fragment
+//! A **non-first fragment** (IPv4 offset != 0, or an IPv6 fragment
 //! header with offset != 0) carries no L4 header: extraction fails with
 //! [`DropReason::NonFirstFragment`] (slb does not reassemble; see
 //! `docs/packet-layer.md`). A first fragment yields its ports.
@@ -19,33 +18,10 @@ use core::net::IpAddr;
 use crate::classify::{classify, parse_l3, Classified};
 use crate::{DropReason, IpProtocol};
 
-/// A 5-tuple as seen on the wire (source = sender of this packet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FlowKey {
-    /// IPv4 protocol / IPv6 upper-layer next header.
-    pub protocol: IpProtocol,
-    /// Source address.
-    pub src: IpAddr,
-    /// Source port (0 without ports).
-    pub src_port: u16,
-    /// Destination address.
-    pub dst: IpAddr,
-    /// Destination port (0 without ports).
-    pub dst_port: u16,
-}
-
-impl FlowKey {
-    /// The key of the opposite direction.
-    pub const fn reversed(&self) -> FlowKey {
-        FlowKey {
-            protocol: self.protocol,
-            src: self.dst,
-            src_port: self.dst_port,
-            dst: self.src,
-            dst_port: self.src_port,
-        }
-    }
-}
+// Defined in `ip` (the classifier's frames hold one, and this module uses
+// the classifier); re-exported so that `slb_wire::flow::FlowKey` keeps
+// working.
+pub use crate::ip::FlowKey;
 
 /// The flow key of a frame: of the IP packet for an unlabelled frame, of the
 /// inner packet for a labelled one (which is then fully parsed, unlike in

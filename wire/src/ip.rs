@@ -1,5 +1,8 @@
-//! Types shared by IPv4 and IPv6: the version and the protocol / next header
-//! numbers (IANA "Assigned Internet Protocol Numbers").
+//! Types shared by IPv4 and IPv6: the version, the protocol / next header
+//! numbers (IANA "Assigned Internet Protocol Numbers"), and the flow key
+//! ([`FlowKey`], the 5-tuple; [`crate::flow`] reads it from a frame).
+
+use core::net::IpAddr;
 
 /// IP version, from the first nibble of the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,6 +96,37 @@ impl From<IpProtocol> for u8 {
             IpProtocol::Ipv6NoNxt => 59,
             IpProtocol::Ipv6Opts => 60,
             IpProtocol::Unknown(v) => v,
+        }
+    }
+}
+
+/// A 5-tuple as seen on the wire (source = sender of this packet).
+///
+/// Addresses are `core::net::IpAddr` so `slb-core` can key its session table
+/// on them directly. Ports are 0 for protocols without ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    /// IPv4 protocol / IPv6 upper-layer next header.
+    pub protocol: IpProtocol,
+    /// Source address.
+    pub src: IpAddr,
+    /// Source port (0 without ports).
+    pub src_port: u16,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Destination port (0 without ports).
+    pub dst_port: u16,
+}
+
+impl FlowKey {
+    /// The key of the opposite direction.
+    pub const fn reversed(&self) -> FlowKey {
+        FlowKey {
+            protocol: self.protocol,
+            src: self.dst,
+            src_port: self.dst_port,
+            dst: self.src,
+            dst_port: self.src_port,
         }
     }
 }

@@ -10,10 +10,32 @@
 //!   field offsets in `mod field`, and a parsed `Repr` with `parse`/`emit`
 //!   for the slow path and tests;
 //! * whole-frame operations for the data path, on plain byte slices (the
-//!   DPDK layer hands us `&mut [u8]` over the mbuf data): [`classify`]
+//!   DPDK layer hands us `&mut [u8]` over the mbuf data): [`classify()`]
 //!   (one pass, never panics, never allocates), [`mpls::top_label`],
 //!   [`mpls::push_label`], [`mpls::pop_label`], [`ethernet::rewrite_macs`],
 //!   [`mss::clamp_mss`], [`flow::extract`], and the [`checksum`] helpers.
+//!
+//! Modules:
+//! * [`ethernet`]: Ethernet II frames, [`MacAddr`], [`EtherType`], the L2
+//!   parse with at most one 802.1Q tag, the MAC rewrite.
+//! * [`vlan`]: the 802.1Q tag.
+//! * [`mpls`]: label stack entries ([`Label`], [`Lse`]); top label, push, pop.
+//! * [`arp`]: ARP for IPv4 over Ethernet.
+//! * [`ip`]: what IPv4 and IPv6 share: [`IpVersion`], [`IpProtocol`], and the
+//!   5-tuple [`FlowKey`].
+//! * [`ipv4`], [`ipv6`]: the IP headers; IPv6 extension header walk.
+//! * [`tcp`]: TCP header, [`TcpFlags`], options. [`udp`]: UDP header.
+//! * [`icmpv4`], [`icmpv6`]: ICMP messages; neighbour discovery NS / NA.
+//! * [`checksum`]: the Internet checksum, pseudo-headers, incremental update.
+//! * [`classify`](mod@classify): the per-packet classifier ([`classify()`],
+//!   the fast untagged entry points, [`Classified`] and the frame types,
+//!   [`DropReason`]).
+//! * [`flow`]: the flow key of a frame or of the packet under a label.
+//! * [`mss`]: TCP MSS clamping on a whole frame.
+//! * [`builder`] (feature `builder`): [`FrameBuilder`] and ready-made ARP /
+//!   ND frames, for tests and fixtures; never on the data path.
+//! * `bytes` (private): panic-free big-endian reads on byte slices.
+//! * This file: the view-level [`Error`] and [`Result`].
 //!
 //! See `docs/packet-layer.md` for the TTL model and the outcome of odd frames.
 #![no_std]
@@ -49,8 +71,7 @@ mod bytes;
 pub use builder::FrameBuilder;
 pub use classify::{classify, Classified, DropReason};
 pub use ethernet::{EtherType, MacAddr};
-pub use flow::FlowKey;
-pub use ip::{IpProtocol, IpVersion};
+pub use ip::{FlowKey, IpProtocol, IpVersion};
 pub use mpls::{Label, Lse};
 pub use tcp::TcpFlags;
 

@@ -3,8 +3,9 @@
 //!
 //! slbd adds a 4-byte label to every frame it forwards to a server, so it
 //! lowers the MSS that SYNs (and the first server reply) announce to what
-//! fits the port MTU (BRIEF §6). Only the 2-byte MSS value and the TCP
-//! checksum change; IP headers, lengths and the IPv4 header checksum do not.
+//! still fits the port MTU with the label added: a full-size segment then
+//! never needs fragmenting. Only the 2-byte MSS value and the TCP checksum
+//! change; IP headers, lengths and the IPv4 header checksum do not.
 //!
 //! Checksum offload: the update assumes the TCP checksum in the frame is a
 //! complete one (as on the wire). A frame whose checksum is still a partial

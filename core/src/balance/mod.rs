@@ -1,4 +1,4 @@
-//! Load balancing algorithms (claim 4, algorithm unit).
+//! Load balancing algorithms: the algorithm unit (docs/claims.md, claim 4).
 //!
 //! Every algorithm picks only an *available* server (up, weight > 0, not being
 //! removed, under its session limit; see [`crate::pool`]). `n` below is the
@@ -26,7 +26,8 @@
 
 pub mod maglev;
 
-use crate::pool::{ServerId, ServerPool};
+use crate::ids::ServerId;
+use crate::pool::ServerPool;
 use crate::session::SessionKey;
 use maglev::{addr_bytes, stable_hash, MaglevTable, Member};
 

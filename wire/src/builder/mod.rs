@@ -21,13 +21,23 @@
 //! .build();
 //! assert!(slb_wire::classify(&frame).is_ok());
 //! ```
+//!
+//! [`FrameBuilder`] builds TCP, UDP, ICMP and raw IP frames, tagged and
+//! labelled as asked; `neighbour` holds ready-made ARP and ND frames
+//! ([`arp_request`], [`nd_solicit`], ...), `verify` the checksum check
+//! [`checksums_valid`] that tests run on what they build or receive.
+
+mod neighbour;
+mod verify;
+
+pub use neighbour::{arp_reply, arp_request, multicast_mac, nd_advert, nd_solicit, solicited_node};
+pub use verify::checksums_valid;
 
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::icmpv6::NaFlags;
 use crate::mpls::{Label, Lse};
-use crate::{arp, checksum, icmpv4, icmpv6, ipv4, ipv6, tcp, udp, vlan};
+use crate::{icmpv4, icmpv6, ipv4, ipv6, tcp, udp, vlan};
 use crate::{EtherType, IpProtocol, MacAddr, TcpFlags};
 
 #[derive(Debug, Clone)]
@@ -559,7 +569,9 @@ impl FrameBuilder {
     }
 }
 
-fn l2_frame(
+/// An Ethernet frame around `payload`: MACs, the 802.1Q tag if `tci` is
+/// set, the EtherType, then the label stack entries.
+pub(super) fn l2_frame(
     src: MacAddr,
     dst: MacAddr,
     tci: Option<u16>,
@@ -585,195 +597,4 @@ fn l2_frame(
     }
     f.extend_from_slice(payload);
     f
-}
-
-/// An ARP request "who has `target_ip`? tell `sender_ip`", broadcast.
-pub fn arp_request(sender_mac: MacAddr, sender_ip: Ipv4Addr, target_ip: Ipv4Addr) -> Vec<u8> {
-    arp_frame(
-        MacAddr::BROADCAST,
-        arp::Repr {
-            operation: arp::Operation::Request,
-            source_hardware_addr: sender_mac,
-            source_protocol_addr: sender_ip,
-            target_hardware_addr: MacAddr::ZERO,
-            target_protocol_addr: target_ip,
-        },
-    )
-}
-
-/// An ARP reply from `sender` to `target`, unicast.
-pub fn arp_reply(
-    sender_mac: MacAddr,
-    sender_ip: Ipv4Addr,
-    target_mac: MacAddr,
-    target_ip: Ipv4Addr,
-) -> Vec<u8> {
-    arp_frame(
-        target_mac,
-        arp::Repr {
-            operation: arp::Operation::Reply,
-            source_hardware_addr: sender_mac,
-            source_protocol_addr: sender_ip,
-            target_hardware_addr: target_mac,
-            target_protocol_addr: target_ip,
-        },
-    )
-}
-
-fn arp_frame(dst: MacAddr, r: arp::Repr) -> Vec<u8> {
-    let mut b = [0u8; arp::PACKET_LEN];
-    r.emit(&mut arp::Packet::new_unchecked(&mut b[..]));
-    l2_frame(r.source_hardware_addr, dst, None, EtherType::Arp, &[], &b)
-}
-
-/// The solicited-node multicast address of `a` (RFC 4291 §2.7.1).
-pub fn solicited_node(a: Ipv6Addr) -> Ipv6Addr {
-    let o = a.octets();
-    Ipv6Addr::new(
-        0xff02,
-        0,
-        0,
-        0,
-        0,
-        1,
-        0xff00 | u16::from(o[13]),
-        u16::from_be_bytes([o[14], o[15]]),
-    )
-}
-
-/// The multicast MAC of an IPv6 multicast address (RFC 2464 §7).
-pub fn multicast_mac(a: Ipv6Addr) -> MacAddr {
-    let o = a.octets();
-    MacAddr([0x33, 0x33, o[12], o[13], o[14], o[15]])
-}
-
-/// A neighbour solicitation for `target` from `src_ip`, to its
-/// solicited-node group, hop limit 255, with the source link-layer option.
-pub fn nd_solicit(src_mac: MacAddr, src_ip: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> {
-    let dst = solicited_node(target);
-    nd_frame(
-        src_mac,
-        multicast_mac(dst),
-        src_ip,
-        dst,
-        icmpv6::Repr::NeighborSolicit {
-            target,
-            lladdr: Some(src_mac),
-        },
-    )
-}
-
-/// A solicited neighbour advertisement (S and O set) for `target`, with the
-/// target link-layer option `src_mac`.
-pub fn nd_advert(
-    src_mac: MacAddr,
-    dst_mac: MacAddr,
-    src_ip: Ipv6Addr,
-    dst_ip: Ipv6Addr,
-    target: Ipv6Addr,
-) -> Vec<u8> {
-    let flags = NaFlags {
-        router: false,
-        solicited: true,
-        override_: true,
-    };
-    nd_frame(
-        src_mac,
-        dst_mac,
-        src_ip,
-        dst_ip,
-        icmpv6::Repr::NeighborAdvert {
-            flags,
-            target,
-            lladdr: Some(src_mac),
-        },
-    )
-}
-
-fn nd_frame(
-    src_mac: MacAddr,
-    dst_mac: MacAddr,
-    src: Ipv6Addr,
-    dst: Ipv6Addr,
-    r: icmpv6::Repr,
-) -> Vec<u8> {
-    let mut m = alloc::vec![0u8; r.buffer_len()];
-    let mut p = icmpv6::Packet::new_unchecked(&mut m[..]);
-    r.emit(&mut p);
-    p.fill_checksum(src, dst);
-    let mut ip = alloc::vec![0u8; ipv6::HEADER_LEN + m.len()];
-    let mut p = ipv6::Packet::new_unchecked(&mut ip[..]);
-    ipv6::Repr {
-        src_addr: src,
-        dst_addr: dst,
-        next_header: IpProtocol::Icmpv6,
-        payload_len: m.len(),
-        hop_limit: 255,
-    }
-    .emit(&mut p);
-    p.payload_mut().copy_from_slice(&m);
-    l2_frame(src_mac, dst_mac, None, EtherType::Ipv6, &[], &ip)
-}
-
-/// Recompute every checksum of `frame` from scratch and say whether they
-/// all match what is stored (IPv4 header, TCP / UDP / ICMP / ICMPv6), on
-/// the IP packet or, for a labelled frame, on the inner packet. For tests.
-pub fn checksums_valid(frame: &[u8]) -> bool {
-    let Ok(l2) = crate::ethernet::l2(frame) else {
-        return false;
-    };
-    let mut off = l2.header_len;
-    if l2.ethertype == EtherType::MPLS {
-        loop {
-            let Some(w) = crate::bytes::u32_at(frame, off) else {
-                return false;
-            };
-            off += 4;
-            if Lse::from_u32(w).bos {
-                break;
-            }
-        }
-    }
-    let Some(ip) = frame.get(off..) else {
-        return false;
-    };
-    match ip.first().map(|b| b >> 4) {
-        Some(4) => {
-            let Ok(p) = ipv4::Packet::new_checked(ip) else {
-                return false;
-            };
-            if !p.verify_checksum() {
-                return false;
-            }
-            let (s, d) = (p.src_addr(), p.dst_addr());
-            let seg = p.payload();
-            match p.protocol() {
-                IpProtocol::Tcp | IpProtocol::Udp => {
-                    if p.protocol() == IpProtocol::Udp && seg.get(6..8) == Some(&[0, 0]) {
-                        return true;
-                    }
-                    checksum::l4_v4(s, d, p.protocol().into(), seg) == 0
-                }
-                IpProtocol::Icmp => checksum::sum(seg) == 0xffff,
-                _ => true,
-            }
-        }
-        Some(6) => {
-            let Ok(p) = ipv6::Packet::new_checked(ip) else {
-                return false;
-            };
-            let whole = &ip[..ipv6::HEADER_LEN + usize::from(p.payload_len())];
-            let Ok(w) = ipv6::walk_ext(whole) else {
-                return false;
-            };
-            let seg = &whole[w.offset..];
-            match w.protocol {
-                IpProtocol::Tcp | IpProtocol::Udp | IpProtocol::Icmpv6 => {
-                    checksum::l4_v6(p.src_addr(), p.dst_addr(), w.protocol.into(), seg) == 0
-                }
-                _ => true,
-            }
-        }
-        _ => false,
-    }
 }
