@@ -7,6 +7,7 @@ use aya::maps::{Array, Map, MapData};
 use aya::programs::tc::{self, NlOptions, SchedClassifier, TcAttachOptions, TcAttachType};
 use aya::EbpfLoader;
 
+use crate::error::AgentError;
 use crate::ethtool;
 use crate::netlink;
 use crate::pins;
@@ -14,7 +15,6 @@ use crate::program::{
     Config, Role, CONFIG_MAP, COUNTERS_MAP, EGRESS_PROGRAM, FLAG_CREATED_CLSACT,
     FLAG_TSO_TURNED_OFF, FLOWS_MAP, INGRESS_PROGRAM, OBJECT,
 };
-use crate::AgentError;
 
 pub struct AttachOptions<'a> {
     pub netns: Option<&'a str>,

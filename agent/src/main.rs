@@ -5,6 +5,7 @@
 //! detaches it.
 //!
 //! Modules:
+//! - `error`: `AgentError`, everything that can go wrong, one line each;
 //! - `program`: the embedded eBPF object and the layouts it shares with Rust;
 //! - `attach`: `attach` and `detach` (load once, attach both programs, pin);
 //! - `pins`: where an attachment lives in bpffs, entering the interface's
@@ -14,12 +15,14 @@
 //! - `ethtool`: TSO on the attached interface (legacy ethtool ioctls).
 
 mod attach;
+mod error;
 mod ethtool;
 mod netlink;
 mod pins;
 mod program;
 mod status;
 
+use error::AgentError;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -100,36 +103,6 @@ enum Command {
         #[arg(long)]
         flows: bool,
     },
-}
-
-/// Everything that can go wrong, as one line for the operator.
-#[derive(Debug, thiserror::Error)]
-pub enum AgentError {
-    #[error("{0}")]
-    Usage(String),
-    #[error("{iface}: {message}")]
-    Iface { iface: String, message: String },
-    #[error("{step}: {source}")]
-    Step {
-        step: String,
-        source: std::io::Error,
-    },
-}
-
-impl AgentError {
-    pub fn iface(iface: &str, message: String) -> Self {
-        AgentError::Iface {
-            iface: iface.to_owned(),
-            message,
-        }
-    }
-
-    pub fn step(step: impl Into<String>, source: std::io::Error) -> Self {
-        AgentError::Step {
-            step: step.into(),
-            source,
-        }
-    }
 }
 
 fn run(cli: Cli) -> Result<(), AgentError> {

@@ -7,10 +7,10 @@ use aya::maps::{HashMap, Map, MapData, PerCpuArray};
 use serde::Serialize;
 
 use crate::attach::{ifindex, pinned_config};
+use crate::error::AgentError;
 use crate::netlink;
 use crate::pins;
 use crate::program::{FlowKey, FlowValue, Role, COUNTERS, COUNTERS_MAP, FLOWS_MAP};
-use crate::AgentError;
 
 #[derive(Debug, Serialize)]
 pub struct Status {

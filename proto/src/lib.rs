@@ -19,6 +19,7 @@
 //!   the read-only commands are in [`view_args`], those of the changes in
 //!   [`change_args`];
 //! - [`result`]: one struct per command's result ([`Reply`]);
+//! - [`protocol`]: [`Protocol`], TCP or UDP;
 //! - [`error`]: [`ErrorBody`] and the stable error [`code`]s (messages
 //!   are for people).
 //! - `args` (private): reading `args` with messages that name the
@@ -28,6 +29,7 @@ mod args;
 pub mod change_args;
 pub mod envelope;
 pub mod error;
+pub mod protocol;
 pub mod request;
 pub mod result;
 pub mod view_args;

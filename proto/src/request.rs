@@ -15,6 +15,7 @@
 use crate::args::Args;
 use crate::change_args::*;
 use crate::error::{code, ErrorBody};
+pub use crate::protocol::Protocol;
 use crate::result::Reply;
 use crate::view_args::*;
 use serde::de::Error as _;
@@ -44,23 +45,6 @@ pub const COMMANDS: &[&str] = &[
     "config.show",
     "config.reload",
 ];
-
-/// A transport protocol, as services and sessions name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    Tcp,
-    Udp,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-        }
-    }
-}
 
 /// A request: the command and its arguments (the id is the line's).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,7 +8,7 @@
 //! them sorted by name). Numbers keep their JSON kind: counters and sizes
 //! are integers, times and rates floats.
 
-use crate::request::Protocol;
+use crate::protocol::Protocol;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@
 
 use crate::args::Args;
 use crate::error::ErrorBody;
-use crate::request::Protocol;
+use crate::protocol::Protocol;
 use serde::Serialize;
 use std::net::IpAddr;
 
