@@ -226,10 +226,15 @@ fn slbd_case(variant: &str, case: &Case, workers: usize) {
     };
     let run = pcap_run::run_balance_queues(&case.config, &inputs, workers as u32, queues, &[], 300);
     for (p, (got, want)) in run.out.iter().zip(&want).enumerate() {
-        assert_eq!(
-            sorted(got),
-            sorted(want),
-            "{variant}: port {p}: frames out (as multisets)\nslbd stderr:\n{}",
+        let (missing, extra) = multiset_diff(got, want);
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{variant}: port {p}: frames out differ ({} sent, {} expected)\n\
+             expected, not sent:\n{}\nsent, not expected:\n{}\nslbd stderr:\n{}",
+            got.len(),
+            want.len(),
+            missing.join("\n"),
+            extra.join("\n"),
             run.stderr
         );
     }
@@ -276,8 +281,18 @@ fn flows_to_worker_0(frame: &[u8]) -> usize {
     }
 }
 
-fn sorted(v: &[Vec<u8>]) -> Vec<String> {
-    let mut v: Vec<String> = v.iter().map(|f| hex(f)).collect();
-    v.sort();
-    v
+/// The frames of `want` that `got` lacks and those it has in excess, in
+/// hex, counting repeats.
+fn multiset_diff(got: &[Vec<u8>], want: &[Vec<u8>]) -> (Vec<String>, Vec<String>) {
+    let mut extra: Vec<&Vec<u8>> = got.iter().collect();
+    let mut missing = Vec::new();
+    for w in want {
+        match extra.iter().position(|g| *g == w) {
+            Some(i) => {
+                extra.swap_remove(i);
+            }
+            None => missing.push(hex(w)),
+        }
+    }
+    (missing, extra.into_iter().map(|f| hex(f)).collect())
 }
