@@ -4,6 +4,15 @@
 //! controls. After each frame the scheduler runs until it is idle, so every
 //! step sees the state the previous one left, on one worker or several.
 //! `pcap_run` runs the same frames through the real slbd binary.
+//!
+//! The golden table itself is data: [`row`] (the row type), [`rows`] (the
+//! table), [`net`] (the addresses and configurations rows are written
+//! against), [`run`] (the runners: this rig, and slbd on `net_pcap`).
+
+pub mod net;
+pub mod row;
+pub mod rows;
+pub mod run;
 
 use slb_appliance::counters::{Event, PathDrop, Snapshot};
 use slb_appliance::datapath::{assemble, DataPath, QueueSizes};
@@ -111,25 +120,6 @@ impl Rig {
             s.add(&c.snapshot());
         }
         s
-    }
-
-    /// Sends `frame` and asserts it was dropped with `reason` (a packet
-    /// layer or data path counter name) and nothing left.
-    pub fn expect_drop(&mut self, what: &str, port: usize, frame: &[u8], reason: &str) {
-        let before = self.counters();
-        let out = self.send(port, frame);
-        assert!(
-            out.is_empty(),
-            "{what}: expected a drop ({reason}), got {} frame(s) out",
-            out.len()
-        );
-        let after = self.counters();
-        let changed = drops_moved(&before, &after);
-        assert_eq!(
-            changed,
-            vec![(reason, 1)],
-            "{what}: drop counters that moved"
-        );
     }
 
     pub fn drops(&self, reason: &str) -> u64 {

@@ -4,6 +4,8 @@
 //!   must use.
 //! - [`pcap_run`]: the golden packet harness: frames in -> slbd on `net_pcap`
 //!   virtual ports -> frames out.
+//! - [`golden`]: the deterministic rig (slbd's data path in process) and
+//!   the golden table: rows as data, run on the rig and through slbd.
 
 pub mod golden;
 pub mod hostile;
