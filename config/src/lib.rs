@@ -15,6 +15,9 @@
 //! Modules:
 //! - `document`: the JSON document as written (serde's view of the file);
 //! - `validate`: from the document to a validated [`Config`], every rule;
+//!   one submodule per section of the document (`ports`, `labels`,
+//!   `timeouts`, `neighbours`, `control`, `services`) and `checker`, the
+//!   error collector and checks they share;
 //! - `model`: the validated configuration slbd runs with;
 //! - `address`: IPv4/IPv6 interface addresses, CIDRs, MACs;
 //! - `error`: errors, each naming the JSON path of the bad field;

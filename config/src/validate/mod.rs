@@ -1,0 +1,48 @@
+//! From the document as written to a validated `Config`: every rule of the
+//! schema, every error collected (slbd refuses to start on any, and the
+//! operator should see them all in one go).
+//!
+//! One module per section of the document, checked in the order the
+//! sections are listed here (so errors come out in that order):
+//! - `ports`: names, devices, addresses, MTUs, roles;
+//! - `labels`: the MPLS label range;
+//! - `timeouts`: session idle timeouts;
+//! - `neighbours`: static neighbours on the ports' subnets;
+//! - `control`: control socket and metrics listener;
+//! - `services`: VIPs, health checks and servers;
+//! - `checker`: the error collector and the checks the sections share.
+
+mod checker;
+mod control;
+mod labels;
+mod neighbours;
+mod ports;
+mod services;
+mod timeouts;
+
+use crate::document::Document;
+use crate::error::ConfigErrors;
+use crate::model::Config;
+use checker::Checker;
+
+pub(crate) fn validate(doc: &Document) -> Result<Config, ConfigErrors> {
+    let mut c = Checker { errors: Vec::new() };
+    let ports = ports::ports(&mut c, &doc.ports);
+    let labels = labels::labels(&mut c, doc.labels.as_ref());
+    let timeouts = timeouts::timeouts(&mut c, doc.timeouts.as_ref());
+    let neighbours = neighbours::neighbours(&mut c, &doc.neighbours, &ports);
+    let control = control::control(&mut c, doc.control.as_ref());
+    let services = services::services(&mut c, &doc.services, &ports);
+    if c.errors.is_empty() {
+        Ok(Config {
+            ports,
+            labels,
+            timeouts,
+            neighbours,
+            control,
+            services,
+        })
+    } else {
+        Err(ConfigErrors(c.errors))
+    }
+}
