@@ -4,17 +4,20 @@
 //!   alone) and [`Report`]s (FIN, RST, first reply of a switched session);
 //! - scheduler -> worker: [`WorkerOp`]s (flow-cache and service changes,
 //!   applied by the worker between bursts);
-//! - control thread -> scheduler: [`Command`]s (a read-only view or a
-//!   configuration to apply), each with its reply slot.
+//! - control thread -> scheduler: [`Command`]s (a read-only [`View`] or a
+//!   configuration to apply), each with its reply slot for the typed
+//!   [`Answer`].
 //!
 //! Every queue is a bounded lock-free [`ArrayQueue`]: a full queue is a
 //! counted drop (punts), a lost report (counted) or a `busy` answer
 //! (commands), never a wait.
 
 use crossbeam::queue::ArrayQueue;
-use serde_json::Value;
 use slb_config::Config;
-use slb_ctl::protocol::ErrorBody;
+use slb_proto::{
+    Applied, Counts, ErrorBody, Health, HealthTotals, LabelFilter, LabelUsage, Labels, ServerList,
+    ServiceFilter, ServiceList, ServiceStats, Session, SessionFilter, SessionList, SessionSelector,
+};
 use slb_wire::FlowKey;
 use std::sync::mpsc::SyncSender;
 
@@ -86,10 +89,78 @@ impl<F> Channels<F> {
     }
 }
 
+/// A read-only view the control thread asks of the scheduler: the
+/// protocol's read-only requests with their decoded arguments, and the
+/// scheduler's part of `stats`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum View {
+    /// `services.list`.
+    Services(ServiceFilter),
+    /// `servers.list`.
+    Servers(ServiceFilter),
+    /// `sessions.list`.
+    Sessions(SessionFilter),
+    /// `sessions.show`.
+    Session(SessionSelector),
+    /// `labels`.
+    Labels(LabelFilter),
+    /// `health`.
+    Health(ServiceFilter),
+    /// What `stats` needs of the session core ([`CoreTotals`]).
+    Stats,
+}
+
+/// The scheduler's part of `stats`: what only the session core knows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoreTotals {
+    /// Live sessions.
+    pub sessions: u64,
+    pub labels: LabelUsage,
+    /// Refused sessions by reason, summed over the services.
+    pub refusals: Counts,
+    pub health: HealthTotals,
+    pub services: Vec<ServiceStats>,
+}
+
+/// Declares [`Answer`] and, for each of its variants, `TryFrom<Answer>`
+/// for the variant's type (the answer of another kind comes back as the
+/// error).
+macro_rules! answers {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
+        /// What the scheduler answers a [`Call`] with.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Answer {
+            $($(#[$doc])* $variant($ty),)*
+        }
+
+        $(impl TryFrom<Answer> for $ty {
+            type Error = Answer;
+            fn try_from(a: Answer) -> Result<$ty, Answer> {
+                match a {
+                    Answer::$variant(v) => Ok(v),
+                    other => Err(other),
+                }
+            }
+        })*
+    };
+}
+
+answers! {
+    Services(ServiceList),
+    Servers(ServerList),
+    Sessions(SessionList),
+    Session(Box<Session>),
+    Labels(Labels),
+    Health(Health),
+    Stats(Box<CoreTotals>),
+    /// A configuration applied ([`Call::Apply`]).
+    Applied(Applied),
+}
+
 /// What the control thread asks of the scheduler.
 pub enum Call {
-    /// A read-only view: `command` as in the protocol, with its arguments.
-    View { command: String, args: Value },
+    /// A read-only view.
+    View(View),
     /// Apply this configuration (validated by the caller).
     Apply(Box<Config>),
 }
@@ -97,7 +168,7 @@ pub enum Call {
 /// One command and where its answer goes.
 pub struct Command {
     pub call: Call,
-    pub reply: SyncSender<Result<Value, ErrorBody>>,
+    pub reply: SyncSender<Result<Answer, ErrorBody>>,
 }
 
 pub type CommandQueue = ArrayQueue<Command>;

@@ -229,3 +229,61 @@ impl Snapshot {
         serde_json::json!({ "drops": drops, "events": events })
     }
 }
+
+/// The events of `stats` (`slb_proto::Events`): one field per [`Event`],
+/// matched exhaustively, so an event without its field (or a renamed
+/// field) does not compile.
+impl From<&Snapshot> for slb_proto::Events {
+    fn from(s: &Snapshot) -> slb_proto::Events {
+        let mut out = slb_proto::Events::default();
+        for &e in Event::ALL {
+            let field = match e {
+                Event::SwitchedC2s => &mut out.switched_c2s,
+                Event::SwitchedS2c => &mut out.switched_s2c,
+                Event::Pushed => &mut out.pushed,
+                Event::Popped => &mut out.popped,
+                Event::PuntedNew => &mut out.punted_new,
+                Event::PuntedLabel => &mut out.punted_label,
+                Event::PuntedNeighbour => &mut out.punted_neighbour,
+                Event::ArpReplies => &mut out.arp_replies,
+                Event::NdReplies => &mut out.nd_replies,
+                Event::Reports => &mut out.reports,
+                Event::ReportsLost => &mut out.reports_lost,
+                Event::MssClamped => &mut out.mss_clamped,
+                Event::SessionsAdmitted => &mut out.sessions_admitted,
+                Event::SessionsEnded => &mut out.sessions_ended,
+                Event::ResetsSent => &mut out.resets_sent,
+                Event::NeighbourRequests => &mut out.neighbour_requests,
+                Event::SchedulerTx => &mut out.scheduler_tx,
+                Event::PuntedProbe => &mut out.punted_probe,
+                Event::ProbesSent => &mut out.probes_sent,
+            };
+            *field = s.event(e);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each event lands in the protocol field of its own name, and the
+    /// protocol has no field slbd does not count.
+    #[test]
+    fn events_convert_field_by_name() {
+        let mut s = Snapshot::default();
+        for (i, n) in s.events.iter_mut().enumerate() {
+            *n = 100 + i as u64;
+        }
+        let ev = slb_proto::Events::from(&s);
+        let mut got = ev.by_name();
+        got.sort_unstable();
+        let mut want: Vec<(&str, u64)> = Event::ALL
+            .iter()
+            .map(|e| (e.as_str(), s.event(*e)))
+            .collect();
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
+}

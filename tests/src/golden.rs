@@ -146,7 +146,7 @@ impl Rig {
         &mut self,
         command: &str,
         args: serde_json::Value,
-    ) -> Result<serde_json::Value, slb_ctl::protocol::ErrorBody> {
+    ) -> Result<serde_json::Value, slb_proto::ErrorBody> {
         let cfg = self.dp.scheduler.running_config().clone();
         let mut counters = vec![self.dp.scheduler_counters.clone()];
         counters.extend(self.dp.worker_counters.iter().cloned());
@@ -165,12 +165,9 @@ impl Rig {
             }
             round(&mut dp.scheduler, now, &mut |_, _| {});
         };
-        let req = slb_ctl::protocol::Request {
-            id: 1.into(),
-            command: command.into(),
-            args,
-        };
-        let r = control.handle(req, &mut pump).into_result();
+        let reply =
+            slb_proto::Request::decode(command, &args).and_then(|r| control.handle(r, &mut pump));
+        let r = slb_proto::Response::answer(1.into(), reply).into_result();
         for w in &mut self.dp.workers {
             w.apply_ops();
         }

@@ -445,13 +445,13 @@ fn operations_doc_lists_every_error_code_and_command() {
         "/../docs/operations.md"
     ))
     .unwrap();
-    for c in slb_ctl::protocol::code::ALL {
+    for c in slb_proto::code::ALL {
         assert!(
             doc.contains(&format!("| `{c}` |")),
             "docs/operations.md lacks error code {c}"
         );
     }
-    for c in slb_ctl::protocol::COMMANDS {
+    for c in slb_proto::COMMANDS {
         assert!(
             doc.contains(&format!("`{c}`")),
             "docs/operations.md lacks command {c}"

@@ -15,15 +15,7 @@ use crate::frame::Frame;
 use crate::scheduler::{Scheduler, ServiceRt};
 use slb_config::{ClientMode, Config, Refuse, ServerChange, ServiceChange};
 use slb_core::{ServerId, ServiceId};
-use slb_ctl::protocol::{code, ErrorBody};
-
-/// What an applied configuration changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
-    pub changed: bool,
-    /// One line per change (`no change` when none).
-    pub changes: Vec<String>,
-}
+use slb_proto::{code, Applied, ErrorBody};
 
 fn err(code: &str, message: impl Into<String>) -> ErrorBody {
     ErrorBody::new(code, message)

@@ -5,10 +5,9 @@
 //! configuration to apply ([`super::apply`]).
 
 use super::apply::apply;
-use crate::channels::Call;
+use crate::channels::{Answer, Call};
 use crate::frame::Frame;
 use crate::scheduler::Scheduler;
-use serde_json::json;
 
 /// Commands the scheduler runs per round at most: control never delays
 /// new sessions by more than a few views.
@@ -23,10 +22,8 @@ pub fn run<F: Frame>(sched: &mut Scheduler<F>, now: u64) -> usize {
             break;
         };
         let result = match cmd.call {
-            Call::View { command, args } => sched.view(&command, &args, now),
-            Call::Apply(cfg) => {
-                apply(sched, *cfg).map(|a| json!({ "changed": a.changed, "changes": a.changes }))
-            }
+            Call::View(view) => sched.view(view, now),
+            Call::Apply(cfg) => apply(sched, *cfg).map(Answer::Applied),
         };
         // The asker may have given up (timeout, vanished client).
         let _ = cmd.reply.try_send(result);

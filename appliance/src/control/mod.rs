@@ -1,11 +1,12 @@
 //! The control plane. On the control thread (spawned by slbd's main
-//! thread): [`Control`] answers the protocol's requests
-//! (`slb_ctl::protocol`), [`server`] serves them on a Unix socket,
-//! [`edit`] turns change commands into edits of the configuration
-//! document, [`metrics`] renders the Prometheus text format. On the
-//! scheduler lcore, between its rounds: [`commands`] takes the control
-//! thread's commands, [`views`] answers the read-only ones, [`apply`]
-//! applies a configuration (also at start-up).
+//! thread): [`Control`] answers the protocol's requests (the typed
+//! [`slb_proto::Request`]s, each answered with its [`slb_proto::Reply`],
+//! turned into JSON only in the [`Response`] line), [`server`] serves them
+//! on a Unix socket, [`edit`] turns change commands into edits of the
+//! configuration document, [`metrics`] renders the Prometheus text
+//! format. On the scheduler lcore, between its rounds: [`commands`] takes
+//! the control thread's commands, [`views`] answers the read-only ones,
+//! [`apply`] applies a configuration (also at start-up).
 //!
 //! Counters and port statistics are read on the control thread directly
 //! (atomics, device counters). Everything about sessions, labels,
@@ -27,11 +28,14 @@ pub mod metrics;
 pub mod server;
 pub mod views;
 
-use crate::channels::{Call, Command, CommandQueue};
-use crate::counters::{Counters, Event, Snapshot};
-use serde_json::{json, Map, Value};
-use slb_config::Config;
-use slb_ctl::protocol::{code, ErrorBody, Request, Response, COMMANDS};
+use crate::channels::{Answer, Call, Command, CommandQueue, CoreTotals, View};
+use crate::counters::{Counters, Event, PathDrop, Snapshot};
+use serde_json::Value;
+use slb_config::{Config, ServerState};
+use slb_proto::{
+    code, decode_line, Applied, ConfigShow, CoreStats, Edit, ErrorBody, Lcores, LoopStats, Metrics,
+    Port, Rates, Reload, ReloadArgs, Reply, Request, Response, Session, Stats, Status, Totals,
+};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -40,27 +44,21 @@ use std::time::{Duration, Instant};
 /// What only the process that owns the ports knows (slbd's main thread).
 pub trait Host: Send + Sync {
     /// Ports: name, driver, MAC, link, device counters.
-    fn ports(&self) -> Value;
+    fn ports(&self) -> Vec<Port>;
     /// Lcore layout: main, scheduler, workers.
-    fn lcores(&self) -> Value;
-    /// Per worker poll loop counters (rx, tx, tx_full_drops), in order.
-    fn loops(&self) -> Vec<Value>;
+    fn lcores(&self) -> Lcores;
+    /// Per worker poll loop counters, in worker order.
+    fn loops(&self) -> Vec<LoopStats>;
 }
 
 /// Per-second rates, sampled by [`Control::sample`].
 #[derive(Default)]
-struct Rates {
+struct RateSampler {
+    /// When, and the sums (rx, tx, admitted, drops, refused) then.
     last: Option<(Instant, [u64; 5])>,
-    current: Value,
+    /// None until sampled twice.
+    current: Option<Rates>,
 }
-
-const RATE_NAMES: [&str; 5] = [
-    "rx_pps",
-    "tx_pps",
-    "sessions_admitted_per_s",
-    "drops_per_s",
-    "refused_per_s",
-];
 
 pub struct Control {
     config: Mutex<Config>,
@@ -70,13 +68,17 @@ pub struct Control {
     counters: Vec<Arc<Counters>>,
     host: Option<Box<dyn Host>>,
     started: Instant,
-    rates: Mutex<Rates>,
+    rates: Mutex<RateSampler>,
     /// How long a request waits for the scheduler.
     pub timeout: Duration,
 }
 
 fn err(c: &str, m: impl Into<String>) -> ErrorBody {
     ErrorBody::new(c, m)
+}
+
+fn poisoned<T>(_: T) -> ErrorBody {
+    err(code::INTERNAL, "poisoned")
 }
 
 impl Control {
@@ -96,7 +98,7 @@ impl Control {
             counters,
             host,
             started: Instant::now(),
-            rates: Mutex::new(Rates::default()),
+            rates: Mutex::new(RateSampler::default()),
             timeout: Duration::from_secs(5),
         }
     }
@@ -104,91 +106,62 @@ impl Control {
     /// Answers one request line. `pump` runs while waiting for the
     /// scheduler (slbd: a short sleep; the golden rig: a scheduler round).
     pub fn handle_line(&self, line: &[u8], pump: &mut dyn FnMut()) -> Response {
-        let v: Value = match serde_json::from_slice(line) {
-            Ok(v) => v,
-            Err(e) => {
-                return Response::err(
-                    Value::Null,
-                    err(code::PARSE_ERROR, format!("not JSON: {e}")),
-                )
-            }
-        };
-        let id = v.get("id").cloned().unwrap_or(Value::Null);
-        let req: Request = match serde_json::from_value(v) {
-            Ok(r) => r,
-            Err(e) => {
-                return Response::err(
-                    id,
-                    err(
-                        code::PARSE_ERROR,
-                        format!("not a request ({{\"id\", \"command\", \"args\"}}): {e}"),
-                    ),
-                )
-            }
-        };
-        self.handle(req, pump)
+        let (id, request) = decode_line(line);
+        Response::answer(id, request.and_then(|r| self.handle(r, pump)))
     }
 
-    pub fn handle(&self, req: Request, pump: &mut dyn FnMut()) -> Response {
-        let args = if req.args.is_null() {
-            json!({})
-        } else {
-            req.args
-        };
-        if !args.is_object() {
-            return Response::err(
-                req.id,
-                err(code::INVALID_ARGUMENT, "args: must be an object"),
-            );
-        }
-        match self.dispatch(&req.command, &args, pump) {
-            Ok(v) => Response::ok(req.id, v),
-            Err(e) => Response::err(req.id, e),
-        }
+    /// Answers one decoded request.
+    pub fn handle(&self, request: Request, pump: &mut dyn FnMut()) -> Result<Reply, ErrorBody> {
+        Ok(match request {
+            Request::Status => Reply::Status(self.status()),
+            Request::Stats => Reply::Stats(Box::new(self.stats(pump)?)),
+            Request::Metrics => Reply::Metrics(Metrics {
+                text: metrics::render(&self.stats(pump)?),
+            }),
+            Request::ServicesList(f) => Reply::ServicesList(self.view(View::Services(f), pump)?),
+            Request::ServersList(f) => Reply::ServersList(self.view(View::Servers(f), pump)?),
+            Request::SessionsList(f) => Reply::SessionsList(self.view(View::Sessions(f), pump)?),
+            Request::SessionsShow(s) => {
+                let s: Box<Session> = self.view(View::Session(s), pump)?;
+                Reply::SessionsShow(*s)
+            }
+            Request::Labels(f) => Reply::Labels(self.view(View::Labels(f), pump)?),
+            Request::Health(f) => Reply::Health(self.view(View::Health(f), pump)?),
+            Request::ConfigShow => Reply::ConfigShow(self.config_show()?),
+            Request::ConfigReload(a) => Reply::ConfigReload(self.reload(a, pump)?),
+            Request::ServicesAdd(s) => Reply::Edit(self.edit(pump, |d| edit::add_service(d, &s))?),
+            Request::ServicesRemove(s) => {
+                Reply::Edit(self.edit(pump, |d| edit::remove_service(d, &s))?)
+            }
+            Request::ServicesUpdate(u) => {
+                Reply::Edit(self.edit(pump, |d| edit::update_service(d, &u))?)
+            }
+            Request::ServersAdd(a) => Reply::Edit(self.edit(pump, |d| edit::add_server(d, &a))?),
+            Request::ServersRemove(r) => {
+                Reply::Edit(self.edit(pump, |d| edit::remove_server(d, &r))?)
+            }
+            Request::ServersUpdate(u) => {
+                Reply::Edit(self.edit(pump, |d| edit::update_server(d, &u))?)
+            }
+            Request::ServersDrain(r) => {
+                Reply::Edit(self.edit(pump, |d| edit::set_server_state(d, &r, ServerState::Drain))?)
+            }
+            Request::ServersEnable(r) => {
+                Reply::Edit(self.edit(pump, |d| edit::set_server_state(d, &r, ServerState::Up))?)
+            }
+            Request::ServersDisable(r) => Reply::Edit(self.edit(pump, |d| {
+                edit::set_server_state(d, &r, ServerState::Disabled)
+            })?),
+        })
     }
 
-    fn dispatch(
+    /// Submits a call to the scheduler and waits for its answer, of the
+    /// type the call asks for.
+    fn ask<T: TryFrom<Answer, Error = Answer>>(
         &self,
-        command: &str,
-        args: &Value,
+        call: Call,
         pump: &mut dyn FnMut(),
-    ) -> Result<Value, ErrorBody> {
-        match command {
-            "status" => Ok(self.status()),
-            "stats" => self.stats(pump),
-            "metrics" => {
-                let s = self.stats(pump)?;
-                Ok(json!({ "text": metrics::render(&s) }))
-            }
-            "services.list" | "servers.list" | "sessions.list" | "sessions.show" | "labels"
-            | "health" => self.view(command, args, pump),
-            "config.show" => {
-                let c = self
-                    .config
-                    .lock()
-                    .map_err(|_| err(code::INTERNAL, "poisoned"))?;
-                let doc: Value = serde_json::from_str(&c.to_json_pretty())
-                    .map_err(|e| err(code::INTERNAL, e.to_string()))?;
-                Ok(
-                    json!({ "path": self.config_path.as_ref().map(|p| p.display().to_string()), "config": doc }),
-                )
-            }
-            "config.reload" => self.reload(args, pump),
-            "services.add" | "services.remove" | "services.update" | "servers.add"
-            | "servers.remove" | "servers.update" | "servers.drain" | "servers.enable"
-            | "servers.disable" => self.edit(command, args, pump),
-            other => Err(err(
-                code::UNKNOWN_COMMAND,
-                format!(
-                    "unknown command {other:?}; commands: {}",
-                    COMMANDS.join(", ")
-                ),
-            )),
-        }
-    }
-
-    /// Submits a call to the scheduler and waits for its answer.
-    fn round_trip(&self, call: Call, pump: &mut dyn FnMut()) -> Result<Value, ErrorBody> {
+    ) -> Result<T, ErrorBody> {
         let (tx, rx) = sync_channel(1);
         if self.queue.push(Command { call, reply: tx }).is_err() {
             return Err(err(
@@ -197,9 +170,9 @@ impl Control {
             ));
         }
         let t0 = Instant::now();
-        loop {
+        let answer = loop {
             match rx.try_recv() {
-                Ok(r) => return r,
+                Ok(r) => break r?,
                 Err(TryRecvError::Disconnected) => {
                     return Err(err(code::INTERNAL, "the scheduler dropped the command"))
                 }
@@ -211,25 +184,20 @@ impl Control {
                 }
                 Err(TryRecvError::Empty) => pump(),
             }
-        }
+        };
+        T::try_from(answer)
+            .map_err(|_| err(code::INTERNAL, "the scheduler answered another question"))
     }
 
-    fn view(
+    fn view<T: TryFrom<Answer, Error = Answer>>(
         &self,
-        command: &str,
-        args: &Value,
+        view: View,
         pump: &mut dyn FnMut(),
-    ) -> Result<Value, ErrorBody> {
-        self.round_trip(
-            Call::View {
-                command: command.into(),
-                args: args.clone(),
-            },
-            pump,
-        )
+    ) -> Result<T, ErrorBody> {
+        self.ask(Call::View(view), pump)
     }
 
-    fn status(&self) -> Value {
+    fn status(&self) -> Status {
         let c = self.config.lock().map(|c| {
             (
                 c.services.len(),
@@ -237,42 +205,45 @@ impl Control {
             )
         });
         let (services, servers) = c.unwrap_or((0, 0));
-        json!({
-            "version": env!("CARGO_PKG_VERSION"),
-            "pid": std::process::id(),
-            "uptime_s": self.started.elapsed().as_secs_f64(),
-            "config": self.config_path.as_ref().map(|p| p.display().to_string()),
-            "services": services,
-            "servers": servers,
-            "workers": self.counters.len().saturating_sub(1),
-            "lcores": self.host.as_ref().map(|h| h.lcores()).unwrap_or(Value::Null),
-            "ports": self.host.as_ref().map(|h| h.ports()).unwrap_or_else(|| json!([])),
-        })
-    }
-
-    fn totals(&self) -> (Snapshot, Vec<Value>) {
-        let mut total = Snapshot::default();
-        for c in &self.counters {
-            total.add(&c.snapshot());
+        Status {
+            version: env!("CARGO_PKG_VERSION").into(),
+            pid: std::process::id(),
+            uptime_s: self.started.elapsed().as_secs_f64(),
+            config: self.config_path_shown(),
+            services: services as u64,
+            servers: servers as u64,
+            workers: self.counters.len().saturating_sub(1) as u64,
+            lcores: self.host.as_ref().map(|h| h.lcores()),
+            ports: self.ports(),
         }
-        let loops = self.host.as_ref().map(|h| h.loops()).unwrap_or_default();
-        (total, loops)
     }
 
+    fn config_path_shown(&self) -> Option<String> {
+        self.config_path.as_ref().map(|p| p.display().to_string())
+    }
+
+    fn ports(&self) -> Vec<Port> {
+        self.host.as_ref().map(|h| h.ports()).unwrap_or_default()
+    }
+
+    fn loops(&self) -> Vec<LoopStats> {
+        self.host.as_ref().map(|h| h.loops()).unwrap_or_default()
+    }
+
+    /// (rx, tx, sessions admitted, drops, refused) over every lcore, as
+    /// the rates count them.
     fn sums(&self) -> [u64; 5] {
-        let (t, loops) = self.totals();
-        let sum = |k: &str| {
-            loops
-                .iter()
-                .filter_map(|l| l.get(k).and_then(|v| v.as_u64()))
-                .sum::<u64>()
-        };
+        let mut t = Snapshot::default();
+        for c in &self.counters {
+            t.add(&c.snapshot());
+        }
+        let loops = self.loops();
         [
-            sum("rx_packets"),
-            sum("tx_packets"),
+            loops.iter().map(|l| l.rx_packets).sum(),
+            loops.iter().map(|l| l.tx_packets).sum(),
             t.event(Event::SessionsAdmitted),
             t.total_drops(),
-            t.path_drop(crate::counters::PathDrop::Refused),
+            t.path_drop(PathDrop::Refused),
         ]
     }
 
@@ -284,61 +255,79 @@ impl Control {
         let Ok(mut r) = self.rates.lock() else { return };
         if let Some((t, last)) = r.last {
             let dt = now.duration_since(t).as_secs_f64().max(1e-3);
-            let m: Map<String, Value> = RATE_NAMES
-                .iter()
-                .zip(sums.iter().zip(last))
-                .map(|(n, (a, b))| (n.to_string(), json!(a.saturating_sub(b) as f64 / dt)))
-                .collect();
-            r.current = Value::Object(m);
+            let rate = |i: usize| sums[i].saturating_sub(last[i]) as f64 / dt;
+            r.current = Some(Rates {
+                rx_pps: rate(0),
+                tx_pps: rate(1),
+                sessions_admitted_per_s: rate(2),
+                drops_per_s: rate(3),
+                refused_per_s: rate(4),
+            });
         }
         r.last = Some((now, sums));
     }
 
-    fn stats(&self, pump: &mut dyn FnMut()) -> Result<Value, ErrorBody> {
-        let (total, loops) = self.totals();
-        let mut cores = Vec::new();
+    fn stats(&self, pump: &mut dyn FnMut()) -> Result<Stats, ErrorBody> {
+        let loops = self.loops();
+        let mut total = Snapshot::default();
+        let mut cores = Vec::with_capacity(self.counters.len());
         for (i, c) in self.counters.iter().enumerate() {
-            let mut v = c.snapshot().to_json();
-            v["core"] = if i == 0 {
-                json!("scheduler")
-            } else {
-                json!(format!("worker{}", i - 1))
+            let snap = c.snapshot();
+            total.add(&snap);
+            let (core, poll_loop) = match i.checked_sub(1) {
+                None => ("scheduler".to_string(), None),
+                Some(w) => (format!("worker{w}"), loops.get(w).copied()),
             };
-            if i > 0 {
-                if let Some(l) = loops.get(i - 1) {
-                    v["loop"] = l.clone();
-                }
-            }
-            cores.push(v);
+            cores.push(CoreStats {
+                core,
+                drops: drop_counts(&snap),
+                events: (&snap).into(),
+                poll_loop,
+            });
         }
-        let core = self.view("stats", &json!({}), pump)?;
-        let rates = self
-            .rates
-            .lock()
-            .map(|r| r.current.clone())
-            .unwrap_or(Value::Null);
-        let sums = self.sums();
-        Ok(json!({
-            "uptime_s": self.started.elapsed().as_secs_f64(),
-            "totals": {
-                "rx_packets": sums[0], "tx_packets": sums[1],
-                "sessions": core["sessions"], "sessions_admitted": total.event(Event::SessionsAdmitted),
-                "sessions_ended": total.event(Event::SessionsEnded), "drops": total.total_drops(),
+        let core: Box<CoreTotals> = self.view(View::Stats, pump)?;
+        let CoreTotals {
+            sessions,
+            labels,
+            refusals,
+            health,
+            services,
+        } = *core;
+        let rates = self.rates.lock().map(|r| r.current).map_err(poisoned)?;
+        Ok(Stats {
+            uptime_s: self.started.elapsed().as_secs_f64(),
+            totals: Totals {
+                rx_packets: loops.iter().map(|l| l.rx_packets).sum(),
+                tx_packets: loops.iter().map(|l| l.tx_packets).sum(),
+                sessions,
+                sessions_admitted: total.event(Event::SessionsAdmitted),
+                sessions_ended: total.event(Event::SessionsEnded),
+                drops: total.total_drops(),
             },
-            "drops": total.to_json()["drops"],
-            "events": total.to_json()["events"],
-            "refusals": core["refusals"],
-            "labels": core["labels"],
-            "health": core["health"],
-            "rates": if rates.is_null() { json!({}) } else { rates },
-            "ports": self.host.as_ref().map(|h| h.ports()).unwrap_or_else(|| json!([])),
-            "cores": cores,
-            "services": core["services"],
-        }))
+            drops: drop_counts(&total),
+            events: (&total).into(),
+            refusals,
+            labels,
+            health,
+            rates,
+            ports: self.ports(),
+            cores,
+            services,
+        })
     }
 
-    fn reload(&self, args: &Value, pump: &mut dyn FnMut()) -> Result<Value, ErrorBody> {
-        let path = match args.get("path").and_then(|p| p.as_str()) {
+    fn config_show(&self) -> Result<ConfigShow, ErrorBody> {
+        let c = self.config.lock().map_err(poisoned)?;
+        let config: Value = serde_json::from_str(&c.to_json_pretty())
+            .map_err(|e| err(code::INTERNAL, e.to_string()))?;
+        Ok(ConfigShow {
+            path: self.config_path_shown(),
+            config,
+        })
+    }
+
+    fn reload(&self, args: ReloadArgs, pump: &mut dyn FnMut()) -> Result<Reload, ErrorBody> {
+        let path = match args.path {
             Some(p) => PathBuf::from(p),
             None => self.config_path.clone().ok_or_else(|| {
                 err(
@@ -356,36 +345,35 @@ impl Control {
                 ),
             )
         })?;
-        let mut cur = self
-            .config
-            .lock()
-            .map_err(|_| err(code::INTERNAL, "poisoned"))?;
-        let mut r = self.round_trip(Call::Apply(Box::new(new.clone())), pump)?;
+        let mut cur = self.config.lock().map_err(poisoned)?;
+        let applied: Applied = self.ask(Call::Apply(Box::new(new.clone())), pump)?;
         *cur = new;
-        r["path"] = path.display().to_string().into();
-        Ok(r)
+        Ok(Reload {
+            applied,
+            path: path.display().to_string(),
+        })
     }
 
-    /// A change: edit the running document, validate, apply.
+    /// A change: `change` edits the running document (and says what it
+    /// did), `slb-config` validates it, the scheduler applies it.
     fn edit(
         &self,
-        command: &str,
-        args: &Value,
         pump: &mut dyn FnMut(),
-    ) -> Result<Value, ErrorBody> {
-        let mut cur = self
-            .config
-            .lock()
-            .map_err(|_| err(code::INTERNAL, "poisoned"))?;
+        change: impl FnOnce(&mut Value) -> Result<String, ErrorBody>,
+    ) -> Result<Edit, ErrorBody> {
+        let mut cur = self.config.lock().map_err(poisoned)?;
         let mut doc: Value = serde_json::from_str(&cur.to_json_pretty())
             .map_err(|e| err(code::INTERNAL, e.to_string()))?;
-        let what = edit::edit_document(&mut doc, command, args)?;
-        let text = doc.to_string();
-        let new =
-            Config::from_json_str(&text).map_err(|e| err(code::INVALID_ARGUMENT, e.to_string()))?;
-        let mut r = self.round_trip(Call::Apply(Box::new(new.clone())), pump)?;
+        let done = change(&mut doc)?;
+        let new = Config::from_json_str(&doc.to_string())
+            .map_err(|e| err(code::INVALID_ARGUMENT, e.to_string()))?;
+        let applied: Applied = self.ask(Call::Apply(Box::new(new.clone())), pump)?;
         *cur = new;
-        r["done"] = what.into();
-        Ok(r)
+        Ok(Edit { applied, done })
     }
+}
+
+/// Every drop of a snapshot by reason, in name order.
+fn drop_counts(s: &Snapshot) -> slb_proto::Counts {
+    s.drops().map(|(k, v)| (k.to_string(), v)).collect()
 }

@@ -11,7 +11,7 @@
 
 use super::Control;
 use serde_json::Value;
-use slb_ctl::protocol::{code, ErrorBody, Response, MAX_REQUEST};
+use slb_proto::{code, ErrorBody, Response, MAX_REQUEST};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};

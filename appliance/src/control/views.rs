@@ -2,22 +2,25 @@
 //! (services, servers, sessions, labels, health, the core's side of
 //! stats). They run on the scheduler lcore, which alone may read the
 //! session core, when it takes a command from its queue
-//! ([`super::commands`]), with that round's clock.
+//! ([`super::commands`]), with that round's clock. Each builds the
+//! protocol's result type (`slb_proto`); the arguments arrive decoded
+//! and checked ([`View`]).
 
+use crate::channels::{Answer, CoreTotals, View};
 use crate::frame::Frame;
+use crate::scheduler::health::Probe;
 use crate::scheduler::{Scheduler, ServiceRt};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 use slb_config::HealthKind;
 use slb_core::admission::Refusal;
 use slb_core::session::{EndReason, Protocol, SessionId, SessionKey};
 use slb_core::{ServerId, ServiceId};
-use slb_ctl::protocol::{code, ErrorBody};
+use slb_proto as proto;
+use slb_proto::{code, Counts, ErrorBody};
 use std::collections::HashMap;
-use std::net::IpAddr;
 
-/// Rows a list returns unless asked for fewer (at most [`MAX_LIMIT`]).
-pub const DEFAULT_LIMIT: usize = 100;
-pub const MAX_LIMIT: usize = 100_000;
+/// (service name, server name) by server.
+type Names = HashMap<(ServiceId, ServerId), (String, String)>;
 
 fn err(code: &str, message: impl Into<String>) -> ErrorBody {
     ErrorBody::new(code, message)
@@ -31,44 +34,10 @@ fn mac_str(m: [u8; 6]) -> String {
     slb_config::format_mac(&m)
 }
 
-fn arg_str<'a>(args: &'a Value, name: &str) -> Result<Option<&'a str>, ErrorBody> {
-    match args.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(v) => Err(err(
-            code::INVALID_ARGUMENT,
-            format!("{name}: must be a string (got {v})"),
-        )),
-    }
-}
-
-fn arg_u64(args: &Value, name: &str) -> Result<Option<u64>, ErrorBody> {
-    match args.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-            err(
-                code::INVALID_ARGUMENT,
-                format!("{name}: must be a non-negative integer (got {v})"),
-            )
-        }),
-    }
-}
-
-fn limit(args: &Value) -> Result<usize, ErrorBody> {
-    let l = arg_u64(args, "limit")?.unwrap_or(DEFAULT_LIMIT as u64) as usize;
-    if l == 0 || l > MAX_LIMIT {
-        return Err(err(
-            code::INVALID_ARGUMENT,
-            format!("limit: between 1 and {MAX_LIMIT} (got {l})"),
-        ));
-    }
-    Ok(l)
-}
-
-fn protocol_str(p: Protocol) -> &'static str {
+fn protocol(p: Protocol) -> proto::Protocol {
     match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
+        Protocol::Tcp => proto::Protocol::Tcp,
+        Protocol::Udp => proto::Protocol::Udp,
     }
 }
 
@@ -80,8 +49,13 @@ fn kind_str(k: HealthKind) -> &'static str {
     }
 }
 
-fn json_enum<T: serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
+/// A configuration enum as the configuration file writes it (its serde
+/// name: `weighted_round_robin`, `drain`, `keep`).
+fn file_name<T: Serialize>(v: T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -113,7 +87,7 @@ impl<F: Frame> Scheduler<F> {
 
     /// (service name, server name) of every server the configuration names,
     /// plus servers being removed (named by address).
-    fn names(&self) -> HashMap<(ServiceId, ServerId), (String, String)> {
+    fn names(&self) -> Names {
         let mut m = HashMap::new();
         for (sid, rt) in &self.services {
             let Some(svc) = self.core.service(*sid) else {
@@ -132,50 +106,48 @@ impl<F: Frame> Scheduler<F> {
         m
     }
 
-    pub(crate) fn view(&self, command: &str, args: &Value, now: u64) -> Result<Value, ErrorBody> {
-        match command {
-            "services.list" => Ok(self.view_services(args)?),
-            "servers.list" => self.view_servers(args, now),
-            "sessions.list" => self.view_sessions(args, now),
-            "sessions.show" => self.view_session(args, now),
-            "labels" => self.view_labels(args, now),
-            "health" => self.view_health(args, now),
-            "stats" => self.view_stats(now),
-            other => Err(err(code::UNKNOWN_COMMAND, format!("no view {other}"))),
-        }
+    /// Answers a read-only view at time `now`.
+    pub(crate) fn view(&self, view: View, now: u64) -> Result<Answer, ErrorBody> {
+        Ok(match view {
+            View::Services(f) => Answer::Services(self.view_services(&f)?),
+            View::Servers(f) => Answer::Servers(self.view_servers(&f, now)?),
+            View::Sessions(f) => Answer::Sessions(self.view_sessions(&f, now)?),
+            View::Session(s) => Answer::Session(Box::new(self.view_session(&s, now)?)),
+            View::Labels(f) => Answer::Labels(self.view_labels(&f, now)),
+            View::Health(f) => Answer::Health(self.view_health(&f, now)?),
+            View::Stats => Answer::Stats(Box::new(self.view_stats(now))),
+        })
     }
 
-    fn service_json(&self, sid: ServiceId, rt: &ServiceRt) -> Value {
-        let Some(svc) = self.core.service(sid) else {
-            return Value::Null;
-        };
+    fn service_row(&self, sid: ServiceId, rt: &ServiceRt) -> Option<proto::Service> {
+        let svc = self.core.service(sid)?;
         let c = svc.config();
         let cfg = self.config_service(&rt.name);
-        let refused: Map<String, Value> = Refusal::ALL
+        let refused: Counts = Refusal::ALL
             .iter()
-            .map(|r| (r.as_str().to_string(), svc.counters().refused(*r).into()))
+            .map(|r| (r.as_str().to_string(), svc.counters().refused(*r)))
             .collect();
-        let ended: Map<String, Value> = EndReason::ALL
+        let ended: Counts = EndReason::ALL
             .iter()
-            .map(|r| (r.as_str().to_string(), svc.ended()[r.index()].into()))
+            .map(|r| (r.as_str().to_string(), svc.ended()[r.index()]))
             .collect();
-        json!({
-            "name": rt.name,
-            "vip": c.vip.to_string(),
-            "port": c.port,
-            "protocol": protocol_str(c.protocol),
-            "algorithm": cfg.map(|s| json_enum(s.algorithm)).unwrap_or(Value::Null),
-            "client_mode": if rt.plain_clients { "plain" } else { "label" },
-            "refuse": if rt.refuse_rst { "rst" } else { "drop" },
-            "max_sessions": c.max_sessions,
-            "new_sessions_per_s": c.rate_limit.map(|r| r.per_second).unwrap_or(0),
-            "burst": c.rate_limit.map(|r| r.burst).unwrap_or(0),
-            "sessions": svc.sessions(),
-            "servers": svc.pool().len(),
-            "servers_available": svc.pool().available_count(),
-            "admitted": svc.counters().admitted,
-            "refused": refused,
-            "ended": ended,
+        Some(proto::Service {
+            name: rt.name.clone(),
+            vip: c.vip.to_string(),
+            port: c.port,
+            protocol: protocol(c.protocol),
+            algorithm: cfg.map(|s| file_name(s.algorithm)),
+            client_mode: if rt.plain_clients { "plain" } else { "label" }.into(),
+            refuse: if rt.refuse_rst { "rst" } else { "drop" }.into(),
+            max_sessions: c.max_sessions,
+            new_sessions_per_s: c.rate_limit.map(|r| r.per_second).unwrap_or(0),
+            burst: c.rate_limit.map(|r| r.burst).unwrap_or(0),
+            sessions: u64::from(svc.sessions()),
+            servers: svc.pool().len() as u64,
+            servers_available: u64::from(svc.pool().available_count()),
+            admitted: svc.counters().admitted,
+            refused,
+            ended,
         })
     }
 
@@ -193,80 +165,95 @@ impl<F: Frame> Scheduler<F> {
         v
     }
 
-    fn view_services(&self, args: &Value) -> Result<Value, ErrorBody> {
-        let only = arg_str(args, "service")?;
-        if let Some(name) = only {
+    /// The services `f` names (every service, or one), in configuration
+    /// order; `unknown_service` if it names none.
+    fn filtered_services(
+        &self,
+        f: &proto::ServiceFilter,
+    ) -> Result<Vec<(ServiceId, &ServiceRt)>, ErrorBody> {
+        if let Some(name) = &f.service {
             self.service_by_name(name)?;
         }
-        let list: Vec<Value> = self
-            .sorted_services()
-            .into_iter()
-            .filter(|(_, rt)| only.is_none_or(|n| n == rt.name))
-            .map(|(sid, rt)| self.service_json(sid, rt))
-            .collect();
-        Ok(json!({ "services": list }))
+        let mut v = self.sorted_services();
+        v.retain(|(_, rt)| f.service.as_ref().is_none_or(|n| *n == rt.name));
+        Ok(v)
     }
 
-    fn server_json(
+    fn view_services(&self, f: &proto::ServiceFilter) -> Result<proto::ServiceList, ErrorBody> {
+        let services = self
+            .filtered_services(f)?
+            .into_iter()
+            .filter_map(|(sid, rt)| self.service_row(sid, rt))
+            .collect();
+        Ok(proto::ServiceList { services })
+    }
+
+    fn server_row(
         &self,
         sid: ServiceId,
         id: ServerId,
-        names: &HashMap<(ServiceId, ServerId), (String, String)>,
+        names: &Names,
         now: u64,
-    ) -> Value {
-        let Some(s) = self.core.service(sid).and_then(|v| v.pool().get(id)) else {
-            return Value::Null;
-        };
+    ) -> Option<proto::Server> {
+        let s = self.core.service(sid).and_then(|v| v.pool().get(id))?;
         let (svc_name, name) = names.get(&(sid, id)).cloned().unwrap_or_default();
         let admin = self
             .config_service(&svc_name)
             .and_then(|c| c.server(&name))
-            .map(|v| json_enum(v.state))
-            .unwrap_or_else(|| json!("removing"));
+            .map(|v| file_name(v.state))
+            .unwrap_or_else(|| "removing".into());
         let f = s.failures();
-        json!({
-            "service": svc_name,
-            "name": name,
-            "address": s.addr().to_string(),
-            "weight": s.weight(),
-            "max_sessions": s.max_sessions(),
-            "admin_state": admin,
-            "state": if s.is_removing() { "removing" } else { s.state().as_str() },
-            "health": self.health_json(sid, id, now),
-            "sessions": s.active_sessions(),
-            "response_time_us": s.response_time_ns().map(|n| n as f64 / 1e3),
-            "response_time_samples": s.response_time_samples(),
-            "failures": { "no_reply": f.no_reply, "reset_before_reply": f.reset_before_reply, "reported": f.reported },
+        Some(proto::Server {
+            service: svc_name,
+            name,
+            address: s.addr().to_string(),
+            weight: s.weight(),
+            max_sessions: s.max_sessions(),
+            admin_state: admin,
+            state: if s.is_removing() {
+                "removing"
+            } else {
+                s.state().as_str()
+            }
+            .into(),
+            health: self.server_health(sid, id, now),
+            sessions: u64::from(s.active_sessions()),
+            response_time_us: s.response_time_ns().map(|n| n as f64 / 1e3),
+            response_time_samples: s.response_time_samples(),
+            failures: proto::ServerFailures {
+                no_reply: f.no_reply,
+                reset_before_reply: f.reset_before_reply,
+                reported: f.reported,
+            },
         })
     }
 
-    fn view_servers(&self, args: &Value, now: u64) -> Result<Value, ErrorBody> {
-        let only = arg_str(args, "service")?;
-        if let Some(name) = only {
-            self.service_by_name(name)?;
-        }
-        let names = self.names();
-        let mut list = Vec::new();
-        for (sid, rt) in self.sorted_services() {
-            if only.is_some_and(|n| n != rt.name) {
-                continue;
-            }
-            let Some(svc) = self.core.service(sid) else {
-                continue;
-            };
-            for (id, _) in svc.pool().iter() {
-                list.push(self.server_json(sid, id, &names, now));
-            }
-        }
-        Ok(json!({ "servers": list }))
+    /// Every server of service `sid`, in pool order.
+    fn server_rows(&self, sid: ServiceId, names: &Names, now: u64) -> Vec<proto::Server> {
+        let Some(svc) = self.core.service(sid) else {
+            return Vec::new();
+        };
+        svc.pool()
+            .iter()
+            .filter_map(|(id, _)| self.server_row(sid, id, names, now))
+            .collect()
     }
 
-    fn session_json(
+    fn view_servers(
         &self,
-        id: SessionId,
-        names: &HashMap<(ServiceId, ServerId), (String, String)>,
+        f: &proto::ServiceFilter,
         now: u64,
-    ) -> Value {
+    ) -> Result<proto::ServerList, ErrorBody> {
+        let names = self.names();
+        let servers = self
+            .filtered_services(f)?
+            .into_iter()
+            .flat_map(|(sid, _)| self.server_rows(sid, &names, now))
+            .collect();
+        Ok(proto::ServerList { servers })
+    }
+
+    fn session_row(&self, id: SessionId, names: &Names, now: u64) -> proto::Session {
         let s = self.core.session(id);
         let k = s.key();
         let (svc, srv) = names
@@ -279,163 +266,136 @@ impl<F: Frame> Scheduler<F> {
             .and_then(|v| v.pool().get(s.server()))
             .map(|v| v.addr().to_string());
         let c = s.counters();
-        json!({
-            "service": svc,
-            "server": srv,
-            "server_address": addr,
-            "protocol": protocol_str(k.protocol),
-            "client": k.client.to_string(),
-            "client_port": k.client_port,
-            "vip": k.vip.to_string(),
-            "vip_port": k.vip_port,
-            "state": s.state().as_str(),
-            "c2s_label": s.labels().c2s(),
-            "s2c_label": s.labels().s2c(),
-            "ingress_port": self.shared.ports.get(s.ingress_port() as usize).map(|p| p.name.clone()),
-            "client_mac": mac_str(s.client_mac()),
-            "age_ms": ms_ago(now, s.created()),
-            "idle_ms": ms_ago(now, s.last_seen()),
-            "response_time_us": s.first_reply().map(|t| t.saturating_sub(s.created()) as f64 / 1e3),
-            "packets": { "c2s": c.packets[0], "s2c": c.packets[1] },
-            "bytes": { "c2s": c.bytes[0], "s2c": c.bytes[1] },
-        })
+        proto::Session {
+            service: svc,
+            server: srv,
+            server_address: addr,
+            protocol: protocol(k.protocol),
+            client: k.client.to_string(),
+            client_port: k.client_port,
+            vip: k.vip.to_string(),
+            vip_port: k.vip_port,
+            state: s.state().as_str().into(),
+            c2s_label: s.labels().c2s(),
+            s2c_label: s.labels().s2c(),
+            ingress_port: self
+                .shared
+                .ports
+                .get(s.ingress_port() as usize)
+                .map(|p| p.name.clone()),
+            client_mac: mac_str(s.client_mac()),
+            age_ms: ms_ago(now, s.created()),
+            idle_ms: ms_ago(now, s.last_seen()),
+            response_time_us: s
+                .first_reply()
+                .map(|t| t.saturating_sub(s.created()) as f64 / 1e3),
+            packets: proto::PerDirection {
+                c2s: c.packets[0],
+                s2c: c.packets[1],
+            },
+            bytes: proto::PerDirection {
+                c2s: c.bytes[0],
+                s2c: c.bytes[1],
+            },
+        }
     }
 
-    fn view_sessions(&self, args: &Value, now: u64) -> Result<Value, ErrorBody> {
-        let limit = limit(args)?;
-        let service = match arg_str(args, "service")? {
+    fn view_sessions(
+        &self,
+        f: &proto::SessionFilter,
+        now: u64,
+    ) -> Result<proto::SessionList, ErrorBody> {
+        let limit = f.limit() as usize;
+        let service = match &f.service {
             Some(n) => Some(self.service_by_name(n)?),
             None => None,
         };
-        let server = match (arg_str(args, "server")?, arg_str(args, "service")?) {
-            (Some(srv), Some(svc)) => Some(self.server_by_name(svc, srv)?),
-            (Some(_), None) => return Err(err(code::INVALID_ARGUMENT, "server: needs service")),
-            _ => None,
+        let server = match (&f.service, &f.server) {
+            (Some(svc), Some(srv)) => Some(self.server_by_name(svc, srv)?),
+            (None, Some(_)) => return Err(err(code::INVALID_ARGUMENT, "server: needs service")),
+            (_, None) => None,
         };
-        let client: Option<IpAddr> = match arg_str(args, "client")? {
-            Some(c) => Some(c.parse().map_err(|_| {
-                err(
-                    code::INVALID_ARGUMENT,
-                    format!("client: not an IP address: {c}"),
-                )
-            })?),
-            None => None,
-        };
-        let state = arg_str(args, "state")?;
-        const STATES: &[&str] = &[
-            "syn_sent",
-            "established",
-            "closing",
-            "closing_client_fin",
-            "closing_server_fin",
-            "linger",
-            "udp",
-        ];
-        if let Some(st) = state {
-            if !STATES.contains(&st) {
-                return Err(err(
-                    code::INVALID_ARGUMENT,
-                    format!("state: one of {} (got {st})", STATES.join(", ")),
-                ));
-            }
-        }
+        let state = f.state.as_deref();
         let names = self.names();
-        let mut list = Vec::new();
-        let mut matched = 0usize;
+        let mut sessions = Vec::new();
+        let mut matched = 0u64;
         for (id, s) in self.core.sessions().iter() {
             if service.is_some_and(|v| v != s.service())
                 || server.is_some_and(|(v, r)| v != s.service() || r != s.server())
-                || client.is_some_and(|c| c != s.key().client)
+                || f.client.is_some_and(|c| c != s.key().client)
                 || state.is_some_and(|st| !s.state().as_str().starts_with(st))
             {
                 continue;
             }
             matched += 1;
-            if list.len() < limit {
-                list.push(self.session_json(id, &names, now));
+            if sessions.len() < limit {
+                sessions.push(self.session_row(id, &names, now));
             }
         }
-        Ok(json!({ "sessions": list, "matched": matched, "total": self.core.sessions().len() }))
+        Ok(proto::SessionList {
+            sessions,
+            matched,
+            total: self.core.sessions().len() as u64,
+        })
     }
 
-    fn view_session(&self, args: &Value, now: u64) -> Result<Value, ErrorBody> {
-        let id = if let Some(label) = arg_u64(args, "label")? {
-            let label = u32::try_from(label)
-                .map_err(|_| err(code::INVALID_ARGUMENT, "label: at most 1048575"))?;
-            self.core.find_by_label(label).ok_or_else(|| {
-                err(
-                    code::UNKNOWN_SESSION,
-                    format!("no session holds label {label}"),
-                )
-            })?
-        } else {
-            let need = |n: &str| {
-                arg_str(args, n)?.ok_or_else(|| {
+    fn view_session(
+        &self,
+        which: &proto::SessionSelector,
+        now: u64,
+    ) -> Result<proto::Session, ErrorBody> {
+        let id = match which {
+            proto::SessionSelector::Label { label } => {
+                self.core.find_by_label(*label).ok_or_else(|| {
                     err(
-                        code::INVALID_ARGUMENT,
-                        format!("{n}: required (or give label)"),
+                        code::UNKNOWN_SESSION,
+                        format!("no session holds label {label}"),
                     )
-                })
-            };
-            let ip = |n: &str| -> Result<IpAddr, ErrorBody> {
-                let s = need(n)?;
-                s.parse().map_err(|_| {
-                    err(
-                        code::INVALID_ARGUMENT,
-                        format!("{n}: not an IP address: {s}"),
-                    )
-                })
-            };
-            let port = |n: &str| -> Result<u16, ErrorBody> {
-                let v = arg_u64(args, n)?
-                    .ok_or_else(|| err(code::INVALID_ARGUMENT, format!("{n}: required")))?;
-                u16::try_from(v).map_err(|_| {
-                    err(
-                        code::INVALID_ARGUMENT,
-                        format!("{n}: at most 65535 (got {v})"),
-                    )
-                })
-            };
-            let protocol = match arg_str(args, "protocol")?.unwrap_or("tcp") {
-                "tcp" => Protocol::Tcp,
-                "udp" => Protocol::Udp,
-                p => {
-                    return Err(err(
-                        code::INVALID_ARGUMENT,
-                        format!("protocol: tcp or udp (got {p})"),
-                    ))
-                }
-            };
-            let key = SessionKey {
-                protocol,
-                vip: ip("vip")?,
-                vip_port: port("vip_port")?,
-                client: ip("client")?,
-                client_port: port("client_port")?,
-            };
-            self.core
-                .find(&key)
-                .ok_or_else(|| err(code::UNKNOWN_SESSION, "no session with that key"))?
+                })?
+            }
+            proto::SessionSelector::Key(k) => {
+                let key = SessionKey {
+                    protocol: match k.protocol {
+                        proto::Protocol::Tcp => Protocol::Tcp,
+                        proto::Protocol::Udp => Protocol::Udp,
+                    },
+                    vip: k.vip,
+                    vip_port: k.vip_port,
+                    client: k.client,
+                    client_port: k.client_port,
+                };
+                self.core
+                    .find(&key)
+                    .ok_or_else(|| err(code::UNKNOWN_SESSION, "no session with that key"))?
+            }
         };
-        Ok(self.session_json(id, &self.names(), now))
+        Ok(self.session_row(id, &self.names(), now))
     }
 
-    fn view_labels(&self, args: &Value, now: u64) -> Result<Value, ErrorBody> {
-        let limit = limit(args)?;
+    fn label_usage(&self) -> proto::LabelUsage {
         let counts = self.core.labels().counts();
+        proto::LabelUsage {
+            capacity_pairs: u64::from(self.core.labels().capacity()),
+            free_pairs: u64::from(counts.free),
+            active_pairs: u64::from(counts.active),
+            quarantined_pairs: u64::from(counts.quarantined),
+        }
+    }
+
+    fn view_labels(&self, f: &proto::LabelFilter, now: u64) -> proto::Labels {
+        let limit = f.limit() as usize;
         let names = self.names();
         let table = self.shared.tables.replica(self.local_id);
-        let only = arg_u64(args, "label")?;
-        let mut rows = Vec::new();
-        let mut total = 0usize;
+        let mut labels = Vec::new();
+        let mut matched = 0u64;
         for (_, s) in self.core.sessions().iter() {
             let pair = s.labels();
             for (label, c2s) in [(pair.c2s(), true), (pair.s2c(), false)] {
-                if only.is_some_and(|l| l != u64::from(label)) {
+                if f.label.is_some_and(|l| l != u64::from(label)) {
                     continue;
                 }
-                total += 1;
-                if rows.len() >= limit {
+                matched += 1;
+                if labels.len() >= limit {
                     continue;
                 }
                 let entry = table.get(label);
@@ -444,111 +404,129 @@ impl<F: Frame> Scheduler<F> {
                     .get(&(s.service(), s.server()))
                     .cloned()
                     .unwrap_or_default();
-                rows.push(json!({
-                    "label": label,
-                    "direction": if c2s { "c2s" } else { "s2c" },
-                    "in_port_role": if c2s { "client" } else { "server" },
-                    "installed": entry.is_some(),
-                    "out_port": nh.and_then(|n| self.shared.ports.get(n.port as usize)).map(|p| p.name.clone()),
-                    "next_hop_mac": nh.map(|n| mac_str(n.mac)),
-                    "pop": entry.map(|e| e.pop),
-                    "session": {
-                        "service": svc, "server": srv,
-                        "client": s.key().client.to_string(), "client_port": s.key().client_port,
-                        "state": s.state().as_str(), "age_ms": ms_ago(now, s.created()),
+                labels.push(proto::LabelRow {
+                    label,
+                    direction: if c2s { "c2s" } else { "s2c" }.into(),
+                    in_port_role: if c2s { "client" } else { "server" }.into(),
+                    installed: entry.is_some(),
+                    out_port: nh
+                        .and_then(|n| self.shared.ports.get(n.port as usize))
+                        .map(|p| p.name.clone()),
+                    next_hop_mac: nh.map(|n| mac_str(n.mac)),
+                    pop: entry.map(|e| e.pop),
+                    session: proto::LabelSession {
+                        service: svc,
+                        server: srv,
+                        client: s.key().client.to_string(),
+                        client_port: s.key().client_port,
+                        state: s.state().as_str().into(),
+                        age_ms: ms_ago(now, s.created()),
                     },
-                }));
+                });
             }
         }
-        Ok(json!({
-            "usage": {
-                "capacity_pairs": self.core.labels().capacity(),
-                "free_pairs": counts.free, "active_pairs": counts.active, "quarantined_pairs": counts.quarantined,
-            },
-            "labels": rows,
-            "matched": total,
-        }))
+        proto::Labels {
+            usage: self.label_usage(),
+            labels,
+            matched,
+        }
     }
 
-    fn view_stats(&self, now: u64) -> Result<Value, ErrorBody> {
+    fn view_stats(&self, now: u64) -> CoreTotals {
         let names = self.names();
-        let services: Vec<Value> = self
+        let services = self
             .sorted_services()
             .into_iter()
-            .map(|(sid, rt)| {
-                let mut v = self.service_json(sid, rt);
-                let servers: Vec<Value> = self
-                    .core
-                    .service(sid)
-                    .map(|s| {
-                        s.pool()
-                            .iter()
-                            .map(|(id, _)| self.server_json(sid, id, &names, now))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                v["server_stats"] = servers.into();
-                v
+            .filter_map(|(sid, rt)| {
+                Some(proto::ServiceStats {
+                    service: self.service_row(sid, rt)?,
+                    server_stats: self.server_rows(sid, &names, now),
+                })
             })
             .collect();
-        let mut refusals = Map::new();
-        for r in Refusal::ALL {
-            let n: u64 = self
-                .core
-                .services()
-                .map(|(_, s)| s.counters().refused(r))
-                .sum();
-            refusals.insert(r.as_str().into(), n.into());
+        let refusals = Refusal::ALL
+            .iter()
+            .map(|r| {
+                let n: u64 = self
+                    .core
+                    .services()
+                    .map(|(_, s)| s.counters().refused(*r))
+                    .sum();
+                (r.as_str().to_string(), n)
+            })
+            .collect();
+        CoreTotals {
+            sessions: self.core.sessions().len() as u64,
+            labels: self.label_usage(),
+            refusals,
+            health: self.health_totals(),
+            services,
         }
-        let counts = self.core.labels().counts();
-        Ok(json!({
-            "sessions": self.core.sessions().len(),
-            "labels": { "capacity_pairs": self.core.labels().capacity(), "free_pairs": counts.free,
-                        "active_pairs": counts.active, "quarantined_pairs": counts.quarantined },
-            "refusals": refusals,
-            "health": self.health_totals(),
-            "services": services,
-        }))
     }
 
-    pub(crate) fn health_json(&self, sid: ServiceId, id: ServerId, now: u64) -> Value {
-        let Some(p) = self.health.probe((sid, id)) else {
-            return Value::Null;
-        };
+    /// The health monitor of server `id` of service `sid`; None when it
+    /// has none (being removed).
+    pub(crate) fn server_health(
+        &self,
+        sid: ServiceId,
+        id: ServerId,
+        now: u64,
+    ) -> Option<proto::ServerHealth> {
+        self.health
+            .probe((sid, id))
+            .map(|p| self.probe_health(p, now))
+    }
+
+    fn probe_health(&self, p: &Probe, now: u64) -> proto::ServerHealth {
         let h = &p.target.health;
-        json!({
-            "kind": kind_str(h.kind),
-            "state": if h.kind == HealthKind::Off { "unchecked" } else if p.healthy { "up" } else { "down" },
-            "probing": self.health.enabled && p.is_probed(),
-            "last_check_ms_ago": p.last_check.map(|t| ms_ago(now, t)),
-            "last_result": p.last_result,
-            "response_time_us": p.rtt_ewma_ns.map(|n| n as f64 / 1e3),
-            "rise": h.rise, "fall": h.fall,
-            "interval_ms": h.interval.as_millis() as u64,
-            "timeout_ms": h.timeout.as_millis() as u64,
-            "on_down": json_enum(h.on_down),
-            "consecutive_ok": p.ok_streak, "consecutive_failed": p.fail_streak,
-            "probes_sent": p.sent, "successes": p.successes, "failures": p.failures,
-            "passive_failures": p.passive_failures,
-            "changed_ms_ago": p.changed_at.map(|t| ms_ago(now, t)),
-        })
+        proto::ServerHealth {
+            kind: kind_str(h.kind).into(),
+            state: if h.kind == HealthKind::Off {
+                "unchecked"
+            } else if p.healthy {
+                "up"
+            } else {
+                "down"
+            }
+            .into(),
+            probing: self.health.enabled && p.is_probed(),
+            last_check_ms_ago: p.last_check.map(|t| ms_ago(now, t)),
+            last_result: p.last_result.map(str::to_string),
+            response_time_us: p.rtt_ewma_ns.map(|n| n as f64 / 1e3),
+            rise: h.rise,
+            fall: h.fall,
+            interval_ms: h.interval.as_millis() as u64,
+            timeout_ms: h.timeout.as_millis() as u64,
+            on_down: file_name(h.on_down),
+            consecutive_ok: u64::from(p.ok_streak),
+            consecutive_failed: u64::from(p.fail_streak),
+            probes_sent: p.sent,
+            successes: p.successes,
+            failures: p.failures,
+            passive_failures: p.passive_failures,
+            changed_ms_ago: p.changed_at.map(|t| ms_ago(now, t)),
+        }
     }
 
-    pub(crate) fn health_totals(&self) -> Value {
-        json!({
-            "enabled": self.health.enabled,
-            "servers_down": self.health.servers_down(),
-            "went_down": self.health.went_down,
-            "went_up": self.health.went_up,
-        })
+    pub(crate) fn health_totals(&self) -> proto::HealthTotals {
+        proto::HealthTotals {
+            enabled: self.health.enabled,
+            servers_down: self.health.servers_down() as u64,
+            went_down: self.health.went_down,
+            went_up: self.health.went_up,
+        }
     }
 
-    pub(crate) fn view_health(&self, args: &Value, now: u64) -> Result<Value, ErrorBody> {
-        let only = match args.get("service").and_then(|v| v.as_str()) {
+    pub(crate) fn view_health(
+        &self,
+        f: &proto::ServiceFilter,
+        now: u64,
+    ) -> Result<proto::Health, ErrorBody> {
+        let only = match &f.service {
             Some(n) => Some(self.service_by_name(n)?),
             None => None,
         };
-        let mut rows: Vec<(usize, Value)> = Vec::new();
+        let mut rows: Vec<((usize, u64), proto::HealthRow)> = Vec::new();
         for ((sid, id), p) in self.health.probes() {
             if only.is_some_and(|o| o != *sid) {
                 continue;
@@ -559,21 +537,23 @@ impl<F: Frame> Scheduler<F> {
                 .iter()
                 .position(|s| s.name == p.target.service)
                 .unwrap_or(usize::MAX);
-            let mut v = self.health_json(*sid, *id, now);
-            v["service"] = p.target.service.clone().into();
-            v["server"] = p.target.server.clone().into();
-            v["address"] = p.target.addr.to_string().into();
-            v["server_state"] = self
-                .core
-                .service(*sid)
-                .and_then(|s| s.pool().get(*id))
-                .map(|s| s.state().as_str())
-                .into();
-            rows.push((order * 65536 + id.0 as usize, v));
+            let row = proto::HealthRow {
+                service: p.target.service.clone(),
+                server: p.target.server.clone(),
+                address: p.target.addr.to_string(),
+                server_state: self
+                    .core
+                    .service(*sid)
+                    .and_then(|s| s.pool().get(*id))
+                    .map(|s| s.state().as_str().to_string()),
+                health: self.probe_health(p, now),
+            };
+            rows.push(((order, u64::from(id.0)), row));
         }
         rows.sort_by_key(|r| r.0);
-        Ok(
-            json!({ "totals": self.health_totals(), "servers": rows.into_iter().map(|r| r.1).collect::<Vec<_>>() }),
-        )
+        Ok(proto::Health {
+            totals: self.health_totals(),
+            servers: rows.into_iter().map(|r| r.1).collect(),
+        })
     }
 }

@@ -39,6 +39,7 @@
 use serde_json::{json, Value};
 use slb_appliance::control::{Control, Host};
 use slb_appliance::frame::VecFrame;
+use slb_proto::{Lcores, Link, LoopStats, Port, PortStats};
 use slb_tests::golden::{Rig, Sent, PORT_MACS};
 use slb_wire::classify::L4;
 use slb_wire::{arp, builder, classify, Classified, FrameBuilder, MacAddr, TcpFlags};
@@ -145,7 +146,7 @@ struct Traffic {
 struct StandInHost(Arc<Mutex<Traffic>>);
 
 impl Host for StandInHost {
-    fn ports(&self) -> Value {
+    fn ports(&self) -> Vec<Port> {
         let t = self.0.lock().unwrap();
         ["client", "server"]
             .iter()
@@ -153,30 +154,50 @@ impl Host for StandInHost {
             .map(|(i, name)| {
                 let m = PORT_MACS[i];
                 let [rx, rx_bytes, tx, tx_bytes] = t.ports[i];
-                json!({
-                    "name": name, "driver": "net_ice",
-                    "mac": format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]),
-                    "link": { "up": true, "speed_mbps": 25000, "full_duplex": true },
-                    "stats": {
-                        "rx_packets": rx, "tx_packets": tx, "rx_bytes": rx_bytes, "tx_bytes": tx_bytes,
-                        "rx_missed": if i == CLIENT { 7 } else { 0 },
-                        "rx_errors": if i == CLIENT { 2 } else { 0 },
-                        "tx_errors": 0, "rx_nombuf": 0,
+                Port {
+                    name: name.to_string(),
+                    driver: "net_ice".into(),
+                    mac: format!(
+                        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                        m[0], m[1], m[2], m[3], m[4], m[5]
+                    ),
+                    link: Link {
+                        up: true,
+                        speed_mbps: 25000,
+                        full_duplex: true,
                     },
-                })
+                    stats: PortStats {
+                        rx_packets: rx,
+                        tx_packets: tx,
+                        rx_bytes,
+                        tx_bytes,
+                        rx_missed: if i == CLIENT { 7 } else { 0 },
+                        rx_errors: if i == CLIENT { 2 } else { 0 },
+                        tx_errors: 0,
+                        rx_nombuf: 0,
+                    },
+                }
             })
             .collect()
     }
 
-    fn lcores(&self) -> Value {
-        json!({ "main": 0, "scheduler": 1, "workers": [2, 3] })
+    fn lcores(&self) -> Lcores {
+        Lcores {
+            main: 0,
+            scheduler: 1,
+            workers: vec![2, 3],
+        }
     }
 
-    fn loops(&self) -> Vec<Value> {
+    fn loops(&self) -> Vec<LoopStats> {
         let t = self.0.lock().unwrap();
         t.loops
             .iter()
-            .map(|[rx, tx]| json!({ "rx_packets": rx, "tx_packets": tx, "tx_full_drops": 0 }))
+            .map(|&[rx_packets, tx_packets]| LoopStats {
+                rx_packets,
+                tx_packets,
+                tx_full_drops: 0,
+            })
             .collect()
     }
 }
