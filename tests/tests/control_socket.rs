@@ -325,9 +325,22 @@ fn every_command_answers_and_errors_have_stable_codes() {
             .unwrap_err(),
         "invalid_argument"
     );
+    // A request is checked whole before any lookup: an incomplete
+    // service is an invalid argument even when its name exists...
     assert_eq!(
         d.call("services.add", json!({ "name": "web" }))
             .unwrap_err(),
+        "invalid_argument"
+    );
+    // ...and a complete one whose name exists is refused as such.
+    assert_eq!(
+        d.call(
+            "services.add",
+            json!({ "name": "web", "vip": "198.18.100.2", "port": 80, "protocol": "tcp",
+                    "algorithm": "round_robin",
+                    "servers": [ { "name": "s1", "address": "198.18.1.11" } ] })
+        )
+        .unwrap_err(),
         "already_exists"
     );
 
