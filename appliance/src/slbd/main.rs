@@ -84,9 +84,12 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         let _ = t.join();
     }
     let (loops, path) = (running.loops.clone(), running.path.clone());
-    let labels = running.labels.lock().ok().and_then(|g| *g);
-    let sched_tx_dropped = running.sched_tx_dropped.load(Ordering::Relaxed);
+    let (labels, sched_tx_dropped) = (running.labels.clone(), running.sched_tx_dropped.clone());
+    // The scheduler lcore writes the label usage as it stops: read it
+    // once every lcore has joined.
     let errors = running.join();
+    let labels = labels.lock().ok().and_then(|g| *g);
+    let sched_tx_dropped = sched_tx_dropped.load(Ordering::Relaxed);
     for p in ports.iter() {
         p.stop();
     }
