@@ -1,84 +1,317 @@
 //! The Prometheus text exposition format (version 0.0.4) of `stats`,
-//! rendered from the typed result ([`Stats`]).
+//! rendered from the typed result ([`Stats`]). `slbctl metrics` prints
+//! it and the HTTP listener on `control.metrics_listen` serves it
+//! ([`super::metrics_http`]): both come from [`render`].
+//!
+//! Conventions (prometheus.io, "Metric and label naming"): counters end
+//! in `_total`, values are in base units (seconds, bytes), every family
+//! has `# HELP` and `# TYPE`, and a label is one dimension whose values
+//! add up to something meaningful (`reason`, `direction`, `core`,
+//! `service`, `server`, `port`). Things that do not add up are families
+//! of their own. Rates are left to Prometheus (`rate()`).
 
 use slb_proto::{Server, Stats};
+use std::collections::HashMap;
 use std::fmt::Write;
 
+/// The HTTP `Content-Type` of this format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A label value, escaped as the format requires.
 fn esc(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
 
+/// A sample value: counters and most gauges are integers, written exactly
+/// (an `f64` would round past 2^53).
+enum Num {
+    Int(u64),
+    Float(f64),
+}
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Num::Int(n) => write!(f, "{n}"),
+            Num::Float(v) if v.is_nan() => f.write_str("NaN"),
+            Num::Float(v) if v == f64::INFINITY => f.write_str("+Inf"),
+            Num::Float(v) if v == f64::NEG_INFINITY => f.write_str("-Inf"),
+            Num::Float(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Counter,
+    Gauge,
+}
+
+struct Family {
+    /// `# HELP` and `# TYPE`.
+    head: String,
+    samples: String,
+}
+
+/// Families in the order they were first used; each one's samples stay
+/// together after its HELP/TYPE lines (the format requires a family in
+/// one group) whatever order the samples were added in.
+#[derive(Default)]
 struct Out {
-    text: String,
-    declared: std::collections::HashSet<String>,
+    families: Vec<Family>,
+    index: HashMap<String, usize>,
 }
 
 impl Out {
-    fn metric(&mut self, name: &str, kind: &str, help: &str, labels: &[(&str, &str)], v: f64) {
-        if self.declared.insert(name.to_string()) {
-            let _ = writeln!(self.text, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    fn sample(&mut self, name: &str, kind: Kind, help: &str, labels: &[(&str, &str)], v: Num) {
+        debug_assert_eq!(kind == Kind::Counter, name.ends_with("_total"), "{name}");
+        let i = *self.index.entry(name.to_string()).or_insert_with(|| {
+            let kind = match kind {
+                Kind::Counter => "counter",
+                Kind::Gauge => "gauge",
+            };
+            let help = help.replace('\\', "\\\\").replace('\n', "\\n");
+            self.families.push(Family {
+                head: format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"),
+                samples: String::new(),
+            });
+            self.families.len() - 1
+        });
+        let s = &mut self.families[i].samples;
+        s.push_str(name);
+        if !labels.is_empty() {
+            s.push('{');
+            for (n, (k, v)) in labels.iter().enumerate() {
+                if n > 0 {
+                    s.push(',');
+                }
+                let _ = write!(s, "{k}=\"{}\"", esc(v));
+            }
+            s.push('}');
         }
-        let l: Vec<String> = labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", esc(v)))
-            .collect();
-        let l = if l.is_empty() {
-            String::new()
-        } else {
-            format!("{{{}}}", l.join(","))
-        };
-        let _ = writeln!(self.text, "{name}{l} {v}");
+        let _ = writeln!(s, " {v}");
+    }
+
+    fn counter(&mut self, name: &str, help: &str, labels: &[(&str, &str)], v: u64) {
+        self.sample(name, Kind::Counter, help, labels, Num::Int(v));
+    }
+
+    fn gauge(&mut self, name: &str, help: &str, labels: &[(&str, &str)], v: u64) {
+        self.sample(name, Kind::Gauge, help, labels, Num::Int(v));
+    }
+
+    fn gauge_f(&mut self, name: &str, help: &str, labels: &[(&str, &str)], v: f64) {
+        self.sample(name, Kind::Gauge, help, labels, Num::Float(v));
+    }
+
+    fn text(self) -> String {
+        let mut t = String::new();
+        for f in self.families {
+            t.push_str(&f.head);
+            t.push_str(&f.samples);
+        }
+        t
     }
 }
 
-fn flag(b: bool) -> f64 {
-    if b {
-        1.0
-    } else {
-        0.0
+/// The family of a data path event (`slb_proto::Events`): its name, help,
+/// and the label that tells it from the other events of the same family.
+struct EventFamily {
+    event: &'static str,
+    name: &'static str,
+    help: &'static str,
+    label: Option<(&'static str, &'static str)>,
+}
+
+const fn ev(
+    event: &'static str,
+    name: &'static str,
+    help: &'static str,
+    label: Option<(&'static str, &'static str)>,
+) -> EventFamily {
+    EventFamily {
+        event,
+        name,
+        help,
+        label,
     }
 }
 
-/// Renders a `stats` result. Metric families are grouped (every sample of
-/// a name follows its HELP/TYPE lines) as the format requires; labelled
-/// samples come in name order, as the counters' maps keep them.
+const SWITCHED: &str = "Frames switched by label, by lcore and direction (c2s: client to server).";
+const PUNTED: &str = "Frames a worker handed to the scheduler, by lcore and reason.";
+
+/// Every event of `slb_proto::Events` by name. An event missing here (a
+/// new one) is still exported, as `slbd_<event>_total`.
+const EVENT_FAMILIES: &[EventFamily] = &[
+    ev(
+        "switched_c2s",
+        "slbd_switched_frames_total",
+        SWITCHED,
+        Some(("direction", "c2s")),
+    ),
+    ev(
+        "switched_s2c",
+        "slbd_switched_frames_total",
+        SWITCHED,
+        Some(("direction", "s2c")),
+    ),
+    ev(
+        "pushed",
+        "slbd_labels_pushed_total",
+        "Unlabelled client frames of existing sessions whose label was pushed from the flow cache.",
+        None,
+    ),
+    ev(
+        "popped",
+        "slbd_labels_popped_total",
+        "Labels popped toward plain clients.",
+        None,
+    ),
+    ev(
+        "punted_new",
+        "slbd_punted_frames_total",
+        PUNTED,
+        Some(("reason", "new")),
+    ),
+    ev(
+        "punted_label",
+        "slbd_punted_frames_total",
+        PUNTED,
+        Some(("reason", "label")),
+    ),
+    ev(
+        "punted_neighbour",
+        "slbd_punted_frames_total",
+        PUNTED,
+        Some(("reason", "neighbour")),
+    ),
+    ev(
+        "punted_probe",
+        "slbd_punted_frames_total",
+        PUNTED,
+        Some(("reason", "probe")),
+    ),
+    ev(
+        "arp_replies",
+        "slbd_arp_replies_total",
+        "ARP replies sent.",
+        None,
+    ),
+    ev(
+        "nd_replies",
+        "slbd_nd_replies_total",
+        "Neighbour advertisements sent.",
+        None,
+    ),
+    ev(
+        "reports",
+        "slbd_reports_total",
+        "FIN/RST/first-reply reports sent to the scheduler.",
+        None,
+    ),
+    ev(
+        "reports_lost",
+        "slbd_reports_lost_total",
+        "Reports lost because the report queue was full.",
+        None,
+    ),
+    ev(
+        "mss_clamped",
+        "slbd_mss_clamped_total",
+        "TCP MSS options clamped.",
+        None,
+    ),
+    ev(
+        "sessions_admitted",
+        "slbd_sessions_admitted_total",
+        "New sessions admitted.",
+        None,
+    ),
+    ev(
+        "sessions_ended",
+        "slbd_sessions_ended_total",
+        "Sessions ended.",
+        None,
+    ),
+    ev(
+        "resets_sent",
+        "slbd_resets_sent_total",
+        "TCP resets sent to refused clients.",
+        None,
+    ),
+    ev(
+        "neighbour_requests",
+        "slbd_neighbour_requests_total",
+        "ARP requests and neighbour solicitations sent.",
+        None,
+    ),
+    ev(
+        "scheduler_tx",
+        "slbd_scheduler_tx_frames_total",
+        "Frames the scheduler transmitted.",
+        None,
+    ),
+    ev(
+        "probes_sent",
+        "slbd_probes_sent_total",
+        "Health probes sent.",
+        None,
+    ),
+];
+
+/// What admission sees of a server (`slb_proto::Server::state`).
+const SERVER_STATES: [&str; 5] = ["up", "down", "draining", "disabled", "removing"];
+
+/// Renders a `stats` result. Labelled samples come in name order, as the
+/// counters' maps keep them.
 pub fn render(s: &Stats) -> String {
-    let mut o = Out {
-        text: String::new(),
-        declared: Default::default(),
-    };
-    o.metric(
+    let mut o = Out::default();
+    o.gauge_f(
         "slbd_uptime_seconds",
-        "gauge",
         "Seconds since slbd started.",
         &[],
         s.uptime_s,
     );
-    o.metric(
-        "slbd_sessions",
-        "gauge",
-        "Live sessions.",
-        &[],
-        s.totals.sessions as f64,
-    );
+    o.gauge("slbd_sessions", "Live sessions.", &[], s.totals.sessions);
     let l = &s.labels;
     for (st, n) in [
         ("free", l.free_pairs),
         ("active", l.active_pairs),
         ("quarantined", l.quarantined_pairs),
     ] {
-        o.metric(
+        o.gauge(
             "slbd_label_pairs",
-            "gauge",
             "Label pairs by state.",
             &[("state", st)],
-            n as f64,
+            n,
         );
     }
+    ports(&mut o, s);
+    cores(&mut o, s);
+    services(&mut o, s);
+    servers(&mut o, s);
+    o.gauge(
+        "slbd_servers_down",
+        "Servers whose health check says down.",
+        &[],
+        s.health.servers_down,
+    );
+    for (to, n) in [("down", s.health.went_down), ("up", s.health.went_up)] {
+        o.counter(
+            "slbd_health_transitions_total",
+            "Server health changes, by the state changed to.",
+            &[("to", to)],
+            n,
+        );
+    }
+    o.text()
+}
+
+fn ports(o: &mut Out, s: &Stats) {
     type PortField = fn(&slb_proto::PortStats) -> u64;
-    let port_counters: [(&str, &str, PortField); 7] = [
+    let counters: [(&str, &str, PortField); 7] = [
         (
             "slbd_port_rx_packets_total",
             "Packets received by the port.",
@@ -109,198 +342,349 @@ pub fn render(s: &Stats) -> String {
             p.tx_errors
         }),
     ];
-    for (name, help, field) in port_counters {
-        for p in &s.ports {
-            o.metric(
-                name,
-                "counter",
-                help,
-                &[("port", &p.name)],
-                field(&p.stats) as f64,
-            );
-        }
-    }
     for p in &s.ports {
-        o.metric(
+        for (name, help, field) in counters {
+            o.counter(name, help, &[("port", &p.name)], field(&p.stats));
+        }
+        o.gauge(
             "slbd_port_link_up",
-            "gauge",
             "1 when the port's link is up.",
             &[("port", &p.name)],
-            flag(p.link.up),
+            u64::from(p.link.up),
         );
     }
+}
+
+fn cores(o: &mut Out, s: &Stats) {
     for c in &s.cores {
-        let Some(l) = &c.poll_loop else {
-            continue;
-        };
-        for (name, help, v) in [
-            (
+        let core = [("core", c.core.as_str())];
+        if let Some(l) = &c.poll_loop {
+            o.counter(
                 "slbd_core_rx_packets_total",
-                "Packets the lcore received.",
+                "Packets the lcore's poll loop received.",
+                &core,
                 l.rx_packets,
-            ),
-            (
+            );
+            o.counter(
                 "slbd_core_tx_packets_total",
-                "Packets the lcore sent.",
+                "Packets the lcore's poll loop sent.",
+                &core,
                 l.tx_packets,
-            ),
-            (
+            );
+            o.counter(
                 "slbd_core_tx_full_drops_total",
                 "Packets dropped because a TX queue was full.",
+                &core,
                 l.tx_full_drops,
-            ),
-        ] {
-            o.metric(name, "counter", help, &[("core", &c.core)], v as f64);
-        }
-    }
-    for c in &s.cores {
-        for (r, v) in &c.drops {
-            o.metric(
-                "slbd_drops_total",
-                "counter",
-                "Frames dropped, by lcore and reason.",
-                &[("core", &c.core), ("reason", r)],
-                *v as f64,
             );
         }
-    }
-    for c in &s.cores {
+        for (r, v) in &c.drops {
+            o.counter(
+                "slbd_drops_total",
+                "Frames dropped, by lcore and reason.",
+                &[("core", &c.core), ("reason", r)],
+                *v,
+            );
+        }
         let mut events = c.events.by_name();
         events.sort_unstable_by_key(|(e, _)| *e);
         for (e, v) in events {
-            o.metric(
-                "slbd_events_total",
-                "counter",
-                "Data path events, by lcore.",
-                &[("core", &c.core), ("event", e)],
-                v as f64,
-            );
+            match EVENT_FAMILIES.iter().find(|f| f.event == e) {
+                Some(f) => match f.label {
+                    Some(extra) => o.counter(f.name, f.help, &[core[0], extra], v),
+                    None => o.counter(f.name, f.help, &core, v),
+                },
+                None => {
+                    let name = format!("slbd_{e}_total");
+                    o.counter(&name, "A data path event, by lcore.", &core, v);
+                }
+            }
         }
     }
-    let services: Vec<_> = s.services.iter().map(|sv| &sv.service).collect();
-    for sv in &services {
-        o.metric(
+}
+
+fn services(o: &mut Out, s: &Stats) {
+    for sv in s.services.iter().map(|sv| &sv.service) {
+        let service = [("service", sv.name.as_str())];
+        o.gauge(
             "slbd_service_sessions",
-            "gauge",
             "Live sessions of the service.",
-            &[("service", &sv.name)],
-            sv.sessions as f64,
+            &service,
+            sv.sessions,
         );
-    }
-    for sv in &services {
-        o.metric(
-            "slbd_service_admitted_total",
-            "counter",
-            "Sessions the service admitted.",
-            &[("service", &sv.name)],
-            sv.admitted as f64,
+        o.gauge(
+            "slbd_service_servers_available",
+            "Servers of the service that take new sessions.",
+            &service,
+            sv.servers_available,
         );
-    }
-    for sv in &services {
+        o.counter(
+            "slbd_service_sessions_admitted_total",
+            "New sessions the service admitted.",
+            &service,
+            sv.admitted,
+        );
         for (r, v) in &sv.refused {
-            o.metric(
-                "slbd_service_refused_total",
-                "counter",
-                "New sessions refused, by reason.",
+            o.counter(
+                "slbd_service_sessions_refused_total",
+                "New sessions the service refused, by reason.",
                 &[("service", &sv.name), ("reason", r)],
-                *v as f64,
+                *v,
             );
         }
-    }
-    for sv in &services {
         for (r, v) in &sv.ended {
-            o.metric(
+            o.counter(
                 "slbd_service_sessions_ended_total",
-                "counter",
-                "Sessions ended, by reason.",
+                "Sessions of the service that ended, by reason.",
                 &[("service", &sv.name), ("reason", r)],
-                *v as f64,
+                *v,
             );
         }
     }
-    // (service name, server) of every server of every service.
-    let servers: Vec<(&str, &Server)> = s
-        .services
-        .iter()
-        .flat_map(|sv| {
-            sv.server_stats
-                .iter()
-                .map(|v| (sv.service.name.as_str(), v))
-        })
-        .collect();
-    for (svc, v) in &servers {
-        o.metric(
-            "slbd_server_sessions",
-            "gauge",
-            "Live sessions of the server.",
-            &[("service", svc), ("server", &v.name)],
-            v.sessions as f64,
-        );
+}
+
+fn servers(o: &mut Out, s: &Stats) {
+    let servers = s.services.iter().flat_map(|sv| {
+        sv.server_stats
+            .iter()
+            .map(|v| (sv.service.name.as_str(), v))
+    });
+    for (svc, v) in servers {
+        server(o, svc, v);
     }
-    for (svc, v) in &servers {
-        o.metric(
-            "slbd_server_weight",
-            "gauge",
-            "The server's weight.",
-            &[("service", svc), ("server", &v.name)],
-            f64::from(v.weight),
-        );
-    }
-    for (svc, v) in &servers {
-        o.metric(
-            "slbd_server_up",
-            "gauge",
-            "1 when the server takes new sessions (up and healthy).",
-            &[("service", svc), ("server", &v.name)],
-            flag(v.state == "up"),
-        );
-    }
-    for (svc, v) in &servers {
-        o.metric(
+}
+
+fn server(o: &mut Out, svc: &str, v: &Server) {
+    let ss = [("service", svc), ("server", v.name.as_str())];
+    o.gauge(
+        "slbd_server_sessions",
+        "Live sessions of the server.",
+        &ss,
+        v.sessions,
+    );
+    o.gauge(
+        "slbd_server_weight",
+        "The server's weight.",
+        &ss,
+        u64::from(v.weight),
+    );
+    o.gauge(
+        "slbd_server_up",
+        "1 when the server takes new sessions (up and healthy).",
+        &ss,
+        u64::from(v.state == "up"),
+    );
+    // One sample per state, 1 for the current one, so that
+    // `slbd_server_state{state="down"} == 1` selects the down servers.
+    let known = SERVER_STATES.contains(&v.state.as_str());
+    let extra = (!known).then_some(v.state.as_str());
+    for st in SERVER_STATES.iter().copied().chain(extra) {
+        o.gauge(
             "slbd_server_state",
-            "gauge",
-            "The server's state (1 for the current one).",
-            &[("service", svc), ("server", &v.name), ("state", &v.state)],
-            1.0,
+            "The server's state as admission sees it (1 for the current one).",
+            &[ss[0], ss[1], ("state", st)],
+            u64::from(v.state == st),
         );
     }
-    for (svc, v) in &servers {
-        if let Some(us) = v.response_time_us {
-            o.metric(
-                "slbd_server_response_time_seconds",
-                "gauge",
-                "EWMA of first packet to first server reply.",
-                &[("service", svc), ("server", &v.name)],
-                us / 1e6,
-            );
+    if let Some(us) = v.response_time_us {
+        o.gauge_f(
+            "slbd_server_response_time_seconds",
+            "EWMA of first packet to first server reply.",
+            &ss,
+            us / 1e6,
+        );
+    }
+    for (r, n) in [
+        ("no_reply", v.failures.no_reply),
+        ("reset_before_reply", v.failures.reset_before_reply),
+        ("reported", v.failures.reported),
+    ] {
+        o.counter(
+            "slbd_server_session_failures_total",
+            "Sessions the server failed, by reason.",
+            &[ss[0], ss[1], ("reason", r)],
+            n,
+        );
+    }
+    o.counter(
+        "slbd_server_probe_failures_total",
+        "Failed health checks.",
+        &ss,
+        v.health.as_ref().map_or(0, |h| h.failures),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// A real `stats` answer of slbd (recorded for slbctl's tests): two
+    /// workers, four services, one server down.
+    fn recorded() -> Stats {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../ctl/tests/recorded/03-stats.json"))
+                .unwrap();
+        serde_json::from_value(doc["exchanges"][0]["response"]["result"].clone()).unwrap()
+    }
+
+    fn is_name(s: &str) -> bool {
+        let mut c = s.chars();
+        c.next()
+            .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+            && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+    }
+
+    /// Checks the exposition rules this module promises and returns the
+    /// samples as (series, value).
+    fn check(text: &str) -> Vec<(String, String)> {
+        let mut done: HashSet<String> = HashSet::new();
+        let mut current: Option<(String, String)> = None;
+        let mut series = HashSet::new();
+        let mut samples = Vec::new();
+        let mut lines = text.lines().peekable();
+        while let Some(line) = lines.next() {
+            if let Some(rest) = line.strip_prefix("# HELP ") {
+                let (name, help) = rest.split_once(' ').unwrap();
+                assert!(!help.is_empty(), "{name}: empty help");
+                let ty = lines.next().unwrap();
+                let kind = ty
+                    .strip_prefix(&format!("# TYPE {name} "))
+                    .unwrap_or_else(|| panic!("{name}: HELP not followed by its TYPE: {ty}"));
+                assert!(kind == "counter" || kind == "gauge", "{name}: {kind}");
+                assert_eq!(
+                    kind == "counter",
+                    name.ends_with("_total"),
+                    "{name}: {kind}"
+                );
+                assert!(is_name(name) && name.starts_with("slbd_"), "{name}");
+                assert!(done.insert(name.to_string()), "{name}: a second group");
+                current = Some((name.to_string(), kind.to_string()));
+                continue;
+            }
+            assert!(!line.starts_with('#'), "{line}");
+            let (name, _) = current.as_ref().expect("a sample before any TYPE");
+            let (s, v) = line.rsplit_once(' ').unwrap();
+            let sample_name = s.split('{').next().unwrap();
+            assert_eq!(sample_name, name, "a sample outside its family's group");
+            if let Some(labels) = s
+                .strip_prefix(name.as_str())
+                .and_then(|l| l.strip_prefix('{'))
+            {
+                let labels = labels.strip_suffix('}').unwrap();
+                let mut keys = HashSet::new();
+                for kv in labels.split("\",") {
+                    let (k, val) = kv.split_once("=\"").unwrap();
+                    assert!(is_name(k), "{line}: label {k}");
+                    assert!(
+                        !val.trim_end_matches('"').is_empty(),
+                        "{line}: empty label value"
+                    );
+                    assert!(keys.insert(k), "{line}: label {k} twice");
+                }
+            }
+            assert!(v.parse::<f64>().is_ok(), "{line}: value");
+            assert!(series.insert(s.to_string()), "{line}: series twice");
+            samples.push((s.to_string(), v.to_string()));
         }
+        samples
     }
-    for (svc, v) in &servers {
-        o.metric(
-            "slbd_server_probe_failures_total",
-            "counter",
-            "Failed health checks.",
-            &[("service", svc), ("server", &v.name)],
-            v.health.as_ref().map_or(0.0, |h| h.failures as f64),
+
+    fn value(samples: &[(String, String)], series: &str) -> String {
+        samples
+            .iter()
+            .find(|(s, _)| s == series)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {series}"))
+    }
+
+    #[test]
+    fn follows_the_exposition_conventions() {
+        let text = render(&recorded());
+        let samples = check(&text);
+        assert!(samples.len() > 100, "{text}");
+        // Per-second rates are Prometheus' job; events are families.
+        assert!(!text.contains("slbd_rate"), "{text}");
+        assert!(!text.contains("slbd_events_total"), "{text}");
+    }
+
+    #[test]
+    fn every_family_has_its_numbers() {
+        let s = recorded();
+        let m = check(&render(&s));
+        let w0 = &s.cores[1];
+        assert_eq!(w0.core, "worker0");
+        assert_eq!(
+            value(
+                &m,
+                r#"slbd_switched_frames_total{core="worker0",direction="c2s"}"#
+            ),
+            w0.events.switched_c2s.to_string()
+        );
+        assert_eq!(
+            value(
+                &m,
+                r#"slbd_switched_frames_total{core="worker0",direction="s2c"}"#
+            ),
+            w0.events.switched_s2c.to_string()
+        );
+        assert_eq!(
+            value(
+                &m,
+                r#"slbd_punted_frames_total{core="worker0",reason="probe"}"#
+            ),
+            w0.events.punted_probe.to_string()
+        );
+        assert_eq!(
+            value(&m, r#"slbd_core_rx_packets_total{core="worker1"}"#),
+            s.cores[2].poll_loop.unwrap().rx_packets.to_string()
+        );
+        assert_eq!(
+            value(&m, r#"slbd_drops_total{core="scheduler",reason="refused"}"#),
+            s.cores[0].drops["refused"].to_string()
+        );
+        let web = &s.services[0].service;
+        assert_eq!(
+            value(&m, r#"slbd_service_sessions_admitted_total{service="web"}"#),
+            web.admitted.to_string()
+        );
+        assert_eq!(value(&m, "slbd_servers_down"), "1");
+        // One state per server is 1, the others 0.
+        for (svc, v) in s
+            .services
+            .iter()
+            .flat_map(|sv| sv.server_stats.iter().map(move |v| (&sv.service.name, v)))
+        {
+            for st in SERVER_STATES {
+                let want = if v.state == st { "1" } else { "0" };
+                let series = format!(
+                    r#"slbd_server_state{{service="{svc}",server="{}",state="{st}"}}"#,
+                    v.name
+                );
+                assert_eq!(value(&m, &series), want, "{series}");
+            }
+        }
+        assert_eq!(
+            value(&m, r#"slbd_server_up{service="web",server="s3"}"#),
+            "0"
+        );
+        assert_eq!(
+            value(&m, r#"slbd_server_up{service="web",server="s1"}"#),
+            "1"
         );
     }
-    for (to, n) in [("down", s.health.went_down), ("up", s.health.went_up)] {
-        o.metric(
-            "slbd_health_transitions_total",
-            "counter",
-            "Server health changes.",
-            &[("to", to)],
-            n as f64,
+
+    #[test]
+    fn label_values_and_floats_are_escaped() {
+        let mut s = recorded();
+        s.services[0].service.name = "a\"b\\c\nd".into();
+        s.uptime_s = f64::INFINITY;
+        let text = render(&s);
+        check(&text);
+        assert!(
+            text.contains(r#"slbd_service_sessions{service="a\"b\\c\nd"}"#),
+            "{text}"
         );
+        assert!(text.contains("slbd_uptime_seconds +Inf\n"), "{text}");
     }
-    for (k, v) in s.rates.iter().flat_map(|r| r.by_name()) {
-        o.metric(
-            "slbd_rate",
-            "gauge",
-            "Per-second rates over the last second.",
-            &[("what", k)],
-            v,
-        );
-    }
-    o.text
 }
