@@ -17,7 +17,8 @@ pub enum NotLive {
     Ports,
     /// `labels` (the range; the label tables are sized and split at start).
     Labels,
-    /// `control` (sockets are bound at start).
+    /// `control` (the control socket and the metrics listener are bound
+    /// at start).
     Control,
 }
 

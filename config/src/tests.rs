@@ -1345,6 +1345,11 @@ fn diff_not_live_parts() {
     assert_eq!(d.not_live, [NotLive::Control]);
     assert!(d.needs_restart());
     assert!(d.to_string().contains("control changed: needs a restart"));
+    // The metrics listener is bound at start too.
+    let mut new = old.clone();
+    new.control.metrics_listen = Some("127.0.0.1:9782".parse().unwrap());
+    assert_ne!(old.control.metrics_listen, new.control.metrics_listen);
+    assert_eq!(diff(&old, &new).not_live, [NotLive::Control]);
     let mut new = old.clone();
     new.timeouts.udp = Duration::from_secs(5);
     new.neighbours.push(Neighbour {

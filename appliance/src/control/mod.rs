@@ -4,9 +4,11 @@
 //! turned into JSON only in the [`Response`] line), [`server`] serves them
 //! on a Unix socket, [`edit`] turns change commands into edits of the
 //! configuration document, [`metrics`] renders the Prometheus text
-//! format. On the scheduler lcore, between its rounds: [`commands`] takes
-//! the control thread's commands, [`views`] answers the read-only ones,
-//! [`apply`] applies a configuration (also at start-up).
+//! format and [`metrics_http`] serves it on `control.metrics_listen` (a
+//! thread of its own beside the socket's). On the scheduler lcore,
+//! between its rounds: [`commands`] takes the control thread's commands,
+//! [`views`] answers the read-only ones, [`apply`] applies a
+//! configuration (also at start-up).
 //!
 //! Counters and port statistics are read on the control thread directly
 //! (atomics, device counters). Everything about sessions, labels,
@@ -25,6 +27,7 @@ pub mod apply;
 pub mod commands;
 pub mod edit;
 pub mod metrics;
+pub mod metrics_http;
 pub mod server;
 pub mod views;
 
@@ -116,7 +119,7 @@ impl Control {
             Request::Status => Reply::Status(self.status()),
             Request::Stats => Reply::Stats(Box::new(self.stats(pump)?)),
             Request::Metrics => Reply::Metrics(Metrics {
-                text: metrics::render(&self.stats(pump)?),
+                text: self.metrics_text(pump)?,
             }),
             Request::ServicesList(f) => Reply::ServicesList(self.view(View::Services(f), pump)?),
             Request::ServersList(f) => Reply::ServersList(self.view(View::Servers(f), pump)?),
@@ -314,6 +317,12 @@ impl Control {
             cores,
             services,
         })
+    }
+
+    /// The Prometheus text of `stats`: what `metrics` answers and what
+    /// the HTTP listener serves.
+    pub fn metrics_text(&self, pump: &mut dyn FnMut()) -> Result<String, ErrorBody> {
+        Ok(metrics::render(&self.stats(pump)?))
     }
 
     fn config_show(&self) -> Result<ConfigShow, ErrorBody> {

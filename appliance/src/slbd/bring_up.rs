@@ -1,11 +1,13 @@
 //! Start-up on the main thread, before any lcore runs: the configuration
-//! (checked before anything starts), the control socket (bound before EAL,
-//! so a second slbd on the same socket stops here), EAL, the lcore roles,
+//! (checked before anything starts), the control socket and the metrics
+//! listener (bound before EAL, so a second slbd on the same socket or
+//! address stops here), EAL, the lcore roles,
 //! and the ports with their queues and packet pool.
 
 use crate::options::{Mode, Options};
 use slb_appliance::dpdk::{lcore, Eal, Mempool, Port, PortConfig};
 use slb_config::{format_mac, Config};
+use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
@@ -47,6 +49,18 @@ pub fn bind_control(
             let l = slb_appliance::control::server::bind(&path)?;
             Ok(Some((l, path)))
         }
+        _ => Ok(None),
+    }
+}
+
+/// Binds `control.metrics_listen` (balance mode, when set): before EAL,
+/// so an address in use stops slbd before anything runs.
+pub fn bind_metrics(
+    config: Option<&Config>,
+    opts: &Options,
+) -> Result<Option<TcpListener>, String> {
+    match (config.and_then(|c| c.control.metrics_listen), opts.mode()) {
+        (Some(addr), Mode::Balance) => slb_appliance::control::metrics_http::bind(addr).map(Some),
         _ => Ok(None),
     }
 }

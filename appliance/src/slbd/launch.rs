@@ -2,14 +2,15 @@
 //! poll loop with the `Forward` handler; in balance mode the data path is
 //! assembled from the configuration (sessions preloaded for benchmarks),
 //! the scheduler lcore runs its loop and every worker lcore its fast path.
-//! Then the control thread serves the socket.
+//! Then the control thread serves the socket, and another thread the
+//! metrics listener.
 
 use crate::bring_up::Lcores;
 use crate::host::SlbdHost;
 use crate::options::{Mode, Options};
 use crate::report::LabelUse;
 use slb_appliance::channels::CommandQueue;
-use slb_appliance::control::{server, Control};
+use slb_appliance::control::{metrics_http, server, Control};
 use slb_appliance::counters::Counters;
 use slb_appliance::datapath::{assemble, DataPath, QueueSizes};
 use slb_appliance::dpdk::{lcore, Mbuf, Mempool, Port};
@@ -18,12 +19,13 @@ use slb_appliance::stop;
 use slb_appliance::worker::forward::Forward;
 use slb_appliance::worker::{self, Idle, LoopCounters};
 use slb_config::Config;
+use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What the running lcores share with the main thread.
 pub struct Running {
@@ -204,18 +206,20 @@ fn start_balance(
 }
 
 /// Balance mode: serves the control socket on a thread of its own until
-/// slbd stops.
+/// slbd stops, and the metrics listener (when bound) on another.
+#[allow(clippy::too_many_arguments)]
 pub fn control_thread(
     listener: UnixListener,
     path: PathBuf,
+    metrics: Option<TcpListener>,
     opts: &Options,
     config: &Config,
     run: &Running,
     lcores: &Lcores,
     ports: &Arc<Vec<Port>>,
-) -> Result<Option<JoinHandle<()>>, String> {
+) -> Result<Vec<JoinHandle<()>>, String> {
     let Some(queue) = run.commands.clone() else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let host = Box::new(SlbdHost {
         ports: ports.clone(),
@@ -231,10 +235,27 @@ pub fn control_thread(
         run.path.clone(),
         Some(host),
     ));
+    let mut threads = Vec::new();
+    if let Some(l) = metrics {
+        let addr = l.local_addr().map_err(|e| e.to_string())?;
+        let c = control.clone();
+        let source: metrics_http::Source = Arc::new(move || {
+            let mut pump = || std::thread::sleep(Duration::from_micros(200));
+            c.metrics_text(&mut pump).map_err(|e| e.message)
+        });
+        let limits = metrics_http::Limits::default();
+        tracing::info!(address = %addr, "metrics listener ready (GET /metrics)");
+        let t = std::thread::Builder::new()
+            .name("slbd-metrics".into())
+            .spawn(move || metrics_http::serve(l, source, limits, stop::requested))
+            .map_err(|e| e.to_string())?;
+        threads.push(t);
+    }
     tracing::info!(socket = %path.display(), "control socket ready");
-    std::thread::Builder::new()
+    let t = std::thread::Builder::new()
         .name("slbd-ctl".into())
         .spawn(move || server::serve(listener, path, control, stop::requested))
-        .map(Some)
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    threads.push(t);
+    Ok(threads)
 }

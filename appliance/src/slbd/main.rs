@@ -61,6 +61,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         return Err("no EAL options: give them before `--` (see slbd --help)".into());
     }
     let listener = bring_up::bind_control(config.as_ref(), opts)?;
+    let metrics = bring_up::bind_metrics(config.as_ref(), opts)?;
     let eal = bring_up::start_eal(eal_args)?;
     stop::install_signal_handlers();
     let lcores = bring_up::Lcores::assign(opts.mode())?;
@@ -73,14 +74,14 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         ports = ports.len(),
         "slbd running"
     );
-    let ctl_thread = match (listener, &config) {
+    let ctl_threads = match (listener, &config) {
         (Some((l, path)), Some(cfg)) => {
-            launch::control_thread(l, path, opts, cfg, &running, &lcores, &ports)?
+            launch::control_thread(l, path, metrics, opts, cfg, &running, &lcores, &ports)?
         }
-        _ => None,
+        _ => Vec::new(),
     };
     let elapsed = wait_for_stop(opts, &running.loops);
-    if let Some(t) = ctl_thread {
+    for t in ctl_threads {
         let _ = t.join();
     }
     let (loops, path) = (running.loops.clone(), running.path.clone());
