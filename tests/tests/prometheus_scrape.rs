@@ -195,6 +195,25 @@ fn shape(text: &str) -> Vec<String> {
         .collect()
 }
 
+fn dashboard() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/grafana-dashboard.json")
+}
+
+/// The `slbd_...` names in a PromQL expression.
+fn slbd_names(expr: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(i) = rest.find("slbd_") {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        names.push(&tail[..end]);
+        rest = &tail[end..];
+    }
+    names
+}
+
 fn promtool_check(text: &str) {
     let mut p = Command::new("promtool")
         .args(["check", "metrics"])
@@ -302,6 +321,31 @@ fn prometheus_scrapes_slbd() {
         Some(2.0)
     );
     assert!(query(prom, r#"sum(slbd_label_pairs{job="slbd"})"#).is_some_and(|n| n > 0.0));
+
+    // The example dashboard: every expression is valid PromQL for this
+    // Prometheus and every slbd name in it is one slbd serves.
+    let dash: Value = serde_json::from_str(&std::fs::read_to_string(dashboard()).unwrap()).unwrap();
+    let exprs: Vec<&str> = dash["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap())
+        .map(|t| t["expr"].as_str().unwrap())
+        .collect();
+    assert!(exprs.len() >= 10, "{exprs:?}");
+    for e in exprs {
+        for name in slbd_names(e) {
+            assert!(
+                text.contains(&format!("# TYPE {name} ")),
+                "dashboard: {name} is not served ({e})"
+            );
+        }
+        let q = e
+            .replace("$instance", ".*")
+            .replace("$__rate_interval", "1m");
+        let (status, _, body) = get(prom, &format!("/api/v1/query?query={}", encode(&q))).unwrap();
+        assert_eq!(status, 200, "dashboard: {q}: {body}");
+    }
 
     // Another metrics_listen needs a restart: the reload is refused whole.
     let other = free_addr();

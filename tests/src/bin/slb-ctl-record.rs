@@ -671,13 +671,8 @@ fn fix(command: &str, response: &mut Value) {
             let text = r["text"].as_str().unwrap_or_default();
             let mut out = String::new();
             for l in text.lines() {
-                let rate = RATES
-                    .iter()
-                    .find(|(k, _)| l.starts_with(&format!("slbd_rate{{what=\"{k}\"}} ")));
                 if l.starts_with("slbd_uptime_seconds ") {
                     out.push_str(&format!("slbd_uptime_seconds {UPTIME_S}"));
-                } else if let Some((k, v)) = rate {
-                    out.push_str(&format!("slbd_rate{{what=\"{k}\"}} {v}"));
                 } else {
                     out.push_str(l);
                 }
