@@ -6,8 +6,9 @@
 //! out every second even without traffic). Also: the endpoint serves
 //! what `slbctl metrics` prints and `promtool check metrics` finds
 //! nothing to say about it; a reload that changes `metrics_listen` is
-//! refused (restart required); an address in use stops slbd at start-up
-//! with an error naming `control.metrics_listen`.
+//! refused (restart required); SIGTERM stops slbd, listener included; an
+//! address in use stops slbd at start-up with an error naming
+//! `control.metrics_listen`.
 //!
 //! Needs slbd and slbctl built (`cargo build -p slb-appliance -p slb-ctl`).
 
@@ -359,6 +360,32 @@ fn prometheus_scrapes_slbd() {
     );
     assert_eq!(get(metrics, "/metrics").unwrap().0, 200);
     assert!(get(other, "/metrics").is_err(), "{other} answers");
+
+    // SIGTERM: slbd stops (Prometheus still scraping) and the listener
+    // goes with it.
+    let pid = slbd.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let t0 = Instant::now();
+    let st = loop {
+        if let Some(st) = slbd.exited() {
+            break st;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "slbd did not stop: {}",
+            slbd.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(st.success(), "{st}: {}", slbd.log());
+    assert!(
+        get(metrics, "/metrics").is_err(),
+        "still served after slbd stopped"
+    );
 }
 
 #[test]
