@@ -36,7 +36,8 @@ impl fmt::Display for NotLive {
 pub struct ConfigDiff {
     /// What changed that cannot change live (empty: the reload can apply).
     pub not_live: Vec<NotLive>,
-    /// `timeouts` changed (applies to new state transitions).
+    /// `timeouts` changed (applied live to new and waiting sessions: see
+    /// `slb_core::Core::set_timeouts`).
     pub timeouts_changed: bool,
     /// `neighbours` changed.
     pub neighbours_changed: bool,

@@ -438,6 +438,72 @@ fn on_down_reset_ends_the_sessions_of_a_down_server() {
     assert_eq!(v["matched"], 2);
 }
 
+/// A reload that shortens `tcp_established_s` applies to a session that is
+/// already established: it expires by the new value on the rig's clock,
+/// counted from its last activity, with no restart.
+#[test]
+fn reloaded_timeouts_apply_to_existing_sessions() {
+    let mut rig = Rig::new(&config("round_robin", NO_HEALTH), 1);
+    let out = rig.send(CLIENT, &syn(40000));
+    let s = server_of(&out).unwrap();
+    // The server's SYN-ACK establishes the session.
+    let back = FrameBuilder::tcp(
+        MacAddr(S_MACS[s]),
+        MacAddr(PORT_MACS[SERVER]),
+        ip("198.18.100.1"),
+        ip("198.18.0.11"),
+        80,
+        40000,
+    )
+    .flags(TcpFlags::SYN | TcpFlags::ACK)
+    .seq(7)
+    .ack(2);
+    // Labelled with the session's S2C label (C2S + 1).
+    let c2s = rig
+        .dp
+        .scheduler
+        .core()
+        .sessions()
+        .iter()
+        .next()
+        .unwrap()
+        .1
+        .labels();
+    rig.send(SERVER, &back.label(c2s.s2c()).build());
+    let state = |rig: &mut Rig| {
+        let v = rig.ctl("sessions.list", json!({})).unwrap();
+        v["sessions"][0]["state"].clone()
+    };
+    assert_eq!(state(&mut rig), "established");
+    let established_at = rig.now;
+    rig.advance_ms(3000);
+    assert_eq!(rig.active_sessions(), 1, "default 900 s");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slbd.json");
+    let mut v: serde_json::Value = serde_json::from_str(&config("round_robin", NO_HEALTH)).unwrap();
+    v["timeouts"] = json!({ "tcp_established_s": 5 });
+    std::fs::write(&path, v.to_string()).unwrap();
+    let r = rig.ctl("config.reload", json!({ "path": path })).unwrap();
+    assert_eq!(r["changed"], true, "{r}");
+    assert!(r["changes"].to_string().contains("timeouts changed"), "{r}");
+    // Due at established_at + 5 s (the last restart of its timer, the
+    // first reply). The workers marked it active when they switched the
+    // SYN-ACK, and expiry never ends a session with unreported activity:
+    // the timer restarts once, at 5 s; it ends idle at 10 s (900 s and
+    // 1800 s under the old value).
+    let at = |rig: &Rig, s: u64| (established_at + s * 1_000_000_000 - rig.now) / 1_000_000;
+    rig.advance_ms(at(&rig, 5) - 20);
+    assert_eq!(rig.active_sessions(), 1);
+    rig.advance_ms(at(&rig, 10) - 20);
+    assert_eq!(rig.active_sessions(), 1, "ended before the new timeout");
+    rig.advance_ms(40);
+    assert_eq!(rig.active_sessions(), 0, "not ended by the new timeout");
+    assert_eq!(rig.event(slb_appliance::counters::Event::SessionsEnded), 1);
+    // The running configuration shows the new value.
+    let shown = rig.dp.scheduler.running_config().timeouts.tcp_established;
+    assert_eq!(shown, std::time::Duration::from_secs(5));
+}
+
 #[test]
 fn operations_doc_lists_every_error_code_and_command() {
     let doc = std::fs::read_to_string(concat!(

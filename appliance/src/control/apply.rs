@@ -45,12 +45,6 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
             format!("{}; nothing changed", what.join("; ")),
         ));
     }
-    if d.timeouts_changed {
-        return Err(err(
-            code::RESTART_REQUIRED,
-            "timeouts changed: the running session core keeps its timeouts, needs a restart; nothing changed",
-        ));
-    }
     // Services that must go (removed, or recreated because their identity
     // or algorithm changed) must have no sessions.
     let recreate: Vec<String> = d
@@ -189,6 +183,11 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
                 add_server(sched, sid, v)?;
             }
         }
+    }
+    if d.timeouts_changed {
+        // New and waiting sessions alike: a waiting session's deadline is
+        // its last timer restart plus the new timeout of its state.
+        sched.core.set_timeouts((&new.timeouts).into());
     }
     if d.neighbours_changed {
         for (i, n) in new.neighbours.iter().enumerate() {
