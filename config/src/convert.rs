@@ -73,6 +73,17 @@ fn ns(d: Duration) -> u64 {
     d.as_nanos().min(u128::from(u64::MAX)) as u64
 }
 
+/// A service's access lists as the session core checks them.
+impl From<&Service> for slb_core::AccessLists {
+    fn from(s: &Service) -> Self {
+        let set = |l: &[crate::Prefix]| l.iter().map(|p| (p.network, p.len)).collect();
+        slb_core::AccessLists {
+            allow: set(&s.allow),
+            deny: set(&s.deny),
+        }
+    }
+}
+
 /// The session core's timeouts, at start-up and on every reload
 /// (`Core::set_timeouts`).
 impl From<&Timeouts> for slb_core::Timeouts {

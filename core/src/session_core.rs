@@ -752,6 +752,53 @@ mod tests {
     }
 
     #[test]
+    fn access_lists_refuse_before_everything_else_and_count_per_list() {
+        use crate::access::{AccessLists, PrefixSet};
+        let mut cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::RoundRobin);
+        cfg.rate_limit = Some(RateLimit {
+            per_second: 1,
+            burst: 1,
+        });
+        let (mut core, svc) = core_with(CoreConfig::default(), cfg, 1);
+        let net = |a: [u8; 4], l| (IpAddr::V4(Ipv4Addr::from(a)), l);
+        core.service_mut(svc).unwrap().set_access(AccessLists {
+            // Clients are 192.168.x.y (see `packet`).
+            allow: PrefixSet::from_iter([net([192, 168, 0, 0], 30)]),
+            deny: PrefixSet::from_iter([net([192, 168, 0, 2], 32)]),
+        });
+        let refused = |core: &mut Core, client, reason| {
+            let out = core.on_new_packet(&packet(Protocol::Tcp, client, 1, SYN), 0);
+            assert_eq!(
+                out,
+                NewPacketOutcome::Refused {
+                    service: svc,
+                    reason
+                }
+            );
+        };
+        refused(&mut core, 2, Refusal::Denied);
+        refused(&mut core, 4, Refusal::NotAllowed);
+        refused(&mut core, 4, Refusal::NotAllowed);
+        // Neither spent the one token.
+        admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
+        let c = core.service(svc).unwrap().counters();
+        assert_eq!(
+            (
+                c.refused(Refusal::Denied),
+                c.refused(Refusal::NotAllowed),
+                c.admitted
+            ),
+            (1, 2, 1)
+        );
+        // Lists changed live: existing sessions stay, new ones follow them.
+        core.service_mut(svc)
+            .unwrap()
+            .set_access(AccessLists::none());
+        assert_eq!(core.sessions().len(), 1);
+        admit(&mut core, &packet(Protocol::Tcp, 4, 1, SYN), S);
+    }
+
+    #[test]
     fn resets_and_timeouts_feed_server_failures() {
         let (mut core, svc) = tcp_core(1);
         let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);

@@ -504,6 +504,64 @@ fn reloaded_timeouts_apply_to_existing_sessions() {
     assert_eq!(shown, std::time::Duration::from_secs(5));
 }
 
+/// Access lists change live: a reload adds a deny list, new SYNs of the
+/// denied client are refused with a reset and counted as `denied`, its
+/// session admitted before keeps switching; `services.update` then swaps
+/// in an allow list that leaves the client out (`not_allowed`).
+#[test]
+fn access_lists_change_live() {
+    let mut rig = Rig::new(&config("round_robin", NO_HEALTH), 1);
+    let s = server_of(&rig.send(CLIENT, &syn(40000))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slbd.json");
+    let mut v: serde_json::Value = serde_json::from_str(&config("round_robin", NO_HEALTH)).unwrap();
+    v["services"][0]["deny"] = json!(["198.18.0.0/28", "2001:db8::/32"]);
+    std::fs::write(&path, v.to_string()).unwrap();
+    let r = rig.ctl("config.reload", json!({ "path": path })).unwrap();
+    assert_eq!(
+        r["changes"],
+        json!(["service web: deny changed (0 -> 2 prefixes)"])
+    );
+    let out = rig.send(CLIENT, &syn(40001));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].0, CLIENT, "a reset back to the client");
+    assert_eq!(server_of(&rig.send(CLIENT, &ack(40000))), Some(s));
+    let refused = |rig: &mut Rig| {
+        let v = rig.ctl("services.list", json!({})).unwrap();
+        v["services"][0]["refused"].clone()
+    };
+    let r = refused(&mut rig);
+    assert_eq!(
+        (r["denied"].clone(), r["not_allowed"].clone()),
+        (json!(1), json!(0)),
+        "{r}"
+    );
+    rig.ctl(
+        "services.update",
+        json!({ "name": "web", "deny": [], "allow": ["198.18.0.128/25"] }),
+    )
+    .unwrap();
+    assert_eq!(rig.send(CLIENT, &syn(40002))[0].0, CLIENT);
+    let r = refused(&mut rig);
+    assert_eq!(
+        (r["denied"].clone(), r["not_allowed"].clone()),
+        (json!(1), json!(1)),
+        "{r}"
+    );
+    // An invalid prefix is refused whole with its path.
+    let e = rig
+        .ctl(
+            "services.update",
+            json!({ "name": "web", "allow": ["198.18.0.1/24"] }),
+        )
+        .unwrap_err();
+    assert!(e.message.contains("services[0].allow[0]"), "{}", e.message);
+    rig.ctl("services.update", json!({ "name": "web", "allow": [] }))
+        .unwrap();
+    assert!(server_of(&rig.send(CLIENT, &syn(40003))).is_some());
+    assert_eq!(rig.active_sessions(), 2);
+}
+
 #[test]
 fn operations_doc_lists_every_error_code_and_command() {
     let doc = std::fs::read_to_string(concat!(

@@ -130,6 +130,12 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
                         s.set_rate_limit(slb_config::convert::rate_limit(*rate, *burst));
                     }
                 }
+                ServiceChange::Allow { .. } | ServiceChange::Deny { .. } => {
+                    // New sessions only: admission checks the lists.
+                    if let Some(s) = sched.core.service_mut(sid) {
+                        s.set_access(ns.into());
+                    }
+                }
                 ServiceChange::ClientMode { .. } | ServiceChange::Refuse { .. } => {
                     if let Some(rt) = sched.services.get_mut(&sid) {
                         *rt = ServiceRt::from(ns);
@@ -234,6 +240,9 @@ fn add_service<F: Frame>(
         .core
         .add_service(s.into())
         .map_err(|e| err(code::INVALID_ARGUMENT, format!("service {}: {e}", s.name)))?;
+    if let Some(svc) = sched.core.service_mut(id) {
+        svc.set_access(s.into());
+    }
     for v in &s.servers {
         add_server(sched, id, v)?;
     }
