@@ -114,6 +114,12 @@ named_enum! {
         PuntedProbe => "punted_probe",
         /// Health probes sent (scheduler).
         ProbesSent => "probes_sent",
+        // `on_down: reset` (scheduler, `scheduler/reset.rs`, `session_reset.rs`):
+        /// Out-of-window ACKs sent to either end of an ended session to
+        /// learn its exact sequence numbers.
+        ResetProbesSent => "reset_probes_sent",
+        /// Resets with the exact sequence number an end answered with.
+        SessionResetsSent => "session_resets_sent",
     }
 }
 
@@ -257,6 +263,8 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::SchedulerTx => &mut out.scheduler_tx,
                 Event::PuntedProbe => &mut out.punted_probe,
                 Event::ProbesSent => &mut out.probes_sent,
+                Event::ResetProbesSent => &mut out.reset_probes_sent,
+                Event::SessionResetsSent => &mut out.session_resets_sent,
             };
             *field = s.event(e);
         }

@@ -87,7 +87,7 @@ pub fn assemble<F: Frame>(
         .collect();
     let scheduler_counters = Arc::new(Counters::default());
     // The running configuration of an empty data path: ports, labels,
-    // timeouts and control as configured (what only a restart changes),
+    // timeouts and control as configured (the core was built with them),
     // no services, no neighbours.
     let mut empty = cfg.clone();
     empty.services.clear();

@@ -131,6 +131,69 @@ impl fmt::Display for Ipv6Cidr {
     }
 }
 
+/// A network prefix of an access list (`allow` / `deny`):
+/// `198.18.0.0/24`, `2001:db8::/32`, or a lone address (a /32 or /128).
+/// Host bits must be zero: `198.18.0.1/24` is an interface address, not a
+/// network, and is refused rather than silently widened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Prefix {
+    pub network: IpAddr,
+    /// 0..=32 (IPv4) or 0..=128 (IPv6).
+    pub len: u8,
+}
+
+impl Prefix {
+    /// Parses `network/len` or a lone address; the error is a reason for a
+    /// message.
+    pub fn parse(s: &str) -> Result<Prefix, String> {
+        let (addr, len) = match s.split_once('/') {
+            Some((a, l)) => (a, Some(l)),
+            None => (s, None),
+        };
+        let network: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{addr}` is not an IPv4 or IPv6 address"))?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let len = match len {
+            None => max,
+            Some(l) => match l.parse::<u8>() {
+                Ok(l) if l <= max => l,
+                _ => return Err(format!("prefix length must be 0 to {max} (got `{l}`)")),
+            },
+        };
+        let p = Prefix { network, len };
+        let masked = p.masked();
+        if masked != network {
+            return Err(format!(
+                "{network}/{len} has host bits set: the network is {masked}/{len}"
+            ));
+        }
+        Ok(p)
+    }
+
+    /// The network with its host bits cleared.
+    fn masked(&self) -> IpAddr {
+        match self.network {
+            IpAddr::V4(a) => {
+                let m = u32::MAX.checked_shl(32 - u32::from(self.len)).unwrap_or(0);
+                IpAddr::V4(Ipv4Addr::from(u32::from(a) & m))
+            }
+            IpAddr::V6(a) => {
+                let m = u128::MAX
+                    .checked_shl(128 - u32::from(self.len))
+                    .unwrap_or(0);
+                IpAddr::V6(Ipv6Addr::from(u128::from(a) & m))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.len)
+    }
+}
+
 fn split_cidr(s: &str) -> Result<(&str, &str), String> {
     s.split_once('/')
         .ok_or_else(|| format!("must be address/prefix-length, like 198.18.0.1/24 (got `{s}`)"))

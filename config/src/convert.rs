@@ -2,7 +2,7 @@
 //! slbd's start-up and every reload go through these (`appliance`'s
 //! `control::apply`), so the two can never map a field differently.
 
-use crate::model::{Algorithm, Config, Protocol, Server, ServerState, Service};
+use crate::model::{Algorithm, Config, Protocol, Server, ServerState, Service, Timeouts};
 use std::time::Duration;
 
 impl From<Protocol> for slb_core::Protocol {
@@ -73,23 +73,41 @@ fn ns(d: Duration) -> u64 {
     d.as_nanos().min(u128::from(u64::MAX)) as u64
 }
 
+/// A service's access lists as the session core checks them.
+impl From<&Service> for slb_core::AccessLists {
+    fn from(s: &Service) -> Self {
+        let set = |l: &[crate::Prefix]| l.iter().map(|p| (p.network, p.len)).collect();
+        slb_core::AccessLists {
+            allow: set(&s.allow),
+            deny: set(&s.deny),
+        }
+    }
+}
+
+/// The session core's timeouts, at start-up and on every reload
+/// (`Core::set_timeouts`).
+impl From<&Timeouts> for slb_core::Timeouts {
+    fn from(t: &Timeouts) -> Self {
+        slb_core::Timeouts {
+            tcp_syn_sent_ns: ns(t.tcp_syn),
+            tcp_established_ns: ns(t.tcp_established),
+            tcp_closing_ns: ns(t.tcp_closing),
+            tcp_linger_ns: ns(t.tcp_linger),
+            udp_ns: ns(t.udp),
+        }
+    }
+}
+
 /// The label range, quarantine and timeouts of the session core.
 impl From<&Config> for slb_core::CoreConfig {
     fn from(cfg: &Config) -> Self {
-        let t = &cfg.timeouts;
         slb_core::CoreConfig {
             labels: slb_core::LabelConfig {
                 first: cfg.labels.first,
                 last: cfg.labels.last,
                 quarantine_ns: ns(cfg.labels.quarantine),
             },
-            timeouts: slb_core::Timeouts {
-                tcp_syn_sent_ns: ns(t.tcp_syn),
-                tcp_established_ns: ns(t.tcp_established),
-                tcp_closing_ns: ns(t.tcp_closing),
-                tcp_linger_ns: ns(t.tcp_linger),
-                udp_ns: ns(t.udp),
-            },
+            timeouts: (&cfg.timeouts).into(),
             session_capacity_hint: 0,
         }
     }

@@ -37,7 +37,8 @@ impl fmt::Display for NotLive {
 pub struct ConfigDiff {
     /// What changed that cannot change live (empty: the reload can apply).
     pub not_live: Vec<NotLive>,
-    /// `timeouts` changed (applies to new state transitions).
+    /// `timeouts` changed (applied live to new and waiting sessions: see
+    /// `slb_core::Core::set_timeouts`).
     pub timeouts_changed: bool,
     /// `neighbours` changed.
     pub neighbours_changed: bool,
@@ -107,6 +108,16 @@ pub enum ServiceChange {
     Refuse {
         old: Refuse,
         new: Refuse,
+    },
+    /// The allow list (old and new number of prefixes).
+    Allow {
+        old: usize,
+        new: usize,
+    },
+    /// The deny list (old and new number of prefixes).
+    Deny {
+        old: usize,
+        new: usize,
     },
     Health {
         old: Health,
@@ -198,6 +209,18 @@ fn service_diff(o: &Service, n: &Service) -> Option<ServiceDiff> {
         });
     }
     field!(refuse, Refuse);
+    if o.allow != n.allow {
+        changes.push(ServiceChange::Allow {
+            old: o.allow.len(),
+            new: n.allow.len(),
+        });
+    }
+    if o.deny != n.deny {
+        changes.push(ServiceChange::Deny {
+            old: o.deny.len(),
+            new: n.deny.len(),
+        });
+    }
     field!(health, Health);
     let mut servers_added = Vec::new();
     let mut servers_changed = Vec::new();
@@ -283,6 +306,10 @@ impl fmt::Display for ServiceChange {
                 old.0, old.1, new.0, new.1
             ),
             ServiceChange::Refuse { old, new } => write!(f, "refuse {old:?} -> {new:?}"),
+            ServiceChange::Allow { old, new } => {
+                write!(f, "allow changed ({old} -> {new} prefixes)")
+            }
+            ServiceChange::Deny { old, new } => write!(f, "deny changed ({old} -> {new} prefixes)"),
             ServiceChange::Health { .. } => write!(f, "health changed"),
         }
     }

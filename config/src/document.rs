@@ -101,6 +101,10 @@ pub(crate) struct ServiceDoc {
     pub burst: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refuse: Option<Refuse>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deny: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthDoc>,
     pub servers: Vec<ServerDoc>,

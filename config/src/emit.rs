@@ -71,6 +71,8 @@ pub(crate) fn document(c: &Config) -> Document {
                     // error, and 0 reads back as "same as the rate".
                     burst: (v.new_sessions_per_s != 0).then_some(v.burst.into()),
                     refuse: Some(v.refuse),
+                    allow: v.allow.iter().map(|p| p.to_string()).collect(),
+                    deny: v.deny.iter().map(|p| p.to_string()).collect(),
                     health: Some(HealthDoc {
                         kind: Some(kind),
                         port,

@@ -62,7 +62,7 @@ mod validate;
 use std::path::Path;
 use std::str::FromStr;
 
-pub use address::{format_mac, parse_mac, Ipv4Cidr, Ipv6Cidr};
+pub use address::{format_mac, parse_mac, Ipv4Cidr, Ipv6Cidr, Prefix};
 pub use diff::{diff, ConfigDiff, NotLive, ServerChange, ServerDiff, ServiceChange, ServiceDiff};
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{

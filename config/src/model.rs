@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::address::{on_subnet, Ipv4Cidr, Ipv6Cidr};
+use crate::address::{on_subnet, Ipv4Cidr, Ipv6Cidr, Prefix};
 
 /// The whole configuration of one slbd.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,6 +206,11 @@ pub struct Service {
     /// there is no rate limit).
     pub burst: u32,
     pub refuse: Refuse,
+    /// Clients admitted (empty: every client not denied), checked at
+    /// admission only; in file order, without duplicates.
+    pub allow: Vec<Prefix>,
+    /// Clients refused (before `allow`).
+    pub deny: Vec<Prefix>,
     pub health: Health,
     /// 1..=1024, in file order.
     pub servers: Vec<Server>,

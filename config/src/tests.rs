@@ -1381,3 +1381,114 @@ fn reference_doc_error_examples() {
         assert!(doc.contains(&e.to_string()), "{e}");
     }
 }
+
+// ---- access lists ------------------------------------------------------------
+
+#[test]
+fn access_lists_parse_round_trip_and_convert() {
+    let mut doc = lab();
+    set(
+        &mut doc,
+        "/services/0/allow",
+        json!(["198.18.0.0/24", "198.19.7.7", "2001:db8::/32"]),
+    );
+    set(&mut doc, "/services/0/deny", json!(["198.18.0.66/32"]));
+    let c = parses(&doc);
+    let web = &c.services[0];
+    let shown: Vec<String> = web.allow.iter().map(|p| p.to_string()).collect();
+    assert_eq!(shown, ["198.18.0.0/24", "198.19.7.7/32", "2001:db8::/32"]);
+    assert_eq!(web.deny[0].to_string(), "198.18.0.66/32");
+    // Without lists: empty, and not written out.
+    assert!(c.services[1].allow.is_empty() && c.services[1].deny.is_empty());
+    let emitted = c.to_json_pretty();
+    let again = Config::from_json_str(&emitted).unwrap();
+    assert_eq!(again, c);
+    let v: Value = serde_json::from_str(&emitted).unwrap();
+    assert!(v["services"][1].get("allow").is_none());
+    let acl = slb_core::AccessLists::from(web);
+    assert_eq!((acl.allow.len(), acl.deny.len()), (3, 1));
+    let ip = |s: &str| s.parse().unwrap();
+    assert_eq!(acl.check(ip("198.18.0.5")), Ok(()));
+    assert_eq!(acl.check(ip("198.18.0.66")), Err(slb_core::Refusal::Denied));
+    assert_eq!(
+        acl.check(ip("198.18.1.5")),
+        Err(slb_core::Refusal::NotAllowed)
+    );
+}
+
+#[test]
+fn access_lists_rules() {
+    let p = "services[0].allow";
+    bad(
+        "/services/0/allow",
+        json!(["198.18.0.1/24"]),
+        &format!("{p}[0]"),
+        "198.18.0.1/24 has host bits set: the network is 198.18.0.0/24",
+    );
+    bad(
+        "/services/0/allow",
+        json!(["198.18.0.0/24", "10.0.0.0/33"]),
+        &format!("{p}[1]"),
+        "prefix length must be 0 to 32 (got `33`)",
+    );
+    bad(
+        "/services/0/deny",
+        json!(["2001:db8::/129"]),
+        "services[0].deny[0]",
+        "prefix length must be 0 to 128",
+    );
+    bad(
+        "/services/0/deny",
+        json!(["example.com/24"]),
+        "services[0].deny[0]",
+        "`example.com` is not an IPv4 or IPv6 address",
+    );
+    bad(
+        "/services/0/deny",
+        json!(["198.18.0.0/24", "198.19.0.0/16", "198.18.0.0/24"]),
+        "services[0].deny[2]",
+        "duplicate prefix 198.18.0.0/24 (also [0])",
+    );
+    bad(
+        "/services/0/allow",
+        json!("198.18.0.0/24"),
+        "services[0].allow",
+        "",
+    );
+    // Thousands are fine.
+    let mut doc = lab();
+    let many: Vec<String> = (0..5000u32)
+        .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256))
+        .collect();
+    set(&mut doc, "/services/0/deny", json!(many));
+    assert_eq!(parses(&doc).services[0].deny.len(), 5000);
+}
+
+#[test]
+fn diff_access_lists_are_live() {
+    let old = lab_config();
+    let mut new = old.clone();
+    new.services[0].allow = vec![crate::Prefix::parse("198.18.0.0/24").unwrap()];
+    new.services[0].deny = vec![
+        crate::Prefix::parse("198.18.0.66").unwrap(),
+        crate::Prefix::parse("2001:db8::/32").unwrap(),
+    ];
+    let d = diff(&old, &new);
+    assert!(!d.needs_restart());
+    assert_eq!(
+        d.services_changed[0].changes,
+        [
+            ServiceChange::Allow { old: 0, new: 1 },
+            ServiceChange::Deny { old: 0, new: 2 }
+        ]
+    );
+    assert!(d.services_changed[0]
+        .changes
+        .iter()
+        .all(|c| !c.is_identity()));
+    let text = d.to_string();
+    assert!(
+        text.contains("service web: allow changed (0 -> 1 prefixes)"),
+        "{text}"
+    );
+}

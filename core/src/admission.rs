@@ -18,16 +18,22 @@ pub enum Refusal {
     RateLimit,
     /// No label pair is free (all active or in quarantine).
     LabelsExhausted,
+    /// The client is in the service's deny list.
+    Denied,
+    /// The service has an allow list and the client is not in it.
+    NotAllowed,
 }
 
 impl Refusal {
     /// Every reason, in counter-array order ([`Refusal::index`]).
-    pub const ALL: [Refusal; 5] = [
+    pub const ALL: [Refusal; 7] = [
         Refusal::NoServer,
         Refusal::ServersFull,
         Refusal::SessionLimit,
         Refusal::RateLimit,
         Refusal::LabelsExhausted,
+        Refusal::Denied,
+        Refusal::NotAllowed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +43,8 @@ impl Refusal {
             Refusal::SessionLimit => "session_limit",
             Refusal::RateLimit => "rate_limit",
             Refusal::LabelsExhausted => "labels_exhausted",
+            Refusal::Denied => "denied",
+            Refusal::NotAllowed => "not_allowed",
         }
     }
 
@@ -145,7 +153,9 @@ mod tests {
                 "servers_full",
                 "session_limit",
                 "rate_limit",
-                "labels_exhausted"
+                "labels_exhausted",
+                "denied",
+                "not_allowed"
             ]
         );
         for (i, r) in Refusal::ALL.iter().enumerate() {

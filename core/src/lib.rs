@@ -7,6 +7,8 @@
 //!   module names.
 //! * [`labels`]: [`LabelManager`], label pairs (C2S odd, S2C = C2S + 1) and
 //!   their assign / withdraw / quarantine cycle.
+//! * [`access`]: [`AccessLists`], per-service allow and deny prefix lists
+//!   with lookup cost independent of their size.
 //! * [`admission`]: why a new session is refused ([`Refusal`]), the
 //!   new-session rate limit ([`RateLimit`], token bucket), admission counters.
 //! * [`pool`]: [`ServerPool`], a service's servers, their configuration,
@@ -24,6 +26,7 @@
 //! See `docs/session-core.md` for the API the scheduler calls, the state
 //! machine, the timeouts and the measured costs.
 
+pub mod access;
 pub mod admission;
 pub mod balance;
 pub mod error;
@@ -34,6 +37,7 @@ pub mod service;
 pub mod session;
 pub mod session_core;
 
+pub use access::{AccessLists, PrefixSet};
 pub use admission::{RateLimit, Refusal};
 pub use balance::Algorithm;
 pub use error::CoreError;

@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use crate::access::AccessLists;
 use crate::admission::{AdmissionCounters, RateLimit, Refusal, TokenBucket};
 use crate::balance::maglev::{is_prime, DEFAULT_TABLE_SIZE};
 use crate::balance::{Algorithm, Picker};
@@ -87,6 +88,7 @@ pub struct Service {
     pool: ServerPool,
     picker: Picker,
     bucket: Option<TokenBucket>,
+    access: AccessLists,
     sessions: u32,
     counters: AdmissionCounters,
     ended: [u64; EndReason::ALL.len()],
@@ -102,6 +104,7 @@ impl Service {
             pool: ServerPool::new(),
             picker: Picker::new(config.algorithm, config.maglev_table_size),
             bucket: config.rate_limit.map(TokenBucket::new),
+            access: AccessLists::none(),
             sessions: 0,
             counters: AdmissionCounters::default(),
             ended: [0; EndReason::ALL.len()],
@@ -147,6 +150,16 @@ impl Service {
         self.bucket = limit.map(TokenBucket::new);
     }
 
+    /// Replaces the access lists. Existing sessions stay: the lists are
+    /// checked for new sessions only.
+    pub fn set_access(&mut self, access: AccessLists) {
+        self.access = access;
+    }
+
+    pub fn access(&self) -> &AccessLists {
+        &self.access
+    }
+
     /// Admission + pick + label pair + session insert. The caller has checked
     /// that no session with this key exists; `key_hash` is
     /// [`SessionTable::hash_key`] of the packet's key.
@@ -176,6 +189,9 @@ impl Service {
         labels: &mut LabelManager,
         table: &mut SessionTable,
     ) -> Result<Admitted, Refusal> {
+        // First: a refused client must not learn whether the service is
+        // full, and costs no token.
+        self.access.check(packet.key.client)?;
         if self.config.max_sessions != 0 && self.sessions >= self.config.max_sessions {
             return Err(Refusal::SessionLimit);
         }

@@ -21,6 +21,17 @@
 //! sessions. A timer wheel would give the same bound but needs a re-insert on
 //! every refresh plus cascading; lists with lazy deletion need stale entries.
 //! The cost is 8 bytes of links per session.
+//!
+//! # Changing a timeout while sessions wait
+//! A list is ordered by the time each timer last restarted, not by a stored
+//! deadline: the deadline is computed at the head as `last restart +
+//! timeout of the list`. Replacing a class's timeout
+//! ([`SessionTable::set_timeouts`]) moves every deadline of that list by the
+//! same amount, so the order is still the deadline order and nothing is
+//! relinked: the new value applies at once, in O(1), to the sessions
+//! already waiting (their deadline becomes their last restart plus the new
+//! timeout). A shorter timeout makes every session past its new deadline due
+//! at once; expiry ends them in its usual bounded slices.
 
 use std::net::IpAddr;
 
@@ -458,6 +469,25 @@ impl SessionTable {
         self.len as usize
     }
 
+    /// Replaces the timeouts. Sessions already waiting take the new value of
+    /// their class at once: deadline = last timer restart + new timeout (see
+    /// the module docs for why the lists stay ordered).
+    pub fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.timeouts = timeouts.by_class();
+    }
+
+    /// The timeouts in force.
+    pub fn timeouts(&self) -> Timeouts {
+        let [syn, est, closing, linger, udp] = self.timeouts;
+        Timeouts {
+            tcp_syn_sent_ns: syn,
+            tcp_established_ns: est,
+            tcp_closing_ns: closing,
+            tcp_linger_ns: linger,
+            udp_ns: udp,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -881,5 +911,45 @@ mod tests {
         t.touch(b, 108);
         assert_eq!(t.pop_expired(108), None);
         assert_eq!(t.pop_expired(109), Some((b, EndReason::Closed)));
+    }
+
+    #[test]
+    fn new_timeouts_apply_at_once_to_waiting_sessions_in_deadline_order() {
+        let to = Timeouts {
+            tcp_established_ns: 100,
+            ..Timeouts::default()
+        };
+        let mut t = SessionTable::new(100, 0, to);
+        let ids: Vec<_> = (0..4)
+            .map(|i| {
+                let id = t.insert(new(i as u16 + 1, i, 0));
+                t.set_state(id, Established, 10 * i as u64); // due at 100, 110, 120, 130
+                id
+            })
+            .collect();
+        assert_eq!(t.pop_expired(99), None);
+        // Longer: nothing due at 100 any more; due at 500 + restart.
+        t.set_timeouts(Timeouts {
+            tcp_established_ns: 500,
+            ..to
+        });
+        assert_eq!(t.timeouts().tcp_established_ns, 500);
+        assert_eq!(t.pop_expired(499), None);
+        assert_eq!(t.pop_expired(500), Some((ids[0], EndReason::Idle)));
+        // Shorter: the ones past the new deadline are due at once, oldest
+        // restart first.
+        t.set_timeouts(Timeouts {
+            tcp_established_ns: 15,
+            ..to
+        });
+        let mut order = Vec::new();
+        while let Some((id, r)) = t.pop_expired(36) {
+            assert_eq!(r, EndReason::Idle);
+            t.remove(id);
+            order.push(id);
+        }
+        assert_eq!(order, ids[..3]); // restarts 0, 10, 20 <= 36 - 15
+        assert_eq!(t.pop_expired(44), None);
+        assert_eq!(t.pop_expired(45), Some((ids[3], EndReason::Idle)));
     }
 }

@@ -209,6 +209,21 @@ impl Core {
         &self.counters
     }
 
+    /// Replaces the idle timeouts (a live reload). New sessions and every
+    /// session already waiting use the new values at once: a session's
+    /// deadline becomes the last restart of its timer plus the new timeout
+    /// of its state (O(1), see `session`'s module docs). A shorter timeout
+    /// can make many sessions due at once; [`Core::expire`] ends them in its
+    /// bounded slices.
+    pub fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.table.set_timeouts(timeouts);
+    }
+
+    /// The idle timeouts in force.
+    pub fn timeouts(&self) -> Timeouts {
+        self.table.timeouts()
+    }
+
     pub fn session(&self, id: SessionId) -> &Session {
         self.table.get(id)
     }
@@ -737,6 +752,53 @@ mod tests {
     }
 
     #[test]
+    fn access_lists_refuse_before_everything_else_and_count_per_list() {
+        use crate::access::{AccessLists, PrefixSet};
+        let mut cfg = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::RoundRobin);
+        cfg.rate_limit = Some(RateLimit {
+            per_second: 1,
+            burst: 1,
+        });
+        let (mut core, svc) = core_with(CoreConfig::default(), cfg, 1);
+        let net = |a: [u8; 4], l| (IpAddr::V4(Ipv4Addr::from(a)), l);
+        core.service_mut(svc).unwrap().set_access(AccessLists {
+            // Clients are 192.168.x.y (see `packet`).
+            allow: PrefixSet::from_iter([net([192, 168, 0, 0], 30)]),
+            deny: PrefixSet::from_iter([net([192, 168, 0, 2], 32)]),
+        });
+        let refused = |core: &mut Core, client, reason| {
+            let out = core.on_new_packet(&packet(Protocol::Tcp, client, 1, SYN), 0);
+            assert_eq!(
+                out,
+                NewPacketOutcome::Refused {
+                    service: svc,
+                    reason
+                }
+            );
+        };
+        refused(&mut core, 2, Refusal::Denied);
+        refused(&mut core, 4, Refusal::NotAllowed);
+        refused(&mut core, 4, Refusal::NotAllowed);
+        // Neither spent the one token.
+        admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
+        let c = core.service(svc).unwrap().counters();
+        assert_eq!(
+            (
+                c.refused(Refusal::Denied),
+                c.refused(Refusal::NotAllowed),
+                c.admitted
+            ),
+            (1, 2, 1)
+        );
+        // Lists changed live: existing sessions stay, new ones follow them.
+        core.service_mut(svc)
+            .unwrap()
+            .set_access(AccessLists::none());
+        assert_eq!(core.sessions().len(), 1);
+        admit(&mut core, &packet(Protocol::Tcp, 4, 1, SYN), S);
+    }
+
+    #[test]
     fn resets_and_timeouts_feed_server_failures() {
         let (mut core, svc) = tcp_core(1);
         let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
@@ -905,6 +967,41 @@ mod tests {
             }
         }
         assert_eq!((ended.len(), calls), (10, 4));
+        assert!(core.sessions().is_empty());
+    }
+
+    #[test]
+    fn set_timeouts_applies_to_new_and_waiting_sessions() {
+        let (mut core, _) = tcp_core(1);
+        let old = core.timeouts();
+        assert_eq!(old, Timeouts::default());
+        // One established session (restart at 1 s), one half open (at 0).
+        let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
+        core.on_first_reply(a.labels.s2c(), S);
+        admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 0);
+        core.set_timeouts(Timeouts {
+            tcp_established_ns: 5 * S,
+            tcp_syn_sent_ns: 2 * S,
+            ..old
+        });
+        let mut ended = Vec::new();
+        core.expire(2 * S - 1, 16, &mut ended);
+        assert!(ended.is_empty());
+        core.expire(2 * S, 16, &mut ended);
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].reason, EndReason::NoReply);
+        // The established one: 1 s + 5 s, not 1 s + 900 s.
+        core.expire(6 * S - 1, 16, &mut ended);
+        assert_eq!(ended.len(), 1);
+        core.expire(6 * S, 16, &mut ended);
+        assert_eq!(ended.len(), 2);
+        assert_eq!(ended[1].reason, EndReason::Idle);
+        // A new session takes the new value too.
+        admit(&mut core, &packet(Protocol::Tcp, 3, 1, SYN), 10 * S);
+        core.expire(12 * S - 1, 16, &mut ended);
+        assert_eq!(ended.len(), 2);
+        core.expire(12 * S, 16, &mut ended);
+        assert_eq!(ended.len(), 3);
         assert!(core.sessions().is_empty());
     }
 

@@ -360,6 +360,8 @@ impl Cli {
                     new_sessions_per_s: o.rate.map(u64::from),
                     burst: o.burst.map(u64::from),
                     refuse: o.refuse.clone(),
+                    allow: None,
+                    deny: None,
                     health: None,
                     servers: a
                         .servers

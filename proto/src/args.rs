@@ -49,6 +49,31 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// An array of strings (e.g. `allow[2]` in messages).
+    pub fn opt_strs(&self, name: &str) -> Result<Option<Vec<String>>, ErrorBody> {
+        let list = match self.get(name) {
+            None => return Ok(None),
+            Some(Value::Array(a)) => a,
+            Some(v) => {
+                return Err(ErrorBody::invalid(format!(
+                    "{}: must be an array of strings (got {v})",
+                    self.path(name)
+                )))
+            }
+        };
+        list.iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s.clone()),
+                v => Err(ErrorBody::invalid(format!(
+                    "{}[{i}]: must be a string (got {v})",
+                    self.path(name)
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     pub fn str(&self, name: &str) -> Result<String, ErrorBody> {
         let v = self.opt_str(name)?;
         self.required(name, v)

@@ -36,6 +36,12 @@ pub struct ServiceSpec {
     pub burst: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refuse: Option<String>,
+    /// Allowed client prefixes (`198.18.0.0/24`, `2001:db8::/32`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    /// Denied client prefixes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthSpec>,
     pub servers: Vec<ServerSpec>,
@@ -99,6 +105,12 @@ pub struct ServiceUpdate {
     pub burst: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refuse: Option<String>,
+    /// Allowed client prefixes (`198.18.0.0/24`, `2001:db8::/32`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    /// Denied client prefixes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthSpec>,
 }
@@ -178,6 +190,8 @@ const SERVICE_FIELDS: &[&str] = &[
     "new_sessions_per_s",
     "burst",
     "refuse",
+    "allow",
+    "deny",
     "health",
     "servers",
 ];
@@ -249,6 +263,8 @@ impl ServiceSpec {
             new_sessions_per_s: a.opt_u64("new_sessions_per_s")?,
             burst: a.opt_u64("burst")?,
             refuse: a.opt_str("refuse")?,
+            allow: a.opt_strs("allow")?,
+            deny: a.opt_strs("deny")?,
             health,
             servers,
         })
@@ -275,6 +291,8 @@ impl ServiceUpdate {
             new_sessions_per_s: a.opt_u64("new_sessions_per_s")?,
             burst: a.opt_u64("burst")?,
             refuse: a.opt_str("refuse")?,
+            allow: a.opt_strs("allow")?,
+            deny: a.opt_strs("deny")?,
             health: a
                 .opt_object("health")?
                 .map(|h| HealthSpec::decode(&h))

@@ -202,6 +202,8 @@ events! {
     scheduler_tx,
     punted_probe,
     probes_sent,
+    reset_probes_sent,
+    session_resets_sent,
 }
 
 /// One lcore's counters.

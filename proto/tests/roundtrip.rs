@@ -37,6 +37,8 @@ fn requests() -> Vec<(Request, Value)> {
                 new_sessions_per_s: Some(500),
                 burst: None,
                 refuse: Some("drop".into()),
+                allow: None,
+                deny: Some(vec!["198.18.0.66/32".into(), "2001:db8::/32".into()]),
                 health: Some(HealthSpec {
                     kind: Some("tcp".into()),
                     port: Some(443),
@@ -54,6 +56,7 @@ fn requests() -> Vec<(Request, Value)> {
             json!({"id": 1, "command": "services.add", "args": {
                 "name": "api", "vip": "198.18.100.2", "port": 443, "protocol": "tcp",
                 "algorithm": "maglev", "new_sessions_per_s": 500, "refuse": "drop",
+                "deny": ["198.18.0.66/32", "2001:db8::/32"],
                 "health": {"kind": "tcp", "port": 443, "rise": 2},
                 "servers": [{"name": "a1", "address": "198.18.1.11", "weight": 2, "state": "drain"}]}}),
         ),
@@ -395,7 +398,7 @@ fn bad_requests_get_the_code_and_a_message_naming_the_argument() {
     );
     invalid(
         r#"{"command":"services.update","args":{"name":"web","algoritm":"maglev"}}"#,
-        "algoritm: unknown field (expected one of name, vip, port, protocol, client_mode, algorithm, max_sessions, new_sessions_per_s, burst, refuse, health, servers)",
+        "algoritm: unknown field (expected one of name, vip, port, protocol, client_mode, algorithm, max_sessions, new_sessions_per_s, burst, refuse, allow, deny, health, servers)",
     );
     invalid(
         r#"{"command":"services.add","args":{"vip":"198.18.100.2"}}"#,
@@ -591,6 +594,8 @@ fn answers() -> Vec<(&'static str, Request)> {
                 new_sessions_per_s: None,
                 burst: None,
                 refuse: None,
+                allow: None,
+                deny: None,
                 health: None,
                 servers: vec![],
             }),

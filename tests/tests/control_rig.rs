@@ -438,6 +438,254 @@ fn on_down_reset_ends_the_sessions_of_a_down_server() {
     assert_eq!(v["matched"], 2);
 }
 
+/// A reload that shortens `tcp_established_s` applies to a session that is
+/// already established: it expires by the new value on the rig's clock,
+/// counted from its last activity, with no restart.
+#[test]
+fn reloaded_timeouts_apply_to_existing_sessions() {
+    let mut rig = Rig::new(&config("round_robin", NO_HEALTH), 1);
+    let out = rig.send(CLIENT, &syn(40000));
+    let s = server_of(&out).unwrap();
+    // The server's SYN-ACK establishes the session.
+    let back = FrameBuilder::tcp(
+        MacAddr(S_MACS[s]),
+        MacAddr(PORT_MACS[SERVER]),
+        ip("198.18.100.1"),
+        ip("198.18.0.11"),
+        80,
+        40000,
+    )
+    .flags(TcpFlags::SYN | TcpFlags::ACK)
+    .seq(7)
+    .ack(2);
+    // Labelled with the session's S2C label (C2S + 1).
+    let c2s = rig
+        .dp
+        .scheduler
+        .core()
+        .sessions()
+        .iter()
+        .next()
+        .unwrap()
+        .1
+        .labels();
+    rig.send(SERVER, &back.label(c2s.s2c()).build());
+    let state = |rig: &mut Rig| {
+        let v = rig.ctl("sessions.list", json!({})).unwrap();
+        v["sessions"][0]["state"].clone()
+    };
+    assert_eq!(state(&mut rig), "established");
+    let established_at = rig.now;
+    rig.advance_ms(3000);
+    assert_eq!(rig.active_sessions(), 1, "default 900 s");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slbd.json");
+    let mut v: serde_json::Value = serde_json::from_str(&config("round_robin", NO_HEALTH)).unwrap();
+    v["timeouts"] = json!({ "tcp_established_s": 5 });
+    std::fs::write(&path, v.to_string()).unwrap();
+    let r = rig.ctl("config.reload", json!({ "path": path })).unwrap();
+    assert_eq!(r["changed"], true, "{r}");
+    assert!(r["changes"].to_string().contains("timeouts changed"), "{r}");
+    // Due at established_at + 5 s (the last restart of its timer, the
+    // first reply). The workers marked it active when they switched the
+    // SYN-ACK, and expiry never ends a session with unreported activity:
+    // the timer restarts once, at 5 s; it ends idle at 10 s (900 s and
+    // 1800 s under the old value).
+    let at = |rig: &Rig, s: u64| (established_at + s * 1_000_000_000 - rig.now) / 1_000_000;
+    rig.advance_ms(at(&rig, 5) - 20);
+    assert_eq!(rig.active_sessions(), 1);
+    rig.advance_ms(at(&rig, 10) - 20);
+    assert_eq!(rig.active_sessions(), 1, "ended before the new timeout");
+    rig.advance_ms(40);
+    assert_eq!(rig.active_sessions(), 0, "not ended by the new timeout");
+    assert_eq!(rig.event(slb_appliance::counters::Event::SessionsEnded), 1);
+    // The running configuration shows the new value.
+    let shown = rig.dp.scheduler.running_config().timeouts.tcp_established;
+    assert_eq!(shown, std::time::Duration::from_secs(5));
+}
+
+/// Access lists change live: a reload adds a deny list, new SYNs of the
+/// denied client are refused with a reset and counted as `denied`, its
+/// session admitted before keeps switching; `services.update` then swaps
+/// in an allow list that leaves the client out (`not_allowed`).
+#[test]
+fn access_lists_change_live() {
+    let mut rig = Rig::new(&config("round_robin", NO_HEALTH), 1);
+    let s = server_of(&rig.send(CLIENT, &syn(40000))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slbd.json");
+    let mut v: serde_json::Value = serde_json::from_str(&config("round_robin", NO_HEALTH)).unwrap();
+    v["services"][0]["deny"] = json!(["198.18.0.0/28", "2001:db8::/32"]);
+    std::fs::write(&path, v.to_string()).unwrap();
+    let r = rig.ctl("config.reload", json!({ "path": path })).unwrap();
+    assert_eq!(
+        r["changes"],
+        json!(["service web: deny changed (0 -> 2 prefixes)"])
+    );
+    let out = rig.send(CLIENT, &syn(40001));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].0, CLIENT, "a reset back to the client");
+    assert_eq!(server_of(&rig.send(CLIENT, &ack(40000))), Some(s));
+    let refused = |rig: &mut Rig| {
+        let v = rig.ctl("services.list", json!({})).unwrap();
+        v["services"][0]["refused"].clone()
+    };
+    let r = refused(&mut rig);
+    assert_eq!(
+        (r["denied"].clone(), r["not_allowed"].clone()),
+        (json!(1), json!(0)),
+        "{r}"
+    );
+    rig.ctl(
+        "services.update",
+        json!({ "name": "web", "deny": [], "allow": ["198.18.0.128/25"] }),
+    )
+    .unwrap();
+    assert_eq!(rig.send(CLIENT, &syn(40002))[0].0, CLIENT);
+    let r = refused(&mut rig);
+    assert_eq!(
+        (r["denied"].clone(), r["not_allowed"].clone()),
+        (json!(1), json!(1)),
+        "{r}"
+    );
+    // An invalid prefix is refused whole with its path.
+    let e = rig
+        .ctl(
+            "services.update",
+            json!({ "name": "web", "allow": ["198.18.0.1/24"] }),
+        )
+        .unwrap_err();
+    assert!(e.message.contains("services[0].allow[0]"), "{}", e.message);
+    rig.ctl("services.update", json!({ "name": "web", "allow": [] }))
+        .unwrap();
+    assert!(server_of(&rig.send(CLIENT, &syn(40003))).is_some());
+    assert_eq!(rig.active_sessions(), 2);
+}
+
+/// `on_down: reset` resets both ends of each session of the server that
+/// went down, with the exact sequence numbers: each end first gets an
+/// out-of-window ACK (the client from the VIP, unlabelled as it is a plain
+/// client; the server labelled C2S as from the client), and the ACK it
+/// answers with (RFC 9293 §3.10.7.4: `<SEQ=SND.NXT><ACK=RCV.NXT>`) gets
+/// `<SEQ=SEG.ACK><CTL=RST>`, which RFC 5961 §3.2 accepts.
+#[test]
+fn on_down_reset_sends_each_end_a_reset_with_the_sequence_number_it_answers_with() {
+    use slb_appliance::counters::Event;
+    let h = r#"{ "kind": "tcp", "port": 80, "interval_ms": 1000, "timeout_ms": 500, "rise": 1, "fall": 1, "on_down": "reset" }"#;
+    let mut rig = Rig::new(&config("round_robin", h), 1);
+    rig.dp.scheduler.set_health_enabled(true);
+    run(&mut rig, 100, [true, true]);
+    assert_eq!(open(&mut rig, 40000, 4), [2, 2]);
+    let c2s_of = |rig: &Rig, port: u16| {
+        rig.dp
+            .scheduler
+            .core()
+            .sessions()
+            .iter()
+            .find(|(_, s)| s.key().client_port == port)
+            .map(|(_, s)| s.labels().c2s())
+    };
+    // s2 has 40001 and 40003 (round robin from s1).
+    let (l1, l3) = (c2s_of(&rig, 40001).unwrap(), c2s_of(&rig, 40003).unwrap());
+    let (client, vip) = (ip("198.18.0.11"), ip("198.18.100.1"));
+    let mut out = Vec::new();
+    for _ in 0..200 {
+        let o = rig.advance_ms(10);
+        for (port, seq) in probes(&o, 0) {
+            rig.send(SERVER, &syn_ack(0, port, seq));
+        }
+        out.extend(o);
+        if health_of(&mut rig, 1)["state"] == "down" {
+            break;
+        }
+    }
+    assert_eq!(health_of(&mut rig, 1)["state"], "down");
+    let probe = |b: FrameBuilder| {
+        b.flags(TcpFlags::ACK)
+            .seq(0x5b5b_0000)
+            .ack(0x5b5b_0000)
+            .window(0)
+            .build()
+    };
+    let to_client =
+        |cport: u16| FrameBuilder::tcp(MacAddr(PORT_MACS[CLIENT]), C_MAC, vip, client, 80, cport);
+    let to_s2 = |cport: u16, c2s: u32| {
+        FrameBuilder::tcp(
+            MacAddr(PORT_MACS[SERVER]),
+            MacAddr(S_MACS[1]),
+            client,
+            vip,
+            cport,
+            80,
+        )
+        .label(c2s)
+    };
+    for want in [
+        (CLIENT, probe(to_client(40001))),
+        (SERVER, probe(to_s2(40001, l1))),
+        (CLIENT, probe(to_client(40003))),
+        (SERVER, probe(to_s2(40003, l3))),
+    ] {
+        assert!(out.contains(&want), "probe {want:02x?} not sent");
+    }
+    assert_eq!(rig.event(Event::ResetProbesSent), 4);
+    // s1's sessions are untouched: no probe to them.
+    assert!(!out.iter().any(|(_, f)| *f == probe(to_client(40000))));
+    // The client answers for 40001: SND.NXT 5000, RCV.NXT 1234.
+    let answer = FrameBuilder::tcp(C_MAC, MacAddr(PORT_MACS[CLIENT]), client, vip, 40001, 80)
+        .flags(TcpFlags::ACK)
+        .seq(5000)
+        .ack(1234)
+        .build();
+    let back = rig.send(CLIENT, &answer);
+    let rst = |b: FrameBuilder, seq: u32| b.flags(TcpFlags::RST).seq(seq).ack(0).window(0).build();
+    assert_eq!(back, vec![(CLIENT, rst(to_client(40001), 1234))]);
+    // s2 answers for 40001 on the S2C label, from the VIP: RCV.NXT 999.
+    let answer = FrameBuilder::tcp(
+        MacAddr(S_MACS[1]),
+        MacAddr(PORT_MACS[SERVER]),
+        vip,
+        client,
+        80,
+        40001,
+    )
+    .label(l1 + 1)
+    .flags(TcpFlags::ACK)
+    .seq(7000)
+    .ack(999)
+    .build();
+    let back = rig.send(SERVER, &answer);
+    assert_eq!(back, vec![(SERVER, rst(to_s2(40001, l1), 999))]);
+    assert_eq!(rig.event(Event::SessionResetsSent), 2);
+    // A second answer is no longer expected: dropped as before.
+    let before = rig.drops("withdrawn_label");
+    assert!(rig.send(SERVER, &answer).is_empty());
+    assert_eq!(rig.drops("withdrawn_label"), before + 1);
+    // An end that answers with a RST (no connection any more) gets nothing.
+    let rst_answer = FrameBuilder::tcp(C_MAC, MacAddr(PORT_MACS[CLIENT]), client, vip, 40003, 80)
+        .flags(TcpFlags::RST)
+        .seq(77)
+        .build();
+    assert!(rig.send(CLIENT, &rst_answer).is_empty());
+    // After a second, 40003's server answer finds nothing waiting.
+    rig.advance_ms(1100);
+    let late = FrameBuilder::tcp(
+        MacAddr(S_MACS[1]),
+        MacAddr(PORT_MACS[SERVER]),
+        vip,
+        client,
+        80,
+        40003,
+    )
+    .label(l3 + 1)
+    .flags(TcpFlags::ACK)
+    .seq(1)
+    .ack(2)
+    .build();
+    assert!(rig.send(SERVER, &late).is_empty());
+    assert_eq!(rig.event(Event::SessionResetsSent), 2);
+}
+
 #[test]
 fn operations_doc_lists_every_error_code_and_command() {
     let doc = std::fs::read_to_string(concat!(

@@ -45,12 +45,6 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
             format!("{}; nothing changed", what.join("; ")),
         ));
     }
-    if d.timeouts_changed {
-        return Err(err(
-            code::RESTART_REQUIRED,
-            "timeouts changed: the running session core keeps its timeouts, needs a restart; nothing changed",
-        ));
-    }
     // Services that must go (removed, or recreated because their identity
     // or algorithm changed) must have no sessions.
     let recreate: Vec<String> = d
@@ -136,6 +130,12 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
                         s.set_rate_limit(slb_config::convert::rate_limit(*rate, *burst));
                     }
                 }
+                ServiceChange::Allow { .. } | ServiceChange::Deny { .. } => {
+                    // New sessions only: admission checks the lists.
+                    if let Some(s) = sched.core.service_mut(sid) {
+                        s.set_access(ns.into());
+                    }
+                }
                 ServiceChange::ClientMode { .. } | ServiceChange::Refuse { .. } => {
                     if let Some(rt) = sched.services.get_mut(&sid) {
                         *rt = ServiceRt::from(ns);
@@ -190,6 +190,11 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
             }
         }
     }
+    if d.timeouts_changed {
+        // New and waiting sessions alike: a waiting session's deadline is
+        // its last timer restart plus the new timeout of its state.
+        sched.core.set_timeouts((&new.timeouts).into());
+    }
     if d.neighbours_changed {
         for (i, n) in new.neighbours.iter().enumerate() {
             if !sched.static_neighbour(n.address, n.mac) {
@@ -235,6 +240,9 @@ fn add_service<F: Frame>(
         .core
         .add_service(s.into())
         .map_err(|e| err(code::INVALID_ARGUMENT, format!("service {}: {e}", s.name)))?;
+    if let Some(svc) = sched.core.service_mut(id) {
+        svc.set_access(s.into());
+    }
     for v in &s.servers {
         add_server(sched, id, v)?;
     }

@@ -242,6 +242,18 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         None,
     ),
     ev(
+        "reset_probes_sent",
+        "slbd_reset_probes_sent_total",
+        "Out-of-window ACKs sent to the ends of sessions ended by on_down: reset, to learn the sequence number a reset needs.",
+        None,
+    ),
+    ev(
+        "session_resets_sent",
+        "slbd_session_resets_sent_total",
+        "TCP resets sent to the ends of sessions ended by on_down: reset.",
+        None,
+    ),
+    ev(
         "neighbour_requests",
         "slbd_neighbour_requests_total",
         "ARP requests and neighbour solicitations sent.",

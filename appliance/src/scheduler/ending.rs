@@ -24,8 +24,12 @@ impl<F: Frame> Scheduler<F> {
     }
 
     /// A label the scheduler's own replica does not hold: no session has
-    /// it. Count whether it is withdrawn (in quarantine) or unknown.
-    pub(crate) fn dead_label(&mut self, f: F) {
+    /// it. An end's answer to a reset probe (`reset.rs`) gets its reset;
+    /// anything else is counted as withdrawn (in quarantine) or unknown.
+    pub(crate) fn dead_label(&mut self, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
+        let Some(f) = self.reset_answer_labelled(f, now, out) else {
+            return;
+        };
         let label = mpls::top_label(f.data())
             .map(|t| t.lse.label.value())
             .unwrap_or(0);

@@ -19,7 +19,10 @@
 //! - [`resolve`]: neighbour requests out and answers in;
 //! - [`health`]: the health monitor, a state machine of probes and results;
 //! - [`probes`]: the monitor's probe frames out, answers in, actions applied;
-//! - [`reset`]: TCP resets for refused sessions;
+//! - [`reset`]: TCP resets for refused sessions and for the sessions of a
+//!   server that went down (`on_down: reset`);
+//! - [`session_reset`]: those resets sent: probes to both ends, resets to
+//!   their answers;
 //! - [`poll_loop`]: the DPDK side: RX, the round, TX, on the scheduler lcore.
 
 pub mod admission;
@@ -30,6 +33,7 @@ pub mod poll_loop;
 pub mod probes;
 pub mod reset;
 pub mod resolve;
+pub mod session_reset;
 
 use crate::channels::{Channels, CommandQueue, Punt, PuntKind, ServiceKey, WorkerOp, QUEUE_LEN};
 use crate::counters::{Counters, PathDrop};
@@ -98,6 +102,8 @@ pub struct Scheduler<F: Frame> {
     pub(crate) config: Config,
     /// Active and passive health monitoring of the servers.
     pub(crate) health: HealthMonitor,
+    /// Sessions ended by `on_down: reset` waiting for their resets.
+    pub(crate) resets: reset::Pending,
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -136,6 +142,7 @@ impl<F: Frame> Scheduler<F> {
             commands: Arc::new(ArrayQueue::new(QUEUE_LEN)),
             config,
             health: HealthMonitor::default(),
+            resets: reset::Pending::default(),
         }
     }
 
@@ -303,9 +310,14 @@ impl<F: Frame> Scheduler<F> {
     fn punt(&mut self, worker: usize, p: Punt<F>, now: u64, out: &mut dyn FnMut(usize, F)) {
         let Punt { port, kind, frame } = p;
         match kind {
-            PuntKind::Label if worker == self.local_id => self.dead_label(frame),
+            PuntKind::Label if worker == self.local_id => self.dead_label(frame, now, out),
             PuntKind::Label => self.punted_label(port as usize, frame, out),
-            PuntKind::New => self.punted_new(worker, port, frame, now, out),
+            PuntKind::New => {
+                // A plain client's answer to a reset probe (`reset.rs`)?
+                if let Some(f) = self.reset_answer_plain(frame, now, out) {
+                    self.punted_new(worker, port, f, now, out);
+                }
+            }
             PuntKind::Neighbour => self.punted_neighbour(port, frame, now, out),
             PuntKind::Probe => self.punted_probe(port, frame, now, out),
         }

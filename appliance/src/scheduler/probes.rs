@@ -76,7 +76,7 @@ impl<F: Frame> Scheduler<F> {
         let mut actions = Vec::new();
         let work = self.health.poll(now, &mut actions);
         self.health_actions(actions, now, out);
-        work
+        work + self.send_reset_probes(now, out)
     }
 
     fn health_actions(&mut self, actions: Vec<Action>, now: u64, out: &mut dyn FnMut(usize, F)) {
@@ -102,7 +102,9 @@ impl<F: Frame> Scheduler<F> {
         }
     }
 
-    /// Ends every session of server `key` and withdraws its labels.
+    /// Ends every session of server `key` and withdraws its labels; both
+    /// ends of each get a reset (`reset.rs`: probed at the next round for
+    /// their exact sequence numbers).
     fn end_sessions_of(&mut self, key: ServerKey, now: u64) {
         let ids: Vec<_> = self
             .core
@@ -113,8 +115,12 @@ impl<F: Frame> Scheduler<F> {
             .collect();
         let n = ids.len();
         for id in ids {
+            let ends = self.ends_of(id, now);
             let e = self.core.end_session(id, now);
             self.withdraw(&e);
+            if e.key.protocol == slb_core::Protocol::Tcp {
+                self.resets.push(ends);
+            }
         }
         if let Some(p) = self.health.probe(key) {
             tracing::info!(service = %p.target.service, server = %p.target.server, sessions = n, "sessions of a down server ended (on_down reset)");

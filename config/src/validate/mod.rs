@@ -9,9 +9,11 @@
 //! - `timeouts`: session idle timeouts;
 //! - `neighbours`: static neighbours on the ports' subnets;
 //! - `control`: control socket and metrics listener;
-//! - `services`: VIPs, health checks and servers;
+//! - `services`: VIPs, health checks and servers; `access`: their allow
+//!   and deny lists;
 //! - `checker`: the error collector and the checks the sections share.
 
+mod access;
 mod checker;
 mod control;
 mod labels;

@@ -113,6 +113,8 @@ pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> 
             (Protocol::Tcp, None) => Refuse::Rst,
             (Protocol::Udp, None) => Refuse::Drop,
         };
+        let allow = super::access::prefixes(c, format_args!("{p}.allow"), &d.allow);
+        let deny = super::access::prefixes(c, format_args!("{p}.deny"), &d.deny);
         let health = health(c, &p, d.health.as_ref(), d.protocol, port.unwrap_or(1));
         let servers = servers(c, &p, &d.servers, vip, ports);
         out.push(Service {
@@ -126,6 +128,8 @@ pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> 
             new_sessions_per_s: rate,
             burst,
             refuse,
+            allow,
+            deny,
             health,
             servers,
         });

@@ -93,6 +93,11 @@ pub enum Step {
     /// The clock moves on by this many milliseconds; nothing leaves
     /// meanwhile (rig only).
     Advance(u64),
+    /// The clock moves on by this many milliseconds and exactly these
+    /// frames leave meanwhile, in this order (timers that send: the
+    /// resets of `on_down: reset` after a passive health failure; rig
+    /// only).
+    AdvanceOut(u64, Vec<(usize, Vec<u8>)>),
     /// The data path's state at this point (on the rig; on slbd only the
     /// active sessions after the last frame, from its final report).
     Check(Check),
@@ -178,6 +183,11 @@ pub fn send(what: &'static str, port: usize, frame: impl IntoFrame) -> Step {
 
 pub fn advance_ms(ms: u64) -> Step {
     Step::Advance(ms)
+}
+
+/// The clock moves on `ms` and `frames` (port, frame) leave meanwhile.
+pub fn advance_out(ms: u64, frames: Vec<(usize, Vec<u8>)>) -> Step {
+    Step::AdvanceOut(ms, frames)
 }
 
 pub fn check(c: Check) -> Step {

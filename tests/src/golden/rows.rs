@@ -44,7 +44,7 @@ mod tests {
                             assert!(s.expect.is_some(), "{}: a frame without verdict", row.name);
                             rig_only |= s.worker.is_some();
                         }
-                        Step::Advance(_) => rig_only = true,
+                        Step::Advance(_) | Step::AdvanceOut(..) => rig_only = true,
                         Step::Check(_) => {}
                     }
                 }

@@ -48,6 +48,18 @@ fn rig_case(variant: &str, case: &Case, workers: usize) {
                     out.len()
                 );
             }
+            Step::AdvanceOut(ms, want) => {
+                let out = rig.advance_ms(*ms);
+                assert_eq!(
+                    out.len(),
+                    want.len(),
+                    "{at}: frames out while the clock moved on {ms} ms"
+                );
+                for (k, ((got_port, got), (want_port, want))) in out.iter().zip(want).enumerate() {
+                    assert_eq!(got_port, want_port, "{at}: frame {} out: port", k + 1);
+                    assert_same_bytes(&format!("{at}: frame {} out", k + 1), got, want);
+                }
+            }
             Step::Check(c) => rig_check(&at, &rig, c),
         }
     }
@@ -199,7 +211,9 @@ fn slbd_case(variant: &str, case: &Case, workers: usize) {
                 continue;
             }
             Step::Check(_) => continue,
-            Step::Advance(_) => panic!("{variant} step {}: the clock moves: a rig-only row", i + 1),
+            Step::Advance(_) | Step::AdvanceOut(..) => {
+                panic!("{variant} step {}: the clock moves: a rig-only row", i + 1)
+            }
         };
         assert!(
             s.worker.is_none(),

@@ -127,6 +127,97 @@ fn refusals(n: &Net) -> Vec<Step> {
     ]
 }
 
+/// `a` as a one-address prefix (`/32` or `/128`).
+fn host_prefix(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(_) => format!("{a}/32"),
+        IpAddr::V6(_) => format!("{a}/128"),
+    }
+}
+
+/// Access lists on three services over s1: 80 denies c2 (refused with a
+/// reset), 81 allows only the server link (c2 refused by dropping its
+/// SYN), 82 allows the client link and denies the foreign address (c2
+/// admitted). Both families' prefixes in every list: those of the other
+/// family never match.
+fn access_config(n: &Net) -> String {
+    let other = match n.family {
+        Family::V4 => "2001:db8::/32",
+        Family::V6 => "198.18.0.0/15",
+    };
+    let (client_net, server_net) = match n.family {
+        Family::V4 => ("198.18.0.0/24", "198.18.1.0/24"),
+        Family::V6 => ("2001:db8::/64", "2001:db8:1::/64"),
+    };
+    n.config(
+        json!({}),
+        vec![
+            n.service(
+                "deny-c2",
+                80,
+                json!({ "refuse": "rst", "deny": [other, host_prefix(n.c2.ip)] }),
+                &[(0, json!({}))],
+            ),
+            n.service(
+                "servers-only",
+                81,
+                json!({ "refuse": "drop", "allow": [server_net, other] }),
+                &[(0, json!({}))],
+            ),
+            n.service(
+                "clients",
+                82,
+                json!({ "allow": [client_net], "deny": [host_prefix(n.foreign), other] }),
+                &[(0, json!({}))],
+            ),
+        ],
+    )
+}
+
+/// Each list refuses by its own reason, as its service says (reset or
+/// drop), before any other admission check; an allowed client is admitted.
+fn access(n: &Net) -> Vec<Step> {
+    vec![
+        refused_with_reset("SYN to 80, c2 in the deny list: a reset", n, 40000, 80),
+        refused(0, Refusal::Denied, 1),
+        refused(0, Refusal::NotAllowed, 0),
+        send(
+            "SYN to 81, c2 not in the allow list: dropped, as configured",
+            CLIENT,
+            c2_syn(n, 40001, 81),
+        )
+        .drop("refused")
+        .events(&[(Event::ResetsSent, 0), (Event::SessionsAdmitted, 0)]),
+        refused(1, Refusal::NotAllowed, 1),
+        refused(1, Refusal::Denied, 0),
+        send(
+            "SYN to 82, c2 in the allow list and not denied: admitted on 17",
+            CLIENT,
+            c2_syn(n, 40002, 82),
+        )
+        .out(SERVER, c2_syn_to(n, 0, 40002, 82, 17))
+        .events(&[(Event::SessionsAdmitted, 1)]),
+        refused(2, Refusal::Denied, 0),
+        refused(2, Refusal::NotAllowed, 0),
+        send(
+            "a second SYN to 80 from c2: refused again, counted again",
+            CLIENT,
+            c2_syn(n, 40003, 80),
+        )
+        .out(
+            CLIENT,
+            n.to_client(n.c2, 80, 40003)
+                .flags(TcpFlags(TcpFlags::RST.0 | TcpFlags::ACK.0))
+                .seq(0)
+                .ack(1001)
+                .window(0),
+        )
+        .drop("refused"),
+        refused(0, Refusal::Denied, 2),
+        check(Check::ActiveSessions(1)),
+    ]
+}
+
 /// One web service on port 80, s1.
 fn web_config(n: &Net) -> String {
     n.config(
@@ -252,6 +343,13 @@ pub const ROWS: &[Row] = &[
             ]);
             Case::new(refusals_config(n), steps)
         },
+    },
+    Row {
+        name: "row09_access_lists_deny_and_allow_per_service",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: |n| Case::new(access_config(n), access(n)),
     },
     Row {
         name: "row10_arp_and_nd_answered_for_vip_and_port_addresses_only",

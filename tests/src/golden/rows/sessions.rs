@@ -6,7 +6,9 @@
 //! sessions take pairs in turn.
 
 use crate::golden::net::{port_mac, syn, syn_ack, Net, CLIENT, SERVER};
-use crate::golden::row::{advance_ms, check, send, Case, Check, Row, Slbd, Step, BOTH};
+use crate::golden::row::{
+    advance_ms, advance_out, check, send, Case, Check, Row, Slbd, Step, BOTH,
+};
 use serde_json::json;
 use slb_appliance::counters::Event;
 use slb_wire::{FrameBuilder, TcpFlags};
@@ -115,6 +117,107 @@ fn plain_ack_to_s1(n: &Net) -> FrameBuilder {
         .seq(1001)
         .ack(5001)
         .label(17)
+}
+
+/// `on_down: reset`: s1 (the service's only server) has passive health
+/// only (`arp`, the rig sends no probes) with `fall` 1, so the second
+/// session, never answered, takes it down when its SYN times out (1 s);
+/// the first, established, is ended and both its ends are reset: each
+/// gets an out-of-window ACK (SEQ and ACK 0x5b5b0000, window 0; the client
+/// from the VIP, labelled 18 if label-aware; s1 labelled 17, as from the
+/// client) and answers it with its SND.NXT / RCV.NXT (RFC 9293
+/// §3.10.7.4); that answer gets `<SEQ=SEG.ACK><CTL=RST>`.
+fn on_down_reset(n: &Net, aware: bool) -> Case {
+    let (c, port, mode) = if aware {
+        (n.c1, 81, "label")
+    } else {
+        (n.c2, 80, "plain")
+    };
+    let config = n.config(
+        json!({ "timeouts": { "tcp_syn_ms": 1000 } }),
+        vec![n.service(
+            "web",
+            port,
+            json!({ "client_mode": mode,
+                    "health": { "kind": "arp", "rise": 1, "fall": 1, "on_down": "reset" } }),
+            &[(0, json!({}))],
+        )],
+    );
+    let to_client = |b: FrameBuilder| if aware { b.label(18) } else { b };
+    let from_client = |b: FrameBuilder| if aware { b.label(17) } else { b };
+    let probe = |b: FrameBuilder| {
+        b.flags(TcpFlags::ACK)
+            .seq(0x5b5b_0000)
+            .ack(0x5b5b_0000)
+            .window(0)
+            .build()
+    };
+    let rst = |b: FrameBuilder, seq: u32| b.flags(TcpFlags::RST).seq(seq).ack(0).window(0);
+    let steps = vec![
+        send(
+            "SYN: admitted on 17",
+            CLIENT,
+            syn(n.from_client(c, 40000, port), 1400),
+        )
+        .out(SERVER, syn(n.to_server(c, 0, 40000, port), 1400).label(17)),
+        send(
+            "s1's SYN-ACK on 18: established",
+            SERVER,
+            syn_ack(n.from_server(0, c, port, 40000), 5000, 1400).label(18),
+        )
+        .out(
+            CLIENT,
+            to_client(syn_ack(n.to_client(c, port, 40000), 5000, 1400)),
+        ),
+        send(
+            "a second SYN: admitted on 19, never answered",
+            CLIENT,
+            syn(n.from_client(c, 40001, port), 1400),
+        )
+        .out(SERVER, syn(n.to_server(c, 0, 40001, port), 1400).label(19)),
+        advance_out(
+            1010,
+            vec![
+                (CLIENT, probe(to_client(n.to_client(c, port, 40000)))),
+                (SERVER, probe(n.to_server(c, 0, 40000, port).label(17))),
+            ],
+        ),
+        check(Check::Event(Event::ResetProbesSent, 2)),
+        check(Check::ActiveSessions(0)),
+        send(
+            "the client answers: SND.NXT 1001, RCV.NXT 5001; a reset with SEQ 5001",
+            CLIENT,
+            from_client(
+                n.from_client(c, 40000, port)
+                    .flags(TcpFlags::ACK)
+                    .seq(1001)
+                    .ack(5001),
+            ),
+        )
+        .out(CLIENT, to_client(rst(n.to_client(c, port, 40000), 5001))),
+        send(
+            "s1 answers on 18: SND.NXT 5001, RCV.NXT 1001; a reset with SEQ 1001, on 17",
+            SERVER,
+            n.from_server(0, c, port, 40000)
+                .flags(TcpFlags::ACK)
+                .seq(5001)
+                .ack(1001)
+                .label(18),
+        )
+        .out(SERVER, rst(n.to_server(c, 0, 40000, port), 1001).label(17)),
+        check(Check::Event(Event::SessionResetsSent, 2)),
+        send(
+            "s1 answers again: nothing waits any more, withdrawn",
+            SERVER,
+            n.from_server(0, c, port, 40000)
+                .flags(TcpFlags::ACK)
+                .seq(5001)
+                .ack(1001)
+                .label(18),
+        )
+        .drop("withdrawn_label"),
+    ];
+    Case::new(config, steps)
 }
 
 pub const ROWS: &[Row] = &[
@@ -316,6 +419,20 @@ pub const ROWS: &[Row] = &[
             ]);
             Case::new(config(n), steps)
         },
+    },
+    Row {
+        name: "row08_on_down_reset_resets_both_ends_of_a_plain_client_session",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::RigOnly("the SYN timeout: the clock moves"),
+        case: |n| on_down_reset(n, false),
+    },
+    Row {
+        name: "row08_on_down_reset_resets_both_ends_of_a_label_aware_client_session",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::RigOnly("the SYN timeout: the clock moves"),
+        case: |n| on_down_reset(n, true),
     },
     Row {
         name: "row08_rst_ends_the_session_at_once",
