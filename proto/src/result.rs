@@ -167,8 +167,10 @@ mod empty_object {
 
 macro_rules! events {
     ($($(#[$doc:meta])* $name:ident,)*) => {
-        /// What the data path did, by event (one lcore's, or summed).
+        /// What the data path did, by event (one lcore's, or summed). An
+        /// event an older slbd does not count reads as 0.
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(default)]
         pub struct Events {
             $($(#[$doc])* pub $name: u64,)*
         }
