@@ -28,6 +28,7 @@ use crate::counters::{Counters, Event, PathDrop};
 use crate::dpdk::Mbuf;
 use crate::frame::Frame;
 use crate::shared::label_table::ClientCheck;
+use crate::shared::ports::PortRole;
 use crate::shared::Shared;
 use hashbrown::{HashMap, HashSet};
 use slb_wire::classify::{ArpFrame, IpFrame, LabelledFrame, NdFrame, NdKind, L4};
@@ -140,25 +141,28 @@ impl<F: Frame> FastPath<F> {
         if !f.is_contiguous() {
             return self.discard(PathDrop::Segmented);
         }
-        // A group address as source: never a host to answer or learn.
-        if f.data().get(6).is_some_and(|b| b & 1 != 0) {
-            return self.discard(PathDrop::BadSourceMac);
-        }
         // Ports run promiscuous: a frame for another host (unknown unicast
         // a switch floods) is not ours. One 6-byte compare; broadcast and
-        // multicast go out of line, to be let in for ARP and ND only.
-        let own = match self.shared.ports.get(in_port) {
-            Some(p) => f.data().get(..6) == Some(&p.mac[..]),
-            None => false,
+        // multicast go out of line, to be let in for ARP and ND only. A
+        // group address as source is never a host to answer or learn.
+        let role = match (f.data().first_chunk::<12>(), self.shared.ports.get(in_port)) {
+            (Some(h), Some(p)) => {
+                if h[6] & 1 != 0 {
+                    return self.discard(PathDrop::BadSourceMac);
+                }
+                if h[..6] != p.mac {
+                    return self.not_own_mac(in_port, f);
+                }
+                p.role
+            }
+            // Shorter than two MACs (a runt), or no such port.
+            _ => return self.not_own_mac(in_port, f),
         };
-        if !own {
-            return self.not_own_mac(in_port, f);
-        }
         // Labelled frames (untagged, the bulk of the traffic) skip the
         // general classifier's enum; same checks, same drop reasons.
         if let Some(r) = classify::classify_untagged_mpls(f.data()) {
             return match r {
-                Ok(lf) => self.labelled(in_port, lf, f),
+                Ok(lf) => self.labelled(in_port, role, lf, f),
                 Err(r) => {
                     self.counters.wire_drop(r);
                     None
@@ -217,7 +221,13 @@ impl<F: Frame> FastPath<F> {
         let cls = classify(f.data());
         match &cls {
             Ok(Classified::Ip(ip)) => self.unlabelled(in_port, ip, f),
-            Ok(Classified::Labelled(lf)) => self.labelled(in_port, *lf, f),
+            Ok(Classified::Labelled(lf)) => match self.shared.ports.get(in_port) {
+                Some(p) => {
+                    let role = p.role;
+                    self.labelled(in_port, role, *lf, f)
+                }
+                None => self.discard(PathDrop::WrongPortRole),
+            },
             Ok(Classified::Arp(a)) => self.arp(in_port, *a, f),
             Ok(Classified::Nd(n)) => self.nd(in_port, *n, f),
             Ok(Classified::Other { .. }) => self.discard(PathDrop::OtherEthertype),
@@ -289,25 +299,28 @@ impl<F: Frame> FastPath<F> {
     }
 
     #[inline(always)]
-    fn labelled(&mut self, in_port: usize, lf: LabelledFrame, mut f: F) -> Option<(usize, F)> {
+    fn labelled(
+        &mut self,
+        in_port: usize,
+        role: PortRole,
+        lf: LabelledFrame,
+        mut f: F,
+    ) -> Option<(usize, F)> {
         let shared = &*self.shared;
         let label = lf.lse.label.value();
         let Some(e) = shared.tables.replica(self.worker).get(label) else {
             return self.punt(in_port, PuntKind::Label, f);
         };
-        let Some(port) = shared.ports.get(in_port) else {
-            return self.discard(PathDrop::WrongPortRole);
-        };
         let c2s = label & 1 == 1;
         if c2s {
-            if !port.role.faces_clients() {
+            if !role.faces_clients() {
                 return self.discard(PathDrop::WrongPortRole);
             }
             if ClientCheck::of(lf.inner_src, &shared.fingerprint) != e.client {
                 return self.discard(PathDrop::ForeignSource);
             }
         } else {
-            if !port.role.faces_servers() {
+            if !role.faces_servers() {
                 return self.discard(PathDrop::WrongPortRole);
             }
             // Only the session's server may answer on its label: the
