@@ -71,6 +71,25 @@ named_enum! {
         BadSourceMac => "bad_source_mac",
         /// TCP or UDP from source port 0.
         ZeroPort => "zero_port",
+        // Hard edges (issue 19): martians, foreign frames, spoofed servers.
+        /// A new session's first packet from a source no client can have
+        /// (`slb_wire::ip::martian_source`: 0/8, 127/8, 224/4, 240/4, ::,
+        /// ::1, ff00::/8, ...): dropped before admission.
+        MartianSource => "martian_source",
+        /// A new session's first packet whose source is a VIP or one of
+        /// slbd's own addresses ("LAND"): dropped before admission.
+        LandSource => "land_source",
+        /// A destination MAC that is not the port's own (another host's
+        /// frame flooded by a switch), nor broadcast ARP, nor ND multicast.
+        ForeignDstMac => "foreign_dst_mac",
+        /// An 802.1Q-tagged frame: slbd's ports are untagged.
+        VlanTagged => "vlan_tagged",
+        /// An unlabelled IPv4/IPv6 fragment to a service: slbd does not
+        /// reassemble (non-first fragments are `non_first_fragment`).
+        Fragment => "unlabelled_fragment",
+        /// A server-to-client label from a source MAC other than the
+        /// session's server's (a server-side host spoofing a live label).
+        ForeignServer => "foreign_server",
     }
 }
 

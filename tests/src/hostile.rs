@@ -2,7 +2,9 @@
 //! truncated at every header boundary, bad lengths, IPv4 options,
 //! fragments, IPv6 extension chains, deep MPLS stacks, reserved labels,
 //! label TTL 0 and 1, VLAN tags, runts and jumbo frames, multicast and
-//! broadcast sources, zero ports. Each entry names what it is and the
+//! broadcast sources, zero ports; and issue 19's hard edges: martian and
+//! LAND sources, foreign destination MACs, RH0, unlabelled fragments,
+//! malformed MSS options. Each entry names what it is and the
 //! counter its outcome must move (a drop reason, or `"out"` when the frame
 //! is legitimately forwarded or answered).
 
@@ -266,14 +268,24 @@ pub fn corpus(t: &Target) -> Vec<Hostile> {
         "foreign_source",
     ));
     // VLAN tags.
+    // slbd's ports are untagged (docs/security.md): a tag would leave
+    // toward the servers with the client segment's VLAN ID.
     v.push(h(
         "one 802.1Q tag, live label",
         live.clone().vlan(42).build(),
-        "out",
+        "vlan_tagged",
+    ));
+    v.push(h(
+        "one 802.1Q tag, SYN",
+        FrameBuilder::tcp(cm, pm, c4, v4, 40010, sp)
+            .flags(TcpFlags::SYN)
+            .vlan(7)
+            .build(),
+        "vlan_tagged",
     ));
     let mut f = live.clone().vlan(42).build();
     f.splice(12..12, [0x81, 0x00, 0x00, 0x07]);
-    v.push(h("two 802.1Q tags", f, "too_many_vlan_tags"));
+    v.push(h("two 802.1Q tags", f, "vlan_tagged"));
     let mut f = live.clone().vlan(42).build();
     f[12..14].copy_from_slice(&[0x88, 0xa8]);
     v.push(h("802.1ad (QinQ) service tag", f, "other_ethertype"));
@@ -340,7 +352,7 @@ pub fn corpus(t: &Target) -> Vec<Hostile> {
             67,
         )
         .build(),
-        "not_for_vip",
+        "foreign_dst_mac",
     ));
     // ARP and ND.
     let arp = builder::arp_request(cm, t.client4, t.port4);
@@ -359,6 +371,136 @@ pub fn corpus(t: &Target) -> Vec<Hostile> {
     lldp[..6].copy_from_slice(&[0x01, 0x80, 0xc2, 0, 0, 0x0e]);
     lldp[6..12].copy_from_slice(&cm.0);
     lldp[12..14].copy_from_slice(&[0x88, 0xcc]);
-    v.push(h("LLDP", lldp, "other_ethertype"));
+    v.push(h(
+        "LLDP (a group slbd does not join)",
+        lldp,
+        "foreign_dst_mac",
+    ));
+    hard_edges(t, &mut v);
     v
+}
+
+/// Issue 19's hard edges: martian and LAND sources, frames for another
+/// MAC, RH0, unlabelled fragments, malformed MSS options.
+fn hard_edges(t: &Target, v: &mut Vec<Hostile>) {
+    let (cm, pm) = (t.client_mac, t.port_mac);
+    let (v4, v6) = (IpAddr::V4(t.vip4), IpAddr::V6(t.vip6));
+    let sp = t.service_port;
+    let syn = |src: IpAddr, dst: IpAddr, sport: u16| {
+        FrameBuilder::tcp(cm, pm, src, dst, sport, sp)
+            .flags(TcpFlags::SYN)
+            .mss(1460)
+    };
+    let v4m: [(&str, [u8; 4]); 7] = [
+        ("0.0.0.0", [0, 0, 0, 0]),
+        ("0.1.2.3", [0, 1, 2, 3]),
+        ("127.0.0.1", [127, 0, 0, 1]),
+        ("169.254.9.9", [169, 254, 9, 9]),
+        ("224.0.0.1", [224, 0, 0, 1]),
+        ("240.0.0.1", [240, 0, 0, 1]),
+        ("255.255.255.255", [255, 255, 255, 255]),
+    ];
+    for (i, (name, a)) in v4m.into_iter().enumerate() {
+        let src = IpAddr::V4(Ipv4Addr::from(a));
+        v.push(h(
+            format!("SYN from martian {name}"),
+            syn(src, v4, 41000 + i as u16).build(),
+            "martian_source",
+        ));
+    }
+    for (i, name) in [
+        "::",
+        "::1",
+        "ff02::1",
+        "ff05::2",
+        "::ffff:198.18.0.12",
+        "fe80::12",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let src: Ipv6Addr = name.parse().unwrap();
+        v.push(h(
+            format!("SYN from martian {name}"),
+            syn(IpAddr::V6(src), v6, 41100 + i as u16).build(),
+            "martian_source",
+        ));
+    }
+    v.push(h(
+        "LAND: SYN from the VIP to itself",
+        syn(v4, v4, sp).build(),
+        "land_source",
+    ));
+    v.push(h(
+        "LAND: IPv6 SYN from the VIP",
+        syn(v6, v6, 41200).build(),
+        "land_source",
+    ));
+    v.push(h(
+        "LAND: SYN from slbd's own address",
+        syn(IpAddr::V4(t.port4), v4, 41201).build(),
+        "land_source",
+    ));
+    let c4 = IpAddr::V4(t.client4);
+    let c6 = IpAddr::V6(t.client6);
+    let other = MacAddr([0x02, 0x00, 0x00, 0x00, 0x00, 0x99]);
+    v.push(h(
+        "SYN for another host's MAC",
+        syn(c4, v4, 41300).macs(cm, other).build(),
+        "foreign_dst_mac",
+    ));
+    v.push(h(
+        "live label for another host's MAC",
+        FrameBuilder::tcp(cm, other, c4, v4, 50000, sp)
+            .seq(2)
+            .label(t.live_label)
+            .build(),
+        "foreign_dst_mac",
+    ));
+    v.push(h(
+        "SYN to an IPv4 multicast MAC",
+        syn(c4, v4, 41301)
+            .macs(cm, MacAddr([0x01, 0, 0x5e, 0, 0, 1]))
+            .build(),
+        "foreign_dst_mac",
+    ));
+    v.push(h(
+        "IPv6 SYN with a type 0 routing header",
+        syn(c6, v6, 41400).ipv6_routing(0, 1).build(),
+        "ipv6_routing_type0",
+    ));
+    v.push(h(
+        "IPv4 first fragment of a SYN",
+        syn(c4, v4, 41401).fragment(0, true).build(),
+        "unlabelled_fragment",
+    ));
+    v.push(h(
+        "IPv6 first fragment of a SYN",
+        syn(c6, v6, 41402).fragment(0, true).build(),
+        "unlabelled_fragment",
+    ));
+    v.push(h(
+        "SYN with a 3-byte MSS option",
+        FrameBuilder::tcp(cm, pm, c4, v4, 41403, sp)
+            .flags(TcpFlags::SYN)
+            .tcp_options(&[2, 3, 5, 0])
+            .build(),
+        "bad_mss_option",
+    ));
+    v.push(h(
+        "SYN with a second, 6-byte MSS option",
+        syn(c6, v6, 41404)
+            .tcp_options(&[2, 6, 0x23, 0x28, 0, 0])
+            .build(),
+        "bad_mss_option",
+    ));
+    v.push(h(
+        "labelled SYN with a 2-byte MSS option on the live label",
+        FrameBuilder::tcp(cm, pm, c4, v4, 50000, sp)
+            .flags(TcpFlags::SYN)
+            .tcp_options(&[2, 2, 1, 1])
+            .label(t.live_label)
+            .build(),
+        "bad_mss_option",
+    ));
 }

@@ -131,8 +131,84 @@ impl FlowKey {
     }
 }
 
+/// True when `a` can never be the source of a client's packet: RFC 1122
+/// §3.2.1.3 and RFC 1812 §5.3.7 (a host and a router discard such
+/// packets), RFC 6890's special-purpose registries ("Source: False", or
+/// not forwardable beyond their link). slbd drops a new session's first
+/// packet from such a source before admission (`docs/security.md` lists
+/// what is in, what is not, and why).
+///
+/// IPv4: 0.0.0.0/8 (this network), 127.0.0.0/8 (loopback),
+/// 169.254.0.0/16 (link-local, RFC 3927 §2.7: never forwarded),
+/// 224.0.0.0/4 (multicast), 240.0.0.0/4 (reserved, with 255.255.255.255).
+/// IPv6: `::` and `::1`, `::ffff:0:0/96` (IPv4-mapped, RFC 4291 §2.5.5.2:
+/// never on the wire), fe80::/10 (link-local, RFC 4291 §2.5.6), ff00::/8
+/// (multicast).
+#[inline]
+pub fn martian_source(a: IpAddr) -> bool {
+    match a {
+        IpAddr::V4(a) => {
+            let [b0, b1, ..] = a.octets();
+            b0 == 0 || b0 == 127 || b0 >= 224 || (b0 == 169 && b1 == 254)
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            let head_zero = s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0;
+            (head_zero && s[5] == 0 && s[6] == 0 && s[7] <= 1)
+                || (head_zero && s[5] == 0xffff)
+                || s[0] & 0xffc0 == 0xfe80
+                || s[0] & 0xff00 == 0xff00
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::martian_source;
+
+    #[test]
+    fn martian_sources() {
+        for a in [
+            "0.0.0.0",
+            "0.1.2.3",
+            "127.0.0.1",
+            "127.255.255.254",
+            "169.254.1.1",
+            "224.0.0.1",
+            "239.255.255.255",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::ffff:198.18.0.1",
+            "fe80::1",
+            "febf::1",
+            "ff02::1",
+            "ff0e::1",
+        ] {
+            assert!(martian_source(a.parse().unwrap()), "{a}");
+        }
+        for a in [
+            "1.0.0.0",
+            "10.0.0.1",
+            "126.255.255.255",
+            "128.0.0.1",
+            "169.253.0.1",
+            "172.16.0.1",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.18.0.11",
+            "223.255.255.255",
+            "::2",
+            "64:ff9b::c612:b",
+            "2001:db8::11",
+            "fc00::1",
+            "fec0::1",
+            "fe7f::1",
+        ] {
+            assert!(!martian_source(a.parse().unwrap()), "{a}");
+        }
+    }
     use super::*;
 
     #[test]

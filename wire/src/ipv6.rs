@@ -265,6 +265,9 @@ pub enum ExtError {
     /// Hop-by-hop options not directly after the fixed header (RFC 8200
     /// §4.1: "MUST appear immediately after").
     Malformed,
+    /// A type 0 routing header (RFC 5095 deprecates it: source routing
+    /// through any node, an amplification and a filter-evasion tool).
+    RoutingType0,
 }
 
 /// Walk the extension headers of `packet`, which starts at the IPv6 header
@@ -292,6 +295,12 @@ pub fn walk_ext(packet: &[u8]) -> core::result::Result<ExtWalk, ExtError> {
             return Err(ExtError::Truncated);
         }
         let this = next;
+        // RFC 5095 §3: RH0 is not processed. slbd drops it whatever its
+        // Segments Left (a host would skip one with 0 left; nothing sends
+        // that, and firewalls drop RH0 outright, as RFC 5095 §5 suggests).
+        if this == IpProtocol::Ipv6Route && u8_at(packet, offset + 2) == Some(0) {
+            return Err(ExtError::RoutingType0);
+        }
         next = IpProtocol::from(u8_at(packet, offset).ok_or(ExtError::Truncated)?);
         count += 1;
         if this == IpProtocol::Ipv6Frag {
@@ -391,9 +400,27 @@ mod tests {
 
     #[test]
     fn walk_hbh_dst_routing() {
+        // The routing header's third byte (routing type) is 1 here
+        // (`chain` writes PadN, 1, at that place): not type 0.
         let b = chain(&[0, 60, 43], 6);
+        assert_eq!(b[40 + 8 + 8 + 2], 1);
         let w = walk_ext(&b).unwrap();
         assert_eq!((w.protocol, w.offset, w.count), (IpProtocol::Tcp, 64, 3));
+    }
+
+    #[test]
+    fn walk_routing_type0_refused() {
+        // RFC 5095: type 0, with or without segments left.
+        for segments_left in [0u8, 2] {
+            let mut b = chain(&[60, 43], 6);
+            b[48 + 2] = 0;
+            b[48 + 3] = segments_left;
+            assert_eq!(walk_ext(&b), Err(ExtError::RoutingType0));
+        }
+        // Type 2 (mobile IPv6, RFC 6275) passes.
+        let mut b = chain(&[43], 6);
+        b[42] = 2;
+        assert_eq!(walk_ext(&b).unwrap().protocol, IpProtocol::Tcp);
     }
 
     #[test]

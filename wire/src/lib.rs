@@ -92,6 +92,9 @@ pub enum Error {
     NotBottomOfStack,
     /// A checksum did not verify.
     Checksum,
+    /// A TCP option whose length its kind forbids: an MSS option that is
+    /// not 4 bytes long ([`mss::clamp_mss`] cannot clamp it).
+    BadOption,
 }
 
 impl core::fmt::Display for Error {
@@ -102,6 +105,7 @@ impl core::fmt::Display for Error {
             Error::Unsupported => "unsupported packet",
             Error::NotBottomOfStack => "label is not the bottom of the stack",
             Error::Checksum => "bad checksum",
+            Error::BadOption => "bad TCP option length",
         })
     }
 }

@@ -21,22 +21,30 @@ use crate::bytes::{u16_at, u8_at};
 use crate::classify::{parse_l3, Classified, L4};
 use crate::ethernet::{self, EtherType};
 use crate::mpls::{Lse, LSE_LEN};
-use crate::tcp::{Options, TcpOption};
+use crate::tcp;
 use crate::{checksum, Error, IpVersion, Result};
 
 /// Offset of the checksum in the TCP header.
 const TCP_CHECKSUM: usize = 16;
 
-/// Lower the MSS option of the TCP segment in `frame` to `max_mss` if it
-/// announces more. `frame` is Ethernet (optionally one 802.1Q tag),
+/// Lower every MSS option of the TCP segment in `frame` to `max_mss` if
+/// it announces more. `frame` is Ethernet (optionally one 802.1Q tag),
 /// optionally one bottom-of-stack MPLS label, then IPv4 or IPv6 (extension
 /// headers walked) and TCP. Returns `Ok(true)` if the frame changed,
-/// `Ok(false)` if it had no MSS option or one already <= `max_mss`.
+/// `Ok(false)` if it had no MSS option or only ones already <= `max_mss`.
 ///
-/// Errors (frame unchanged): `Unsupported` for a non-TCP or non-IP frame,
-/// a label stack deeper than one, or a non-first fragment; `Truncated` /
-/// `Malformed` / `Checksum` for what the classifier would drop; `Malformed`
-/// for TCP options that do not parse.
+/// Every MSS option is clamped, not only the first: a SYN may carry two,
+/// and Linux uses the last (`tcp_parse_options` overwrites as it goes).
+/// The options are read as Linux reads them: End of List or a length that
+/// is under 2 or runs past the header ends the walk, and what follows is
+/// not an option to anyone.
+///
+/// Errors (frame unchanged): [`Error::BadOption`] for an MSS option whose
+/// length is not 4 (RFC 9293 §3.2; the caller drops the SYN rather than
+/// forward an MSS it cannot clamp); `Unsupported` for a non-TCP or non-IP
+/// frame, a label stack deeper than one, or a non-first fragment;
+/// `Truncated` / `Malformed` / `Checksum` for what the classifier would
+/// drop.
 pub fn clamp_mss(frame: &mut [u8], max_mss: u16) -> Result<bool> {
     let l2 = ethernet::l2(frame)?;
     let (l3, expect) = match l2.ethertype {
@@ -72,32 +80,72 @@ pub fn clamp_mss_at(
     l3_end: usize,
     max_mss: u16,
 ) -> Result<bool> {
-    let seg_start = l4_offset;
-    let hl = usize::from(u8_at(frame, seg_start + 12).ok_or(Error::Truncated)? >> 4) * 4;
+    // First pass: is there anything to clamp, and is every MSS option
+    // well-formed? Nothing is written unless both hold.
+    let mut over = false;
+    mss_options(frame, l4_offset, |_, v| over |= v > max_mss)?;
+    if !over {
+        return Ok(false);
+    }
+    let mut at = [0usize; MAX_MSS_OPTIONS];
+    let mut n = 0;
+    mss_options(frame, l4_offset, |off, v| {
+        if v > max_mss {
+            if let Some(slot) = at.get_mut(n) {
+                *slot = off;
+                n += 1;
+            }
+        }
+    })?;
+    let seg = frame.get_mut(l4_offset..l3_end).ok_or(Error::Truncated)?;
+    for &off in at.get(..n).unwrap_or(&[]) {
+        let old_check = u16_at(seg, TCP_CHECKSUM).ok_or(Error::Truncated)?;
+        let new_check = checksum::replace_bytes(seg, off, &max_mss.to_be_bytes(), old_check)
+            .ok_or(Error::Truncated)?;
+        crate::bytes::put_u16(seg, TCP_CHECKSUM, new_check).ok_or(Error::Truncated)?;
+    }
+    Ok(true)
+}
+
+/// Checks the MSS options of the TCP header at `l4_offset` without
+/// changing anything: `Err(Error::BadOption)` when one is not 4 bytes long
+/// (what [`clamp_mss_at`] would refuse), `Truncated` when the header is cut.
+pub fn check_mss_at(frame: &[u8], l4_offset: usize) -> Result<()> {
+    mss_options(frame, l4_offset, |_, _| ())
+}
+
+/// At most this many MSS options fit in 40 bytes of options.
+const MAX_MSS_OPTIONS: usize = 10;
+
+/// Calls `each(offset of the value in the segment, value)` for every MSS
+/// option of the TCP header at `l4_offset`, walking the options as Linux's
+/// `tcp_parse_options` does: End of List stops, NOP is one byte, a length
+/// under 2 or past the options stops (the rest is not parsed by anyone).
+/// An MSS option whose length is not 4 is `Err(Error::BadOption)`.
+fn mss_options(frame: &[u8], l4_offset: usize, mut each: impl FnMut(usize, u16)) -> Result<()> {
+    let hl = usize::from(u8_at(frame, l4_offset + 12).ok_or(Error::Truncated)? >> 4) * 4;
     let opts = frame
-        .get(seg_start + 20..seg_start + hl)
+        .get(l4_offset + 20..l4_offset + hl)
         .ok_or(Error::Truncated)?;
-    let mut it = Options::new(opts);
-    let mut found = None;
-    while let Some(o) = it.next_with_offset() {
-        if let (at, TcpOption::Mss(v)) = o? {
-            found = Some((at, v));
-            break;
+    let mut i = 0;
+    while let Some(&kind) = opts.get(i) {
+        match kind {
+            tcp::kind::END => break,
+            tcp::kind::NOP => i += 1,
+            _ => {
+                let len = usize::from(u8_at(opts, i + 1).unwrap_or(0));
+                if len < 2 || i + len > opts.len() {
+                    break;
+                }
+                if kind == tcp::kind::MSS {
+                    let v = u16_at(opts, i + 2).filter(|_| len == 4);
+                    each(20 + i + 2, v.ok_or(Error::BadOption)?);
+                }
+                i += len;
+            }
         }
     }
-    let Some((at, mss)) = found else {
-        return Ok(false);
-    };
-    if mss <= max_mss {
-        return Ok(false);
-    }
-    let seg = frame.get_mut(seg_start..l3_end).ok_or(Error::Truncated)?;
-    let old_check = u16_at(seg, TCP_CHECKSUM).ok_or(Error::Truncated)?;
-    // Value bytes: options start at 20, then kind and length.
-    let new_check = checksum::replace_bytes(seg, 20 + at + 2, &max_mss.to_be_bytes(), old_check)
-        .ok_or(Error::Truncated)?;
-    crate::bytes::put_u16(seg, TCP_CHECKSUM, new_check).ok_or(Error::Truncated)?;
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -123,6 +171,19 @@ mod tests {
         )
         .flags(TcpFlags::SYN)
         .mss(mss)
+    }
+
+    /// A SYN without options (the test gives them).
+    fn bare_syn4() -> FrameBuilder {
+        FrameBuilder::tcp4(
+            CM,
+            SM,
+            Ipv4Addr::new(198, 51, 100, 7),
+            Ipv4Addr::new(192, 0, 2, 10),
+            40000,
+            80,
+        )
+        .flags(TcpFlags::SYN)
     }
 
     #[test]
@@ -210,13 +271,59 @@ mod tests {
         let before = bad.clone();
         // MSS comes first, so it is found before the bad option.
         assert_eq!(clamp_mss(&mut bad, 500), Ok(true));
+        // An option length past the options ends the walk, as in Linux:
+        // no MSS, nothing to clamp.
         let mut bad2 = FrameBuilder::tcp4(CM, SM, Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 1, 2)
             .tcp_options(&[8, 40, 0, 0])
             .build();
         let b2 = bad2.clone();
-        assert_eq!(clamp_mss(&mut bad2, 500), Err(Error::Malformed));
+        assert_eq!(clamp_mss(&mut bad2, 500), Ok(false));
         assert_eq!(bad2, b2);
         assert_ne!(bad, before);
+    }
+
+    #[test]
+    fn every_mss_option_is_clamped() {
+        // Two MSS options (Linux uses the last): both lowered.
+        let opts = [2, 4, 0x05, 0xb4, 1, 1, 2, 4, 0x23, 0x28]; // 1460, NOPs, 9000
+        let mut f = bare_syn4().tcp_options(&opts).build();
+        assert_eq!(clamp_mss(&mut f, 1400), Ok(true));
+        let want = bare_syn4()
+            .tcp_options(&[2, 4, 0x05, 0x78, 1, 1, 2, 4, 0x05, 0x78])
+            .build();
+        assert_eq!(f, want);
+        assert!(checksums_valid(&f));
+        // Only the one over the bound changes.
+        let mut g = bare_syn4()
+            .tcp_options(&[2, 4, 0x04, 0x00, 2, 4, 0x23, 0x28])
+            .build();
+        assert_eq!(clamp_mss(&mut g, 1400), Ok(true));
+        let want = bare_syn4()
+            .tcp_options(&[2, 4, 0x04, 0x00, 2, 4, 0x05, 0x78])
+            .build();
+        assert_eq!(g, want);
+    }
+
+    #[test]
+    fn malformed_mss_option_is_refused_unchanged() {
+        for opts in [
+            &[2u8, 3, 0x23, 1][..],                          // length 3
+            &[2, 6, 0x23, 0x28, 0, 0][..],                   // length 6
+            &[2, 4, 0x05, 0xb4, 2, 5, 0x23, 0x28, 0, 1][..], // good, then bad
+        ] {
+            let mut f = bare_syn4().tcp_options(opts).build();
+            let before = f.clone();
+            assert_eq!(clamp_mss(&mut f, 1400), Err(Error::BadOption), "{opts:?}");
+            assert_eq!(f, before);
+            let ip = match crate::classify(&f).unwrap() {
+                crate::Classified::Ip(ip) => ip,
+                _ => unreachable!(),
+            };
+            assert_eq!(check_mss_at(&f, ip.l4_offset), Err(Error::BadOption));
+        }
+        // After a broken option nothing is an option: not refused.
+        let mut f = bare_syn4().tcp_options(&[30, 1, 2, 3, 0, 0, 0, 0]).build();
+        assert_eq!(clamp_mss(&mut f, 1400), Ok(false));
     }
 
     fn addr_pair(v6: bool, a: u128, b: u128) -> (IpAddr, IpAddr) {

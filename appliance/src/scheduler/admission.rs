@@ -56,6 +56,12 @@ impl<F: Frame> Scheduler<F> {
             L4::Tcp { flags } => CoreFlags(flags.0),
             _ => CoreFlags(0),
         };
+        // A SYN whose MSS option cannot be clamped makes no session.
+        if flags.0 & CoreFlags::SYN != 0
+            && mss::check_mss_at(f.data(), ip.l4_offset) == Err(slb_wire::Error::BadOption)
+        {
+            return self.counters.wire_drop(slb_wire::DropReason::BadMssOption);
+        }
         let client_mac = match f.data().get(6..12) {
             Some(m) => [m[0], m[1], m[2], m[3], m[4], m[5]],
             None => return self.counters.path_drop(PathDrop::Rewrite),
@@ -187,12 +193,7 @@ impl<F: Frame> Scheduler<F> {
             want_reply: false,
             client: ClientCheck::of(key.client, &self.shared.fingerprint),
         };
-        let s2c = Entry {
-            nexthop: client_slot,
-            pop: plain,
-            want_reply: true,
-            client: ClientCheck::default(),
-        };
+        let s2c = Entry::s2c(client_slot, plain, true, server_slot);
         // A reused pair starts with no traffic of its own.
         if let Some(first) = self.shared.activity.first() {
             let i = first.index(a.labels.c2s());

@@ -24,7 +24,10 @@
 //! - v6 / client check value: for client-to-server labels, the session's
 //!   client address (IPv4 as is, IPv6 as a keyed 32-bit fingerprint, see
 //!   [`ClientCheck`]); the worker drops a labelled frame whose inner source
-//!   does not match.
+//!   does not match. For server-to-client labels, whose client needs no
+//!   check, the low 16 bits name the session's server's next-hop slot
+//!   ([`Entry::server_slot`]); the worker drops a frame whose source MAC
+//!   is not that next hop's.
 //! - next hop index: into [`crate::shared::nexthop::NextHops`] (out port and MAC).
 //!
 //! The direction is the label's parity (odd: client to server, claim 7 in
@@ -109,6 +112,27 @@ impl FingerprintKey {
 }
 
 impl Entry {
+    /// A server-to-client entry: toward the client's next hop
+    /// `client_slot`, accepted only from the server's, `server_slot`.
+    pub fn s2c(client_slot: u16, pop: bool, want_reply: bool, server_slot: u16) -> Entry {
+        Entry {
+            nexthop: client_slot,
+            pop,
+            want_reply,
+            client: ClientCheck {
+                v6: false,
+                value: u32::from(server_slot),
+            },
+        }
+    }
+
+    /// Of a server-to-client entry: the next-hop slot of the session's
+    /// server (its source MAC is the only one accepted).
+    #[inline]
+    pub fn server_slot(&self) -> u16 {
+        self.client.value as u16
+    }
+
     #[inline]
     pub fn encode(&self) -> u64 {
         let mut w = LIVE | u64::from(self.client.value) | (u64::from(self.nexthop) << NH_SHIFT);
@@ -268,6 +292,16 @@ mod tests {
             assert_eq!(Entry::decode(e.encode()), Some(e));
         }
         assert_eq!(Entry::decode(0), None);
+    }
+
+    #[test]
+    fn s2c_entries_name_the_server_slot() {
+        let e = Entry::s2c(7, true, true, 0xfffe);
+        let d = Entry::decode(e.encode()).unwrap();
+        assert_eq!(
+            (d.nexthop, d.pop, d.want_reply, d.server_slot()),
+            (7, true, true, 0xfffe)
+        );
     }
 
     #[test]

@@ -28,11 +28,13 @@ use crate::counters::{Counters, Event, PathDrop};
 use crate::dpdk::Mbuf;
 use crate::frame::Frame;
 use crate::shared::label_table::ClientCheck;
+use crate::shared::ports::PortRole;
 use crate::shared::Shared;
 use hashbrown::{HashMap, HashSet};
 use slb_wire::classify::{ArpFrame, IpFrame, LabelledFrame, NdFrame, NdKind, L4};
 use slb_wire::{
-    arp, classify, ethernet, mpls, mss, Classified, IpProtocol, Label, Lse, MacAddr, TcpFlags,
+    arp, classify, ethernet, mpls, mss, Classified, DropReason, IpProtocol, Label, Lse, MacAddr,
+    TcpFlags,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -139,15 +141,28 @@ impl<F: Frame> FastPath<F> {
         if !f.is_contiguous() {
             return self.discard(PathDrop::Segmented);
         }
-        // A group address as source: never a host to answer or learn.
-        if f.data().get(6).is_some_and(|b| b & 1 != 0) {
-            return self.discard(PathDrop::BadSourceMac);
-        }
+        // Ports run promiscuous: a frame for another host (unknown unicast
+        // a switch floods) is not ours. One 6-byte compare; broadcast and
+        // multicast go out of line, to be let in for ARP and ND only. A
+        // group address as source is never a host to answer or learn.
+        let role = match (f.data().first_chunk::<12>(), self.shared.ports.get(in_port)) {
+            (Some(h), Some(p)) => {
+                if h[6] & 1 != 0 {
+                    return self.discard(PathDrop::BadSourceMac);
+                }
+                if h[..6] != p.mac {
+                    return self.not_own_mac(in_port, f);
+                }
+                p.role
+            }
+            // Shorter than two MACs (a runt), or no such port.
+            _ => return self.not_own_mac(in_port, f),
+        };
         // Labelled frames (untagged, the bulk of the traffic) skip the
         // general classifier's enum; same checks, same drop reasons.
         if let Some(r) = classify::classify_untagged_mpls(f.data()) {
             return match r {
-                Ok(lf) => self.labelled(in_port, lf, f),
+                Ok(lf) => self.labelled(in_port, role, lf, f),
                 Err(r) => {
                     self.counters.wire_drop(r);
                     None
@@ -175,13 +190,44 @@ impl<F: Frame> FastPath<F> {
         self.process_general(in_port, f)
     }
 
+    /// A frame whose destination MAC is not the port's: broadcast ARP,
+    /// and ND to the IPv6 multicast groups slbd listens to (all-nodes
+    /// 33:33:00:00:00:01 for unsolicited NAs, solicited-node
+    /// 33:33:ff:xx:xx:xx for NS); the rest is another host's.
+    #[inline(never)]
+    fn not_own_mac(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
+        let d = f.data();
+        let Some(dst) = d.get(..6) else {
+            return self.process_general(in_port, f);
+        };
+        let arp = dst == MacAddr::BROADCAST.0 && d.get(12..14) == Some(&[0x08, 0x06]);
+        let nd_group = dst == [0x33, 0x33, 0, 0, 0, 1] || dst[..3] == [0x33, 0x33, 0xff];
+        let nd = nd_group && d.get(12..14) == Some(&[0x86, 0xdd]);
+        if arp || nd || d.len() < ethernet::HEADER_LEN {
+            // (A runt is counted by the classifier, as before.)
+            return self.process_general(in_port, f);
+        }
+        self.discard(PathDrop::ForeignDstMac)
+    }
+
     /// Any frame, through the general classifier.
     #[inline(never)]
     fn process_general(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
+        // slbd's ports are untagged: a tagged frame would leave toward the
+        // servers still carrying the client segment's VLAN ID.
+        if matches!(f.data().get(12..14), Some([0x81, 0x00])) {
+            return self.discard(PathDrop::VlanTagged);
+        }
         let cls = classify(f.data());
         match &cls {
             Ok(Classified::Ip(ip)) => self.unlabelled(in_port, ip, f),
-            Ok(Classified::Labelled(lf)) => self.labelled(in_port, *lf, f),
+            Ok(Classified::Labelled(lf)) => match self.shared.ports.get(in_port) {
+                Some(p) => {
+                    let role = p.role;
+                    self.labelled(in_port, role, *lf, f)
+                }
+                None => self.discard(PathDrop::WrongPortRole),
+            },
             Ok(Classified::Arp(a)) => self.arp(in_port, *a, f),
             Ok(Classified::Nd(n)) => self.nd(in_port, *n, f),
             Ok(Classified::Other { .. }) => self.discard(PathDrop::OtherEthertype),
@@ -217,6 +263,23 @@ impl<F: Frame> FastPath<F> {
         None
     }
 
+    /// A new-session candidate to the scheduler, unless its source is one
+    /// no client can have (RFC 1122 §3.2.1.3, RFC 1812 §5.3.7): a martian,
+    /// or a VIP or slbd's own address ("LAND"). Dropped here, it takes no
+    /// label and costs the scheduler nothing. (A frame of an existing
+    /// session never gets here: its source passed the client check, and
+    /// no session has a martian client.)
+    #[inline(never)]
+    fn punt_new(&self, in_port: usize, src: IpAddr, f: F) -> Option<(usize, F)> {
+        if slb_wire::ip::martian_source(src) {
+            return self.discard(PathDrop::MartianSource);
+        }
+        if self.vips.contains_key(&src) || self.shared.ports.iter().any(|p| p.owns(src)) {
+            return self.discard(PathDrop::LandSource);
+        }
+        self.punt(in_port, PuntKind::New, f)
+    }
+
     #[inline]
     fn report(&self, label: u32, kind: ReportKind) {
         match self.chan.reports.push(Report { label, kind }) {
@@ -236,25 +299,37 @@ impl<F: Frame> FastPath<F> {
     }
 
     #[inline(always)]
-    fn labelled(&mut self, in_port: usize, lf: LabelledFrame, mut f: F) -> Option<(usize, F)> {
+    fn labelled(
+        &mut self,
+        in_port: usize,
+        role: PortRole,
+        lf: LabelledFrame,
+        mut f: F,
+    ) -> Option<(usize, F)> {
         let shared = &*self.shared;
         let label = lf.lse.label.value();
         let Some(e) = shared.tables.replica(self.worker).get(label) else {
             return self.punt(in_port, PuntKind::Label, f);
         };
-        let Some(port) = shared.ports.get(in_port) else {
-            return self.discard(PathDrop::WrongPortRole);
-        };
         let c2s = label & 1 == 1;
         if c2s {
-            if !port.role.faces_clients() {
+            if !role.faces_clients() {
                 return self.discard(PathDrop::WrongPortRole);
             }
             if ClientCheck::of(lf.inner_src, &shared.fingerprint) != e.client {
                 return self.discard(PathDrop::ForeignSource);
             }
-        } else if !port.role.faces_servers() {
-            return self.discard(PathDrop::WrongPortRole);
+        } else {
+            if !role.faces_servers() {
+                return self.discard(PathDrop::WrongPortRole);
+            }
+            // Only the session's server may answer on its label: the
+            // frame's source MAC is the server's next hop's (the S2C
+            // entry names its slot; one load of a small, hot table).
+            let server = shared.nexthops.get(e.server_slot());
+            if server.is_none_or(|s| f.data().get(6..12) != Some(&s.mac[..])) {
+                return self.discard(PathDrop::ForeignServer);
+            }
         }
         let Some(nh) = shared.nexthops.get(e.nexthop) else {
             return self.discard(PathDrop::NoNextHop);
@@ -264,13 +339,18 @@ impl<F: Frame> FastPath<F> {
             return self.discard(PathDrop::NoNextHop);
         };
         if let Some(flags) = lf.tcp_flags {
-            self.report_end(label, flags);
             if flags.contains(TcpFlags::SYN) {
                 let v6 = matches!(lf.inner_src, IpAddr::V6(_));
-                if let Ok(true) = mss::clamp_mss(f.data_mut(), shared.max_mss(v6)) {
-                    self.counters.event(Event::MssClamped);
+                match mss::clamp_mss(f.data_mut(), shared.max_mss(v6)) {
+                    Ok(true) => self.counters.event(Event::MssClamped),
+                    Err(slb_wire::Error::BadOption) => {
+                        self.counters.wire_drop(DropReason::BadMssOption);
+                        return None;
+                    }
+                    _ => {}
                 }
             }
+            self.report_end(label, flags);
         }
         if !c2s && e.want_reply {
             self.report(label, ReportKind::FirstReply);
@@ -337,6 +417,12 @@ impl<F: Frame> FastPath<F> {
         {
             return self.discard(PathDrop::WrongPortRole);
         }
+        // Without reassembly the rest of the datagram cannot follow (non-
+        // first fragments have no ports): a first fragment is dropped too,
+        // rather than open a session or reach a server half-delivered.
+        if ip.first_fragment {
+            return self.discard(PathDrop::Fragment);
+        }
         // A SYN opens a connection: only the scheduler decides whether it
         // joins an existing session or, when the client reuses the port of
         // a session that is closing or lingering, replaces it with a new
@@ -344,10 +430,10 @@ impl<F: Frame> FastPath<F> {
         // session's labels and die with them when the linger ends.
         if matches!(ip.l4, L4::Tcp { flags } if flags.contains(TcpFlags::SYN) && !flags.contains(TcpFlags::ACK))
         {
-            return self.punt(in_port, PuntKind::New, f);
+            return self.punt_new(in_port, key.src, f);
         }
         let Some(label) = self.flows.get(key) else {
-            return self.punt(in_port, PuntKind::New, f);
+            return self.punt_new(in_port, key.src, f);
         };
         let table = shared.tables.replica(self.worker);
         // The label's session must still be this client's: an entry left
@@ -360,7 +446,7 @@ impl<F: Frame> FastPath<F> {
         let (Some(e), Some(lbl)) = (entry, Label::new(label)) else {
             // Stale: the session ended; the scheduler decides afresh.
             self.flows.remove(key);
-            return self.punt(in_port, PuntKind::New, f);
+            return self.punt_new(in_port, key.src, f);
         };
         let Some(nh) = shared.nexthops.get(e.nexthop) else {
             return self.discard(PathDrop::NoNextHop);

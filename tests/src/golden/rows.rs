@@ -2,20 +2,26 @@
 //! (rows 1-8: a session's frames, its labels, how it ends; run by
 //! `tests/golden_table.rs`) and [`admission`] (rows 9-12: refusals,
 //! ARP/ND, malformed frames, how sessions spread over servers, timers,
-//! preloaded sessions; `tests/golden_admission.rs`). `tests/golden_pcap.rs`
+//! preloaded sessions; `tests/golden_admission.rs`) and [`edges`] (rows
+//! 13-18: martians, foreign MACs, VLAN tags, MSS options, fragments, RH0,
+//! spoofed servers; `tests/golden_edges.rs`). `tests/golden_pcap.rs`
 //! runs every row of both marked [`Slbd::Runs`](super::row::Slbd::Runs)
 //! through the real slbd.
 //!
 //! A new case is one more [`Row`] in either list.
 
 pub mod admission;
+pub mod edges;
 pub mod sessions;
 
 use super::row::Row;
 
 /// Every row, both parts.
 pub fn all() -> impl Iterator<Item = &'static Row> {
-    sessions::ROWS.iter().chain(admission::ROWS.iter())
+    sessions::ROWS
+        .iter()
+        .chain(admission::ROWS.iter())
+        .chain(edges::ROWS.iter())
 }
 
 #[cfg(test)]

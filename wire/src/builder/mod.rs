@@ -110,6 +110,13 @@ impl FrameBuilder {
         }
     }
 
+    /// Other Ethernet addresses (a frame sent where it was not meant to go).
+    pub fn macs(mut self, src: MacAddr, dst: MacAddr) -> Self {
+        self.src_mac = src;
+        self.dst_mac = dst;
+        self
+    }
+
     /// TCP over IPv4 or IPv6 (both addresses of one family). Defaults: flags
     /// ACK, seq 1, ack 0, window 64240, TTL 64, DF, no options.
     pub fn tcp(
@@ -371,6 +378,14 @@ impl FrameBuilder {
             _ => alloc::vec![1, 4, 0, 0, 0, 0],
         };
         self.ipv6_ext.push((kind.into(), body));
+        self
+    }
+    /// Append an 8-byte IPv6 routing header of `routing_type` with
+    /// `segments_left` (0: RFC 2460's type 0, deprecated by RFC 5095; 2:
+    /// mobile IPv6, RFC 6275).
+    pub fn ipv6_routing(mut self, routing_type: u8, segments_left: u8) -> Self {
+        let body = alloc::vec![routing_type, segments_left, 0, 0, 0, 0];
+        self.ipv6_ext.push((IpProtocol::Ipv6Route.into(), body));
         self
     }
 

@@ -92,6 +92,11 @@ drop_reasons! {
     BadNd => "bad_nd",
     /// NS / NA whose ICMPv6 checksum does not verify.
     BadIcmpv6Checksum => "bad_icmpv6_checksum",
+    /// IPv6 type 0 routing header (deprecated by RFC 5095).
+    Ipv6RoutingType0 => "ipv6_routing_type0",
+    /// A TCP SYN whose MSS option has a length other than 4 (RFC 9293
+    /// §3.2): not clamped, so not forwarded.
+    BadMssOption => "bad_mss_option",
 }
 
 impl DropReason {
@@ -118,6 +123,7 @@ impl DropReason {
             | DropReason::UnsupportedEthertype
             | DropReason::UnsupportedArp
             | DropReason::NonFirstFragment
+            | DropReason::Ipv6RoutingType0
             | DropReason::MplsStackTooDeep => Error::Unsupported,
             DropReason::BadIpv4Checksum | DropReason::BadIcmpv6Checksum => Error::Checksum,
             _ => Error::Malformed,

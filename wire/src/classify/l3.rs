@@ -23,6 +23,7 @@ pub(super) fn ext_reason(e: ExtError) -> DropReason {
         ExtError::Truncated => DropReason::TruncatedIpv6Ext,
         ExtError::TooLong => DropReason::Ipv6ExtChainTooLong,
         ExtError::Malformed => DropReason::BadIpv6Ext,
+        ExtError::RoutingType0 => DropReason::Ipv6RoutingType0,
     }
 }
 
@@ -530,9 +531,17 @@ mod tests {
         assert_eq!(classify(&hbh_late), Err(DropReason::BadIpv6Ext));
         let routed = syn6()
             .ipv6_ext(IpProtocol::HopByHop)
-            .ipv6_ext(IpProtocol::Ipv6Route)
+            .ipv6_routing(2, 0)
             .build();
         assert_eq!(ip(classify(&routed)).l4_offset, 14 + 56);
+        // RFC 5095: type 0 is dropped, segments left or not.
+        for left in [0, 1] {
+            let rh0 = syn6()
+                .ipv6_ext(IpProtocol::HopByHop)
+                .ipv6_routing(0, left)
+                .build();
+            assert_eq!(classify(&rh0), Err(DropReason::Ipv6RoutingType0));
+        }
         // An extension header claiming more than the payload.
         let mut t = syn6().ipv6_ext(IpProtocol::Ipv6Opts).build();
         t[14 + 41] = 50;

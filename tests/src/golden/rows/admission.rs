@@ -437,7 +437,8 @@ pub const ROWS: &[Row] = &[
                         FrameBuilder::udp(n.c2.mac, port_mac(CLIENT), n.c2.ip, nowhere, 5000, 53),
                     )
                     .drop("not_for_vip"),
-                    send("LLDP", CLIENT, lldp).drop("other_ethertype"),
+                    send("LLDP (to a group slbd does not join)", CLIENT, lldp)
+                        .drop("foreign_dst_mac"),
                     check(Check::ActiveSessions(0)),
                 ],
             )

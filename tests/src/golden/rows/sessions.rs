@@ -336,13 +336,15 @@ pub const ROWS: &[Row] = &[
                 send(
                     "the client-to-server label from the server port",
                     SERVER,
-                    aware_data(n, 17),
+                    aware_data(n, 17).macs(n.servers[0].mac, port_mac(SERVER)),
                 )
                 .drop("wrong_port_role"),
                 send(
                     "the server-to-client label from the client port",
                     CLIENT,
-                    syn_ack(n.from_server(0, n.c1, 81, 41000), 7000, 1400).label(18),
+                    syn_ack(n.from_server(0, n.c1, 81, 41000), 7000, 1400)
+                        .macs(n.c2.mac, port_mac(CLIENT))
+                        .label(18),
                 )
                 .drop("wrong_port_role"),
                 send(
