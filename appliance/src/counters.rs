@@ -79,9 +79,14 @@ named_enum! {
         /// A new session's first packet whose source is a VIP or one of
         /// slbd's own addresses ("LAND"): dropped before admission.
         LandSource => "land_source",
-        /// A destination MAC that is not the port's own (another host's
-        /// frame flooded by a switch), nor broadcast ARP, nor ND multicast.
+        /// A unicast destination MAC that is not the port's own (another
+        /// host's frame flooded by a switch).
         ForeignDstMac => "foreign_dst_mac",
+        /// A group destination MAC slbd has not joined: broadcast other
+        /// than ARP, multicast other than ND's all-nodes and
+        /// solicited-node groups (MLD, IGMP, LLDP: the segment's
+        /// background).
+        GroupNotJoined => "group_not_joined",
         /// An 802.1Q-tagged frame: slbd's ports are untagged.
         VlanTagged => "vlan_tagged",
         /// An unlabelled IPv4/IPv6 fragment to a service: slbd does not

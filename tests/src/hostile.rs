@@ -352,7 +352,7 @@ pub fn corpus(t: &Target) -> Vec<Hostile> {
             67,
         )
         .build(),
-        "foreign_dst_mac",
+        "group_not_joined",
     ));
     // ARP and ND.
     let arp = builder::arp_request(cm, t.client4, t.port4);
@@ -374,7 +374,7 @@ pub fn corpus(t: &Target) -> Vec<Hostile> {
     v.push(h(
         "LLDP (a group slbd does not join)",
         lldp,
-        "foreign_dst_mac",
+        "group_not_joined",
     ));
     hard_edges(t, &mut v);
     v
@@ -462,7 +462,7 @@ fn hard_edges(t: &Target, v: &mut Vec<Hostile>) {
         syn(c4, v4, 41301)
             .macs(cm, MacAddr([0x01, 0, 0x5e, 0, 0, 1]))
             .build(),
-        "foreign_dst_mac",
+        "group_not_joined",
     ));
     v.push(h(
         "IPv6 SYN with a type 0 routing header",

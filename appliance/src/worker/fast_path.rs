@@ -193,7 +193,8 @@ impl<F: Frame> FastPath<F> {
     /// A frame whose destination MAC is not the port's: broadcast ARP,
     /// and ND to the IPv6 multicast groups slbd listens to (all-nodes
     /// 33:33:00:00:00:01 for unsolicited NAs, solicited-node
-    /// 33:33:ff:xx:xx:xx for NS); the rest is another host's.
+    /// 33:33:ff:xx:xx:xx for NS); other group addresses are groups slbd
+    /// has not joined, the rest is another host's.
     #[inline(never)]
     fn not_own_mac(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
         let d = f.data();
@@ -206,6 +207,13 @@ impl<F: Frame> FastPath<F> {
         if arp || nd || d.len() < ethernet::HEADER_LEN {
             // (A runt is counted by the classifier, as before.)
             return self.process_general(in_port, f);
+        }
+        // A group address (I/G bit) slbd has not joined is the segment's
+        // background (MLD, IGMP, LLDP, ...); a unicast one is another
+        // host's frame: counted apart, so a growing `foreign_dst_mac`
+        // means flooding or a misconfigured neighbour.
+        if dst[0] & 1 != 0 {
+            return self.discard(PathDrop::GroupNotJoined);
         }
         self.discard(PathDrop::ForeignDstMac)
     }

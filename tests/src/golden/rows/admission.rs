@@ -438,7 +438,7 @@ pub const ROWS: &[Row] = &[
                     )
                     .drop("not_for_vip"),
                     send("LLDP (to a group slbd does not join)", CLIENT, lldp)
-                        .drop("foreign_dst_mac"),
+                        .drop("group_not_joined"),
                     check(Check::ActiveSessions(0)),
                 ],
             )

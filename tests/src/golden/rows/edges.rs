@@ -142,13 +142,13 @@ fn foreign_macs(n: &Net) -> Case {
                 CLIENT,
                 syn(n.from_client(n.c2, 40002, 80), 1460).macs(n.c2.mac, group),
             )
-            .drop("foreign_dst_mac"),
+            .drop("group_not_joined"),
             send(
                 "SYN to broadcast (only ARP is taken there)",
                 CLIENT,
                 syn(n.from_client(n.c2, 40003, 80), 1460).macs(n.c2.mac, MacAddr::BROADCAST),
             )
-            .drop("foreign_dst_mac"),
+            .drop("group_not_joined"),
             check(Check::ActiveSessions(0)),
             admitted("c2's SYN to slbd's MAC: admitted on 17", n, 40000),
             send(
