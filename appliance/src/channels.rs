@@ -15,8 +15,9 @@
 use crossbeam::queue::ArrayQueue;
 use slb_config::Config;
 use slb_proto::{
-    Applied, Counts, ErrorBody, Health, HealthTotals, LabelFilter, LabelUsage, Labels, ServerList,
-    ServiceFilter, ServiceList, ServiceStats, Session, SessionFilter, SessionList, SessionSelector,
+    Applied, Counts, Drops, DropsArgs, ErrorBody, Health, HealthTotals, LabelFilter, LabelUsage,
+    Labels, ServerList, ServiceFilter, ServiceList, ServiceStats, Session, SessionFilter,
+    SessionList, SessionSelector,
 };
 use slb_wire::FlowKey;
 use std::sync::mpsc::SyncSender;
@@ -106,6 +107,9 @@ pub enum View {
     Labels(LabelFilter),
     /// `health`.
     Health(ServiceFilter),
+    /// `drops` (turning the trace on or off is the one change a view
+    /// makes: a switch of the trace, not of the data path's state).
+    Drops(DropsArgs),
     /// What `stats` needs of the session core ([`CoreTotals`]).
     Stats,
 }
@@ -152,6 +156,7 @@ answers! {
     Session(Box<Session>),
     Labels(Labels),
     Health(Health),
+    Drops(Drops),
     Stats(Box<CoreTotals>),
     /// A configuration applied ([`Call::Apply`]).
     Applied(Applied),

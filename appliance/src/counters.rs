@@ -95,6 +95,11 @@ named_enum! {
         /// A server-to-client label from a source MAC other than the
         /// session's server's (a server-side host spoofing a live label).
         ForeignServer => "foreign_server",
+        /// A frame of a session that ended by a RST, or by FINs from both
+        /// ends and the linger: neither end still considers it open (a
+        /// frame in flight when the RST crossed it, a retransmission).
+        /// Harmless; `withdrawn_label` and `no_session` count the rest.
+        StrayAfterEnd => "stray_after_end",
     }
 }
 

@@ -103,6 +103,26 @@ enum Cmd {
         #[arg(long)]
         service: Option<String>,
     },
+    /// The drop trace: the frames slbd dropped most recently, with the
+    /// reason, the port, the 5-tuple, the label and TCP flags, and for a
+    /// frame of an ended session how it ended and how long before. Off
+    /// until `--on` (it then starts empty); each lcore keeps its newest
+    /// 1024. The counters (`slbctl stats`) count every drop either way.
+    Drops {
+        /// Turn the trace on (starting empty), then show it.
+        #[arg(long, conflicts_with = "off")]
+        on: bool,
+        /// Turn the trace off (what it holds stays readable).
+        #[arg(long)]
+        off: bool,
+        /// Only this reason (a drop counter's name: `withdrawn_label`,
+        /// `no_session`, `foreign_dst_mac`, ...).
+        #[arg(long)]
+        reason: Option<String>,
+        /// The newest this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
     /// Show or reload the configuration.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -457,6 +477,22 @@ impl Cli {
             }
             Cmd::Labels { label, limit } => {
                 return Ok(checked("labels", json!({ "label": label, "limit": limit })))
+            }
+            Cmd::Drops {
+                on,
+                off,
+                reason,
+                limit,
+            } => {
+                let enable = match (on, off) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                };
+                return Ok(checked(
+                    "drops",
+                    json!({ "enable": enable, "reason": reason, "limit": limit }),
+                ));
             }
             Cmd::Health { service } => Request::Health(ServiceFilter {
                 service: service.clone(),

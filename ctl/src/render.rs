@@ -3,7 +3,8 @@
 //! error here (or a decode error at run time), never an empty column.
 
 use slb_proto::{
-    Edit, Health, Labels, Lcores, Port, Reload, Reply, Server, Service, SessionList, Stats, Status,
+    Drops, Edit, Health, Labels, Lcores, Port, Reload, Reply, Server, Service, SessionList, Stats,
+    Status,
 };
 use std::fmt::Write as _;
 
@@ -119,6 +120,7 @@ pub fn render(reply: &Reply) -> String {
         Reply::SessionsShow(r) => o.line(pretty(r)),
         Reply::Labels(r) => labels(&mut o, r),
         Reply::Health(r) => health(&mut o, r),
+        Reply::Drops(r) => drops(&mut o, r),
         Reply::ConfigShow(r) => o.line(pretty(&r.config)),
         Reply::ConfigReload(r) => reload(&mut o, r),
         Reply::Edit(r) => edit(&mut o, r),
@@ -348,6 +350,43 @@ fn labels(o: &mut Out, r: &Labels) {
                         "{}/{} {}:{} {}",
                         se.service, se.server, se.client, se.client_port, se.state
                     ),
+                ]
+            })
+            .collect(),
+    );
+}
+
+fn drops(o: &mut Out, r: &Drops) {
+    o.line(format!(
+        "drop trace {} ({} per lcore): {} matched, newest {} shown",
+        if r.enabled { "on" } else { "off" },
+        r.per_lcore,
+        r.matched,
+        r.drops.len()
+    ));
+    o.table(
+        &[
+            "AT_S", "LCORE", "PORT", "REASON", "LEN", "LABEL", "PROTO", "SRC", "DST", "FLAGS",
+            "LATE",
+        ],
+        r.drops
+            .iter()
+            .map(|d| {
+                vec![
+                    format!("{:.6}", d.at_s),
+                    d.lcore.clone(),
+                    d.port.cell(),
+                    d.reason.clone(),
+                    d.len.cell(),
+                    d.label.cell(),
+                    d.protocol.cell(),
+                    d.src.cell(),
+                    d.dst.cell(),
+                    d.tcp_flags.cell(),
+                    d.late
+                        .as_ref()
+                        .map(|l| format!("{} +{}us", l.ended, l.after_us))
+                        .cell(),
                 ]
             })
             .collect(),

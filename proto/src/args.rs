@@ -91,6 +91,18 @@ impl<'a> Args<'a> {
         }
     }
 
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ErrorBody> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v.as_bool().map(Some).ok_or_else(|| {
+                ErrorBody::invalid(format!(
+                    "{}: must be true or false (got {v})",
+                    self.path(name)
+                ))
+            }),
+        }
+    }
+
     pub fn u64(&self, name: &str) -> Result<u64, ErrorBody> {
         let v = self.opt_u64(name)?;
         self.required(name, v)

@@ -19,6 +19,8 @@
 //!   the read-only commands are in [`view_args`], those of the changes in
 //!   [`change_args`];
 //! - [`result`]: one struct per command's result ([`Reply`]);
+//! - [`drops`]: the `drops` command's arguments and result (the drop
+//!   trace);
 //! - [`protocol`]: [`Protocol`], TCP or UDP;
 //! - [`error`]: [`ErrorBody`] and the stable error [`code`]s (messages
 //!   are for people).
@@ -27,6 +29,7 @@
 
 mod args;
 pub mod change_args;
+pub mod drops;
 pub mod envelope;
 pub mod error;
 pub mod protocol;
@@ -35,6 +38,7 @@ pub mod result;
 pub mod view_args;
 
 pub use change_args::*;
+pub use drops::*;
 pub use envelope::{decode_line, RawRequest, Response, DEFAULT_SOCKET, MAX_REQUEST};
 pub use error::{code, ErrorBody};
 pub use request::*;

@@ -14,6 +14,7 @@
 
 use crate::args::Args;
 use crate::change_args::*;
+use crate::drops::DropsArgs;
 use crate::error::{code, ErrorBody};
 pub use crate::protocol::Protocol;
 use crate::result::Reply;
@@ -42,6 +43,7 @@ pub const COMMANDS: &[&str] = &[
     "sessions.show",
     "labels",
     "health",
+    "drops",
     "config.show",
     "config.reload",
 ];
@@ -89,6 +91,9 @@ pub enum Request {
     Labels(LabelFilter),
     #[serde(rename = "health")]
     Health(ServiceFilter),
+    /// The drop trace: turn it on or off, read it.
+    #[serde(rename = "drops")]
+    Drops(DropsArgs),
     /// The running configuration.
     #[serde(rename = "config.show")]
     ConfigShow,
@@ -128,6 +133,7 @@ impl Request {
             "sessions.show" => Request::SessionsShow(SessionSelector::decode(&a)?),
             "labels" => Request::Labels(LabelFilter::decode(&a)?),
             "health" => Request::Health(ServiceFilter::decode(&a)?),
+            "drops" => Request::Drops(DropsArgs::decode(&a)?),
             "config.show" => Request::ConfigShow,
             "config.reload" => Request::ConfigReload(ReloadArgs::decode(&a)?),
             other => {
@@ -163,6 +169,7 @@ impl Request {
             Request::SessionsShow(_) => "sessions.show",
             Request::Labels(_) => "labels",
             Request::Health(_) => "health",
+            Request::Drops(_) => "drops",
             Request::ConfigShow => "config.show",
             Request::ConfigReload(_) => "config.reload",
         }
@@ -200,6 +207,7 @@ impl Request {
             Request::SessionsShow(_) => Reply::SessionsShow(from(result)?),
             Request::Labels(_) => Reply::Labels(from(result)?),
             Request::Health(_) => Reply::Health(from(result)?),
+            Request::Drops(_) => Reply::Drops(from(result)?),
             Request::ConfigShow => Reply::ConfigShow(from(result)?),
             Request::ConfigReload(_) => Reply::ConfigReload(from(result)?),
             Request::ServicesAdd(_)

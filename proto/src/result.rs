@@ -29,6 +29,7 @@ pub enum Reply {
     SessionsShow(Session),
     Labels(Labels),
     Health(Health),
+    Drops(crate::drops::Drops),
     ConfigShow(ConfigShow),
     ConfigReload(Reload),
     /// Every change command (`services.add` ... `servers.disable`).

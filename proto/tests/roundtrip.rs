@@ -149,6 +149,15 @@ fn requests() -> Vec<(Request, Value)> {
             json!({"id": 1, "command": "health", "args": {}}),
         ),
         (
+            Request::Drops(DropsArgs {
+                enable: Some(true),
+                reason: Some("withdrawn_label".into()),
+                limit: Some(20),
+            }),
+            json!({"id": 1, "command": "drops",
+                   "args": {"enable": true, "reason": "withdrawn_label", "limit": 20}}),
+        ),
+        (
             Request::ConfigShow,
             json!({"id": 1, "command": "config.show"}),
         ),
@@ -249,6 +258,7 @@ fn commands_without_arguments_take_none_empty_or_null() {
             Request::SessionsList(SessionFilter::default()),
         ),
         ("labels", Request::Labels(LabelFilter::default())),
+        ("drops", Request::Drops(DropsArgs::default())),
         (
             "config.reload",
             Request::ConfigReload(ReloadArgs::default()),
@@ -339,6 +349,14 @@ fn bad_requests_get_the_code_and_a_message_naming_the_argument() {
     invalid(
         r#"{"command":"labels","args":{"limit":100001}}"#,
         "limit: between 1 and 100000 (got 100001)",
+    );
+    invalid(
+        r#"{"command":"drops","args":{"enable":"yes"}}"#,
+        r#"enable: must be true or false (got "yes")"#,
+    );
+    invalid(
+        r#"{"command":"drops","args":{"limit":0}}"#,
+        "limit: between 1 and 100000 (got 0)",
     );
     invalid(
         r#"{"command":"labels","args":{"limit":"5"}}"#,
@@ -536,6 +554,7 @@ fn answers() -> Vec<(&'static str, Request)> {
         ("rig-labels", Request::Labels(LabelFilter::default())),
         ("slbd-health", Request::Health(filter())),
         ("rig-health", Request::Health(filter())),
+        ("rig-drops", Request::Drops(DropsArgs::default())),
         ("slbd-config.show", Request::ConfigShow),
         ("rig-config.show", Request::ConfigShow),
         (

@@ -686,6 +686,104 @@ fn on_down_reset_sends_each_end_a_reset_with_the_sequence_number_it_answers_with
     assert_eq!(rig.event(Event::SessionResetsSent), 2);
 }
 
+/// The drop trace: off until asked; on, it shows each dropped frame with
+/// its reason, 5-tuple and flags, and a late frame of a session ended by
+/// a RST as a stray with how it ended and how long before; off again, it
+/// records nothing more.
+#[test]
+fn drop_trace_shows_which_frames_were_dropped_and_why() {
+    let mut rig = Rig::new(&config("round_robin", NO_HEALTH), 2);
+    let stray = |port: u16| {
+        FrameBuilder::tcp(
+            C_MAC,
+            MacAddr(PORT_MACS[CLIENT]),
+            ip("198.18.0.11"),
+            ip("198.18.100.9"),
+            port,
+            80,
+        )
+        .flags(TcpFlags::SYN)
+        .build()
+    };
+    // Off: drops are counted, not traced.
+    assert!(rig.send(CLIENT, &stray(1)).is_empty());
+    let d = rig.ctl("drops", json!({})).unwrap();
+    assert_eq!(
+        (d["enabled"].clone(), d["matched"].clone()),
+        (json!(false), json!(0)),
+        "{d}"
+    );
+
+    let d = rig.ctl("drops", json!({ "enable": true })).unwrap();
+    assert_eq!(
+        (d["enabled"].clone(), d["matched"].clone()),
+        (json!(true), json!(0)),
+        "{d}"
+    );
+    assert!(rig.send(CLIENT, &stray(2)).is_empty());
+    // A session, ended by the client's RST; then its late ACK.
+    assert!(server_of(&rig.send(CLIENT, &syn(40000))).is_some());
+    let rst = FrameBuilder::tcp(
+        C_MAC,
+        MacAddr(PORT_MACS[CLIENT]),
+        ip("198.18.0.11"),
+        ip("198.18.100.1"),
+        40000,
+        80,
+    )
+    .flags(TcpFlags::RST)
+    .seq(2)
+    .build();
+    assert!(server_of(&rig.send(CLIENT, &rst)).is_some());
+    rig.advance_ms(20);
+    assert!(rig.send(CLIENT, &ack(40000)).is_empty());
+
+    let d = rig.ctl("drops", json!({})).unwrap();
+    assert_eq!(d["matched"], 2, "{d}");
+    let first = &d["drops"][0];
+    assert_eq!(first["reason"], "not_for_vip", "{d}");
+    assert_eq!(first["src"], "198.18.0.11:2");
+    assert_eq!(first["dst"], "198.18.100.9:80");
+    assert_eq!(first["tcp_flags"], "S");
+    assert_eq!(first["port"], "client");
+    assert_eq!(first["late"], serde_json::Value::Null);
+    let late = &d["drops"][1];
+    assert_eq!(late["reason"], "stray_after_end", "{d}");
+    assert_eq!(late["lcore"], "scheduler");
+    assert_eq!(late["src"], "198.18.0.11:40000");
+    assert_eq!(late["tcp_flags"], "A");
+    assert_eq!(late["late"]["ended"], "reset");
+    let after = late["late"]["after_us"].as_u64().unwrap();
+    // The rig's clock moves in 10 ms steps: 20 ms after the RST exactly.
+    assert_eq!(after, 20_000, "{after} us after the RST");
+    assert_eq!(rig.drops("stray_after_end"), 1);
+
+    // Filters: by reason, the newest N; an unknown reason names them all.
+    let d = rig
+        .ctl("drops", json!({ "reason": "stray_after_end" }))
+        .unwrap();
+    assert_eq!(d["matched"], 1, "{d}");
+    let d = rig.ctl("drops", json!({ "limit": 1 })).unwrap();
+    assert_eq!(d["drops"].as_array().unwrap().len(), 1);
+    assert_eq!(d["drops"][0]["reason"], "stray_after_end");
+    let e = rig.ctl("drops", json!({ "reason": "nope" })).unwrap_err();
+    assert_eq!(e.code, "invalid_argument");
+    assert!(e.message.contains("stray_after_end"), "{}", e.message);
+
+    // Off: what it holds stays, nothing new is added.
+    let d = rig.ctl("drops", json!({ "enable": false })).unwrap();
+    assert_eq!(
+        (d["enabled"].clone(), d["matched"].clone()),
+        (json!(false), json!(2)),
+        "{d}"
+    );
+    assert!(rig.send(CLIENT, &stray(3)).is_empty());
+    assert_eq!(rig.ctl("drops", json!({})).unwrap()["matched"], 2);
+    // On again: empty.
+    let d = rig.ctl("drops", json!({ "enable": true })).unwrap();
+    assert_eq!(d["matched"], 0, "{d}");
+}
+
 #[test]
 fn operations_doc_lists_every_error_code_and_command() {
     let doc = std::fs::read_to_string(concat!(

@@ -7,8 +7,8 @@
 //! format and [`metrics_http`] serves it on `control.metrics_listen` (a
 //! thread of its own beside the socket's). On the scheduler lcore,
 //! between its rounds: [`commands`] takes the control thread's commands,
-//! [`views`] answers the read-only ones, [`apply`] applies a
-//! configuration (also at start-up).
+//! [`views`] answers the read-only ones ([`drops_view`] the drop trace),
+//! [`apply`] applies a configuration (also at start-up).
 //!
 //! Counters and port statistics are read on the control thread directly
 //! (atomics, device counters). Everything about sessions, labels,
@@ -25,6 +25,7 @@
 
 pub mod apply;
 pub mod commands;
+pub mod drops_view;
 pub mod edit;
 pub mod metrics;
 pub mod metrics_http;
@@ -130,6 +131,7 @@ impl Control {
             }
             Request::Labels(f) => Reply::Labels(self.view(View::Labels(f), pump)?),
             Request::Health(f) => Reply::Health(self.view(View::Health(f), pump)?),
+            Request::Drops(a) => Reply::Drops(self.view(View::Drops(a), pump)?),
             Request::ConfigShow => Reply::ConfigShow(self.config_show()?),
             Request::ConfigReload(a) => Reply::ConfigReload(self.reload(a, pump)?),
             Request::ServicesAdd(s) => Reply::Edit(self.edit(pump, |d| edit::add_service(d, &s))?),

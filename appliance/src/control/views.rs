@@ -115,6 +115,7 @@ impl<F: Frame> Scheduler<F> {
             View::Session(s) => Answer::Session(Box::new(self.view_session(&s, now)?)),
             View::Labels(f) => Answer::Labels(self.view_labels(&f, now)),
             View::Health(f) => Answer::Health(self.view_health(&f, now)?),
+            View::Drops(a) => Answer::Drops(self.view_drops(&a)?),
             View::Stats => Answer::Stats(Box::new(self.view_stats(now))),
         })
     }

@@ -4,6 +4,7 @@
 //! that saw it (plain clients), and the packet itself sent on, labelled,
 //! toward its server (or held until the server's MAC is known).
 
+use super::late_frames::late_reason;
 use super::reset;
 use super::{Scheduler, Side};
 use crate::channels::WorkerOp;
@@ -34,8 +35,8 @@ impl<F: Frame> Scheduler<F> {
         };
         let ip = match cls {
             Ok(Classified::Ip(ip)) => ip,
-            Ok(_) => return self.counters.path_drop(PathDrop::NotForVip),
-            Err(r) => return self.counters.wire_drop(r),
+            Ok(_) => return self.drop_frame(PathDrop::NotForVip, Some(port), &f, None),
+            Err(r) => return self.drop_frame(r, Some(port), &f, None),
         };
         // A frame too large for any server-facing port never makes a session.
         let fits = self
@@ -45,12 +46,12 @@ impl<F: Frame> Scheduler<F> {
             .filter(|p| p.role.faces_servers())
             .any(|p| ip.l3_end - ip.l3_offset + mpls::LSE_LEN <= usize::from(p.mtu));
         if !fits {
-            return self.counters.path_drop(PathDrop::Oversize);
+            return self.drop_frame(PathDrop::Oversize, Some(port), &f, None);
         }
         let protocol = match ip.flow.protocol {
             IpProtocol::Tcp => Protocol::Tcp,
             IpProtocol::Udp => Protocol::Udp,
-            _ => return self.counters.path_drop(PathDrop::NotForVip),
+            _ => return self.drop_frame(PathDrop::NotForVip, Some(port), &f, None),
         };
         let flags = match ip.l4 {
             L4::Tcp { flags } => CoreFlags(flags.0),
@@ -60,11 +61,11 @@ impl<F: Frame> Scheduler<F> {
         if flags.0 & CoreFlags::SYN != 0
             && mss::check_mss_at(f.data(), ip.l4_offset) == Err(slb_wire::Error::BadOption)
         {
-            return self.counters.wire_drop(slb_wire::DropReason::BadMssOption);
+            return self.drop_frame(slb_wire::DropReason::BadMssOption, Some(port), &f, None);
         }
         let client_mac = match f.data().get(6..12) {
             Some(m) => [m[0], m[1], m[2], m[3], m[4], m[5]],
-            None => return self.counters.path_drop(PathDrop::Rewrite),
+            None => return self.drop_frame(PathDrop::Rewrite, Some(port), &f, None),
         };
         let key = SessionKey {
             protocol,
@@ -90,7 +91,7 @@ impl<F: Frame> Scheduler<F> {
                     // No next-hop slot for the client: undo.
                     let e = self.core.end_session(admitted.session, now);
                     self.withdraw(&e);
-                    return self.counters.path_drop(PathDrop::NoNextHop);
+                    return self.drop_frame(PathDrop::NoNextHop, Some(port), &f, None);
                 }
                 self.clamp_syn(&mut f, &ip);
                 self.send_c2s(f, admitted.labels.c2s(), admitted.server_addr, now, out);
@@ -128,14 +129,20 @@ impl<F: Frame> Scheduler<F> {
                 }
             }
             NewPacketOutcome::Refused { service, .. } => {
-                self.counters.path_drop(PathDrop::Refused);
+                self.drop_frame(PathDrop::Refused, Some(port), &f, None);
                 let rst = self.services.get(&service).is_some_and(|s| s.refuse_rst);
                 if rst && matches!(ip.l4, L4::Tcp { .. }) {
                     self.send_reset(port, f, &ip, out);
                 }
             }
-            NewPacketOutcome::NotSessionStart => self.counters.path_drop(PathDrop::NoSession),
-            NewPacketOutcome::NoService => self.counters.path_drop(PathDrop::NotForVip),
+            NewPacketOutcome::NotSessionStart => {
+                let end = self.recent_ends.by_flow(&key);
+                let (reason, late) = late_reason(end, now, PathDrop::NoSession);
+                self.drop_frame(reason, Some(port), &f, late);
+            }
+            NewPacketOutcome::NoService => {
+                self.drop_frame(PathDrop::NotForVip, Some(port), &f, None)
+            }
         }
     }
 
@@ -239,17 +246,17 @@ impl<F: Frame> Scheduler<F> {
         out: &mut dyn FnMut(usize, F),
     ) {
         let Some(label) = Label::new(c2s) else {
-            return self.counters.path_drop(PathDrop::Rewrite);
+            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
         };
         let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
-            return self.counters.path_drop(PathDrop::NoHeadroom);
+            return self.drop_frame(PathDrop::NoHeadroom, None, &f, None);
         };
         if mpls::push_label(data, Lse::pipe(label)).is_err() {
-            return self.counters.path_drop(PathDrop::Rewrite);
+            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
         }
         let (port, mac) = match self.neighbours.get(&server) {
             Some(n) => (n.port, n.mac),
-            None => return self.counters.path_drop(PathDrop::NoNextHop),
+            None => return self.drop_frame(PathDrop::NoNextHop, None, &f, None),
         };
         match mac {
             Some(mac) => self.transmit(port, mac, f, out),
@@ -271,17 +278,17 @@ impl<F: Frame> Scheduler<F> {
 
     pub(crate) fn transmit(&self, port: u8, mac: [u8; 6], mut f: F, out: &mut dyn FnMut(usize, F)) {
         let Some(p) = self.shared.ports.get(port as usize) else {
-            return self.counters.path_drop(PathDrop::NoNextHop);
+            return self.drop_frame(PathDrop::NoNextHop, None, &f, None);
         };
         if ethernet::rewrite_macs(f.data_mut(), MacAddr(p.mac), MacAddr(mac)).is_err() {
-            return self.counters.path_drop(PathDrop::Rewrite);
+            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
         }
         let l2 = match ethernet::l2(f.data()) {
             Ok(l2) => l2.header_len,
-            Err(_) => return self.counters.path_drop(PathDrop::Rewrite),
+            Err(_) => return self.drop_frame(PathDrop::Rewrite, None, &f, None),
         };
         if f.len() - l2 > usize::from(p.mtu) {
-            return self.counters.path_drop(PathDrop::Oversize);
+            return self.drop_frame(PathDrop::Oversize, None, &f, None);
         }
         self.counters.event(Event::SchedulerTx);
         out(port as usize, f);

@@ -3,6 +3,7 @@
 //! an ended session's labels, flow-cache entries and client next hop before
 //! its pair goes to quarantine.
 
+use super::late_frames::late_reason;
 use super::Scheduler;
 use crate::channels::{Report, ReportKind, WorkerOp};
 use crate::counters::{Event, PathDrop};
@@ -26,18 +27,24 @@ impl<F: Frame> Scheduler<F> {
     /// A label the scheduler's own replica does not hold: no session has
     /// it. An end's answer to a reset probe (`reset.rs`) gets its reset;
     /// anything else is counted as withdrawn (in quarantine) or unknown.
-    pub(crate) fn dead_label(&mut self, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
+    pub(crate) fn dead_label(&mut self, port: u8, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
         let Some(f) = self.reset_answer_labelled(f, now, out) else {
             return;
         };
         let label = mpls::top_label(f.data())
             .map(|t| t.lse.label.value())
             .unwrap_or(0);
-        let reason = match self.core.labels().status(label) {
-            LabelStatus::Quarantined => PathDrop::WithdrawnLabel,
-            _ => PathDrop::UnknownLabel,
+        let labels = self.core.labels();
+        let (reason, late) = match labels.status(label) {
+            LabelStatus::Quarantined => {
+                let end = labels
+                    .pair_index(label)
+                    .and_then(|pi| self.recent_ends.by_pair(pi));
+                late_reason(end, now, PathDrop::WithdrawnLabel)
+            }
+            _ => (PathDrop::UnknownLabel, None),
         };
-        self.counters.path_drop(reason);
+        self.drop_frame(reason, Some(port), &f, late);
     }
 
     pub(crate) fn report(&mut self, r: Report, now: u64) {
@@ -74,6 +81,7 @@ impl<F: Frame> Scheduler<F> {
         let Some(pi) = self.core.labels().pair_index(c2s) else {
             return;
         };
+        self.recent_ends.ended(pi, &e.key, e.reason, e.ended_at);
         let side = std::mem::take(&mut self.sides[pi as usize]);
         if side.flow_workers != 0 {
             let flow = client_flow(&e.key);

@@ -28,6 +28,7 @@
 pub mod admission;
 pub mod ending;
 pub mod health;
+pub mod late_frames;
 pub mod neighbours;
 pub mod poll_loop;
 pub mod probes;
@@ -38,12 +39,14 @@ pub mod session_reset;
 use crate::channels::{Channels, CommandQueue, Punt, PuntKind, ServiceKey, WorkerOp, QUEUE_LEN};
 use crate::counters::{Counters, PathDrop};
 use crate::frame::{Frame, FrameAlloc};
+use crate::shared::drop_trace::{self, LateBy, Reason};
 use crate::shared::slots::Slots;
 use crate::shared::Shared;
 use crate::worker::FastPath;
 use crossbeam::queue::ArrayQueue;
 use hashbrown::HashMap;
 use health::{HealthMonitor, ServerKey};
+use late_frames::RecentEnds;
 use neighbours::Neighbours;
 use slb_config::Config;
 use slb_core::service::Ended;
@@ -104,6 +107,8 @@ pub struct Scheduler<F: Frame> {
     pub(crate) health: HealthMonitor,
     /// Sessions ended by `on_down: reset` waiting for their resets.
     pub(crate) resets: reset::Pending,
+    /// When and why recent sessions ended (late frames).
+    pub(crate) recent_ends: RecentEnds,
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -143,6 +148,7 @@ impl<F: Frame> Scheduler<F> {
             config,
             health: HealthMonitor::default(),
             resets: reset::Pending::default(),
+            recent_ends: RecentEnds::new(pairs),
         }
     }
 
@@ -202,9 +208,37 @@ impl<F: Frame> Scheduler<F> {
         self.punted_new(worker, port, f, now, out);
     }
 
+    /// The drop trace (`drops`): rings of recently dropped frames.
+    pub fn drop_trace(&self) -> &drop_trace::DropTrace {
+        &self.shared.drops
+    }
+
     /// Counts a frame dropped before it reached [`Self::receive`].
     pub fn count_drop(&self, r: PathDrop) {
         self.counters.path_drop(r);
+    }
+
+    /// Counts a frame the scheduler dropped (received on `port`; `None`
+    /// for a frame it was sending on), and traces it when the drop trace
+    /// is on.
+    pub(crate) fn drop_frame(
+        &self,
+        r: impl Into<Reason>,
+        port: Option<u8>,
+        f: &F,
+        late: Option<LateBy>,
+    ) {
+        let r = r.into();
+        match r {
+            Reason::Wire(w) => self.counters.wire_drop(w),
+            Reason::Path(p) => self.counters.path_drop(p),
+        }
+        if self.shared.drops.enabled() {
+            let port = port.unwrap_or(drop_trace::NO_PORT);
+            self.shared
+                .drops
+                .record(self.local_id, r, port, f.data(), late);
+        }
     }
 
     /// The queue the control thread submits commands on.
@@ -310,7 +344,7 @@ impl<F: Frame> Scheduler<F> {
     fn punt(&mut self, worker: usize, p: Punt<F>, now: u64, out: &mut dyn FnMut(usize, F)) {
         let Punt { port, kind, frame } = p;
         match kind {
-            PuntKind::Label if worker == self.local_id => self.dead_label(frame, now, out),
+            PuntKind::Label if worker == self.local_id => self.dead_label(port, frame, now, out),
             PuntKind::Label => self.punted_label(port as usize, frame, out),
             PuntKind::New => {
                 // A plain client's answer to a reset probe (`reset.rs`)?

@@ -8,14 +8,17 @@
 //! - [`activity`]: per-label marks of switched traffic (idle expiry).
 //! - [`ports`]: the data-path view of a port (role, MAC, MTU, addresses).
 //! - [`slots`]: next-hop slot allocation and the clients' reference counts.
+//! - [`drop_trace`]: the opt-in rings of recently dropped frames.
 
 pub mod activity;
+pub mod drop_trace;
 pub mod label_table;
 pub mod nexthop;
 pub mod ports;
 pub mod slots;
 
 use activity::Activity;
+use drop_trace::DropTrace;
 use label_table::{FingerprintKey, LabelTables};
 use nexthop::NextHops;
 use ports::{max_mss, PortInfo};
@@ -83,6 +86,8 @@ pub struct Shared {
     /// Largest TCP MSS that fits a labelled frame on every port.
     pub max_mss_v4: u16,
     pub max_mss_v6: u16,
+    /// Recently dropped frames, per replica (off unless asked for).
+    pub drops: DropTrace,
 }
 
 impl Shared {
@@ -103,6 +108,7 @@ impl Shared {
             fingerprint: FingerprintKey::random(),
             max_mss_v4: max_mss(min_mtu, false),
             max_mss_v6: max_mss(min_mtu, true),
+            drops: DropTrace::new(workers, drop_trace::PER_LCORE),
         }
     }
 

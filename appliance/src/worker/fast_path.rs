@@ -27,6 +27,7 @@ use crate::channels::{
 use crate::counters::{Counters, Event, PathDrop};
 use crate::dpdk::Mbuf;
 use crate::frame::Frame;
+use crate::shared::drop_trace::Reason;
 use crate::shared::label_table::ClientCheck;
 use crate::shared::ports::PortRole;
 use crate::shared::Shared;
@@ -139,7 +140,7 @@ impl<F: Frame> FastPath<F> {
     #[inline]
     pub fn process(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
         if !f.is_contiguous() {
-            return self.discard(PathDrop::Segmented);
+            return self.discard(PathDrop::Segmented, in_port, &f);
         }
         // Ports run promiscuous: a frame for another host (unknown unicast
         // a switch floods) is not ours. One 6-byte compare; broadcast and
@@ -148,7 +149,7 @@ impl<F: Frame> FastPath<F> {
         let role = match (f.data().first_chunk::<12>(), self.shared.ports.get(in_port)) {
             (Some(h), Some(p)) => {
                 if h[6] & 1 != 0 {
-                    return self.discard(PathDrop::BadSourceMac);
+                    return self.discard(PathDrop::BadSourceMac, in_port, &f);
                 }
                 if h[..6] != p.mac {
                     return self.not_own_mac(in_port, f);
@@ -163,10 +164,7 @@ impl<F: Frame> FastPath<F> {
         if let Some(r) = classify::classify_untagged_mpls(f.data()) {
             return match r {
                 Ok(lf) => self.labelled(in_port, role, lf, f),
-                Err(r) => {
-                    self.counters.wire_drop(r);
-                    None
-                }
+                Err(r) => self.discard(r, in_port, &f),
             };
         }
         self.process_other(in_port, f)
@@ -181,10 +179,7 @@ impl<F: Frame> FastPath<F> {
         if let Some(r) = classify::classify_untagged_ipv4(f.data()) {
             return match r {
                 Ok(ip) => self.unlabelled(in_port, &ip, f),
-                Err(r) => {
-                    self.counters.wire_drop(r);
-                    None
-                }
+                Err(r) => self.discard(r, in_port, &f),
             };
         }
         self.process_general(in_port, f)
@@ -213,9 +208,9 @@ impl<F: Frame> FastPath<F> {
         // host's frame: counted apart, so a growing `foreign_dst_mac`
         // means flooding or a misconfigured neighbour.
         if dst[0] & 1 != 0 {
-            return self.discard(PathDrop::GroupNotJoined);
+            return self.discard(PathDrop::GroupNotJoined, in_port, &f);
         }
-        self.discard(PathDrop::ForeignDstMac)
+        self.discard(PathDrop::ForeignDstMac, in_port, &f)
     }
 
     /// Any frame, through the general classifier.
@@ -224,7 +219,7 @@ impl<F: Frame> FastPath<F> {
         // slbd's ports are untagged: a tagged frame would leave toward the
         // servers still carrying the client segment's VLAN ID.
         if matches!(f.data().get(12..14), Some([0x81, 0x00])) {
-            return self.discard(PathDrop::VlanTagged);
+            return self.discard(PathDrop::VlanTagged, in_port, &f);
         }
         let cls = classify(f.data());
         match &cls {
@@ -234,21 +229,29 @@ impl<F: Frame> FastPath<F> {
                     let role = p.role;
                     self.labelled(in_port, role, *lf, f)
                 }
-                None => self.discard(PathDrop::WrongPortRole),
+                None => self.discard(PathDrop::WrongPortRole, in_port, &f),
             },
             Ok(Classified::Arp(a)) => self.arp(in_port, *a, f),
             Ok(Classified::Nd(n)) => self.nd(in_port, *n, f),
-            Ok(Classified::Other { .. }) => self.discard(PathDrop::OtherEthertype),
-            Err(r) => {
-                self.counters.wire_drop(*r);
-                None
-            }
+            Ok(Classified::Other { .. }) => self.discard(PathDrop::OtherEthertype, in_port, &f),
+            Err(r) => self.discard(*r, in_port, &f),
         }
     }
 
+    /// Counts a dropped frame by its reason (and traces it, when the
+    /// drop trace is on).
     #[inline]
-    fn discard(&self, r: PathDrop) -> Option<(usize, F)> {
-        self.counters.path_drop(r);
+    fn discard(&self, r: impl Into<Reason>, in_port: usize, f: &F) -> Option<(usize, F)> {
+        let r = r.into();
+        match r {
+            Reason::Wire(w) => self.counters.wire_drop(w),
+            Reason::Path(p) => self.counters.path_drop(p),
+        }
+        if self.shared.drops.enabled() {
+            self.shared
+                .drops
+                .record(self.worker, r, in_port as u8, f.data(), None);
+        }
         None
     }
 
@@ -266,7 +269,9 @@ impl<F: Frame> FastPath<F> {
             frame,
         }) {
             Ok(()) => self.counters.event(ev),
-            Err(_dropped) => self.counters.path_drop(PathDrop::PuntQueueFull),
+            Err(p) => {
+                let _ = self.discard(PathDrop::PuntQueueFull, in_port, &p.frame);
+            }
         }
         None
     }
@@ -280,10 +285,10 @@ impl<F: Frame> FastPath<F> {
     #[inline(never)]
     fn punt_new(&self, in_port: usize, src: IpAddr, f: F) -> Option<(usize, F)> {
         if slb_wire::ip::martian_source(src) {
-            return self.discard(PathDrop::MartianSource);
+            return self.discard(PathDrop::MartianSource, in_port, &f);
         }
         if self.vips.contains_key(&src) || self.shared.ports.iter().any(|p| p.owns(src)) {
-            return self.discard(PathDrop::LandSource);
+            return self.discard(PathDrop::LandSource, in_port, &f);
         }
         self.punt(in_port, PuntKind::New, f)
     }
@@ -322,29 +327,29 @@ impl<F: Frame> FastPath<F> {
         let c2s = label & 1 == 1;
         if c2s {
             if !role.faces_clients() {
-                return self.discard(PathDrop::WrongPortRole);
+                return self.discard(PathDrop::WrongPortRole, in_port, &f);
             }
             if ClientCheck::of(lf.inner_src, &shared.fingerprint) != e.client {
-                return self.discard(PathDrop::ForeignSource);
+                return self.discard(PathDrop::ForeignSource, in_port, &f);
             }
         } else {
             if !role.faces_servers() {
-                return self.discard(PathDrop::WrongPortRole);
+                return self.discard(PathDrop::WrongPortRole, in_port, &f);
             }
             // Only the session's server may answer on its label: the
             // frame's source MAC is the server's next hop's (the S2C
             // entry names its slot; one load of a small, hot table).
             let server = shared.nexthops.get(e.server_slot());
             if server.is_none_or(|s| f.data().get(6..12) != Some(&s.mac[..])) {
-                return self.discard(PathDrop::ForeignServer);
+                return self.discard(PathDrop::ForeignServer, in_port, &f);
             }
         }
         let Some(nh) = shared.nexthops.get(e.nexthop) else {
-            return self.discard(PathDrop::NoNextHop);
+            return self.discard(PathDrop::NoNextHop, in_port, &f);
         };
         let out = nh.port as usize;
         let Some(out_port) = shared.ports.get(out) else {
-            return self.discard(PathDrop::NoNextHop);
+            return self.discard(PathDrop::NoNextHop, in_port, &f);
         };
         if let Some(flags) = lf.tcp_flags {
             if flags.contains(TcpFlags::SYN) {
@@ -352,8 +357,7 @@ impl<F: Frame> FastPath<F> {
                 match mss::clamp_mss(f.data_mut(), shared.max_mss(v6)) {
                     Ok(true) => self.counters.event(Event::MssClamped),
                     Err(slb_wire::Error::BadOption) => {
-                        self.counters.wire_drop(DropReason::BadMssOption);
-                        return None;
+                        return self.discard(DropReason::BadMssOption, in_port, &f);
                     }
                     _ => {}
                 }
@@ -368,16 +372,16 @@ impl<F: Frame> FastPath<F> {
         if !c2s && e.pop {
             match mpls::pop_label_rewrite(f.data_mut(), MacAddr(out_port.mac), MacAddr(nh.mac)) {
                 Ok(p) if f.adj(p.trim as u16) => self.counters.event(Event::Popped),
-                _ => return self.discard(PathDrop::Rewrite),
+                _ => return self.discard(PathDrop::Rewrite, in_port, &f),
             }
         } else if ethernet::rewrite_macs(f.data_mut(), MacAddr(out_port.mac), MacAddr(nh.mac))
             .is_err()
         {
-            return self.discard(PathDrop::Rewrite);
+            return self.discard(PathDrop::Rewrite, in_port, &f);
         }
         // The MPLS payload (label included while it stays) must fit.
         if f.len() - lf.lse_offset > usize::from(out_port.mtu) {
-            return self.discard(PathDrop::Oversize);
+            return self.discard(PathDrop::Oversize, in_port, &f);
         }
         if let Some(a) = shared.activity.get(self.worker) {
             a.mark(label);
@@ -395,7 +399,7 @@ impl<F: Frame> FastPath<F> {
         let shared = &*self.shared;
         let key = &ip.flow;
         if key.src_port == 0 && matches!(ip.l4, L4::Tcp { .. } | L4::Udp) {
-            return self.discard(PathDrop::ZeroPort);
+            return self.discard(PathDrop::ZeroPort, in_port, &f);
         }
         let svc = ServiceKey {
             protocol: key.protocol,
@@ -414,22 +418,22 @@ impl<F: Frame> FastPath<F> {
                 return self.punt(in_port, PuntKind::Probe, f);
             }
             if shared.ports.iter().any(|p| p.owns(key.dst)) || self.vips.contains_key(&key.dst) {
-                return self.discard(PathDrop::ToAppliance);
+                return self.discard(PathDrop::ToAppliance, in_port, &f);
             }
-            return self.discard(PathDrop::NotForVip);
+            return self.discard(PathDrop::NotForVip, in_port, &f);
         }
         if !shared
             .ports
             .get(in_port)
             .is_some_and(|p| p.role.faces_clients())
         {
-            return self.discard(PathDrop::WrongPortRole);
+            return self.discard(PathDrop::WrongPortRole, in_port, &f);
         }
         // Without reassembly the rest of the datagram cannot follow (non-
         // first fragments have no ports): a first fragment is dropped too,
         // rather than open a session or reach a server half-delivered.
         if ip.first_fragment {
-            return self.discard(PathDrop::Fragment);
+            return self.discard(PathDrop::Fragment, in_port, &f);
         }
         // A SYN opens a connection: only the scheduler decides whether it
         // joins an existing session or, when the client reuses the port of
@@ -457,11 +461,11 @@ impl<F: Frame> FastPath<F> {
             return self.punt_new(in_port, key.src, f);
         };
         let Some(nh) = shared.nexthops.get(e.nexthop) else {
-            return self.discard(PathDrop::NoNextHop);
+            return self.discard(PathDrop::NoNextHop, in_port, &f);
         };
         let out = nh.port as usize;
         let Some(out_port) = shared.ports.get(out) else {
-            return self.discard(PathDrop::NoNextHop);
+            return self.discard(PathDrop::NoNextHop, in_port, &f);
         };
         // (No MSS clamp here: a client's SYN never takes this path, the
         // scheduler clamps it.)
@@ -469,16 +473,16 @@ impl<F: Frame> FastPath<F> {
             self.report_end(label, flags);
         }
         let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
-            return self.discard(PathDrop::NoHeadroom);
+            return self.discard(PathDrop::NoHeadroom, in_port, &f);
         };
         if mpls::push_label_rewrite(data, Lse::pipe(lbl), MacAddr(out_port.mac), MacAddr(nh.mac))
             .is_err()
         {
-            return self.discard(PathDrop::Rewrite);
+            return self.discard(PathDrop::Rewrite, in_port, &f);
         }
         let l2 = ip.l3_offset;
         if ip.l3_end - l2 + mpls::LSE_LEN > usize::from(out_port.mtu) {
-            return self.discard(PathDrop::Oversize);
+            return self.discard(PathDrop::Oversize, in_port, &f);
         }
         if let Some(a) = shared.activity.get(self.worker) {
             a.mark(label);
@@ -489,7 +493,7 @@ impl<F: Frame> FastPath<F> {
 
     fn arp(&mut self, in_port: usize, a: ArpFrame, mut f: F) -> Option<(usize, F)> {
         let Some(port) = self.shared.ports.get(in_port) else {
-            return self.discard(PathDrop::ArpNotForUs);
+            return self.discard(PathDrop::ArpNotForUs, in_port, &f);
         };
         let target = IpAddr::V4(a.target_ip);
         match a.operation {
@@ -497,11 +501,11 @@ impl<F: Frame> FastPath<F> {
                 let ours = port.owns(target)
                     || (port.role.faces_clients() && self.vips.contains_key(&target));
                 if !ours {
-                    return self.discard(PathDrop::ArpNotForUs);
+                    return self.discard(PathDrop::ArpNotForUs, in_port, &f);
                 }
                 let mac = port.mac;
                 if !arp_nd::arp_reply_in_place(f.data_mut(), &a, mac) {
-                    return self.discard(PathDrop::Rewrite);
+                    return self.discard(PathDrop::Rewrite, in_port, &f);
                 }
                 self.counters.event(Event::ArpReplies);
                 Some((in_port, f))
@@ -509,13 +513,13 @@ impl<F: Frame> FastPath<F> {
             arp::Operation::Reply if port.owns(target) => {
                 self.punt(in_port, PuntKind::Neighbour, f)
             }
-            _ => self.discard(PathDrop::ArpNotForUs),
+            _ => self.discard(PathDrop::ArpNotForUs, in_port, &f),
         }
     }
 
     fn nd(&mut self, in_port: usize, n: NdFrame, mut f: F) -> Option<(usize, F)> {
         let Some(port) = self.shared.ports.get(in_port) else {
-            return self.discard(PathDrop::NdNotForUs);
+            return self.discard(PathDrop::NdNotForUs, in_port, &f);
         };
         let target = IpAddr::V6(n.target);
         match n.kind {
@@ -524,14 +528,14 @@ impl<F: Frame> FastPath<F> {
                     || (port.role.faces_clients() && self.vips.contains_key(&target));
                 // Duplicate address detection (source ::) is not answered.
                 if !ours || n.src.is_unspecified() {
-                    return self.discard(PathDrop::NdNotForUs);
+                    return self.discard(PathDrop::NdNotForUs, in_port, &f);
                 }
                 let eth_src = MacAddr::from_bytes(f.data().get(6..12).unwrap_or(&[0; 6]));
                 let mac = port.mac;
                 if !f.set_len(n.l3_offset + arp_nd::NA_L3_LEN)
                     || !arp_nd::na_in_place(f.data_mut(), &n, mac, eth_src)
                 {
-                    return self.discard(PathDrop::Rewrite);
+                    return self.discard(PathDrop::Rewrite, in_port, &f);
                 }
                 self.counters.event(Event::NdReplies);
                 Some((in_port, f))
@@ -539,7 +543,7 @@ impl<F: Frame> FastPath<F> {
             NdKind::Advert(_) if port.owns(IpAddr::V6(n.dst)) => {
                 self.punt(in_port, PuntKind::Neighbour, f)
             }
-            NdKind::Advert(_) => self.discard(PathDrop::NdNotForUs),
+            NdKind::Advert(_) => self.discard(PathDrop::NdNotForUs, in_port, &f),
         }
     }
 }

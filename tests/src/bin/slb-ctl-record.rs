@@ -62,6 +62,8 @@ const SHOWN_DIR: &str = "/etc/slb";
 /// Fixed values for what changes from run to run.
 const PID: u64 = 4242;
 const UPTIME_S: f64 = 86532.4;
+/// The first traced drop's time in `drops` answers (then 1 ms apart).
+const DROPS_AT_S: f64 = 86530.0;
 const RATES: [(&str, f64); 5] = [
     ("drops_per_s", 2.0),
     ("refused_per_s", 0.5),
@@ -680,6 +682,15 @@ fn fix(command: &str, response: &mut Value) {
             }
             r["text"] = out.into();
         }
+        "drops" => {
+            // When, in the trace's clock (real time): one millisecond
+            // apart, in the order slbd listed them.
+            if let Some(list) = r["drops"].as_array_mut() {
+                for (i, d) in list.iter_mut().enumerate() {
+                    d["at_s"] = json!(DROPS_AT_S + i as f64 / 1000.0);
+                }
+            }
+        }
         _ => {}
     }
 }
@@ -805,6 +816,10 @@ fn cases() -> Vec<Case> {
         case("health-service", &["health", "--service", "web"]),
         case("health-json", &["--json", "health", "--service", "api"]),
         case("health-unknown-service", &["health", "--service", "nope"]),
+        case("drops", &["drops"]),
+        case("drops-reason", &["drops", "--reason", "refused"]),
+        case("drops-json", &["--json", "drops", "--limit", "2"]),
+        case("drops-unknown-reason", &["drops", "--reason", "nope"]),
         case("config-show", &["config", "show"]),
         case("config-show-json", &["--json", "config", "show"]),
     ];
@@ -1200,6 +1215,8 @@ fn main() {
     // Health: everyone answers but web's s3, which goes down.
     lab.silent.insert(ip("198.18.1.13"));
     lab.rig.dp.scheduler.set_health_enabled(true);
+    // The drop trace: on from here, so `drops` shows the scenario's drops.
+    lab.rig.dp.scheduler.drop_trace().set_enabled(true);
     lab.advance_ms(4000);
     // Sessions: plain clients of web (labels 17/18 on), one of them
     // closing and one still half-open; label-aware clients of api up to

@@ -407,8 +407,10 @@ pub const ROWS: &[Row] = &[
                 advance_ms(1100),
                 check(Check::ActiveSessions(0)),
                 check(Check::Event(Event::SessionsEnded, 1)),
-                send("a late frame on 17: withdrawn", CLIENT, aware_data(n, 17))
-                    .drop("withdrawn_label"),
+                // Both FINs and the linger: neither end considers the
+                // connection open, so a late frame is a stray, not a loss.
+                send("a late frame on 17: a stray", CLIENT, aware_data(n, 17))
+                    .drop("stray_after_end"),
                 send(
                     "a new session: 19, not the quarantined 17",
                     CLIENT,
@@ -464,18 +466,20 @@ pub const ROWS: &[Row] = &[
                 ),
                 check(Check::ActiveSessions(0)),
                 check(Check::Event(Event::SessionsEnded, 1)),
+                // After a RST neither end considers the connection open:
+                // frames that crossed it are strays, not losses.
                 send(
-                    "s1's late frame on 18: withdrawn",
+                    "s1's late frame on 18: a stray after the RST",
                     SERVER,
                     n.from_server(0, n.c2, 80, 40000).seq(5001).label(18),
                 )
-                .drop("withdrawn_label"),
+                .drop("stray_after_end"),
                 send(
-                    "c2's ACK: its flow is gone, and TCP without SYN makes no session",
+                    "c2's ACK: its flow is gone (ended by the RST): a stray too",
                     CLIENT,
                     plain_ack(n),
                 )
-                .drop("no_session"),
+                .drop("stray_after_end"),
             ]);
             Case::new(config(n), steps)
         },
