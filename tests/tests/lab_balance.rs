@@ -152,10 +152,6 @@ fn check_label_client_side(packets: &[SeenPacket]) -> usize {
                 // retransmitted as the first answer arrives shows here.
                 (Some(_), None) if p.syn => unlabelled_first += 1,
                 (Some(_), None) => {
-                    // Rare (a few runs in ten, one packet): not yet
-                    // explained; slbd still switches such a packet (the
-                    // scheduler pushes the session's label). Counted and
-                    // bounded below, noted on the issue.
                     eprintln!("c1: unlabelled after the first answer: {p:?}");
                     late_unlabelled += 1;
                 }
@@ -164,9 +160,9 @@ fn check_label_client_side(packets: &[SeenPacket]) -> usize {
         }
     }
     assert!(!s2c.is_empty(), "c1: no answers captured");
-    assert!(
-        late_unlabelled <= 2,
-        "c1: {late_unlabelled} unlabelled packets after the first answer"
+    assert_eq!(
+        late_unlabelled, 0,
+        "c1: unlabelled packets after the first answer"
     );
     // One unlabelled first packet per session (retransmitted SYNs aside).
     assert!(

@@ -236,7 +236,7 @@ fn server_killed_slbd_restarted_bad_reload() {
     );
     assert!(refusals[1].contains("weight"), "{}", refusals[1]);
     assert!(
-        load.failed <= lab::RARE_HANG_BUDGET,
+        load.failed == 0,
         "requests failed during refused reloads: {load:?}"
     );
     assert_eq!(load.ok + load.failed, 600);
@@ -281,7 +281,7 @@ fn server_killed_slbd_restarted_bad_reload() {
         stats["totals"]["sessions_admitted"], stats["drops"]
     );
     assert!(
-        after.failed <= lab::RARE_HANG_BUDGET,
+        after.failed == 0,
         "requests failed after the restart: {after:?}"
     );
     assert_eq!(after.ok + after.failed, 100);

@@ -53,6 +53,11 @@ pub trait Host: Send + Sync {
     fn lcores(&self) -> Lcores;
     /// Per worker poll loop counters, in worker order.
     fn loops(&self) -> Vec<LoopStats>;
+    /// The scheduler's poll loop counters (its own RX queue, what it
+    /// sent), where it runs one.
+    fn scheduler_loop(&self) -> Option<LoopStats> {
+        None
+    }
 }
 
 /// Per-second rates, sampled by [`Control::sample`].
@@ -235,6 +240,18 @@ impl Control {
         self.host.as_ref().map(|h| h.loops()).unwrap_or_default()
     }
 
+    fn scheduler_loop(&self) -> Option<LoopStats> {
+        self.host.as_ref().and_then(|h| h.scheduler_loop())
+    }
+
+    /// Every poll loop: the scheduler's (if it runs one), then the
+    /// workers'.
+    fn all_loops(&self) -> Vec<LoopStats> {
+        let mut l: Vec<LoopStats> = self.scheduler_loop().into_iter().collect();
+        l.extend(self.loops());
+        l
+    }
+
     /// (rx, tx, sessions admitted, drops, refused) over every lcore, as
     /// the rates count them.
     fn sums(&self) -> [u64; 5] {
@@ -242,7 +259,7 @@ impl Control {
         for c in &self.counters {
             t.add(&c.snapshot());
         }
-        let loops = self.loops();
+        let loops = self.all_loops();
         [
             loops.iter().map(|l| l.rx_packets).sum(),
             loops.iter().map(|l| l.tx_packets).sum(),
@@ -274,13 +291,14 @@ impl Control {
 
     fn stats(&self, pump: &mut dyn FnMut()) -> Result<Stats, ErrorBody> {
         let loops = self.loops();
+        let all_loops = self.all_loops();
         let mut total = Snapshot::default();
         let mut cores = Vec::with_capacity(self.counters.len());
         for (i, c) in self.counters.iter().enumerate() {
             let snap = c.snapshot();
             total.add(&snap);
             let (core, poll_loop) = match i.checked_sub(1) {
-                None => ("scheduler".to_string(), None),
+                None => ("scheduler".to_string(), self.scheduler_loop()),
                 Some(w) => (format!("worker{w}"), loops.get(w).copied()),
             };
             cores.push(CoreStats {
@@ -302,8 +320,8 @@ impl Control {
         Ok(Stats {
             uptime_s: self.started.elapsed().as_secs_f64(),
             totals: Totals {
-                rx_packets: loops.iter().map(|l| l.rx_packets).sum(),
-                tx_packets: loops.iter().map(|l| l.tx_packets).sum(),
+                rx_packets: all_loops.iter().map(|l| l.rx_packets).sum(),
+                tx_packets: all_loops.iter().map(|l| l.tx_packets).sum(),
                 sessions,
                 sessions_admitted: total.event(Event::SessionsAdmitted),
                 sessions_ended: total.event(Event::SessionsEnded),

@@ -11,7 +11,7 @@ use crate::dpdk::{self, Mbuf, PacketBatch, Port};
 use crate::frame::Frame;
 use crate::stop;
 use crate::worker::Idle;
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::worker::LoopCounters;
 
 /// Converts TSC ticks to nanoseconds since the loop started.
 pub struct Clock {
@@ -54,7 +54,7 @@ pub fn run(
     sched: &mut Scheduler<Mbuf>,
     ports: &[&Port],
     queue: u16,
-    tx_dropped: &AtomicU64,
+    counters: &LoopCounters,
     idle: Idle,
 ) {
     let clock = Clock::new();
@@ -65,8 +65,14 @@ pub fn run(
     while !stop::requested() {
         let mut busy = false;
         for (p, port) in ports.iter().enumerate() {
-            if port.rx_queues() > queue && port.rx_burst(queue, &mut rx) > 0 {
+            let n = if port.rx_queues() > queue {
+                port.rx_burst(queue, &mut rx)
+            } else {
+                0
+            };
+            if n > 0 {
                 busy = true;
+                LoopCounters::bump(&counters.rx_packets, n as u64);
                 for m in rx.drain() {
                     if let Some(o) = sched.receive(p, m) {
                         overflow.push(o);
@@ -82,24 +88,25 @@ pub fn run(
                 continue;
             };
             if let Err(m) = batch.push(m) {
-                flush(ports[p], queue, batch, tx_dropped);
+                flush(ports[p], queue, batch, counters);
                 if batch.push(m).is_err() {
-                    tx_dropped.fetch_add(1, Ordering::Relaxed);
+                    LoopCounters::bump(&counters.tx_full_drops, 1);
                 }
             }
         }
         for (p, batch) in batches.iter_mut().enumerate() {
             if !batch.is_empty() {
-                flush(ports[p], queue, batch, tx_dropped);
+                flush(ports[p], queue, batch, counters);
             }
         }
         idle.after_poll(busy, &mut empty);
     }
 }
 
-fn flush(port: &Port, queue: u16, batch: &mut PacketBatch, tx_dropped: &AtomicU64) {
-    let (_, dropped) = port.tx_burst_or_drop(queue, batch);
+fn flush(port: &Port, queue: u16, batch: &mut PacketBatch, counters: &LoopCounters) {
+    let (sent, dropped) = port.tx_burst_or_drop(queue, batch);
+    LoopCounters::bump(&counters.tx_packets, sent as u64);
     if dropped > 0 {
-        tx_dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+        LoopCounters::bump(&counters.tx_full_drops, dropped as u64);
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 pub struct SlbdHost {
     pub ports: Arc<Vec<Port>>,
     pub loops: Arc<Vec<LoopCounters>>,
+    pub sched_loop: Arc<LoopCounters>,
     pub main_lcore: u32,
     pub scheduler: u32,
     pub workers: Vec<u32>,
@@ -56,16 +57,19 @@ impl slb_appliance::control::Host for SlbdHost {
     }
 
     fn loops(&self) -> Vec<LoopStats> {
-        self.loops
-            .iter()
-            .map(|c| {
-                let s = c.snapshot();
-                LoopStats {
-                    rx_packets: s.rx_packets,
-                    tx_packets: s.tx_packets,
-                    tx_full_drops: s.tx_full_drops,
-                }
-            })
-            .collect()
+        self.loops.iter().map(|c| loop_stats(c)).collect()
+    }
+
+    fn scheduler_loop(&self) -> Option<LoopStats> {
+        Some(loop_stats(&self.sched_loop))
+    }
+}
+
+fn loop_stats(c: &LoopCounters) -> LoopStats {
+    let s = c.snapshot();
+    LoopStats {
+        rx_packets: s.rx_packets,
+        tx_packets: s.tx_packets,
+        tx_full_drops: s.tx_full_drops,
     }
 }

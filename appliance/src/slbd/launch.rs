@@ -22,7 +22,6 @@ use slb_config::Config;
 use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -36,8 +35,9 @@ pub struct Running {
     pub path: Vec<Arc<Counters>>,
     /// Balance mode: the scheduler's command queue.
     pub commands: Option<Arc<CommandQueue>>,
-    /// Frames the scheduler's full TX queue refused.
-    pub sched_tx_dropped: Arc<AtomicU64>,
+    /// The scheduler's poll loop: frames of its own RX queue, frames it
+    /// sent, and what its full TX queue refused.
+    pub sched_loop: Arc<LoopCounters>,
     /// Label pairs when the scheduler stopped.
     pub labels: Arc<Mutex<Option<LabelUse>>>,
 }
@@ -49,7 +49,7 @@ impl Running {
             loops: Arc::new((0..workers).map(|_| LoopCounters::default()).collect()),
             path: Vec::new(),
             commands: None,
-            sched_tx_dropped: Arc::new(AtomicU64::new(0)),
+            sched_loop: Arc::default(),
             labels: Arc::default(),
         }
     }
@@ -174,7 +174,7 @@ fn start_balance(
     run.commands = Some(scheduler.command_queue());
     let (p, dropped, labels) = (
         ports.clone(),
-        run.sched_tx_dropped.clone(),
+        run.sched_loop.clone(),
         run.labels.clone(),
     );
     let queue = lcores.workers.len() as u16;
@@ -224,6 +224,7 @@ pub fn control_thread(
     let host = Box::new(SlbdHost {
         ports: ports.clone(),
         loops: run.loops.clone(),
+        sched_loop: run.sched_loop.clone(),
         main_lcore: lcore::main_lcore(),
         scheduler: lcores.scheduler.unwrap_or(0),
         workers: lcores.workers.clone(),

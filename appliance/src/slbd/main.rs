@@ -16,7 +16,6 @@ use report::Report;
 use slb_appliance::stop;
 use slb_appliance::worker::LoopCounters;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -85,12 +84,12 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         let _ = t.join();
     }
     let (loops, path) = (running.loops.clone(), running.path.clone());
-    let (labels, sched_tx_dropped) = (running.labels.clone(), running.sched_tx_dropped.clone());
+    let (labels, sched_loop) = (running.labels.clone(), running.sched_loop.clone());
     // The scheduler lcore writes the label usage as it stops: read it
     // once every lcore has joined.
     let errors = running.join();
     let labels = labels.lock().ok().and_then(|g| *g);
-    let sched_tx_dropped = sched_tx_dropped.load(Ordering::Relaxed);
+    let sched_loop = sched_loop.snapshot();
     for p in ports.iter() {
         p.stop();
     }
@@ -101,7 +100,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
         ports: &ports,
         loops: &loops,
         path: &path,
-        sched_tx_dropped,
+        sched_loop,
         elapsed,
     }
     .print();

@@ -21,7 +21,8 @@ pub struct Report<'a> {
     pub loops: &'a [LoopCounters],
     /// Balance mode: the scheduler's counters, then each worker's.
     pub path: &'a [Arc<Counters>],
-    pub sched_tx_dropped: u64,
+    /// Balance mode: the scheduler's poll loop.
+    pub sched_loop: LoopSnapshot,
     pub elapsed: Duration,
 }
 
@@ -74,7 +75,10 @@ impl Report<'_> {
             });
             if self.mode == Mode::Balance {
                 doc["scheduler"] = sched.to_json();
-                doc["scheduler"]["tx_full_drops"] = self.sched_tx_dropped.into();
+                let l = &self.sched_loop;
+                doc["scheduler"]["rx_packets"] = l.rx_packets.into();
+                doc["scheduler"]["tx_packets"] = l.tx_packets.into();
+                doc["scheduler"]["tx_full_drops"] = l.tx_full_drops.into();
                 doc["total"] = total.to_json();
                 if let Some((capacity, free, active, quarantined)) = self.labels {
                     doc["labels"] = serde_json::json!({
@@ -137,9 +141,11 @@ impl Report<'_> {
                     "  label pairs: {capacity} in all, {active} active, {quarantined} in quarantine, {free} free"
                 );
             }
-            if self.sched_tx_dropped > 0 {
-                println!("  scheduler TX queue full: {}", self.sched_tx_dropped);
-            }
+            let l = &self.sched_loop;
+            println!(
+                "  scheduler loop: rx {} tx {} (TX queue full: {})",
+                l.rx_packets, l.tx_packets, l.tx_full_drops
+            );
         }
         for p in self.ports {
             let s = p.stats();

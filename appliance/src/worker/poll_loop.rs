@@ -49,7 +49,7 @@ pub struct LoopCounters {
 
 impl LoopCounters {
     #[inline]
-    fn bump(c: &AtomicU64, n: u64) {
+    pub(crate) fn bump(c: &AtomicU64, n: u64) {
         c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
     }
 
