@@ -139,6 +139,11 @@ pub enum SessionState {
     Linger,
     /// UDP: any datagram keeps it alive.
     Udp,
+    /// TCP: a RST seen from either side; ends (`Reset`) when the linger
+    /// time passes. Until then its frames are still switched: a frame the
+    /// RST overtook on the way (a FIN, the last data) must reach the other
+    /// end, or that end waits for it until it times out.
+    Reset,
 }
 
 impl SessionState {
@@ -150,6 +155,7 @@ impl SessionState {
             SessionState::Closing(_) => 2,
             SessionState::Linger => 3,
             SessionState::Udp => 4,
+            SessionState::Reset => 5,
         }
     }
 
@@ -161,11 +167,12 @@ impl SessionState {
             SessionState::Closing(Direction::ServerToClient) => "closing_server_fin",
             SessionState::Linger => "linger",
             SessionState::Udp => "udp",
+            SessionState::Reset => "reset",
         }
     }
 }
 
-const CLASSES: usize = 5;
+const CLASSES: usize = 6;
 const VACANT: u8 = u8::MAX;
 const NIL: u32 = u32::MAX;
 /// `first_reply` value while the server has not answered.
@@ -253,6 +260,8 @@ impl Timeouts {
             self.tcp_closing_ns,
             self.tcp_linger_ns,
             self.udp_ns,
+            // Reset waits as long as linger: both cover frames in flight.
+            self.tcp_linger_ns,
         ]
     }
 
@@ -260,6 +269,7 @@ impl Timeouts {
         match class {
             0 => EndReason::NoReply,
             3 => EndReason::Closed,
+            5 => EndReason::Reset,
             _ => EndReason::Idle,
         }
     }
@@ -290,14 +300,17 @@ pub struct Transition {
 /// the packet's flags and its direction. Rules, first match wins:
 ///
 /// 1. SYN with FIN or RST: ignored.
-/// 2. RST from either side: the session ends (interrupted).
-/// 3. UDP state: stay (TCP flags do not apply).
-/// 4. SYN sent, from the client: stay (SYN retransmissions, early data).
-/// 5. SYN sent, from the server: first reply; FIN -> closing by server,
+/// 2. Reset: stay (the linger timer is not extended).
+/// 3. RST from either side: -> reset; the session ends (`Reset`) when the
+///    linger time passes, and is switched until then (a frame the RST
+///    overtook, such as the FIN before it, still reaches its end).
+/// 4. UDP state: stay (TCP flags do not apply).
+/// 5. SYN sent, from the client: stay (SYN retransmissions, early data).
+/// 6. SYN sent, from the server: first reply; FIN -> closing by server,
 ///    otherwise established.
-/// 6. Established, FIN from a side -> closing by that side; otherwise stay.
-/// 7. Closing by side A, FIN from the other side -> linger; otherwise stay.
-/// 8. Linger: stay (the linger timer is not extended).
+/// 7. Established, FIN from a side -> closing by that side; otherwise stay.
+/// 8. Closing by side A, FIN from the other side -> linger; otherwise stay.
+/// 9. Linger: stay (the linger timer is not extended).
 ///
 /// PSH, URG and ACK never change the outcome.
 pub fn tcp_transition(state: SessionState, flags: TcpFlags, dir: Direction) -> Transition {
@@ -316,11 +329,11 @@ pub fn tcp_transition(state: SessionState, flags: TcpFlags, dir: Direction) -> T
             first_reply: false,
         };
     }
+    if state == Reset {
+        return stay;
+    }
     if flags.has(TcpFlags::RST) {
-        return Transition {
-            next: Next::End(EndReason::Reset),
-            first_reply: false,
-        };
+        return to(Reset);
     }
     let fin = flags.has(TcpFlags::FIN);
     match (state, dir) {
@@ -339,6 +352,7 @@ pub fn tcp_transition(state: SessionState, flags: TcpFlags, dir: Direction) -> T
         (Closing(a), d) if fin && a != d => to(Linger),
         (Closing(_), _) => stay,
         (Linger, _) => stay,
+        (Reset, _) => stay,
     }
 }
 
@@ -478,7 +492,7 @@ impl SessionTable {
 
     /// The timeouts in force.
     pub fn timeouts(&self) -> Timeouts {
-        let [syn, est, closing, linger, udp] = self.timeouts;
+        let [syn, est, closing, linger, udp, _reset] = self.timeouts;
         Timeouts {
             tcp_syn_sent_ns: syn,
             tcp_established_ns: est,
@@ -607,11 +621,12 @@ impl SessionTable {
         out
     }
 
-    /// Restarts the session's idle timer at `now` (not in linger).
+    /// Restarts the session's idle timer at `now` (not in linger or
+    /// reset: those end when their time is up, whatever still arrives).
     pub fn touch(&mut self, id: SessionId, now: u64) {
         let s = &self.slots[id.0 as usize];
         debug_assert_ne!(s.class, VACANT);
-        if s.state == SessionState::Linger {
+        if matches!(s.state, SessionState::Linger | SessionState::Reset) {
             return;
         }
         let class = s.class as usize;
@@ -749,7 +764,8 @@ mod tests {
             // any state, any direction
             (None, None, S | F, 0, t(Next::Ignore, false)),
             (None, None, S | R, 0, t(Next::Ignore, false)),
-            (None, None, R, 0, t(Next::End(EndReason::Reset), false)),
+            (Some(Reset), None, 0, 0, t(Next::Stay, false)),
+            (None, None, R, 0, t(Next::Enter(Reset), false)),
             (Some(Udp), None, 0, 0, t(Next::Stay, false)),
             (Some(SynSent), Some(C2S), 0, 0, t(Next::Stay, false)),
             (
@@ -811,6 +827,7 @@ mod tests {
             Closing(S2C),
             Linger,
             Udp,
+            Reset,
         ];
         let mut checked = 0;
         for state in states {
@@ -836,7 +853,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 6 * 2 * 64);
+        assert_eq!(checked, 7 * 2 * 64);
     }
 
     #[test]

@@ -253,7 +253,10 @@ impl Core {
             let state = self.table.get(id).state();
             let reuse = key.protocol == Protocol::Tcp
                 && packet.tcp_flags.is_session_start()
-                && matches!(state, SessionState::Closing(_) | SessionState::Linger);
+                && matches!(
+                    state,
+                    SessionState::Closing(_) | SessionState::Linger | SessionState::Reset
+                );
             if !reuse {
                 let s = self.table.get(id);
                 let (labels, server) = (s.labels(), s.server());
@@ -420,6 +423,11 @@ impl Core {
                 }
             }
             Next::Enter(next) => {
+                if next == SessionState::Reset && dir == Direction::ServerToClient && !replied {
+                    if let Some(svc) = self.service_mut(service) {
+                        svc.pool_mut().record_reset_before_reply(server);
+                    }
+                }
                 self.table.set_state(id, next, now);
                 EventOutcome::Updated {
                     session: id,
@@ -734,9 +742,17 @@ mod tests {
                 reason: Refusal::LabelsExhausted
             }
         );
-        // Ending one puts its pair in quarantine: still exhausted until it passes.
+        // A RST ends one after the linger time; then its pair is in
+        // quarantine: still exhausted until that passes too.
         core.on_event(a.labels.c2s(), RST, 10);
-        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), 20);
+        let linger = Timeouts::default().tcp_linger_ns;
+        let mut ended = Vec::new();
+        core.expire(10 + linger - 1, 10, &mut ended);
+        assert!(ended.is_empty(), "ended before the linger time");
+        core.expire(10 + linger, 10, &mut ended);
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].reason, EndReason::Reset);
+        let out = core.on_new_packet(&packet(Protocol::Tcp, 3, 1, SYN), linger + 20);
         assert_eq!(
             out,
             NewPacketOutcome::Refused {
@@ -744,7 +760,11 @@ mod tests {
                 reason: Refusal::LabelsExhausted
             }
         );
-        let b = admit(&mut core, &packet(Protocol::Tcp, 3, 1, SYN), S + 10);
+        let b = admit(
+            &mut core,
+            &packet(Protocol::Tcp, 3, 1, SYN),
+            linger + S + 10,
+        );
         assert_eq!(b.labels, a.labels);
         let counters = core.service(svc).unwrap().counters();
         assert_eq!(counters.refused(Refusal::LabelsExhausted), 2);
@@ -803,15 +823,22 @@ mod tests {
         let (mut core, svc) = tcp_core(1);
         let a = admit(&mut core, &packet(Protocol::Tcp, 1, 1, SYN), 0);
         let out = core.on_event(a.labels.s2c(), TcpFlags(TcpFlags::RST | TcpFlags::ACK), MS);
-        let EventOutcome::Ended(e) = out else {
-            panic!("{out:?}")
-        };
-        assert_eq!(e.reason, EndReason::Reset);
+        assert!(
+            matches!(
+                out,
+                EventOutcome::Updated {
+                    state: SessionState::Reset,
+                    ..
+                }
+            ),
+            "{out:?}"
+        );
         admit(&mut core, &packet(Protocol::Tcp, 2, 1, SYN), 2 * MS);
         let mut ended = Vec::new();
         core.expire(2 * MS + Timeouts::default().tcp_syn_sent_ns, 10, &mut ended);
-        assert_eq!(ended.len(), 1);
-        assert_eq!(ended[0].reason, EndReason::NoReply);
+        let mut reasons: Vec<EndReason> = ended.iter().map(|e| e.reason).collect();
+        reasons.sort_by_key(|r| r.as_str());
+        assert_eq!(reasons, [EndReason::NoReply, EndReason::Reset]);
         let f = core
             .service(svc)
             .unwrap()

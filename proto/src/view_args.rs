@@ -22,6 +22,7 @@ pub const SESSION_STATES: &[&str] = &[
     "closing_client_fin",
     "closing_server_fin",
     "linger",
+    "reset",
     "udp",
 ];
 

@@ -364,7 +364,7 @@ fn bad_requests_get_the_code_and_a_message_naming_the_argument() {
     );
     invalid(
         r#"{"command":"sessions.list","args":{"state":"open"}}"#,
-        "state: one of syn_sent, established, closing, closing_client_fin, closing_server_fin, linger, udp (got open)",
+        "state: one of syn_sent, established, closing, closing_client_fin, closing_server_fin, linger, reset, udp (got open)",
     );
     invalid(
         r#"{"command":"sessions.list","args":{"client":"nobody"}}"#,

@@ -91,10 +91,7 @@ fn thousands_of_requests_split_by_weight_without_failures() {
     let json: serde_json::Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("slbd --json output: {e}\n{stdout}\n{stderr}"));
     eprintln!("slbd drops: {}", json["total"]["drops"]);
-    assert!(
-        c2_failed == 0,
-        "c2 (plain): {c2_failed} failed requests"
-    );
+    assert!(c2_failed == 0, "c2 (plain): {c2_failed} failed requests");
     assert!(
         c1_failed == 0,
         "c1 (label-aware): {c1_failed} failed requests"

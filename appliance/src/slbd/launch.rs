@@ -172,11 +172,7 @@ fn start_balance(
     run.path.extend(worker_counters);
     scheduler.set_health_enabled(true);
     run.commands = Some(scheduler.command_queue());
-    let (p, dropped, labels) = (
-        ports.clone(),
-        run.sched_loop.clone(),
-        run.labels.clone(),
-    );
+    let (p, dropped, labels) = (ports.clone(), run.sched_loop.clone(), run.labels.clone());
     let queue = lcores.workers.len() as u16;
     run.launch(
         lcores.scheduler.ok_or("no scheduler lcore")?,

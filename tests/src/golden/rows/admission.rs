@@ -317,7 +317,7 @@ pub const ROWS: &[Row] = &[
             let mut steps = refusals(n);
             steps.extend([
                 send(
-                    "RST of the session on 19: its pair goes into quarantine",
+                    "RST of the session on 19: reset, switched for the linger time",
                     CLIENT,
                     n.from_client(n.c2, 40004, 83)
                         .flags(TcpFlags::RST)
@@ -331,6 +331,8 @@ pub const ROWS: &[Row] = &[
                         .seq(1011)
                         .label(19),
                 ),
+                // The linger (1 s), then the pair's quarantine (1 s).
+                advance_ms(1100),
                 refused_with_reset("SYN to 83 in quarantine: still no pair", n, 40006, 83),
                 refused(3, Refusal::LabelsExhausted, 2),
                 advance_ms(1100),
@@ -566,6 +568,9 @@ pub const ROWS: &[Row] = &[
                     new("s1, s2 have one: s3", 20002, 2, 21),
                     rst("end the session on s1", 20000, 0, 17),
                     rst("end the session on s2", 20001, 1, 19),
+                    // Reset sessions count until their linger ends.
+                    check(Check::ActiveSessions(3)),
+                    advance_ms(1100),
                     check(Check::ActiveSessions(1)),
                     new("s3 is loaded: s1", 21000, 0, 23),
                     new("s3 is loaded, s1 has one: s2", 21001, 1, 25),

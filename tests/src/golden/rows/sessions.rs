@@ -439,7 +439,7 @@ pub const ROWS: &[Row] = &[
         case: |n| on_down_reset(n, true),
     },
     Row {
-        name: "row08_rst_ends_the_session_at_once",
+        name: "row08_rst_ends_the_session_after_the_linger",
         families: BOTH,
         workers: ONE_AND_TWO_WORKERS,
         slbd: Slbd::RigOnly(
@@ -464,10 +464,31 @@ pub const ROWS: &[Row] = &[
                         .seq(1001)
                         .label(17),
                 ),
+                // The session is reset, not gone: a frame the RST
+                // overtook on the way (the server's FIN before it, say)
+                // still reaches its end during the linger time.
+                check(Check::ActiveSessions(1)),
+                check(Check::Event(Event::SessionsEnded, 0)),
+                send(
+                    "s1's frame on 18 after the RST: still popped to c2",
+                    SERVER,
+                    n.from_server(0, n.c2, 80, 40000)
+                        .flags(TcpFlags::FIN | TcpFlags::ACK)
+                        .seq(5001)
+                        .label(18),
+                )
+                .out(
+                    CLIENT,
+                    n.to_client(n.c2, 80, 40000)
+                        .flags(TcpFlags::FIN | TcpFlags::ACK)
+                        .seq(5001),
+                ),
+                check(Check::ActiveSessions(1)),
+                advance_ms(1100),
                 check(Check::ActiveSessions(0)),
                 check(Check::Event(Event::SessionsEnded, 1)),
-                // After a RST neither end considers the connection open:
-                // frames that crossed it are strays, not losses.
+                // After the linger neither end considers the connection
+                // open: what still comes is a stray, not a loss.
                 send(
                     "s1's late frame on 18: a stray after the RST",
                     SERVER,
