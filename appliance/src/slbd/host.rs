@@ -57,7 +57,7 @@ impl slb_appliance::control::Host for SlbdHost {
     }
 
     fn loops(&self) -> Vec<LoopStats> {
-        self.loops.iter().map(|c| loop_stats(c)).collect()
+        self.loops.iter().map(loop_stats).collect()
     }
 
     fn scheduler_loop(&self) -> Option<LoopStats> {
