@@ -37,15 +37,22 @@ impl<F: Frame> Scheduler<F> {
             Ok(_) => return self.counters.path_drop(PathDrop::NotForVip),
             Err(r) => return self.counters.wire_drop(r),
         };
-        // A frame too large for any server-facing port never makes a session.
-        let fits = self
+        // A frame too large for every server-facing port once labelled
+        // never makes a session; its client hears why (`worker/icmp.rs`).
+        let widest = self
             .shared
             .ports
             .iter()
             .filter(|p| p.role.faces_servers())
-            .any(|p| ip.l3_end - ip.l3_offset + mpls::LSE_LEN <= usize::from(p.mtu));
-        if !fits {
-            return self.counters.path_drop(PathDrop::Oversize);
+            .map(|p| p.mtu)
+            .max()
+            .unwrap_or(0);
+        if ip.l3_end - ip.l3_offset + mpls::LSE_LEN > usize::from(widest) {
+            if let Some((p, f)) = self.local.too_big(usize::from(port), &ip, widest, f) {
+                self.counters.event(Event::SchedulerTx);
+                out(p, f);
+            }
+            return;
         }
         let protocol = match ip.flow.protocol {
             IpProtocol::Tcp => Protocol::Tcp,

@@ -21,6 +21,7 @@ use nexthop::NextHops;
 use ports::{max_mss, PortInfo};
 use slb_wire::{FlowKey, IpProtocol};
 use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
 
 /// A service as the worker matches it: (protocol, VIP, port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,6 +84,9 @@ pub struct Shared {
     /// Largest TCP MSS that fits a labelled frame on every port.
     pub max_mss_v4: u16,
     pub max_mss_v6: u16,
+    /// The scheduler's clock (ns) at its last round: the workers' coarse
+    /// time for their ICMP rate limits (no clock read per frame).
+    pub clock: AtomicU64,
 }
 
 impl Shared {
@@ -103,6 +107,7 @@ impl Shared {
             fingerprint: FingerprintKey::random(),
             max_mss_v4: max_mss(min_mtu, false),
             max_mss_v6: max_mss(min_mtu, true),
+            clock: AtomicU64::new(0),
         }
     }
 
