@@ -109,13 +109,9 @@ fn echoes(n: &Net) -> Case {
                 echo(s1.mac, SERVER, s1.ip, n.vip, 5),
             )
             .drop("to_appliance"),
-            send(
-                "echo with a bad ICMP checksum: not answered",
-                CLIENT,
-                bad,
-            )
-            .drop("bad_echo")
-            .events(&[(Event::EchoReplies, 0)]),
+            send("echo with a bad ICMP checksum: not answered", CLIENT, bad)
+                .drop("bad_echo")
+                .events(&[(Event::EchoReplies, 0)]),
             send(
                 "an echo reply to slbd: nothing to answer",
                 CLIENT,
@@ -433,7 +429,11 @@ fn errors_rate_limited(n: &Net) -> Case {
         .from_server(0, n.c2, 80, 40000)
         .flags(TcpFlags::ACK)
         .payload(b"x");
-    let unreach = if is_v4(n) { (3, 1, [0; 4]) } else { (1, 3, [0; 4]) };
+    let unreach = if is_v4(n) {
+        (3, 1, [0; 4])
+    } else {
+        (1, 3, [0; 4])
+    };
     let err = icmp_error(n, r, unreach, &s2c, 100);
     Case::new(
         config(n, json!({ "errors_per_s": 0, "errors_burst": 1 }), 1500),
@@ -447,13 +447,12 @@ fn errors_rate_limited(n: &Net) -> Case {
                 SERVER,
                 syn(n.to_server(n.c2, 0, 40000, 80), n.mss).label(17),
             ),
-            send("host unreachable: forwarded", CLIENT, err.clone())
-                .out(
-                    SERVER,
-                    err.clone()
-                        .macs(port_mac(SERVER), n.servers[0].mac)
-                        .label(17),
-                ),
+            send("host unreachable: forwarded", CLIENT, err.clone()).out(
+                SERVER,
+                err.clone()
+                    .macs(port_mac(SERVER), n.servers[0].mac)
+                    .label(17),
+            ),
             send(
                 "the same again: over icmp.errors_burst, not handed to the scheduler",
                 CLIENT,
