@@ -36,6 +36,9 @@ pub enum PuntKind {
     /// TCP to slbd's own address on a health probe source port: a
     /// server's answer to a probe (see `crate::health`).
     Probe,
+    /// An ICMP error to a VIP on a client-facing port: perhaps about a
+    /// session's server-to-client packet (`scheduler/icmp_errors.rs`).
+    IcmpError,
 }
 
 /// TCP source ports slbd's health probes use (destination ports of the
@@ -71,6 +74,8 @@ pub enum WorkerOp {
     FlowRemove(FlowKey),
     ServiceAdd(ServiceKey),
     ServiceRemove(ServiceKey),
+    /// New ICMP settings (`icmp`): the worker's buckets start full.
+    Icmp(slb_config::Icmp),
 }
 
 /// The queues between one worker and the scheduler.

@@ -100,6 +100,28 @@ named_enum! {
         /// frame in flight when the RST crossed it, a retransmission).
         /// Harmless; `withdrawn_label` and `no_session` count the rest.
         StrayAfterEnd => "stray_after_end",
+        // ICMP and PMTU (issue 18; `worker/icmp.rs`, `scheduler/icmp_errors.rs`).
+        /// An echo request slbd would answer, over the lcore's
+        /// `icmp.echo_*` rate.
+        EchoRateLimited => "icmp_echo_rate_limited",
+        /// An echo request to a VIP with `icmp.vip_echo: drop`.
+        VipEchoDropped => "vip_echo_dropped",
+        /// An echo request slbd would answer with a bad ICMP checksum.
+        BadEcho => "bad_echo",
+        /// Too big for the egress once labelled, but the lcore's
+        /// `icmp.too_big_*` rate is spent (no error sent).
+        TooBigRateLimited => "icmp_too_big_rate_limited",
+        /// An IPv4 packet too big for the egress once labelled, DF clear:
+        /// slbd does not fragment (see docs/packet-layer.md).
+        OversizeDfClear => "oversize_df_clear",
+        /// An ICMP error to a VIP over the lcore's `icmp.errors_*` rate
+        /// (not handed to the scheduler).
+        IcmpErrorRateLimited => "icmp_error_rate_limited",
+        /// An ICMP error to a VIP whose quoted packet is no live session's.
+        IcmpNoSession => "icmp_no_session",
+        /// An ICMP error to a VIP whose quote is too short, of another
+        /// family, not TCP/UDP, or not from that VIP.
+        IcmpBadQuote => "icmp_bad_quote",
     }
 }
 
@@ -149,6 +171,18 @@ named_enum! {
         ResetProbesSent => "reset_probes_sent",
         /// Resets with the exact sequence number an end answered with.
         SessionResetsSent => "session_resets_sent",
+        // ICMP and PMTU.
+        /// Echo replies sent (to slbd's port addresses and to VIPs).
+        EchoReplies => "echo_replies",
+        /// ICMPv4 "fragmentation needed" sent (type 3 code 4).
+        FragNeededSent => "frag_needed_sent",
+        /// ICMPv6 "packet too big" sent (type 2).
+        PacketTooBigSent => "packet_too_big_sent",
+        /// Frames handed to the scheduler: ICMP errors to a VIP.
+        PuntedIcmp => "punted_icmp",
+        /// ICMP errors matched to a session by their quote and forwarded
+        /// to its server with the session's client-to-server label.
+        IcmpForwarded => "icmp_forwarded",
     }
 }
 
@@ -294,6 +328,11 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::ProbesSent => &mut out.probes_sent,
                 Event::ResetProbesSent => &mut out.reset_probes_sent,
                 Event::SessionResetsSent => &mut out.session_resets_sent,
+                Event::EchoReplies => &mut out.echo_replies,
+                Event::FragNeededSent => &mut out.frag_needed_sent,
+                Event::PacketTooBigSent => &mut out.packet_too_big_sent,
+                Event::PuntedIcmp => &mut out.punted_icmp,
+                Event::IcmpForwarded => &mut out.icmp_forwarded,
             };
             *field = s.event(e);
         }

@@ -88,10 +88,12 @@ pub fn assemble<F: Frame>(
     let scheduler_counters = Arc::new(Counters::default());
     // The running configuration of an empty data path: ports, labels,
     // timeouts and control as configured (the core was built with them),
-    // no services, no neighbours.
+    // no services, no neighbours, ICMP as every lcore starts (the default:
+    // applying `cfg` then sends its own).
     let mut empty = cfg.clone();
     empty.services.clear();
     empty.neighbours.clear();
+    empty.icmp = slb_config::Icmp::default();
     let mut scheduler = Scheduler::new(
         core,
         shared.clone(),

@@ -42,6 +42,8 @@ pub struct ConfigDiff {
     pub timeouts_changed: bool,
     /// `neighbours` changed.
     pub neighbours_changed: bool,
+    /// `icmp` changed (applied live: every lcore takes the new rates).
+    pub icmp_changed: bool,
     /// Names of new services, in the new file's order.
     pub services_added: Vec<String>,
     /// Names of services gone, in the old file's order.
@@ -165,6 +167,7 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
     }
     d.timeouts_changed = old.timeouts != new.timeouts;
     d.neighbours_changed = old.neighbours != new.neighbours;
+    d.icmp_changed = old.icmp != new.icmp;
     for n in &new.services {
         match old.service(&n.name) {
             None => d.services_added.push(n.name.clone()),
@@ -336,6 +339,9 @@ impl fmt::Display for ConfigDiff {
         }
         if self.neighbours_changed {
             lines.push("neighbours changed".into());
+        }
+        if self.icmp_changed {
+            lines.push("icmp changed".into());
         }
         lines.extend(
             self.services_added

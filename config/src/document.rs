@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Algorithm, ClientMode, OnDown, Protocol, Refuse, Role, ServerState};
+use crate::model::{Algorithm, ClientMode, OnDown, Protocol, Refuse, Role, ServerState, VipEcho};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +22,8 @@ pub(crate) struct Document {
     pub neighbours: Vec<NeighbourDoc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control: Option<ControlDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icmp: Option<IcmpDoc>,
     #[serde(default)]
     pub services: Vec<ServiceDoc>,
 }
@@ -80,6 +82,25 @@ pub(crate) struct ControlDoc {
     pub socket: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_listen: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IcmpDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vip_echo: Option<VipEcho>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo_per_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo_burst: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub too_big_per_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub too_big_burst: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors_per_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors_burst: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

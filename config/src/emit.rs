@@ -4,8 +4,8 @@
 
 use crate::address::format_mac;
 use crate::document::{
-    ControlDoc, Document, HealthDoc, HealthKindDoc, LabelsDoc, NeighbourDoc, PortDoc, ServerDoc,
-    ServiceDoc, TimeoutsDoc,
+    ControlDoc, Document, HealthDoc, HealthKindDoc, IcmpDoc, LabelsDoc, NeighbourDoc, PortDoc,
+    ServerDoc, ServiceDoc, TimeoutsDoc,
 };
 use crate::model::{Config, HealthKind};
 
@@ -48,6 +48,15 @@ pub(crate) fn document(c: &Config) -> Document {
         control: Some(ControlDoc {
             socket: Some(c.control.socket.to_string_lossy().into_owned()),
             metrics_listen: c.control.metrics_listen.map(|a| a.to_string()),
+        }),
+        icmp: Some(IcmpDoc {
+            vip_echo: Some(c.icmp.vip_echo),
+            echo_per_s: Some(c.icmp.echo.per_s.into()),
+            echo_burst: Some(c.icmp.echo.burst.into()),
+            too_big_per_s: Some(c.icmp.too_big.per_s.into()),
+            too_big_burst: Some(c.icmp.too_big.burst.into()),
+            errors_per_s: Some(c.icmp.errors.per_s.into()),
+            errors_burst: Some(c.icmp.errors.burst.into()),
         }),
         services: c
             .services

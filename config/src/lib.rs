@@ -66,8 +66,8 @@ pub use address::{format_mac, parse_mac, Ipv4Cidr, Ipv6Cidr, Prefix};
 pub use diff::{diff, ConfigDiff, NotLive, ServerChange, ServerDiff, ServiceChange, ServiceDiff};
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{
-    Algorithm, ClientMode, Config, Control, Health, HealthKind, Labels, Neighbour, OnDown, Port,
-    Protocol, Refuse, Role, Server, ServerState, Service, Timeouts,
+    Algorithm, ClientMode, Config, Control, Health, HealthKind, Icmp, IcmpRate, Labels, Neighbour,
+    OnDown, Port, Protocol, Refuse, Role, Server, ServerState, Service, Timeouts, VipEcho,
 };
 
 impl Config {

@@ -19,6 +19,8 @@ pub struct Config {
     /// Static MAC overrides (no ARP/ND for these addresses).
     pub neighbours: Vec<Neighbour>,
     pub control: Control,
+    /// What slbd answers and forwards of ICMP, and how fast.
+    pub icmp: Icmp,
     /// 0..=256 services, in file order.
     pub services: Vec<Service>,
 }
@@ -368,4 +370,59 @@ mod tests {
         // 17/18, 19/20.
         assert_eq!(even_last.pairs(), 2);
     }
+}
+
+/// ICMP (`icmp`): echo requests to slbd's addresses and to the VIPs,
+/// "fragmentation needed" / "packet too big" for frames too big for the
+/// egress once labelled, and the ICMP errors of sessions forwarded to
+/// their servers. Every rate is per lcore (each worker and the scheduler
+/// has its own token bucket). Changes apply live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Icmp {
+    /// Echo requests to a VIP: answered by slbd, or dropped.
+    pub vip_echo: VipEcho,
+    /// Echo replies (to slbd's port addresses and to the VIPs).
+    pub echo: IcmpRate,
+    /// "Fragmentation needed" (IPv4) and "packet too big" (IPv6) sent.
+    pub too_big: IcmpRate,
+    /// ICMP errors from the client side handed to the scheduler to be
+    /// matched to a session and forwarded to its server.
+    pub errors: IcmpRate,
+}
+
+impl Default for Icmp {
+    fn default() -> Icmp {
+        Icmp {
+            vip_echo: VipEcho::Answer,
+            echo: IcmpRate {
+                per_s: 100,
+                burst: 50,
+            },
+            too_big: IcmpRate {
+                per_s: 1000,
+                burst: 100,
+            },
+            errors: IcmpRate {
+                per_s: 1000,
+                burst: 100,
+            },
+        }
+    }
+}
+
+/// What slbd does with an echo request to a VIP (`icmp.vip_echo`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VipEcho {
+    /// slbd answers it (rate-limited with `icmp.echo_*`).
+    Answer,
+    /// Dropped, counted as `vip_echo_dropped`.
+    Drop,
+}
+
+/// A token bucket: `per_s` sustained, bursts of `burst`; both 0 = never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpRate {
+    pub per_s: u32,
+    pub burst: u32,
 }

@@ -817,6 +817,56 @@ fn timeouts_rules() {
 }
 
 #[test]
+fn icmp_rules() {
+    // Absent: every default (echo to VIPs answered).
+    let c = parses(&lab());
+    assert_eq!(c.icmp, Icmp::default());
+    assert_eq!(c.icmp.vip_echo, VipEcho::Answer);
+    assert_eq!(
+        c.icmp.too_big,
+        IcmpRate {
+            per_s: 1000,
+            burst: 100
+        }
+    );
+    for (field, hi) in [
+        ("echo_per_s", 1_000_000),
+        ("echo_burst", 100_000),
+        ("too_big_per_s", 1_000_000),
+        ("too_big_burst", 100_000),
+        ("errors_per_s", 1_000_000),
+        ("errors_burst", 100_000),
+    ] {
+        bad(
+            "/icmp",
+            json!({ field: hi + 1 }),
+            &format!("icmp.{field}"),
+            &format!("between 0 and {hi} (got {})", hi + 1),
+        );
+    }
+    let mut doc = lab();
+    set(&mut doc, "/icmp", json!({ "vip_echo": "forward" }));
+    let e = Config::from_json_str(&doc.to_string()).unwrap_err();
+    assert!(e.to_string().contains("icmp.vip_echo"), "{e}");
+    let mut doc = lab();
+    set(
+        &mut doc,
+        "/icmp",
+        json!({ "vip_echo": "drop", "echo_per_s": 0, "echo_burst": 0 }),
+    );
+    let c = parses(&doc);
+    assert_eq!(c.icmp.vip_echo, VipEcho::Drop);
+    assert_eq!(c.icmp.echo, IcmpRate { per_s: 0, burst: 0 });
+    assert_eq!(c.icmp.errors, Icmp::default().errors);
+    // Written back in full, read back equal; a change is live.
+    let back = Config::from_json_str(&c.to_json_pretty()).unwrap();
+    assert_eq!(back, c);
+    let d = diff(&parses(&lab()), &c);
+    assert!(d.icmp_changed && !d.needs_restart());
+    assert_eq!(d.to_string(), "icmp changed");
+}
+
+#[test]
 fn neighbours_rules() {
     let n = |address: &str, mac: &str| json!([{ "address": address, "mac": mac }]);
     let mac = "02:00:00:00:01:11";

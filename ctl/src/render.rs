@@ -218,7 +218,11 @@ fn stats(o: &mut Out, r: &Stats) {
             .map(|c| {
                 let e = &c.events;
                 let switched = e.switched_c2s + e.switched_s2c + e.pushed;
-                let punted = e.punted_new + e.punted_label + e.punted_neighbour + e.punted_probe;
+                let punted = e.punted_new
+                    + e.punted_label
+                    + e.punted_neighbour
+                    + e.punted_probe
+                    + e.punted_icmp;
                 let drops: u64 = c.drops.values().sum();
                 vec![
                     c.core.clone(),

@@ -207,6 +207,11 @@ events! {
     probes_sent,
     reset_probes_sent,
     session_resets_sent,
+    echo_replies,
+    frag_needed_sent,
+    packet_too_big_sent,
+    punted_icmp,
+    icmp_forwarded,
 }
 
 /// One lcore's counters.

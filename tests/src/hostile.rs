@@ -291,12 +291,21 @@ pub fn corpus(t: &Target) -> Vec<Hostile> {
     v.push(h("802.1ad (QinQ) service tag", f, "other_ethertype"));
     // Sizes.
     v.push(h(
-        "jumbo SYN (9000 bytes)",
+        "jumbo SYN (9000 bytes, DF): answered with fragmentation needed",
         FrameBuilder::tcp(cm, pm, c4, v4, 40002, sp)
             .flags(TcpFlags::SYN)
             .payload(&[0u8; 8900])
             .build(),
-        "oversize",
+        "out",
+    ));
+    v.push(h(
+        "jumbo SYN (9000 bytes, DF clear): slbd does not fragment",
+        FrameBuilder::tcp(cm, pm, c4, v4, 40004, sp)
+            .flags(TcpFlags::SYN)
+            .dont_frag(false)
+            .payload(&[0u8; 8900])
+            .build(),
+        "oversize_df_clear",
     ));
     v.push(h(
         "jumbo frame on the live label",

@@ -100,6 +100,12 @@ pub mod field {
 /// Header length.
 pub const HEADER_LEN: usize = field::DATA;
 
+/// Destination unreachable, code 3: port unreachable (RFC 792).
+pub const UNREACH_PORT: u8 = 3;
+/// Destination unreachable, code 4: fragmentation needed and DF set
+/// (RFC 792), with the next-hop MTU (RFC 1191 §4).
+pub const UNREACH_FRAG_NEEDED: u8 = 4;
+
 /// A view over an ICMPv4 message (the buffer is exactly the message).
 #[derive(Debug, Clone)]
 pub struct Packet<T: AsRef<[u8]>> {

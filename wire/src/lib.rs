@@ -26,6 +26,8 @@
 //! * [`ipv4`], [`ipv6`]: the IP headers; IPv6 extension header walk.
 //! * [`tcp`]: TCP header, [`TcpFlags`], options. [`udp`]: UDP header.
 //! * [`icmpv4`], [`icmpv6`]: ICMP messages; neighbour discovery NS / NA.
+//! * [`icmp_reply`]: the ICMP messages slbd writes in place (echo replies,
+//!   fragmentation needed / packet too big) and the flow an ICMP error quotes.
 //! * [`checksum`]: the Internet checksum, pseudo-headers, incremental update.
 //! * [`classify`](mod@classify): the per-packet classifier ([`classify()`],
 //!   the fast untagged entry points, [`Classified`] and the frame types,
@@ -54,6 +56,7 @@ pub mod checksum;
 pub mod classify;
 pub mod ethernet;
 pub mod flow;
+pub mod icmp_reply;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ip;

@@ -190,6 +190,10 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
             }
         }
     }
+    if d.icmp_changed {
+        // Every lcore takes the new settings with full buckets.
+        sched.worker_op(crate::channels::WorkerOp::Icmp(new.icmp));
+    }
     if d.timeouts_changed {
         // New and waiting sessions alike: a waiting session's deadline is
         // its last timer restart plus the new timeout of its state.

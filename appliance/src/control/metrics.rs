@@ -271,7 +271,34 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         "Health probes sent.",
         None,
     ),
+    ev(
+        "punted_icmp",
+        "slbd_punted_frames_total",
+        PUNTED,
+        Some(("reason", "icmp")),
+    ),
+    ev("echo_replies", "slbd_icmp_sent_total", ICMP_SENT, Some(("kind", "echo_reply"))),
+    ev(
+        "frag_needed_sent",
+        "slbd_icmp_sent_total",
+        ICMP_SENT,
+        Some(("kind", "frag_needed")),
+    ),
+    ev(
+        "packet_too_big_sent",
+        "slbd_icmp_sent_total",
+        ICMP_SENT,
+        Some(("kind", "packet_too_big")),
+    ),
+    ev(
+        "icmp_forwarded",
+        "slbd_icmp_errors_forwarded_total",
+        "ICMP errors matched to a session by their quote and forwarded to its server, labelled.",
+        None,
+    ),
 ];
+
+const ICMP_SENT: &str = "ICMP messages slbd sent itself, by lcore and kind (rate-limited drops: slbd_drops_total, reason icmp_*).";
 
 /// What admission sees of a server (`slb_proto::Server::state`).
 const SERVER_STATES: [&str; 5] = ["up", "down", "draining", "disabled", "removing"];
@@ -618,6 +645,44 @@ mod tests {
         // Per-second rates are Prometheus' job; events are families.
         assert!(!text.contains("slbd_rate"), "{text}");
         assert!(!text.contains("slbd_events_total"), "{text}");
+    }
+
+    #[test]
+    fn icmp_counters_by_kind_and_reason() {
+        let mut s = recorded();
+        let w0 = &mut s.cores[1];
+        w0.events.echo_replies = 7;
+        w0.events.frag_needed_sent = 3;
+        w0.events.packet_too_big_sent = 2;
+        w0.events.punted_icmp = 4;
+        w0.drops.insert("icmp_echo_rate_limited".into(), 11);
+        s.cores[0].events.icmp_forwarded = 5;
+        let m = check(&render(&s));
+        for (series, want) in [
+            (
+                r#"slbd_icmp_sent_total{core="worker0",kind="echo_reply"}"#,
+                "7",
+            ),
+            (
+                r#"slbd_icmp_sent_total{core="worker0",kind="frag_needed"}"#,
+                "3",
+            ),
+            (
+                r#"slbd_icmp_sent_total{core="worker0",kind="packet_too_big"}"#,
+                "2",
+            ),
+            (
+                r#"slbd_punted_frames_total{core="worker0",reason="icmp"}"#,
+                "4",
+            ),
+            (
+                r#"slbd_drops_total{core="worker0",reason="icmp_echo_rate_limited"}"#,
+                "11",
+            ),
+            (r#"slbd_icmp_errors_forwarded_total{core="scheduler"}"#, "5"),
+        ] {
+            assert_eq!(value(&m, series), want, "{series}");
+        }
     }
 
     #[test]

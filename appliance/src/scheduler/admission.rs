@@ -38,15 +38,22 @@ impl<F: Frame> Scheduler<F> {
             Ok(_) => return self.drop_frame(PathDrop::NotForVip, Some(port), &f, None),
             Err(r) => return self.drop_frame(r, Some(port), &f, None),
         };
-        // A frame too large for any server-facing port never makes a session.
-        let fits = self
+        // A frame too large for every server-facing port once labelled
+        // never makes a session; its client hears why (`worker/icmp.rs`).
+        let widest = self
             .shared
             .ports
             .iter()
             .filter(|p| p.role.faces_servers())
-            .any(|p| ip.l3_end - ip.l3_offset + mpls::LSE_LEN <= usize::from(p.mtu));
-        if !fits {
-            return self.drop_frame(PathDrop::Oversize, Some(port), &f, None);
+            .map(|p| p.mtu)
+            .max()
+            .unwrap_or(0);
+        if ip.l3_end - ip.l3_offset + mpls::LSE_LEN > usize::from(widest) {
+            if let Some((p, f)) = self.local.too_big(usize::from(port), &ip, widest, f) {
+                self.counters.event(Event::SchedulerTx);
+                out(p, f);
+            }
+            return;
         }
         let protocol = match ip.flow.protocol {
             IpProtocol::Tcp => Protocol::Tcp,

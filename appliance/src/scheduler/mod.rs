@@ -19,6 +19,8 @@
 //! - [`resolve`]: neighbour requests out and answers in;
 //! - [`health`]: the health monitor, a state machine of probes and results;
 //! - [`probes`]: the monitor's probe frames out, answers in, actions applied;
+//! - [`icmp_errors`]: ICMP errors about a session's packet, forwarded to
+//!   its server;
 //! - [`reset`]: TCP resets for refused sessions and for the sessions of a
 //!   server that went down (`on_down: reset`);
 //! - [`session_reset`]: those resets sent: probes to both ends, resets to
@@ -28,6 +30,7 @@
 pub mod admission;
 pub mod ending;
 pub mod health;
+pub mod icmp_errors;
 pub mod late_frames;
 pub mod neighbours;
 pub mod poll_loop;
@@ -181,7 +184,7 @@ impl<F: Frame> Scheduler<F> {
 
     /// Queues `op` on every worker and applies it to the scheduler's own
     /// fast path at once.
-    fn worker_op(&mut self, op: WorkerOp) {
+    pub(crate) fn worker_op(&mut self, op: WorkerOp) {
         for c in &self.chans {
             let _ = c.ops.push(op);
         }
@@ -292,6 +295,9 @@ impl<F: Frame> Scheduler<F> {
     /// (`crate::control::commands::run`).
     pub fn poll(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
         let mut work = 0;
+        self.shared
+            .clock
+            .store(now, std::sync::atomic::Ordering::Relaxed);
         self.local.apply_ops();
         for w in 0..self.chans.len() {
             for _ in 0..PUNTS_PER_POLL {
@@ -354,6 +360,7 @@ impl<F: Frame> Scheduler<F> {
             }
             PuntKind::Neighbour => self.punted_neighbour(port, frame, now, out),
             PuntKind::Probe => self.punted_probe(port, frame, now, out),
+            PuntKind::IcmpError => self.punted_icmp_error(port, frame, now, out),
         }
     }
 }

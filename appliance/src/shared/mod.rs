@@ -24,6 +24,7 @@ use nexthop::NextHops;
 use ports::{max_mss, PortInfo};
 use slb_wire::{FlowKey, IpProtocol};
 use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
 
 /// A service as the worker matches it: (protocol, VIP, port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,6 +89,9 @@ pub struct Shared {
     pub max_mss_v6: u16,
     /// Recently dropped frames, per replica (off unless asked for).
     pub drops: DropTrace,
+    /// The scheduler's clock (ns) at its last round: the workers' coarse
+    /// time for their ICMP rate limits (no clock read per frame).
+    pub clock: AtomicU64,
 }
 
 impl Shared {
@@ -109,6 +113,7 @@ impl Shared {
             max_mss_v4: max_mss(min_mtu, false),
             max_mss_v6: max_mss(min_mtu, true),
             drops: DropTrace::new(workers, drop_trace::PER_LCORE),
+            clock: AtomicU64::new(0),
         }
     }
 

@@ -12,7 +12,8 @@
 //!    client-to-server label and switch; miss -> to the scheduler (new
 //!    session). Queue full -> dropped and counted, so a flood of new
 //!    sessions never slows established ones.
-//! 4. Everything else: dropped and counted by reason.
+//! 4. ICMP to slbd or a VIP, and frames too big once labelled: `icmp.rs`.
+//! 5. Everything else: dropped and counted by reason.
 //!
 //! No locks, no allocation, no system call: the label table and next hops
 //! are atomics written by the scheduler; the flow cache and service set are
@@ -20,6 +21,7 @@
 
 use super::arp_nd;
 use super::flow_cache::FlowCache;
+use super::icmp_limits::IcmpLimits;
 use super::poll_loop::Handler;
 use crate::channels::{
     Channels, Punt, PuntKind, Report, ReportKind, ServiceKey, WorkerOp, PROBE_PORTS,
@@ -46,16 +48,18 @@ const OPS_PER_POLL: usize = 256;
 /// One worker's data path.
 pub struct FastPath<F> {
     worker: usize,
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     chan: Arc<Channels<F>>,
-    counters: Arc<Counters>,
+    pub(super) counters: Arc<Counters>,
     flows: FlowCache,
     services: HashSet<ServiceKey>,
     /// The IPv4 members of `services` as one word each
     /// ([`ServiceKey::v4_word`]): the per-frame lookup hashes a u64.
     services_v4: HashSet<u64>,
     /// VIP addresses with a count of services on each (ARP/ND answers).
-    vips: HashMap<IpAddr, u32>,
+    pub(super) vips: HashMap<IpAddr, u32>,
+    /// ICMP settings and this lcore's token buckets.
+    pub(super) icmp: IcmpLimits,
 }
 
 impl<F: Frame> FastPath<F> {
@@ -75,6 +79,7 @@ impl<F: Frame> FastPath<F> {
             services: HashSet::new(),
             services_v4: HashSet::new(),
             vips: HashMap::new(),
+            icmp: IcmpLimits::default(),
         }
     }
 
@@ -103,6 +108,7 @@ impl<F: Frame> FastPath<F> {
                         *self.vips.entry(s.vip).or_insert(0) += 1;
                     }
                 }
+                WorkerOp::Icmp(c) => self.set_icmp(&c),
                 WorkerOp::ServiceRemove(s) => {
                     if let Some(w) = s.v4_word() {
                         self.services_v4.remove(&w);
@@ -241,7 +247,12 @@ impl<F: Frame> FastPath<F> {
     /// Counts a dropped frame by its reason (and traces it, when the
     /// drop trace is on).
     #[inline]
-    fn discard(&self, r: impl Into<Reason>, in_port: usize, f: &F) -> Option<(usize, F)> {
+    pub(super) fn discard(
+        &self,
+        r: impl Into<Reason>,
+        in_port: usize,
+        f: &F,
+    ) -> Option<(usize, F)> {
         let r = r.into();
         match r {
             Reason::Wire(w) => self.counters.wire_drop(w),
@@ -256,12 +267,13 @@ impl<F: Frame> FastPath<F> {
     }
 
     #[inline]
-    fn punt(&self, in_port: usize, kind: PuntKind, frame: F) -> Option<(usize, F)> {
+    pub(super) fn punt(&self, in_port: usize, kind: PuntKind, frame: F) -> Option<(usize, F)> {
         let ev = match kind {
             PuntKind::New => Event::PuntedNew,
             PuntKind::Label => Event::PuntedLabel,
             PuntKind::Neighbour => Event::PuntedNeighbour,
             PuntKind::Probe => Event::PuntedProbe,
+            PuntKind::IcmpError => Event::PuntedIcmp,
         };
         match self.chan.punts.push(Punt {
             port: in_port as u8,
@@ -411,6 +423,9 @@ impl<F: Frame> FastPath<F> {
             None => self.services.contains(&svc),
         };
         if !known {
+            if matches!(ip.l4, L4::Icmpv4 { .. } | L4::Icmpv6 { .. }) {
+                return self.icmp(in_port, ip, f);
+            }
             if key.protocol == IpProtocol::Tcp
                 && PROBE_PORTS.contains(&key.dst_port)
                 && shared.ports.iter().any(|p| p.owns(key.dst))
@@ -467,6 +482,11 @@ impl<F: Frame> FastPath<F> {
         let Some(out_port) = shared.ports.get(out) else {
             return self.discard(PathDrop::NoNextHop, in_port, &f);
         };
+        // Too big once labelled: the client hears why (PMTU discovery).
+        if ip.l3_end - ip.l3_offset + mpls::LSE_LEN > usize::from(out_port.mtu) {
+            let mtu = out_port.mtu;
+            return self.too_big(in_port, ip, mtu, f);
+        }
         // (No MSS clamp here: a client's SYN never takes this path, the
         // scheduler clamps it.)
         if let L4::Tcp { flags } = ip.l4 {
@@ -479,10 +499,6 @@ impl<F: Frame> FastPath<F> {
             .is_err()
         {
             return self.discard(PathDrop::Rewrite, in_port, &f);
-        }
-        let l2 = ip.l3_offset;
-        if ip.l3_end - l2 + mpls::LSE_LEN > usize::from(out_port.mtu) {
-            return self.discard(PathDrop::Oversize, in_port, &f);
         }
         if let Some(a) = shared.activity.get(self.worker) {
             a.mark(label);

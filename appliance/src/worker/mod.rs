@@ -8,11 +8,16 @@
 //! - [`arp_nd`]: ARP and ND answers built in place (and the requests the
 //!   scheduler sends).
 //! - [`forward`]: the `--mode forward` handler, the benchmark baseline.
+//! - [`icmp`]: echo answers, ICMP errors to the scheduler, "fragmentation
+//!   needed" / "packet too big"; [`icmp_limits`]: their per-lcore rate
+//!   limits (token buckets).
 
 pub mod arp_nd;
 pub mod fast_path;
 pub mod flow_cache;
 pub mod forward;
+pub mod icmp;
+pub mod icmp_limits;
 pub mod poll_loop;
 
 pub use fast_path::FastPath;

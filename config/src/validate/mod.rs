@@ -9,6 +9,7 @@
 //! - `timeouts`: session idle timeouts;
 //! - `neighbours`: static neighbours on the ports' subnets;
 //! - `control`: control socket and metrics listener;
+//! - `icmp`: echo answers and the ICMP rate limits;
 //! - `services`: VIPs, health checks and servers; `access`: their allow
 //!   and deny lists;
 //! - `checker`: the error collector and the checks the sections share.
@@ -16,6 +17,7 @@
 mod access;
 mod checker;
 mod control;
+mod icmp;
 mod labels;
 mod neighbours;
 mod ports;
@@ -34,6 +36,7 @@ pub(crate) fn validate(doc: &Document) -> Result<Config, ConfigErrors> {
     let timeouts = timeouts::timeouts(&mut c, doc.timeouts.as_ref());
     let neighbours = neighbours::neighbours(&mut c, &doc.neighbours, &ports);
     let control = control::control(&mut c, doc.control.as_ref());
+    let icmp = icmp::icmp(&mut c, doc.icmp.as_ref());
     let services = services::services(&mut c, &doc.services, &ports);
     if c.errors.is_empty() {
         Ok(Config {
@@ -42,6 +45,7 @@ pub(crate) fn validate(doc: &Document) -> Result<Config, ConfigErrors> {
             timeouts,
             neighbours,
             control,
+            icmp,
             services,
         })
     } else {

@@ -4,7 +4,9 @@
 //! ARP/ND, malformed frames, how sessions spread over servers, timers,
 //! preloaded sessions; `tests/golden_admission.rs`) and [`edges`] (rows
 //! 13-18: martians, foreign MACs, VLAN tags, MSS options, fragments, RH0,
-//! spoofed servers; `tests/golden_edges.rs`). `tests/golden_pcap.rs`
+//! spoofed servers; `tests/golden_edges.rs`) and [`icmp`] (rows 19-21:
+//! echo, fragmentation needed / packet too big, ICMP errors forwarded to
+//! a session's server; `tests/golden_icmp.rs`). `tests/golden_pcap.rs`
 //! runs every row of both marked [`Slbd::Runs`](super::row::Slbd::Runs)
 //! through the real slbd.
 //!
@@ -12,6 +14,7 @@
 
 pub mod admission;
 pub mod edges;
+pub mod icmp;
 pub mod sessions;
 
 use super::row::Row;
@@ -22,6 +25,7 @@ pub fn all() -> impl Iterator<Item = &'static Row> {
         .iter()
         .chain(admission::ROWS.iter())
         .chain(edges::ROWS.iter())
+        .chain(icmp::ROWS.iter())
 }
 
 #[cfg(test)]

@@ -415,15 +415,16 @@ pub const ROWS: &[Row] = &[
                 web_config(n),
                 vec![
                     send(
-                        "a ping to the client port's address",
+                        "an echo reply to the client port's address (requests are answered: row 19)",
                         CLIENT,
-                        FrameBuilder::echo_request(
+                        FrameBuilder::icmp(
                             n.c2.mac,
                             port_mac(CLIENT),
                             n.c2.ip,
                             n.port_ip[CLIENT],
-                            1,
-                            1,
+                            if n.family == Family::V4 { 0 } else { 129 },
+                            0,
+                            [0, 1, 0, 1],
                         ),
                     )
                     .drop("to_appliance"),
