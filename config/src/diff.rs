@@ -221,7 +221,12 @@ fn service_diff(o: &Service, n: &Service) -> Option<ServiceDiff> {
             new: n.deny.len(),
         });
     }
-    field!(health, Health);
+    if o.health != n.health {
+        changes.push(ServiceChange::Health {
+            old: o.health.clone(),
+            new: n.health.clone(),
+        });
+    }
     let mut servers_added = Vec::new();
     let mut servers_changed = Vec::new();
     for ns in &n.servers {

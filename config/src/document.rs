@@ -115,6 +115,7 @@ pub(crate) struct ServiceDoc {
 #[serde(rename_all = "snake_case")]
 pub(crate) enum HealthKindDoc {
     Tcp,
+    Udp,
     Arp,
     None,
 }
@@ -126,6 +127,16 @@ pub(crate) struct HealthDoc {
     pub kind: Option<HealthKindDoc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u64>,
+    /// `udp`: the payload as text, or as hex in `send_hex`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_hex: Option<String>,
+    /// `udp`: bytes the reply must contain, as text or hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_hex: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -53,11 +53,16 @@ pub(crate) fn document(c: &Config) -> Document {
             .services
             .iter()
             .map(|v| {
-                let (kind, port) = match v.health.kind {
-                    HealthKind::Tcp { port } => (HealthKindDoc::Tcp, Some(port.into())),
-                    HealthKind::Arp => (HealthKindDoc::Arp, None),
-                    HealthKind::Off => (HealthKindDoc::None, None),
+                let mut health = HealthDoc {
+                    kind: Some(HealthKindDoc::None),
+                    interval_ms: ms(v.health.interval),
+                    timeout_ms: ms(v.health.timeout),
+                    rise: Some(v.health.rise.into()),
+                    fall: Some(v.health.fall.into()),
+                    on_down: Some(v.health.on_down),
+                    ..HealthDoc::default()
                 };
+                kind_fields(&v.health.kind, &mut health);
                 ServiceDoc {
                     name: v.name.clone(),
                     vip: v.vip.to_string(),
@@ -73,15 +78,7 @@ pub(crate) fn document(c: &Config) -> Document {
                     refuse: Some(v.refuse),
                     allow: v.allow.iter().map(|p| p.to_string()).collect(),
                     deny: v.deny.iter().map(|p| p.to_string()).collect(),
-                    health: Some(HealthDoc {
-                        kind: Some(kind),
-                        port,
-                        interval_ms: ms(v.health.interval),
-                        timeout_ms: ms(v.health.timeout),
-                        rise: Some(v.health.rise.into()),
-                        fall: Some(v.health.fall.into()),
-                        on_down: Some(v.health.on_down),
-                    }),
+                    health: Some(health),
                     servers: v
                         .servers
                         .iter()
@@ -96,5 +93,35 @@ pub(crate) fn document(c: &Config) -> Document {
                 }
             })
             .collect(),
+    }
+}
+
+/// A health check's kind and its own fields.
+fn kind_fields(kind: &HealthKind, d: &mut HealthDoc) {
+    match kind {
+        HealthKind::Tcp { port } => {
+            d.kind = Some(HealthKindDoc::Tcp);
+            d.port = Some((*port).into());
+        }
+        HealthKind::Udp(u) => {
+            d.kind = Some(HealthKindDoc::Udp);
+            d.port = Some(u.port.into());
+            (d.send, d.send_hex) = text_or_hex(&u.send);
+            if let Some(e) = &u.expect {
+                (d.expect, d.expect_hex) = text_or_hex(e);
+            }
+        }
+        HealthKind::Arp => d.kind = Some(HealthKindDoc::Arp),
+        HealthKind::Off => d.kind = Some(HealthKindDoc::None),
+    }
+}
+
+/// Printable ASCII as text, anything else as hex.
+fn text_or_hex(b: &[u8]) -> (Option<String>, Option<String>) {
+    if b.iter().all(|c| (0x20..0x7f).contains(c)) {
+        (Some(String::from_utf8_lossy(b).into_owned()), None)
+    } else {
+        let hex = b.iter().map(|c| format!("{c:02x}")).collect();
+        (None, Some(hex))
     }
 }

@@ -67,7 +67,7 @@ pub use diff::{diff, ConfigDiff, NotLive, ServerChange, ServerDiff, ServiceChang
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{
     Algorithm, ClientMode, Config, Control, Health, HealthKind, Labels, Neighbour, OnDown, Port,
-    Protocol, Refuse, Role, Server, ServerState, Service, Timeouts,
+    Protocol, Refuse, Role, Server, ServerState, Service, Timeouts, UdpCheck,
 };
 
 impl Config {

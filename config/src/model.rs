@@ -277,7 +277,7 @@ pub enum Refuse {
 }
 
 /// Health checking of a service's servers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Health {
     pub kind: HealthKind,
     /// >= 100 ms.
@@ -292,14 +292,47 @@ pub struct Health {
 }
 
 /// How a server's health is probed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum HealthKind {
     /// TCP connect to this port (`"kind": "tcp"`).
     Tcp { port: u16 },
+    /// A UDP datagram to a port, answered by the server (`"kind": "udp"`).
+    Udp(UdpCheck),
     /// ARP / ND reachability (`"kind": "arp"`).
     Arp,
     /// No probing: servers are always up (`"kind": "none"`).
     Off,
+}
+
+impl HealthKind {
+    /// As written in the file: `tcp`, `udp`, `arp`, `none`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HealthKind::Tcp { .. } => "tcp",
+            HealthKind::Udp(_) => "udp",
+            HealthKind::Arp => "arp",
+            HealthKind::Off => "none",
+        }
+    }
+}
+
+/// `"kind": "udp"`: `send` goes to `port`; a datagram back from the
+/// server's `port` within the timeout is a success when it contains
+/// `expect` (any datagram when `expect` is `None`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UdpCheck {
+    /// 1..=65535.
+    pub port: u16,
+    /// At most [`UdpCheck::MAX_BYTES`] bytes; may be empty.
+    pub send: Vec<u8>,
+    /// 1..=[`UdpCheck::MAX_BYTES`] bytes when set.
+    pub expect: Option<Vec<u8>>,
+}
+
+impl UdpCheck {
+    /// Bound of `send` and `expect`: a probe fits one datagram on any
+    /// port (IPv4 MTU >= 576).
+    pub const MAX_BYTES: usize = 512;
 }
 
 /// What happens to a server's sessions when it goes down.

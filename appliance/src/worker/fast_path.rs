@@ -407,7 +407,7 @@ impl<F: Frame> FastPath<F> {
             None => self.services.contains(&svc),
         };
         if !known {
-            if key.protocol == IpProtocol::Tcp
+            if matches!(key.protocol, IpProtocol::Tcp | IpProtocol::Udp)
                 && PROBE_PORTS.contains(&key.dst_port)
                 && shared.ports.iter().any(|p| p.owns(key.dst))
             {

@@ -10,12 +10,13 @@
 //! - `neighbours`: static neighbours on the ports' subnets;
 //! - `control`: control socket and metrics listener;
 //! - `services`: VIPs, health checks and servers; `access`: their allow
-//!   and deny lists;
+//!   and deny lists; `health`: each service's health check;
 //! - `checker`: the error collector and the checks the sections share.
 
 mod access;
 mod checker;
 mod control;
+mod health;
 mod labels;
 mod neighbours;
 mod ports;

@@ -1,0 +1,193 @@
+//! The richer health checks (`udp`, `dns`, `http`) through the golden rig:
+//! the exact probe frames slbd sends, the answers it accepts, rise and fall
+//! on the rig's clock, what `slbctl health` shows, and live reload (an
+//! invalid one leaves the running checks alone). `tcp` and `arp` probes
+//! are covered by `control_rig.rs`.
+
+use serde_json::{json, Value};
+use slb_tests::golden::{Rig, PORT_MACS};
+use slb_wire::classify::L4;
+use slb_wire::{classify, Classified, FrameBuilder, IpProtocol, MacAddr};
+use std::net::IpAddr;
+
+const SERVER: usize = 1;
+const S_MACS: [[u8; 6]; 2] = [
+    [0x02, 0x5e, 0, 0, 0x01, 0x11],
+    [0x02, 0x5e, 0, 0, 0x01, 0x12],
+];
+const S_ADDRS: [&str; 2] = ["198.18.1.11", "198.18.1.12"];
+const OURS: &str = "198.18.1.1";
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// One service `svc` (`protocol`, port 53) on servers s1 and s2 with
+/// `health`.
+fn config(protocol: &str, health: &Value) -> String {
+    json!({
+        "ports": [
+            { "name": "client", "device": "net_pcap0", "role": "client", "ipv4": "198.18.0.1/24" },
+            { "name": "server", "device": "net_pcap1", "role": "server", "ipv4": "198.18.1.1/24" }
+        ],
+        "neighbours": [
+            { "address": S_ADDRS[0], "mac": "02:5e:00:00:01:11" },
+            { "address": S_ADDRS[1], "mac": "02:5e:00:00:01:12" }
+        ],
+        "services": [ {
+            "name": "svc", "vip": "198.18.100.1", "port": 53, "protocol": protocol,
+            "health": health,
+            "servers": [ { "name": "s1", "address": S_ADDRS[0] }, { "name": "s2", "address": S_ADDRS[1] } ]
+        } ]
+    })
+    .to_string()
+}
+
+/// A probe slbd sent: to which server, its L4 protocol, ports, payload.
+#[derive(Debug)]
+struct Probe {
+    server: usize,
+    protocol: IpProtocol,
+    src_port: u16,
+    dst_port: u16,
+    frame: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+fn probes(out: &[(usize, Vec<u8>)]) -> Vec<Probe> {
+    out.iter()
+        .filter(|(p, _)| *p == SERVER)
+        .filter_map(|(_, f)| {
+            let server = S_MACS.iter().position(|m| f[..6] == m[..])?;
+            let Ok(Classified::Ip(ip)) = classify(f) else {
+                return None;
+            };
+            let payload_at = match ip.l4 {
+                L4::Udp => ip.l4_offset + 8,
+                L4::Tcp { .. } => ip.l4_offset + usize::from(f[ip.l4_offset + 12] >> 4) * 4,
+                _ => return None,
+            };
+            Some(Probe {
+                server,
+                protocol: ip.flow.protocol,
+                src_port: ip.flow.src_port,
+                dst_port: ip.flow.dst_port,
+                frame: f.clone(),
+                payload: f[payload_at..ip.l3_end].to_vec(),
+            })
+        })
+        .collect()
+}
+
+/// A UDP datagram from server `s`'s `port` to slbd's probe port.
+fn udp_reply(s: usize, port: u16, probe_port: u16, payload: &[u8]) -> Vec<u8> {
+    FrameBuilder::udp(
+        MacAddr(S_MACS[s]),
+        MacAddr(PORT_MACS[SERVER]),
+        ip(S_ADDRS[s]),
+        ip(OURS),
+        port,
+        probe_port,
+    )
+    .payload(payload)
+    .build()
+}
+
+fn health_of(rig: &mut Rig, s: usize) -> Value {
+    rig.ctl("health", json!({})).unwrap()["servers"][s].clone()
+}
+
+/// Runs the clock `ms` in 10 ms steps; each probe goes to `answer`, whose
+/// frames are sent back in. Returns the probes seen.
+fn run(rig: &mut Rig, ms: u64, answer: &mut dyn FnMut(&Probe) -> Vec<Vec<u8>>) -> Vec<Probe> {
+    let mut seen = Vec::new();
+    for _ in 0..ms / 10 {
+        let out = rig.advance_ms(10);
+        for p in probes(&out) {
+            for f in answer(&p) {
+                let back = rig.send(SERVER, &f);
+                assert!(
+                    back.is_empty(),
+                    "an answer to a UDP probe sends nothing: {back:?}"
+                );
+            }
+            seen.push(p);
+        }
+    }
+    seen
+}
+
+fn reload(rig: &mut Rig, json: &str) -> Result<Value, slb_proto::ErrorBody> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slbd.json");
+    std::fs::write(&path, json).unwrap();
+    rig.ctl("config.reload", json!({ "path": path }))
+}
+
+#[test]
+fn udp_probe_frames_answers_rise_fall_and_reload() {
+    let health = json!({ "kind": "udp", "port": 5353, "send": "ping", "expect": "pong",
+                         "interval_ms": 1000, "timeout_ms": 500, "rise": 2, "fall": 3 });
+    let mut rig = Rig::new(&config("udp", &health), 1);
+    rig.dp.scheduler.set_health_enabled(true);
+    // s1 answers pong, s2 something else.
+    let mut answer = |p: &Probe| {
+        let reply: &[u8] = if p.server == 0 { b"pong!" } else { b"pang" };
+        vec![udp_reply(p.server, p.dst_port, p.src_port, reply)]
+    };
+    let seen = run(&mut rig, 3000, &mut answer);
+    assert!(seen.len() >= 6, "{seen:?}");
+    for p in &seen {
+        assert_eq!(p.protocol, IpProtocol::Udp);
+        let expected = FrameBuilder::udp(
+            MacAddr(PORT_MACS[SERVER]),
+            MacAddr(S_MACS[p.server]),
+            ip(OURS),
+            ip(S_ADDRS[p.server]),
+            p.src_port,
+            5353,
+        )
+        .payload(b"ping")
+        .build();
+        assert_eq!(p.frame, expected, "the probe frame, byte for byte");
+        assert_eq!(p.payload, b"ping");
+        assert!((61000..=61999).contains(&p.src_port));
+    }
+    let s1 = health_of(&mut rig, 0);
+    assert_eq!(
+        (&s1["kind"], &s1["state"], &s1["last_result"]),
+        (&json!("udp"), &json!("up"), &json!("udp_reply")),
+        "{s1}"
+    );
+    let s2 = health_of(&mut rig, 1);
+    assert_eq!(
+        (&s2["state"], &s2["last_result"]),
+        (&json!("down"), &json!("reply without the expected bytes")),
+        "{s2}"
+    );
+    // An invalid reload changes nothing and names the bad field.
+    let mut bad: Value = serde_json::from_str(&config("udp", &health)).unwrap();
+    bad["services"][0]["health"]["expect_hex"] = json!("zz");
+    let e = reload(&mut rig, &bad.to_string()).unwrap_err();
+    assert!(e.message.contains("services[0].health.expect_hex"), "{e:?}");
+    run(&mut rig, 1000, &mut answer);
+    assert_eq!(health_of(&mut rig, 1)["state"], "down");
+    // A reload that expects what s2 says brings it back after rise (2).
+    let mut new: Value = serde_json::from_str(&config("udp", &health)).unwrap();
+    new["services"][0]["health"]["expect"] = json!("ng");
+    let r = reload(&mut rig, &new.to_string()).unwrap();
+    assert!(r["changes"].to_string().contains("health changed"), "{r}");
+    run(&mut rig, 2100, &mut answer);
+    let s2 = health_of(&mut rig, 1);
+    assert_eq!(
+        (&s2["state"], &s2["last_result"]),
+        (&json!("up"), &json!("udp_reply"))
+    );
+    // Silence: down after fall (3) timeouts.
+    run(&mut rig, 3600, &mut |_| vec![]);
+    let s1 = health_of(&mut rig, 0);
+    assert_eq!(
+        (&s1["state"], &s1["last_result"]),
+        (&json!("down"), &json!("timeout"))
+    );
+}
