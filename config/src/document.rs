@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Algorithm, ClientMode, OnDown, Protocol, Refuse, Role, ServerState};
+use crate::model::{Algorithm, ClientMode, DnsType, OnDown, Protocol, Refuse, Role, ServerState};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,8 +116,22 @@ pub(crate) struct ServiceDoc {
 pub(crate) enum HealthKindDoc {
     Tcp,
     Udp,
+    Dns,
     Arp,
     None,
+}
+
+impl HealthKindDoc {
+    /// As written in the file.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            HealthKindDoc::Tcp => "tcp",
+            HealthKindDoc::Udp => "udp",
+            HealthKindDoc::Dns => "dns",
+            HealthKindDoc::Arp => "arp",
+            HealthKindDoc::None => "none",
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -137,6 +151,11 @@ pub(crate) struct HealthDoc {
     pub expect: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_hex: Option<String>,
+    /// `dns`: the name to query and its type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_type: Option<DnsType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

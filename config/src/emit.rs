@@ -111,6 +111,12 @@ fn kind_fields(kind: &HealthKind, d: &mut HealthDoc) {
                 (d.expect, d.expect_hex) = text_or_hex(e);
             }
         }
+        HealthKind::Dns(q) => {
+            d.kind = Some(HealthKindDoc::Dns);
+            d.port = Some(q.port.into());
+            d.query_name = Some(q.name.clone());
+            d.query_type = Some(q.query_type);
+        }
         HealthKind::Arp => d.kind = Some(HealthKindDoc::Arp),
         HealthKind::Off => d.kind = Some(HealthKindDoc::None),
     }

@@ -298,6 +298,8 @@ pub enum HealthKind {
     Tcp { port: u16 },
     /// A UDP datagram to a port, answered by the server (`"kind": "udp"`).
     Udp(UdpCheck),
+    /// A DNS query the server must answer with NOERROR (`"kind": "dns"`).
+    Dns(DnsCheck),
     /// ARP / ND reachability (`"kind": "arp"`).
     Arp,
     /// No probing: servers are always up (`"kind": "none"`).
@@ -310,6 +312,7 @@ impl HealthKind {
         match self {
             HealthKind::Tcp { .. } => "tcp",
             HealthKind::Udp(_) => "udp",
+            HealthKind::Dns(_) => "dns",
             HealthKind::Arp => "arp",
             HealthKind::Off => "none",
         }
@@ -333,6 +336,39 @@ impl UdpCheck {
     /// Bound of `send` and `expect`: a probe fits one datagram on any
     /// port (IPv4 MTU >= 576).
     pub const MAX_BYTES: usize = 512;
+}
+
+/// `"kind": "dns"`: a query for `name` (type `query_type`, class IN,
+/// recursion desired) to `port` over UDP; a response with the query's id,
+/// its question and RCODE NOERROR within the timeout is a success.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DnsCheck {
+    /// 1..=65535, default 53.
+    pub port: u16,
+    /// A domain name without the trailing dot: labels of 1 to 63 letters,
+    /// digits, `-` or `_`, at most 253 characters in all.
+    pub name: String,
+    pub query_type: DnsType,
+}
+
+/// The record type a `dns` check asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DnsType {
+    /// IPv4 address (RFC 1035 type 1).
+    A,
+    /// IPv6 address (RFC 3596 type 28).
+    Aaaa,
+}
+
+impl DnsType {
+    /// The type's number on the wire.
+    pub fn code(self) -> u16 {
+        match self {
+            DnsType::A => 1,
+            DnsType::Aaaa => 28,
+        }
+    }
 }
 
 /// What happens to a server's sessions when it goes down.

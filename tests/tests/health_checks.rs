@@ -191,3 +191,83 @@ fn udp_probe_frames_answers_rise_fall_and_reload() {
         (&json!("down"), &json!("timeout"))
     );
 }
+
+/// The query a `dns` check for health.example.test AAAA sends, with `id`
+/// (RFC 1035 section 4.1, written out by hand).
+fn aaaa_query(id: u16) -> Vec<u8> {
+    let mut q = id.to_be_bytes().to_vec();
+    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]); // RD; QDCOUNT 1
+    q.extend_from_slice(b"\x06health\x07example\x04test\x00");
+    q.extend_from_slice(&[0, 28, 0, 1]); // AAAA, IN
+    q
+}
+
+/// A response to `query`: QR, RA, `rcode`, one AAAA answer 2001:db8::11.
+fn dns_response(query: &[u8], rcode: u8) -> Vec<u8> {
+    let mut r = query.to_vec();
+    r[2] |= 0x80;
+    r[3] = 0x80 | rcode;
+    r[7] = 1;
+    r.extend_from_slice(&[0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16]);
+    r.extend_from_slice(
+        &"2001:db8::11"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    r
+}
+
+#[test]
+fn dns_probe_frames_noerror_rcode_and_id() {
+    let health = json!({ "kind": "dns", "query_name": "health.example.test.", "query_type": "AAAA",
+                         "interval_ms": 1000, "timeout_ms": 500, "rise": 2, "fall": 2 });
+    let mut rig = Rig::new(&config("udp", &health), 1);
+    rig.dp.scheduler.set_health_enabled(true);
+    // s1 answers NOERROR; s2 REFUSED.
+    let mut answer = |p: &Probe| {
+        let rcode = if p.server == 0 { 0 } else { 5 };
+        let r = dns_response(&p.payload, rcode);
+        vec![udp_reply(p.server, p.dst_port, p.src_port, &r)]
+    };
+    let seen = run(&mut rig, 2500, &mut answer);
+    assert!(seen.len() >= 4, "{seen:?}");
+    for p in &seen {
+        let id = u16::from_be_bytes([p.payload[0], p.payload[1]]);
+        let expected = FrameBuilder::udp(
+            MacAddr(PORT_MACS[SERVER]),
+            MacAddr(S_MACS[p.server]),
+            ip(OURS),
+            ip(S_ADDRS[p.server]),
+            p.src_port,
+            53,
+        )
+        .payload(&aaaa_query(id))
+        .build();
+        assert_eq!(p.frame, expected, "the query frame, byte for byte");
+    }
+    let s1 = health_of(&mut rig, 0);
+    assert_eq!(
+        (&s1["kind"], &s1["state"], &s1["last_result"]),
+        (&json!("dns"), &json!("up"), &json!("noerror")),
+        "{s1}"
+    );
+    let s2 = health_of(&mut rig, 1);
+    assert_eq!(
+        (&s2["state"], &s2["last_result"]),
+        (&json!("down"), &json!("no NOERROR: REFUSED")),
+        "{s2}"
+    );
+    // NOERROR with another id is not an answer: s1's probes time out.
+    let mut wrong_id = |p: &Probe| {
+        let mut r = dns_response(&p.payload, 0);
+        r[0] ^= 0x55;
+        vec![udp_reply(p.server, p.dst_port, p.src_port, &r)]
+    };
+    run(&mut rig, 2500, &mut wrong_id);
+    let s1 = health_of(&mut rig, 0);
+    assert_eq!(
+        (&s1["state"], &s1["last_result"]),
+        (&json!("down"), &json!("timeout"))
+    );
+}

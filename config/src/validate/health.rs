@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::checker::Checker;
 use crate::document::{HealthDoc, HealthKindDoc};
-use crate::model::{Health, HealthKind, OnDown, Protocol, UdpCheck};
+use crate::model::{DnsCheck, DnsType, Health, HealthKind, OnDown, Protocol, UdpCheck};
 
 const INTERVAL_MIN_MS: u64 = 100;
 const INTERVAL_MAX_MS: u64 = 3_600_000;
@@ -50,6 +50,11 @@ pub(super) fn health(
                 Some(e)
             }),
         }),
+        HealthKindDoc::Dns => HealthKind::Dns(DnsCheck {
+            port: port(c, 53),
+            name: dns_name(c, &p, doc.query_name.as_deref()),
+            query_type: doc.query_type.unwrap_or(DnsType::A),
+        }),
         HealthKindDoc::Arp => HealthKind::Arp,
         HealthKindDoc::None => HealthKind::Off,
     };
@@ -92,27 +97,59 @@ pub(super) fn health(
 /// Each kind's own fields: one given with another kind is an error.
 fn fields_of_other_kinds(c: &mut Checker, p: &str, doc: &HealthDoc, kind: HealthKindDoc) {
     use HealthKindDoc as K;
-    let fields: [(&str, bool, &[K], &str); 5] = [
-        (
-            "port",
-            doc.port.is_some(),
-            &[K::Tcp, K::Udp],
-            "\"tcp\" and \"udp\"",
-        ),
-        ("send", doc.send.is_some(), &[K::Udp], "\"udp\""),
-        ("send_hex", doc.send_hex.is_some(), &[K::Udp], "\"udp\""),
-        ("expect", doc.expect.is_some(), &[K::Udp], "\"udp\""),
-        ("expect_hex", doc.expect_hex.is_some(), &[K::Udp], "\"udp\""),
+    let fields: [(&str, bool, &[K]); 7] = [
+        ("port", doc.port.is_some(), &[K::Tcp, K::Udp, K::Dns]),
+        ("send", doc.send.is_some(), &[K::Udp]),
+        ("send_hex", doc.send_hex.is_some(), &[K::Udp]),
+        ("expect", doc.expect.is_some(), &[K::Udp]),
+        ("expect_hex", doc.expect_hex.is_some(), &[K::Udp]),
+        ("query_name", doc.query_name.is_some(), &[K::Dns]),
+        ("query_type", doc.query_type.is_some(), &[K::Dns]),
     ];
-    for (name, given, kinds, names) in fields {
+    for (name, given, kinds) in fields {
         if given && !kinds.contains(&kind) {
-            let only = if kinds.len() == 1 { "kind" } else { "kinds" };
+            let names: Vec<String> = kinds.iter().map(|k| format!("{:?}", k.as_str())).collect();
+            let only = match names.split_last() {
+                Some((last, [])) => format!("kind {last}"),
+                Some((last, rest)) => format!("kinds {} and {last}", rest.join(", ")),
+                None => String::new(),
+            };
             c.err(
                 format_args!("{p}.{name}"),
-                format!("applies only to {only} {names}"),
+                format!("applies only to {only}"),
             );
         }
     }
+}
+
+/// The name a `dns` check queries, without its trailing dot (RFC 1035
+/// section 2.3.4: labels of at most 63 octets, a name of at most 255 on
+/// the wire, 253 characters written out).
+fn dns_name(c: &mut Checker, p: &str, name: Option<&str>) -> String {
+    let Some(name) = name else {
+        c.err(
+            format_args!("{p}.query_name"),
+            "is required with kind \"dns\"",
+        );
+        return String::new();
+    };
+    let bare = name.strip_suffix('.').unwrap_or(name);
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if bare.is_empty() || bare.len() > 253 || !bare.split('.').all(label_ok) {
+        c.err(
+            format_args!("{p}.query_name"),
+            format!(
+                "must be a domain name: labels of 1 to 63 letters, digits, '-' or '_', \
+                 at most 253 characters (got {name:?})"
+            ),
+        );
+        return String::new();
+    }
+    bare.to_string()
 }
 
 /// Bytes given as text (`name`) or hex (`name_hex`), at most
@@ -181,7 +218,7 @@ pub(crate) fn parse_hex(s: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Config, ConfigErrors, HealthKind, UdpCheck};
+    use crate::{Config, ConfigErrors, DnsCheck, DnsType, HealthKind, UdpCheck};
     use serde_json::{json, Value};
 
     /// A one-service document (UDP on port 5353) with `health`.
@@ -281,7 +318,7 @@ mod tests {
         bad(
             json!({ "kind": "arp", "port": 53 }),
             &format!("{p}.port"),
-            "applies only to kinds \"tcp\" and \"udp\"",
+            "applies only to kinds \"tcp\", \"udp\" and \"dns\"",
         );
     }
 
@@ -295,6 +332,63 @@ mod tests {
             let again = Config::from_json_str(&c.to_json_pretty()).unwrap();
             assert_eq!(again, c);
         }
+    }
+
+    #[test]
+    fn dns_checks() {
+        assert_eq!(
+            kind(json!({ "kind": "dns", "query_name": "health.example.org." })),
+            HealthKind::Dns(DnsCheck {
+                port: 53,
+                name: "health.example.org".into(),
+                query_type: DnsType::A
+            })
+        );
+        assert_eq!(
+            kind(
+                json!({ "kind": "dns", "port": 5353, "query_name": "a_b-1.test", "query_type": "AAAA" })
+            ),
+            HealthKind::Dns(DnsCheck {
+                port: 5353,
+                name: "a_b-1.test".into(),
+                query_type: DnsType::Aaaa
+            })
+        );
+        let p = "services[0].health";
+        bad(
+            json!({ "kind": "dns" }),
+            &format!("{p}.query_name"),
+            "is required with kind \"dns\"",
+        );
+        for name in [
+            ".",
+            "",
+            "a..b",
+            "a b.test",
+            &"x".repeat(64),
+            &["abc"; 64].join("."),
+        ] {
+            bad(
+                json!({ "kind": "dns", "query_name": name }),
+                &format!("{p}.query_name"),
+                "must be a domain name",
+            );
+        }
+        bad(
+            json!({ "kind": "udp", "query_name": "x.test" }),
+            &format!("{p}.query_name"),
+            "applies only to kind \"dns\"",
+        );
+        let e = Config::from_json_str(&doc(
+            json!({ "kind": "dns", "query_name": "x.test", "query_type": "MX" }),
+        ))
+        .unwrap_err();
+        assert_eq!(e.errors()[0].path, "services[0].health.query_type", "{e}");
+        let c = Config::from_json_str(&doc(
+            json!({ "kind": "dns", "query_name": "x.test", "query_type": "AAAA" }),
+        ))
+        .unwrap();
+        assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
     }
 
     #[test]

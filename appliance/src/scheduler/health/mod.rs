@@ -16,6 +16,9 @@
 //!   source port in [`PROBE_PORTS`]; a datagram back from that port that
 //!   holds the expected bytes (any, when none are configured) is a
 //!   success, one without them a failure.
+//! - `dns` (`dns.rs`): a query for the configured name and type, over UDP
+//!   like `udp`; a response with the query's id and question and RCODE
+//!   NOERROR is a success, another RCODE a failure.
 //! - `arp`: an ARP request / neighbour solicitation; a reply from the
 //!   server within the timeout is a success.
 //! - `none`: no probing; the server is always healthy.
@@ -29,6 +32,7 @@
 //! stays so whatever its probes say ([`Probe::core_state`]), and a
 //! disabled server is not probed at all. Servers start healthy.
 
+pub mod dns;
 mod udp;
 
 use crate::channels::PROBE_PORTS;
@@ -105,6 +109,8 @@ struct Pending {
     /// TCP or UDP source port (0 for ARP/ND).
     src_port: u16,
     sent_at: u64,
+    /// The query's id (`dns`; 0 otherwise).
+    dns_id: u16,
 }
 
 /// One server's monitor.
@@ -244,6 +250,7 @@ impl HealthMonitor {
             }
             if now >= p.next_due {
                 p.next_due = now + p.target.health.interval.as_nanos() as u64;
+                let mut dns_id = 0;
                 let kind = match &p.target.health.kind {
                     HealthKind::Tcp { port } => ProbeKind::Tcp {
                         src_port: next_probe_port(&mut self.next_port),
@@ -255,6 +262,15 @@ impl HealthMonitor {
                         dst_port: u.port,
                         payload: u.send.clone(),
                     },
+                    HealthKind::Dns(d) => {
+                        let src_port = next_probe_port(&mut self.next_port);
+                        dns_id = dns::probe_id(now, src_port);
+                        ProbeKind::Udp {
+                            src_port,
+                            dst_port: d.port,
+                            payload: dns::query_of(d, dns_id),
+                        }
+                    }
                     _ => ProbeKind::Neighbour,
                 };
                 let src_port = match kind {
@@ -264,6 +280,7 @@ impl HealthMonitor {
                 p.pending = Some(Pending {
                     src_port,
                     sent_at: now,
+                    dns_id,
                 });
                 p.sent += 1;
                 actions.push(Action::Probe {

@@ -1,4 +1,5 @@
-//! `udp` checks: the answer side. The probe (the configured payload from a
+//! `udp` checks, and the UDP answers of `dns` checks (judged in `dns.rs`):
+//! the answer side. The probe (the configured payload from a
 //! [`PROBE_PORTS`](crate::channels::PROBE_PORTS) port) goes out of
 //! [`HealthMonitor::poll`]; a datagram back from the server's checked port
 //! to the probe's source port settles it: a success when it holds the
@@ -9,6 +10,7 @@
 //! which slbd does not match to probes: a closed port is silence, and the
 //! probe times out.
 
+use super::dns::{self, Verdict};
 use super::{Action, HealthMonitor};
 use slb_config::HealthKind;
 use std::net::IpAddr;
@@ -44,25 +46,35 @@ impl HealthMonitor {
             if p.target.addr != from {
                 return None;
             }
-            match &p.target.health.kind {
+            let (verdict, success) = match &p.target.health.kind {
                 HealthKind::Udp(u) if u.port == from_port => {
-                    Some((*k, pd.sent_at, judge(u.expect.as_deref(), payload)))
+                    let v = match judge(u.expect.as_deref(), payload) {
+                        Ok(()) => Verdict::Up,
+                        Err(why) => Verdict::Down(why.into()),
+                    };
+                    (v, "udp_reply")
                 }
-                _ => None,
-            }
+                HealthKind::Dns(d) if d.port == from_port => {
+                    let qtype = d.query_type.code();
+                    let v = dns::judge(pd.dns_id, &d.name, qtype, payload);
+                    (v, "noerror")
+                }
+                _ => return None,
+            };
+            (verdict != Verdict::NotOurs).then_some((*k, pd.sent_at, verdict, success))
         });
-        let Some((key, sent_at, verdict)) = found else {
+        let Some((key, sent_at, verdict, success)) = found else {
             return false;
         };
         if let Some(p) = self.probes.get_mut(&key) {
             p.pending = None;
         }
         match verdict {
-            Ok(()) => {
+            Verdict::Down(why) => self.result(key, false, why, now, None, actions),
+            _ => {
                 let rtt = now.saturating_sub(sent_at);
-                self.result(key, true, "udp_reply", now, Some(rtt), actions);
+                self.result(key, true, success, now, Some(rtt), actions);
             }
-            Err(why) => self.result(key, false, why, now, None, actions),
         }
         true
     }
