@@ -119,9 +119,10 @@ pub enum ServiceChange {
         old: usize,
         new: usize,
     },
+    /// Boxed: a health check holds its payloads and names.
     Health {
-        old: Health,
-        new: Health,
+        old: Box<Health>,
+        new: Box<Health>,
     },
 }
 
@@ -223,8 +224,8 @@ fn service_diff(o: &Service, n: &Service) -> Option<ServiceDiff> {
     }
     if o.health != n.health {
         changes.push(ServiceChange::Health {
-            old: o.health.clone(),
-            new: n.health.clone(),
+            old: Box::new(o.health.clone()),
+            new: Box::new(n.health.clone()),
         });
     }
     let mut servers_added = Vec::new();

@@ -117,6 +117,7 @@ pub(crate) enum HealthKindDoc {
     Tcp,
     Udp,
     Dns,
+    Http,
     Arp,
     None,
 }
@@ -128,6 +129,7 @@ impl HealthKindDoc {
             HealthKindDoc::Tcp => "tcp",
             HealthKindDoc::Udp => "udp",
             HealthKindDoc::Dns => "dns",
+            HealthKindDoc::Http => "http",
             HealthKindDoc::Arp => "arp",
             HealthKindDoc::None => "none",
         }
@@ -156,6 +158,18 @@ pub(crate) struct HealthDoc {
     pub query_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_type: Option<DnsType>,
+    /// `http`: the request and what the response must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// `"200-399"` or `"200"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -117,6 +117,18 @@ fn kind_fields(kind: &HealthKind, d: &mut HealthDoc) {
             d.query_name = Some(q.name.clone());
             d.query_type = Some(q.query_type);
         }
+        HealthKind::Http(h) => {
+            d.kind = Some(HealthKindDoc::Http);
+            d.port = Some(h.port.into());
+            d.method = Some(h.method.clone());
+            d.path = Some(h.path.clone());
+            d.host = Some(h.host.clone());
+            d.status = Some(match h.status {
+                (lo, hi) if lo == hi => lo.to_string(),
+                (lo, hi) => format!("{lo}-{hi}"),
+            });
+            d.body = h.body.clone();
+        }
         HealthKind::Arp => d.kind = Some(HealthKindDoc::Arp),
         HealthKind::Off => d.kind = Some(HealthKindDoc::None),
     }

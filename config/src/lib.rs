@@ -66,9 +66,9 @@ pub use address::{format_mac, parse_mac, Ipv4Cidr, Ipv6Cidr, Prefix};
 pub use diff::{diff, ConfigDiff, NotLive, ServerChange, ServerDiff, ServiceChange, ServiceDiff};
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{
-    Algorithm, ClientMode, Config, Control, DnsCheck, DnsType, Health, HealthKind, Labels,
-    Neighbour, OnDown, Port, Protocol, Refuse, Role, Server, ServerState, Service, Timeouts,
-    UdpCheck,
+    Algorithm, ClientMode, Config, Control, DnsCheck, DnsType, Health, HealthKind, HttpCheck,
+    Labels, Neighbour, OnDown, Port, Protocol, Refuse, Role, Server, ServerState, Service,
+    Timeouts, UdpCheck,
 };
 
 impl Config {

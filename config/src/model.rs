@@ -300,6 +300,9 @@ pub enum HealthKind {
     Udp(UdpCheck),
     /// A DNS query the server must answer with NOERROR (`"kind": "dns"`).
     Dns(DnsCheck),
+    /// An HTTP/1.1 request whose response status must be in a range
+    /// (`"kind": "http"`).
+    Http(HttpCheck),
     /// ARP / ND reachability (`"kind": "arp"`).
     Arp,
     /// No probing: servers are always up (`"kind": "none"`).
@@ -313,6 +316,7 @@ impl HealthKind {
             HealthKind::Tcp { .. } => "tcp",
             HealthKind::Udp(_) => "udp",
             HealthKind::Dns(_) => "dns",
+            HealthKind::Http(_) => "http",
             HealthKind::Arp => "arp",
             HealthKind::Off => "none",
         }
@@ -349,6 +353,35 @@ pub struct DnsCheck {
     /// digits, `-` or `_`, at most 253 characters in all.
     pub name: String,
     pub query_type: DnsType,
+}
+
+/// `"kind": "http"`: `method path HTTP/1.1` with `Host: host` to `port`
+/// over a TCP connection of slbd's own; a status in `status` (and, when
+/// set, `body` within the first [`HttpCheck::MAX_RESPONSE`] bytes of the
+/// response) is a success.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HttpCheck {
+    /// 1..=65535, default the service's port.
+    pub port: u16,
+    /// 1 to 16 characters A-Z, default `GET`.
+    pub method: String,
+    /// Starts with `/`, visible ASCII, at most [`HttpCheck::MAX_PATH`].
+    pub path: String,
+    /// Visible ASCII, at most [`HttpCheck::MAX_HOST`]; default the VIP.
+    pub host: String,
+    /// Accepted status codes, low and high inclusive (100..=599).
+    pub status: (u16, u16),
+    /// Text the response (headers and body as received) must contain.
+    pub body: Option<String>,
+}
+
+impl HttpCheck {
+    pub const MAX_PATH: usize = 200;
+    pub const MAX_HOST: usize = 200;
+    pub const MAX_BODY: usize = 256;
+    /// How much of a response slbd reads: the status line, headers and
+    /// body text must be within it.
+    pub const MAX_RESPONSE: usize = 4096;
 }
 
 /// The record type a `dns` check asks for.

@@ -404,10 +404,10 @@ fn unknown_fields_are_errors_with_their_path() {
         "unknown field `size`",
     );
     bad(
-        "/services/0/health/path",
+        "/services/0/health/uri",
         json!("/"),
-        "services[0].health.path",
-        "unknown field `path`",
+        "services[0].health.uri",
+        "unknown field `uri`",
     );
     let errs = errors(&{
         let mut d = lab();

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use slb_tests::golden::{Rig, PORT_MACS};
 use slb_wire::classify::L4;
-use slb_wire::{classify, Classified, FrameBuilder, IpProtocol, MacAddr};
+use slb_wire::{classify, Classified, FrameBuilder, IpProtocol, MacAddr, TcpFlags};
 use std::net::IpAddr;
 
 const SERVER: usize = 1;
@@ -269,5 +269,130 @@ fn dns_probe_frames_noerror_rcode_and_id() {
     assert_eq!(
         (&s1["state"], &s1["last_result"]),
         (&json!("down"), &json!("timeout"))
+    );
+}
+
+/// A TCP segment from server `s`'s port 80 to slbd's probe port.
+fn tcp_from(
+    s: usize,
+    probe_port: u16,
+    flags: TcpFlags,
+    seq: u32,
+    ack: u32,
+    payload: &[u8],
+) -> Vec<u8> {
+    FrameBuilder::tcp(
+        MacAddr(S_MACS[s]),
+        MacAddr(PORT_MACS[SERVER]),
+        ip(S_ADDRS[s]),
+        ip(OURS),
+        80,
+        probe_port,
+    )
+    .flags(flags)
+    .seq(seq)
+    .ack(ack)
+    .payload(payload)
+    .build()
+}
+
+/// A TCP segment slbd sends server `s` from its probe port.
+fn tcp_to(
+    s: usize,
+    probe_port: u16,
+    flags: TcpFlags,
+    seq: u32,
+    ack: u32,
+    window: u16,
+    payload: &[u8],
+) -> (usize, Vec<u8>) {
+    let f = FrameBuilder::tcp(
+        MacAddr(PORT_MACS[SERVER]),
+        MacAddr(S_MACS[s]),
+        ip(OURS),
+        ip(S_ADDRS[s]),
+        probe_port,
+        80,
+    )
+    .flags(flags)
+    .seq(seq)
+    .ack(ack)
+    .window(window)
+    .payload(payload)
+    .build();
+    (SERVER, f)
+}
+
+const REQUEST: &[u8] =
+    b"GET /healthz HTTP/1.1\r\nHost: www.example.test\r\nUser-Agent: slbd-health\r\n\
+                         Accept: */*\r\nConnection: close\r\n\r\n";
+
+#[test]
+fn http_probe_exchange_byte_for_byte_status_and_body() {
+    let health = json!({ "kind": "http", "port": 80, "path": "/healthz", "host": "www.example.test",
+                         "status": "200-299", "body": "ok", "interval_ms": 1000, "timeout_ms": 500,
+                         "rise": 2, "fall": 2 });
+    let mut rig = Rig::new(&config("tcp", &health), 1);
+    rig.dp.scheduler.set_health_enabled(true);
+    const IRS: u32 = 9000;
+    let mut syns = 0;
+    for _ in 0..250 {
+        let out = rig.advance_ms(10);
+        for p in probes(&out) {
+            assert_eq!(p.protocol, IpProtocol::Tcp);
+            syns += 1;
+            let iss = u32::from_be_bytes(p.frame[38..42].try_into().unwrap());
+            let (s, port) = (p.server, p.src_port);
+            // The SYN-ACK: slbd sends the request in one segment.
+            let back = rig.send(
+                SERVER,
+                &tcp_from(s, port, TcpFlags::SYN | TcpFlags::ACK, IRS, iss + 1, b""),
+            );
+            let flags = TcpFlags::ACK | TcpFlags::PSH;
+            assert_eq!(
+                back,
+                vec![tcp_to(s, port, flags, iss + 1, IRS + 1, 4096, REQUEST)]
+            );
+            let snd = iss + 1 + REQUEST.len() as u32;
+            let rst = tcp_to(s, port, TcpFlags::RST, snd, 0, 0, b"");
+            if s == 0 {
+                // 200 in two segments: the first is acknowledged (the body
+                // text is still to come), the second settles it: RST.
+                let head = b"HTTP/1.1 200 OK\r\n";
+                let back = rig.send(
+                    SERVER,
+                    &tcp_from(s, port, TcpFlags::ACK, IRS + 1, snd, head),
+                );
+                let rcv = IRS + 1 + head.len() as u32;
+                let window = 4096 - head.len() as u16;
+                assert_eq!(
+                    back,
+                    vec![tcp_to(s, port, TcpFlags::ACK, snd, rcv, window, b"")]
+                );
+                let rest = b"Content-Length: 2\r\n\r\nok";
+                let back = rig.send(
+                    SERVER,
+                    &tcp_from(s, port, TcpFlags::ACK | TcpFlags::FIN, rcv, snd, rest),
+                );
+                assert_eq!(back, vec![rst]);
+            } else {
+                let r = b"HTTP/1.1 503 Service Unavailable\r\n\r\n";
+                let back = rig.send(SERVER, &tcp_from(s, port, TcpFlags::ACK, IRS + 1, snd, r));
+                assert_eq!(back, vec![rst]);
+            }
+        }
+    }
+    assert!(syns >= 4, "{syns}");
+    let s1 = health_of(&mut rig, 0);
+    assert_eq!(
+        (&s1["kind"], &s1["state"], &s1["last_result"]),
+        (&json!("http"), &json!("up"), &json!("status 200")),
+        "{s1}"
+    );
+    let s2 = health_of(&mut rig, 1);
+    assert_eq!(
+        (&s2["state"], &s2["last_result"]),
+        (&json!("down"), &json!("status 503")),
+        "{s2}"
     );
 }

@@ -12,7 +12,7 @@
 //!
 //! [`PuntKind::Probe`]: crate::channels::PuntKind::Probe
 
-use super::health::{Action, ProbeKind, ServerKey, Target, TcpAnswer};
+use super::health::{http, Action, ProbeKind, ServerKey, Target, TcpAnswer};
 use super::Scheduler;
 use crate::counters::Event;
 use crate::frame::Frame;
@@ -84,6 +84,12 @@ impl<F: Frame> Scheduler<F> {
         for a in actions {
             match a {
                 Action::Probe { addr, kind, .. } => self.send_probe(addr, kind, out),
+                Action::Segment {
+                    addr,
+                    src_port,
+                    dst_port,
+                    send,
+                } => self.send_segment(addr, src_port, dst_port, &send, out),
                 Action::Changed {
                     key,
                     up,
@@ -198,6 +204,47 @@ impl<F: Frame> Scheduler<F> {
         }
     }
 
+    /// A segment of an `http` probe's connection, out of the port that
+    /// holds the server's subnet (like the probe's SYN).
+    fn send_segment(
+        &mut self,
+        addr: IpAddr,
+        src_port: u16,
+        dst_port: u16,
+        send: &http::Send,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        let Some(pi) = self.port_for(addr) else {
+            return;
+        };
+        let (Some(port), Some(mac)) = (
+            self.shared.ports.get(usize::from(pi)),
+            self.neighbour_mac(addr),
+        ) else {
+            return;
+        };
+        let Some(src) = port.address_like(addr) else {
+            return;
+        };
+        let bytes = FrameBuilder::tcp(
+            MacAddr(port.mac),
+            MacAddr(mac),
+            src,
+            addr,
+            src_port,
+            dst_port,
+        )
+        .flags(send.flags)
+        .seq(send.seq)
+        .ack(send.ack)
+        .window(send.window)
+        .payload(&send.payload)
+        .build();
+        if let Some(f) = (self.alloc)(&bytes) {
+            out(usize::from(pi), f);
+        }
+    }
+
     /// A TCP or UDP answer to slbd's own address on a probe port.
     pub(crate) fn punted_probe(&mut self, port: u8, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
         let Ok(Classified::Ip(ip)) = classify(f.data()) else {
@@ -218,6 +265,27 @@ impl<F: Frame> Scheduler<F> {
             return;
         }
         let L4::Tcp { flags } = ip.l4 else { return };
+        let segment = f
+            .data()
+            .get(ip.l4_offset..ip.l3_end)
+            .and_then(|b| tcp::Packet::new_checked(b).ok());
+        if let Some(t) = &segment {
+            let seg = http::Segment {
+                flags,
+                seq: t.seq_number(),
+                ack: t.ack_number(),
+                payload: t.payload(),
+            };
+            let (src, sport, dport) = (ip.flow.src, ip.flow.src_port, ip.flow.dst_port);
+            let mut actions = Vec::new();
+            if self
+                .health
+                .http_segment(src, sport, dport, &seg, now, &mut actions)
+            {
+                self.health_actions(actions, now, out);
+                return;
+            }
+        }
         let answer = if flags.contains(TcpFlags::SYN) && flags.contains(TcpFlags::ACK) {
             TcpAnswer::SynAck
         } else if flags.contains(TcpFlags::RST) {

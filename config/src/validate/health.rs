@@ -2,11 +2,12 @@
 //! every kind shares. A field of another kind is an error naming it, so a
 //! typo in `kind` does not silently drop the check the operator wrote.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::checker::Checker;
 use crate::document::{HealthDoc, HealthKindDoc};
-use crate::model::{DnsCheck, DnsType, Health, HealthKind, OnDown, Protocol, UdpCheck};
+use crate::model::{DnsCheck, DnsType, Health, HealthKind, HttpCheck, OnDown, Protocol, UdpCheck};
 
 const INTERVAL_MIN_MS: u64 = 100;
 const INTERVAL_MAX_MS: u64 = 3_600_000;
@@ -18,6 +19,7 @@ pub(super) fn health(
     doc: Option<&HealthDoc>,
     protocol: Protocol,
     service_port: u16,
+    vip: Option<IpAddr>,
 ) -> Health {
     let default_doc = HealthDoc::default();
     let doc = doc.unwrap_or(&default_doc);
@@ -55,6 +57,10 @@ pub(super) fn health(
             name: dns_name(c, &p, doc.query_name.as_deref()),
             query_type: doc.query_type.unwrap_or(DnsType::A),
         }),
+        HealthKindDoc::Http => {
+            let port = port(c, service_port);
+            HealthKind::Http(http(c, &p, doc, port, vip))
+        }
         HealthKindDoc::Arp => HealthKind::Arp,
         HealthKindDoc::None => HealthKind::Off,
     };
@@ -97,8 +103,17 @@ pub(super) fn health(
 /// Each kind's own fields: one given with another kind is an error.
 fn fields_of_other_kinds(c: &mut Checker, p: &str, doc: &HealthDoc, kind: HealthKindDoc) {
     use HealthKindDoc as K;
-    let fields: [(&str, bool, &[K]); 7] = [
-        ("port", doc.port.is_some(), &[K::Tcp, K::Udp, K::Dns]),
+    let fields: [(&str, bool, &[K]); 12] = [
+        (
+            "port",
+            doc.port.is_some(),
+            &[K::Tcp, K::Udp, K::Dns, K::Http],
+        ),
+        ("method", doc.method.is_some(), &[K::Http]),
+        ("path", doc.path.is_some(), &[K::Http]),
+        ("host", doc.host.is_some(), &[K::Http]),
+        ("status", doc.status.is_some(), &[K::Http]),
+        ("body", doc.body.is_some(), &[K::Http]),
         ("send", doc.send.is_some(), &[K::Udp]),
         ("send_hex", doc.send_hex.is_some(), &[K::Udp]),
         ("expect", doc.expect.is_some(), &[K::Udp]),
@@ -120,6 +135,93 @@ fn fields_of_other_kinds(c: &mut Checker, p: &str, doc: &HealthDoc, kind: Health
             );
         }
     }
+}
+
+/// An `http` check. The request (at most 16 + 200 + 200 bytes of method,
+/// path and host plus fixed headers, under 536) fits one segment to any
+/// server: 536 is the smallest IPv4 MSS (RFC 9293 section 3.7.1).
+fn http(c: &mut Checker, p: &str, doc: &HealthDoc, port: u16, vip: Option<IpAddr>) -> HttpCheck {
+    let visible = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
+    let method = doc.method.clone().unwrap_or_else(|| "GET".into());
+    if !(1..=16).contains(&method.len()) || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        c.err(
+            format_args!("{p}.method"),
+            format!("must be 1 to 16 characters A-Z, like \"GET\" (got {method:?})"),
+        );
+    }
+    let path = doc.path.clone().unwrap_or_else(|| "/".into());
+    if !path.starts_with('/') || path.len() > HttpCheck::MAX_PATH || !visible(&path) {
+        c.err(
+            format_args!("{p}.path"),
+            format!(
+                "must start with '/' and be at most {} visible ASCII characters, no spaces (got {path:?})",
+                HttpCheck::MAX_PATH
+            ),
+        );
+    }
+    let host = doc.host.clone().unwrap_or_else(|| match vip {
+        Some(IpAddr::V6(a)) => format!("[{a}]"),
+        Some(a) => a.to_string(),
+        None => String::new(),
+    });
+    if doc.host.is_some()
+        && (host.is_empty() || host.len() > HttpCheck::MAX_HOST || !visible(&host))
+    {
+        c.err(
+            format_args!("{p}.host"),
+            format!(
+                "must be 1 to {} visible ASCII characters, no spaces (got {host:?})",
+                HttpCheck::MAX_HOST
+            ),
+        );
+    }
+    let status = match doc.status.as_deref() {
+        None => (200, 399),
+        Some(s) => status_range(s).unwrap_or_else(|| {
+            c.err(
+                format_args!("{p}.status"),
+                format!(
+                    "must be a status code or a range of them within 100-599, like \"200\" or \"200-399\" (got {s:?})"
+                ),
+            );
+            (200, 399)
+        }),
+    };
+    let body = doc.body.clone();
+    if let Some(b) = &body {
+        if b.is_empty() || b.len() > HttpCheck::MAX_BODY {
+            c.err(
+                format_args!("{p}.body"),
+                format!(
+                    "must be 1 to {} bytes (leave it out to check the status only; got {})",
+                    HttpCheck::MAX_BODY,
+                    b.len()
+                ),
+            );
+        }
+    }
+    HttpCheck {
+        port,
+        method,
+        path,
+        host,
+        status,
+        body,
+    }
+}
+
+/// `"200"` or `"200-399"`, codes within 100..=599, low <= high.
+fn status_range(s: &str) -> Option<(u16, u16)> {
+    let code = |x: &str| {
+        x.parse::<u16>()
+            .ok()
+            .filter(|c| (100..=599).contains(c) && x.len() == 3)
+    };
+    let (lo, hi) = match s.split_once('-') {
+        Some((lo, hi)) => (code(lo)?, code(hi)?),
+        None => (code(s)?, code(s)?),
+    };
+    (lo <= hi).then_some((lo, hi))
 }
 
 /// The name a `dns` check queries, without its trailing dot (RFC 1035
@@ -218,7 +320,7 @@ pub(crate) fn parse_hex(s: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Config, ConfigErrors, DnsCheck, DnsType, HealthKind, UdpCheck};
+    use crate::{Config, ConfigErrors, DnsCheck, DnsType, HealthKind, HttpCheck, UdpCheck};
     use serde_json::{json, Value};
 
     /// A one-service document (UDP on port 5353) with `health`.
@@ -318,7 +420,7 @@ mod tests {
         bad(
             json!({ "kind": "arp", "port": 53 }),
             &format!("{p}.port"),
-            "applies only to kinds \"tcp\", \"udp\" and \"dns\"",
+            "applies only to kinds \"tcp\", \"udp\", \"dns\" and \"http\"",
         );
     }
 
@@ -389,6 +491,83 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
+    }
+
+    #[test]
+    fn http_checks() {
+        assert_eq!(
+            kind(json!({ "kind": "http" })),
+            HealthKind::Http(HttpCheck {
+                port: 5353,
+                method: "GET".into(),
+                path: "/".into(),
+                host: "198.18.100.1".into(),
+                status: (200, 399),
+                body: None
+            })
+        );
+        assert_eq!(
+            kind(
+                json!({ "kind": "http", "port": 8080, "method": "HEAD", "path": "/healthz?full=1",
+                         "host": "www.example.test", "status": "204", "body": "ok" })
+            ),
+            HealthKind::Http(HttpCheck {
+                port: 8080,
+                method: "HEAD".into(),
+                path: "/healthz?full=1".into(),
+                host: "www.example.test".into(),
+                status: (204, 204),
+                body: Some("ok".into())
+            })
+        );
+        let p = "services[0].health";
+        for (field, value, reason) in [
+            ("method", json!("get"), "1 to 16 characters A-Z"),
+            ("method", json!(""), "1 to 16 characters A-Z"),
+            ("path", json!("healthz"), "must start with '/'"),
+            ("path", json!("/a b"), "no spaces"),
+            (
+                "path",
+                json!(format!("/{}", "x".repeat(200))),
+                "at most 200",
+            ),
+            ("host", json!(""), "1 to 200 visible"),
+            ("host", json!("a\r\nX-Evil: 1"), "visible ASCII"),
+            ("status", json!("2xx"), "within 100-599"),
+            ("status", json!("399-200"), "within 100-599"),
+            ("status", json!("99-200"), "within 100-599"),
+            ("status", json!("200-600"), "within 100-599"),
+            ("body", json!(""), "must be 1 to 256 bytes"),
+            ("body", json!("x".repeat(257)), "must be 1 to 256 bytes"),
+        ] {
+            let mut h = json!({ "kind": "http" });
+            h[field] = value;
+            bad(h, &format!("{p}.{field}"), reason);
+        }
+        bad(
+            json!({ "kind": "tcp", "path": "/" }),
+            &format!("{p}.path"),
+            "applies only to kind \"http\"",
+        );
+        let c = Config::from_json_str(&doc(
+            json!({ "kind": "http", "status": "200-204", "body": "up" }),
+        ))
+        .unwrap();
+        assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
+    }
+
+    #[test]
+    fn an_http_check_of_an_ipv6_service_asks_for_the_bracketed_vip() {
+        let d = doc(json!({ "kind": "http" }))
+            .replace("198.18.100.1", "2001:db8:100::1")
+            .replace("198.18.0.1/24", "2001:db8::1/64")
+            .replace("198.18.0.11", "2001:db8::11")
+            .replace("\"ipv4\"", "\"ipv6\"");
+        let c = Config::from_json_str(&d).unwrap_or_else(|e| panic!("{e}"));
+        match &c.services[0].health.kind {
+            HealthKind::Http(h) => assert_eq!(h.host, "[2001:db8:100::1]"),
+            k => panic!("{k:?}"),
+        }
     }
 
     #[test]

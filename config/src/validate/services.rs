@@ -108,7 +108,8 @@ pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> 
         };
         let allow = super::access::prefixes(c, format_args!("{p}.allow"), &d.allow);
         let deny = super::access::prefixes(c, format_args!("{p}.deny"), &d.deny);
-        let health = super::health::health(c, &p, d.health.as_ref(), d.protocol, port.unwrap_or(1));
+        let health =
+            super::health::health(c, &p, d.health.as_ref(), d.protocol, port.unwrap_or(1), vip);
         let servers = servers(c, &p, &d.servers, vip, ports);
         out.push(Service {
             name: d.name.clone(),

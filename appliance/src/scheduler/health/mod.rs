@@ -19,6 +19,10 @@
 //! - `dns` (`dns.rs`): a query for the configured name and type, over UDP
 //!   like `udp`; a response with the query's id and question and RCODE
 //!   NOERROR is a success, another RCODE a failure.
+//! - `http` (`http.rs`): the `tcp` probe's SYN, then a tiny client-side
+//!   TCP sends the request and reads the response (at most 4 KiB); a
+//!   status in the configured range (and the body text, when configured)
+//!   is a success.
 //! - `arp`: an ARP request / neighbour solicitation; a reply from the
 //!   server within the timeout is a success.
 //! - `none`: no probing; the server is always healthy.
@@ -33,6 +37,8 @@
 //! disabled server is not probed at all. Servers start healthy.
 
 pub mod dns;
+pub mod http;
+mod http_answer;
 mod udp;
 
 use crate::channels::PROBE_PORTS;
@@ -88,6 +94,14 @@ pub enum Action {
         addr: IpAddr,
         kind: ProbeKind,
     },
+    /// Send a segment of an `http` probe's connection (from `src_port`, a
+    /// probe port, to the server's `dst_port`).
+    Segment {
+        addr: IpAddr,
+        src_port: u16,
+        dst_port: u16,
+        send: http::Send,
+    },
     /// The server's health changed. `reset_sessions`: its service says
     /// `on_down: reset`, so its sessions end.
     Changed {
@@ -111,6 +125,8 @@ struct Pending {
     sent_at: u64,
     /// The query's id (`dns`; 0 otherwise).
     dns_id: u16,
+    /// The connection of an `http` probe.
+    http: Option<http::Conn>,
 }
 
 /// One server's monitor.
@@ -242,6 +258,15 @@ impl HealthMonitor {
             let timeout = p.target.health.timeout.as_nanos() as u64;
             if let Some(pd) = &p.pending {
                 if now >= pd.sent_at + timeout {
+                    let abort = pd.http.as_ref().and_then(http::Conn::abort);
+                    if let (Some(send), HealthKind::Http(h)) = (abort, &p.target.health.kind) {
+                        actions.push(Action::Segment {
+                            addr: p.target.addr,
+                            src_port: pd.src_port,
+                            dst_port: h.port,
+                            send,
+                        });
+                    }
                     p.pending = None;
                     self.result(key, false, "timeout", now, None, actions);
                     work += 1;
@@ -251,6 +276,7 @@ impl HealthMonitor {
             if now >= p.next_due {
                 p.next_due = now + p.target.health.interval.as_nanos() as u64;
                 let mut dns_id = 0;
+                let mut conn = None;
                 let kind = match &p.target.health.kind {
                     HealthKind::Tcp { port } => ProbeKind::Tcp {
                         src_port: next_probe_port(&mut self.next_port),
@@ -262,6 +288,15 @@ impl HealthMonitor {
                         dst_port: u.port,
                         payload: u.send.clone(),
                     },
+                    HealthKind::Http(h) => {
+                        let seq = (now as u32) ^ 0x5b5b_0000;
+                        conn = Some(http::Conn::new(seq));
+                        ProbeKind::Tcp {
+                            src_port: next_probe_port(&mut self.next_port),
+                            dst_port: h.port,
+                            seq,
+                        }
+                    }
                     HealthKind::Dns(d) => {
                         let src_port = next_probe_port(&mut self.next_port);
                         dns_id = dns::probe_id(now, src_port);
@@ -281,6 +316,7 @@ impl HealthMonitor {
                     src_port,
                     sent_at: now,
                     dns_id,
+                    http: conn,
                 });
                 p.sent += 1;
                 actions.push(Action::Probe {
