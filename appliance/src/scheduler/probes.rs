@@ -12,7 +12,7 @@
 //!
 //! [`PuntKind::Probe`]: crate::channels::PuntKind::Probe
 
-use super::health::{http, Action, ProbeKind, ServerKey, Target, TcpAnswer};
+use super::health::{stream, Action, ProbeKind, ServerKey, Target, TcpAnswer};
 use super::Scheduler;
 use crate::counters::Event;
 use crate::frame::Frame;
@@ -204,14 +204,14 @@ impl<F: Frame> Scheduler<F> {
         }
     }
 
-    /// A segment of an `http` probe's connection, out of the port that
+    /// A segment of a probe's stream (`http`), out of the port that
     /// holds the server's subnet (like the probe's SYN).
     fn send_segment(
         &mut self,
         addr: IpAddr,
         src_port: u16,
         dst_port: u16,
-        send: &http::Send,
+        send: &stream::Send,
         out: &mut dyn FnMut(usize, F),
     ) {
         let Some(pi) = self.port_for(addr) else {
@@ -270,7 +270,7 @@ impl<F: Frame> Scheduler<F> {
             .get(ip.l4_offset..ip.l3_end)
             .and_then(|b| tcp::Packet::new_checked(b).ok());
         if let Some(t) = &segment {
-            let seg = http::Segment {
+            let seg = stream::Segment {
                 flags,
                 seq: t.seq_number(),
                 ack: t.ack_number(),
@@ -280,7 +280,7 @@ impl<F: Frame> Scheduler<F> {
             let mut actions = Vec::new();
             if self
                 .health
-                .http_segment(src, sport, dport, &seg, now, &mut actions)
+                .stream_segment(src, sport, dport, &seg, now, &mut actions)
             {
                 self.health_actions(actions, now, out);
                 return;

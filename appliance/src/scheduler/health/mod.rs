@@ -38,7 +38,8 @@
 
 pub mod dns;
 pub mod http;
-mod http_answer;
+pub mod stream;
+mod stream_answer;
 mod udp;
 
 use crate::channels::PROBE_PORTS;
@@ -100,7 +101,7 @@ pub enum Action {
         addr: IpAddr,
         src_port: u16,
         dst_port: u16,
-        send: http::Send,
+        send: stream::Send,
     },
     /// The server's health changed. `reset_sessions`: its service says
     /// `on_down: reset`, so its sessions end.
@@ -118,7 +119,7 @@ pub enum TcpAnswer {
     Rst,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 struct Pending {
     /// TCP or UDP source port (0 for ARP/ND).
     src_port: u16,
@@ -126,11 +127,11 @@ struct Pending {
     /// The query's id (`dns`; 0 otherwise).
     dns_id: u16,
     /// The connection of an `http` probe.
-    http: Option<http::Conn>,
+    stream: Option<stream::Conn>,
 }
 
 /// One server's monitor.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Probe {
     pub target: Target,
     pub healthy: bool,
@@ -258,12 +259,14 @@ impl HealthMonitor {
             let timeout = p.target.health.timeout.as_nanos() as u64;
             if let Some(pd) = &p.pending {
                 if now >= pd.sent_at + timeout {
-                    let abort = pd.http.as_ref().and_then(http::Conn::abort);
-                    if let (Some(send), HealthKind::Http(h)) = (abort, &p.target.health.kind) {
+                    let abort = pd.stream.as_ref().and_then(stream::Conn::abort);
+                    if let (Some(send), Some(dst_port)) =
+                        (abort, stream_port(&p.target.health.kind))
+                    {
                         actions.push(Action::Segment {
                             addr: p.target.addr,
                             src_port: pd.src_port,
-                            dst_port: h.port,
+                            dst_port,
                             send,
                         });
                     }
@@ -290,7 +293,8 @@ impl HealthMonitor {
                     },
                     HealthKind::Http(h) => {
                         let seq = (now as u32) ^ 0x5b5b_0000;
-                        conn = Some(http::Conn::new(seq));
+                        let app = Box::new(http::HttpApp::new(h.clone()));
+                        conn = Some(stream::Conn::new(seq, app));
                         ProbeKind::Tcp {
                             src_port: next_probe_port(&mut self.next_port),
                             dst_port: h.port,
@@ -316,7 +320,7 @@ impl HealthMonitor {
                     src_port,
                     sent_at: now,
                     dns_id,
-                    http: conn,
+                    stream: conn,
                 });
                 p.sent += 1;
                 actions.push(Action::Probe {
@@ -444,6 +448,15 @@ impl HealthMonitor {
             up,
             reset_sessions: !up && p.target.health.on_down == OnDown::Reset,
         });
+    }
+}
+
+/// The server's port of a check that runs over a stream of slbd's own
+/// (`stream.rs`).
+fn stream_port(kind: &HealthKind) -> Option<u16> {
+    match kind {
+        HealthKind::Http(h) => Some(h.port),
+        _ => None,
     }
 }
 

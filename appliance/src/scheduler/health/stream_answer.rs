@@ -1,17 +1,16 @@
-//! The `http` checks' side of the monitor: a segment from the server goes
-//! to its probe's connection (`http.rs`), whose segments back and verdict
-//! become actions and a result.
+//! The checks over a stream (`http`), on the monitor's side: a segment
+//! from the server goes to its probe's connection (`stream.rs`), whose
+//! segments back and verdict become actions and a result.
 
-use super::http::Segment;
-use super::{Action, HealthMonitor};
-use slb_config::HealthKind;
+use super::stream::Segment;
+use super::{stream_port, Action, HealthMonitor};
 use std::net::IpAddr;
 
 impl HealthMonitor {
     /// A TCP segment from `from`:`from_port` to probe source port
-    /// `to_port`, for an `http` probe. Returns whether it belonged to one
-    /// (else the caller tries the `tcp` checks).
-    pub fn http_segment(
+    /// `to_port`, for a probe over a stream (`http`). Returns whether it
+    /// belonged to one (else the caller tries the `tcp` checks).
+    pub fn stream_segment(
         &mut self,
         from: IpAddr,
         from_port: u16,
@@ -22,20 +21,20 @@ impl HealthMonitor {
     ) -> bool {
         let found = self.probes.iter_mut().find(|(_, p)| {
             p.target.addr == from
-                && matches!(&p.target.health.kind, HealthKind::Http(h) if h.port == from_port)
+                && stream_port(&p.target.health.kind) == Some(from_port)
                 && p.pending.as_ref().is_some_and(|pd| pd.src_port == to_port)
         });
         let Some((&key, p)) = found else {
             return false;
         };
-        let (HealthKind::Http(h), Some(pd)) = (&p.target.health.kind, p.pending.as_mut()) else {
+        let Some(pd) = p.pending.as_mut() else {
             return false;
         };
-        let Some(conn) = pd.http.as_mut() else {
+        let Some(conn) = pd.stream.as_mut() else {
             return false;
         };
         let mut out = Vec::new();
-        let verdict = conn.on_segment(h, seg, &mut out);
+        let verdict = conn.on_segment(seg, &mut out);
         actions.extend(out.into_iter().map(|send| Action::Segment {
             addr: from,
             src_port: to_port,
@@ -64,8 +63,11 @@ mod tests {
     use super::super::tests::{changes, monitor, target, MS, S1};
     use super::super::{Action, HealthMonitor, ProbeKind, TcpAnswer};
     use super::*;
-    use crate::scheduler::health::http::tests::{check, IRS};
-    use crate::scheduler::health::http::{request, Send};
+    use crate::scheduler::health::http::request;
+    use crate::scheduler::health::http::tests::check;
+    use crate::scheduler::health::stream::tests::IRS;
+    use crate::scheduler::health::stream::Send;
+    use slb_config::HealthKind;
     use slb_config::ServerState as Admin;
     use slb_wire::TcpFlags;
 
@@ -118,7 +120,7 @@ mod tests {
             ack: iss + 1,
             payload: b"",
         };
-        assert!(m.http_segment(s, 80, port, &synack, now + MS, &mut a));
+        assert!(m.stream_segment(s, 80, port, &synack, now + MS, &mut a));
         let req = segments(&a);
         assert_eq!(req.len(), 1);
         assert_eq!(req[0].payload, request(&check(None)));
@@ -128,7 +130,7 @@ mod tests {
             ack: iss + 1 + req[0].payload.len() as u32,
             payload: response,
         };
-        assert!(m.http_segment(s, 80, port, &data, now + 2 * MS, &mut a));
+        assert!(m.stream_segment(s, 80, port, &data, now + 2 * MS, &mut a));
         a
     }
 
@@ -169,7 +171,7 @@ mod tests {
             ack: iss + 1,
             payload: b"",
         };
-        assert!(m.http_segment(s, 80, port, &synack, 2 * MS, &mut a));
+        assert!(m.stream_segment(s, 80, port, &synack, 2 * MS, &mut a));
         a.clear();
         m.poll(60 * MS, &mut a);
         let rst = segments(&a);
@@ -182,7 +184,7 @@ mod tests {
             ack: 0,
             payload: b"HTTP/1.1 200 OK\r\n",
         };
-        assert!(!m.http_segment(s, 80, port, &late, 61 * MS, &mut a));
+        assert!(!m.stream_segment(s, 80, port, &late, 61 * MS, &mut a));
         // Not a tcp check either: a SYN-ACK to a tcp answer is ignored.
         assert!(!m.tcp_answer(s, 80, port, TcpAnswer::SynAck, 61 * MS, &mut a));
     }
