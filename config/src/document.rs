@@ -118,6 +118,7 @@ pub(crate) enum HealthKindDoc {
     Udp,
     Dns,
     Http,
+    Tls,
     Arp,
     None,
 }
@@ -130,6 +131,7 @@ impl HealthKindDoc {
             HealthKindDoc::Udp => "udp",
             HealthKindDoc::Dns => "dns",
             HealthKindDoc::Http => "http",
+            HealthKindDoc::Tls => "tls",
             HealthKindDoc::Arp => "arp",
             HealthKindDoc::None => "none",
         }
@@ -170,6 +172,9 @@ pub(crate) struct HealthDoc {
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// `tls`: the server name to send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

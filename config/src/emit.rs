@@ -129,6 +129,11 @@ fn kind_fields(kind: &HealthKind, d: &mut HealthDoc) {
             });
             d.body = h.body.clone();
         }
+        HealthKind::Tls(t) => {
+            d.kind = Some(HealthKindDoc::Tls);
+            d.port = Some(t.port.into());
+            d.sni = t.sni.clone();
+        }
         HealthKind::Arp => d.kind = Some(HealthKindDoc::Arp),
         HealthKind::Off => d.kind = Some(HealthKindDoc::None),
     }

@@ -68,7 +68,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use model::{
     Algorithm, ClientMode, Config, Control, DnsCheck, DnsType, Health, HealthKind, HttpCheck,
     Labels, Neighbour, OnDown, Port, Protocol, Refuse, Role, Server, ServerState, Service,
-    Timeouts, UdpCheck,
+    Timeouts, TlsCheck, UdpCheck,
 };
 
 impl Config {

@@ -303,6 +303,8 @@ pub enum HealthKind {
     /// An HTTP/1.1 request whose response status must be in a range
     /// (`"kind": "http"`).
     Http(HttpCheck),
+    /// A TLS handshake that must complete (`"kind": "tls"`).
+    Tls(TlsCheck),
     /// ARP / ND reachability (`"kind": "arp"`).
     Arp,
     /// No probing: servers are always up (`"kind": "none"`).
@@ -317,6 +319,7 @@ impl HealthKind {
             HealthKind::Udp(_) => "udp",
             HealthKind::Dns(_) => "dns",
             HealthKind::Http(_) => "http",
+            HealthKind::Tls(_) => "tls",
             HealthKind::Arp => "arp",
             HealthKind::Off => "none",
         }
@@ -382,6 +385,24 @@ impl HttpCheck {
     /// How much of a response slbd reads: the status line, headers and
     /// body text must be within it.
     pub const MAX_RESPONSE: usize = 4096;
+}
+
+/// `"kind": "tls"`: a TLS handshake (1.2 or 1.3) with `port` over a TCP
+/// connection of slbd's own must complete within the timeout. The
+/// server's certificate is not verified (its signature over the handshake
+/// is): the check is that the service speaks TLS, not that it is trusted.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TlsCheck {
+    /// 1..=65535, default the service's port.
+    pub port: u16,
+    /// The server name sent (SNI); none when `None`.
+    pub sni: Option<String>,
+}
+
+impl TlsCheck {
+    /// How much of the server's handshake slbd reads (certificates
+    /// included).
+    pub const MAX_HANDSHAKE: usize = 16384;
 }
 
 /// The record type a `dns` check asks for.

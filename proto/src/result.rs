@@ -313,7 +313,7 @@ pub struct ServerFailures {
 /// A server's health monitor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerHealth {
-    /// `tcp`, `udp`, `dns`, `http`, `arp` or `none`.
+    /// `tcp`, `udp`, `dns`, `http`, `tls`, `arp` or `none`.
     pub kind: String,
     /// `up`, `down` or `unchecked`.
     pub state: String,
@@ -321,7 +321,7 @@ pub struct ServerHealth {
     /// Null before the first probe.
     pub last_check_ms_ago: Option<f64>,
     /// A success (`syn_ack`, `neighbour_reply`, `udp_reply`, `noerror`,
-    /// `status 200`) or why the check failed (`rst`, `timeout`,
+    /// `status 200`, `handshake TLSv1_3`) or why the check failed (`rst`, `timeout`,
     /// `session_no_reply`, `reply without the expected bytes`, `no
     /// NOERROR: SERVFAIL`, `status 503`, ...); null before the first
     /// result.

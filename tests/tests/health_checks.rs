@@ -396,3 +396,118 @@ fn http_probe_exchange_byte_for_byte_status_and_body() {
         "{s2}"
     );
 }
+
+/// A TLS server with the test certificate (appliance/testdata/health-tls).
+fn tls_server() -> rustls::ServerConnection {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let cert = include_str!("../../appliance/testdata/health-tls/cert.pem");
+    let key = include_str!("../../appliance/testdata/health-tls/key.pem");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let c = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
+            PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    rustls::ServerConnection::new(std::sync::Arc::new(c)).unwrap()
+}
+
+/// The TCP payload of each frame slbd sent server `s`, and whether one
+/// was a RST.
+fn payloads_to(out: &[(usize, Vec<u8>)], s: usize) -> (Vec<u8>, bool) {
+    let mut bytes = Vec::new();
+    let mut rst = false;
+    for (_, f) in out
+        .iter()
+        .filter(|(p, f)| *p == SERVER && f[..6] == S_MACS[s][..])
+    {
+        let Ok(Classified::Ip(ip)) = classify(f) else {
+            continue;
+        };
+        if let L4::Tcp { flags } = ip.l4 {
+            rst |= flags.contains(TcpFlags::RST);
+            let at = ip.l4_offset + usize::from(f[ip.l4_offset + 12] >> 4) * 4;
+            bytes.extend_from_slice(&f[at..ip.l3_end]);
+        }
+    }
+    (bytes, rst)
+}
+
+#[test]
+fn tls_probe_handshakes_with_sni_over_slbds_own_tcp() {
+    let health = json!({ "kind": "tls", "port": 80, "sni": "slb-health.test",
+                         "interval_ms": 1000, "timeout_ms": 500, "rise": 2, "fall": 2 });
+    let mut rig = Rig::new(&config("tcp", &health), 1);
+    rig.dp.scheduler.set_health_enabled(true);
+    const IRS: u32 = 9000;
+    let mut handshakes = 0;
+    for _ in 0..250 {
+        let out = rig.advance_ms(10);
+        for p in probes(&out) {
+            let iss = u32::from_be_bytes(p.frame[38..42].try_into().unwrap());
+            let (s, port) = (p.server, p.src_port);
+            let synack = tcp_from(s, port, TcpFlags::SYN | TcpFlags::ACK, IRS, iss + 1, b"");
+            let (mut client, _) = payloads_to(&rig.send(SERVER, &synack), s);
+            assert_eq!(client[0], 22, "a TLS handshake record (the ClientHello)");
+            let mut rcv = IRS + 1;
+            if s == 1 {
+                // s2 is a plain HTTP server on the TLS port.
+                let r = b"HTTP/1.1 400 Bad Request\r\n\r\n";
+                let back = rig.send(SERVER, &tcp_from(s, port, TcpFlags::ACK, rcv, 0, r));
+                assert!(payloads_to(&back, s).1, "reset after the verdict");
+                continue;
+            }
+            let mut server = tls_server();
+            for _ in 0..4 {
+                let mut rd = &client[..];
+                while !rd.is_empty() {
+                    server.read_tls(&mut rd).unwrap();
+                    server.process_new_packets().unwrap();
+                }
+                let mut reply = Vec::new();
+                while server.wants_write() {
+                    server.write_tls(&mut reply).unwrap();
+                }
+                if reply.is_empty() {
+                    break;
+                }
+                // In segments of at most 1400 bytes, as a server's TCP would.
+                let mut back = Vec::new();
+                for chunk in reply.chunks(1400) {
+                    back.extend(rig.send(SERVER, &tcp_from(s, port, TcpFlags::ACK, rcv, 0, chunk)));
+                    rcv += chunk.len() as u32;
+                }
+                let (bytes, rst) = payloads_to(&back, s);
+                client = bytes;
+                if rst {
+                    let mut rd = &client[..];
+                    while !rd.is_empty() {
+                        server.read_tls(&mut rd).unwrap();
+                        server.process_new_packets().unwrap();
+                    }
+                    break;
+                }
+            }
+            assert!(!server.is_handshaking(), "slbd completed the handshake");
+            assert_eq!(server.server_name(), Some("slb-health.test"));
+            handshakes += 1;
+        }
+    }
+    assert!(handshakes >= 2, "{handshakes}");
+    let s1 = health_of(&mut rig, 0);
+    assert_eq!(
+        (&s1["kind"], &s1["state"], &s1["last_result"]),
+        (&json!("tls"), &json!("up"), &json!("handshake TLSv1_3")),
+        "{s1}"
+    );
+    let s2 = health_of(&mut rig, 1);
+    assert_eq!(s2["state"], "down", "{s2}");
+    assert!(
+        s2["last_result"].as_str().unwrap().starts_with("tls: "),
+        "{s2}"
+    );
+}

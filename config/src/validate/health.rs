@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use super::checker::Checker;
 use crate::document::{HealthDoc, HealthKindDoc};
-use crate::model::{DnsCheck, DnsType, Health, HealthKind, HttpCheck, OnDown, Protocol, UdpCheck};
+use crate::model::{
+    DnsCheck, DnsType, Health, HealthKind, HttpCheck, OnDown, Protocol, TlsCheck, UdpCheck,
+};
 
 const INTERVAL_MIN_MS: u64 = 100;
 const INTERVAL_MAX_MS: u64 = 3_600_000;
@@ -61,6 +63,13 @@ pub(super) fn health(
             let port = port(c, service_port);
             HealthKind::Http(http(c, &p, doc, port, vip))
         }
+        HealthKindDoc::Tls => HealthKind::Tls(TlsCheck {
+            port: port(c, service_port),
+            sni: doc
+                .sni
+                .as_deref()
+                .map(|n| domain_name(c, format_args!("{p}.sni"), n)),
+        }),
         HealthKindDoc::Arp => HealthKind::Arp,
         HealthKindDoc::None => HealthKind::Off,
     };
@@ -103,12 +112,13 @@ pub(super) fn health(
 /// Each kind's own fields: one given with another kind is an error.
 fn fields_of_other_kinds(c: &mut Checker, p: &str, doc: &HealthDoc, kind: HealthKindDoc) {
     use HealthKindDoc as K;
-    let fields: [(&str, bool, &[K]); 12] = [
+    let fields: [(&str, bool, &[K]); 13] = [
         (
             "port",
             doc.port.is_some(),
-            &[K::Tcp, K::Udp, K::Dns, K::Http],
+            &[K::Tcp, K::Udp, K::Dns, K::Http, K::Tls],
         ),
+        ("sni", doc.sni.is_some(), &[K::Tls]),
         ("method", doc.method.is_some(), &[K::Http]),
         ("path", doc.path.is_some(), &[K::Http]),
         ("host", doc.host.is_some(), &[K::Http]),
@@ -235,6 +245,11 @@ fn dns_name(c: &mut Checker, p: &str, name: Option<&str>) -> String {
         );
         return String::new();
     };
+    domain_name(c, format_args!("{p}.query_name"), name)
+}
+
+/// A domain name (`query_name`, `sni`) without its trailing dot.
+fn domain_name(c: &mut Checker, path: impl std::fmt::Display, name: &str) -> String {
     let bare = name.strip_suffix('.').unwrap_or(name);
     let label_ok = |l: &str| {
         (1..=63).contains(&l.len())
@@ -243,7 +258,7 @@ fn dns_name(c: &mut Checker, p: &str, name: Option<&str>) -> String {
     };
     if bare.is_empty() || bare.len() > 253 || !bare.split('.').all(label_ok) {
         c.err(
-            format_args!("{p}.query_name"),
+            path,
             format!(
                 "must be a domain name: labels of 1 to 63 letters, digits, '-' or '_', \
                  at most 253 characters (got {name:?})"
@@ -320,7 +335,9 @@ pub(crate) fn parse_hex(s: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Config, ConfigErrors, DnsCheck, DnsType, HealthKind, HttpCheck, UdpCheck};
+    use crate::{
+        Config, ConfigErrors, DnsCheck, DnsType, HealthKind, HttpCheck, TlsCheck, UdpCheck,
+    };
     use serde_json::{json, Value};
 
     /// A one-service document (UDP on port 5353) with `health`.
@@ -420,7 +437,7 @@ mod tests {
         bad(
             json!({ "kind": "arp", "port": 53 }),
             &format!("{p}.port"),
-            "applies only to kinds \"tcp\", \"udp\", \"dns\" and \"http\"",
+            "applies only to kinds \"tcp\", \"udp\", \"dns\", \"http\" and \"tls\"",
         );
     }
 
@@ -568,6 +585,37 @@ mod tests {
             HealthKind::Http(h) => assert_eq!(h.host, "[2001:db8:100::1]"),
             k => panic!("{k:?}"),
         }
+    }
+
+    #[test]
+    fn tls_checks() {
+        assert_eq!(
+            kind(json!({ "kind": "tls" })),
+            HealthKind::Tls(TlsCheck {
+                port: 5353,
+                sni: None
+            })
+        );
+        assert_eq!(
+            kind(json!({ "kind": "tls", "port": 443, "sni": "www.example.test." })),
+            HealthKind::Tls(TlsCheck {
+                port: 443,
+                sni: Some("www.example.test".into())
+            })
+        );
+        let p = "services[0].health";
+        bad(
+            json!({ "kind": "tls", "sni": "not a name" }),
+            &format!("{p}.sni"),
+            "must be a domain name",
+        );
+        bad(
+            json!({ "kind": "http", "sni": "a.test" }),
+            &format!("{p}.sni"),
+            "applies only to kind \"tls\"",
+        );
+        let c = Config::from_json_str(&doc(json!({ "kind": "tls", "sni": "a.test" }))).unwrap();
+        assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
     }
 
     #[test]

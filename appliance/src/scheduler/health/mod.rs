@@ -23,6 +23,8 @@
 //!   TCP sends the request and reads the response (at most 4 KiB); a
 //!   status in the configured range (and the body text, when configured)
 //!   is a success.
+//! - `tls` (`tls.rs`): a TLS handshake over the same stream; up when it
+//!   completes.
 //! - `arp`: an ARP request / neighbour solicitation; a reply from the
 //!   server within the timeout is a success.
 //! - `none`: no probing; the server is always healthy.
@@ -40,6 +42,7 @@ pub mod dns;
 pub mod http;
 pub mod stream;
 mod stream_answer;
+pub mod tls;
 mod udp;
 
 use crate::channels::PROBE_PORTS;
@@ -301,6 +304,21 @@ impl HealthMonitor {
                             seq,
                         }
                     }
+                    HealthKind::Tls(t) => {
+                        let seq = (now as u32) ^ 0x5b5b_0000;
+                        // Only an unusable SNI fails here (the
+                        // configuration checked it): the probe then
+                        // times out.
+                        conn = tls::TlsApp::new(t.sni.as_deref(), p.target.addr)
+                            .map_err(|e| tracing::warn!(service = %p.target.service, server = %p.target.server, error = %e, "tls probe"))
+                            .ok()
+                            .map(|app| stream::Conn::new(seq, Box::new(app)));
+                        ProbeKind::Tcp {
+                            src_port: next_probe_port(&mut self.next_port),
+                            dst_port: t.port,
+                            seq,
+                        }
+                    }
                     HealthKind::Dns(d) => {
                         let src_port = next_probe_port(&mut self.next_port);
                         dns_id = dns::probe_id(now, src_port);
@@ -456,6 +474,7 @@ impl HealthMonitor {
 fn stream_port(kind: &HealthKind) -> Option<u16> {
     match kind {
         HealthKind::Http(h) => Some(h.port),
+        HealthKind::Tls(t) => Some(t.port),
         _ => None,
     }
 }
