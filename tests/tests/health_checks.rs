@@ -511,3 +511,72 @@ fn tls_probe_handshakes_with_sni_over_slbds_own_tcp() {
         "{s2}"
     );
 }
+
+/// IPv6: the probe leaves from the port's IPv6 address and the server's
+/// answer to it is handed to the scheduler like an IPv4 one.
+#[test]
+fn udp_probes_over_ipv6() {
+    let cfg = json!({
+        "ports": [
+            { "name": "client", "device": "net_pcap0", "role": "client", "ipv6": "2001:db8::1/64" },
+            { "name": "server", "device": "net_pcap1", "role": "server", "ipv6": "2001:db8:1::1/64" }
+        ],
+        "neighbours": [ { "address": "2001:db8:1::11", "mac": "02:5e:00:00:01:11" } ],
+        "services": [ {
+            "name": "svc", "vip": "2001:db8:100::1", "port": 53, "protocol": "udp",
+            "health": { "kind": "udp", "port": 7, "send": "ping", "expect": "ping",
+                        "interval_ms": 1000, "timeout_ms": 500, "rise": 1, "fall": 1 },
+            "servers": [ { "name": "s1", "address": "2001:db8:1::11" } ]
+        } ]
+    });
+    let mut rig = Rig::new(&cfg.to_string(), 1);
+    rig.dp.scheduler.set_health_enabled(true);
+    let (ours, server) = (ip("2001:db8:1::1"), ip("2001:db8:1::11"));
+    let mut answered = 0;
+    // Probes at 10 and 1010 ms; the second times out at 1510 ms.
+    for _ in 0..160 {
+        let out = rig.advance_ms(10);
+        for p in probes(&out) {
+            let expected = FrameBuilder::udp(
+                MacAddr(PORT_MACS[SERVER]),
+                MacAddr(S_MACS[0]),
+                ours,
+                server,
+                p.src_port,
+                7,
+            )
+            .payload(b"ping")
+            .build();
+            assert_eq!(p.frame, expected);
+            let echo = FrameBuilder::udp(
+                MacAddr(S_MACS[0]),
+                MacAddr(PORT_MACS[SERVER]),
+                server,
+                ours,
+                7,
+                p.src_port,
+            )
+            .payload(&p.payload)
+            .build();
+            // The first is answered, the second not.
+            if answered == 0 {
+                assert!(rig.send(SERVER, &echo).is_empty());
+            }
+            answered += 1;
+        }
+        if answered == 1 {
+            let s1 = health_of(&mut rig, 0);
+            assert_eq!(
+                (&s1["state"], &s1["last_result"]),
+                (&json!("up"), &json!("udp_reply"))
+            );
+        }
+    }
+    assert!(answered >= 2, "{answered}");
+    let s1 = health_of(&mut rig, 0);
+    assert_eq!(
+        (&s1["state"], &s1["last_result"]),
+        (&json!("down"), &json!("timeout")),
+        "{s1}"
+    );
+}
