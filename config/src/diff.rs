@@ -121,9 +121,10 @@ pub enum ServiceChange {
         old: usize,
         new: usize,
     },
+    /// Boxed: a health check holds its payloads and names.
     Health {
-        old: Health,
-        new: Health,
+        old: Box<Health>,
+        new: Box<Health>,
     },
 }
 
@@ -224,7 +225,12 @@ fn service_diff(o: &Service, n: &Service) -> Option<ServiceDiff> {
             new: n.deny.len(),
         });
     }
-    field!(health, Health);
+    if o.health != n.health {
+        changes.push(ServiceChange::Health {
+            old: Box::new(o.health.clone()),
+            new: Box::new(n.health.clone()),
+        });
+    }
     let mut servers_added = Vec::new();
     let mut servers_changed = Vec::new();
     for ns in &n.servers {

@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Algorithm, ClientMode, OnDown, Protocol, Refuse, Role, ServerState, VipEcho};
+use crate::model::{
+    Algorithm, ClientMode, DnsType, OnDown, Protocol, Refuse, Role, ServerState, VipEcho,
+};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,8 +138,27 @@ pub(crate) struct ServiceDoc {
 #[serde(rename_all = "snake_case")]
 pub(crate) enum HealthKindDoc {
     Tcp,
+    Udp,
+    Dns,
+    Http,
+    Tls,
     Arp,
     None,
+}
+
+impl HealthKindDoc {
+    /// As written in the file.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            HealthKindDoc::Tcp => "tcp",
+            HealthKindDoc::Udp => "udp",
+            HealthKindDoc::Dns => "dns",
+            HealthKindDoc::Http => "http",
+            HealthKindDoc::Tls => "tls",
+            HealthKindDoc::Arp => "arp",
+            HealthKindDoc::None => "none",
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -147,6 +168,36 @@ pub(crate) struct HealthDoc {
     pub kind: Option<HealthKindDoc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u64>,
+    /// `udp`: the payload as text, or as hex in `send_hex`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_hex: Option<String>,
+    /// `udp`: bytes the reply must contain, as text or hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_hex: Option<String>,
+    /// `dns`: the name to query and its type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_type: Option<DnsType>,
+    /// `http`: the request and what the response must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// `"200-399"` or `"200"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// `tls`: the server name to send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -62,11 +62,16 @@ pub(crate) fn document(c: &Config) -> Document {
             .services
             .iter()
             .map(|v| {
-                let (kind, port) = match v.health.kind {
-                    HealthKind::Tcp { port } => (HealthKindDoc::Tcp, Some(port.into())),
-                    HealthKind::Arp => (HealthKindDoc::Arp, None),
-                    HealthKind::Off => (HealthKindDoc::None, None),
+                let mut health = HealthDoc {
+                    kind: Some(HealthKindDoc::None),
+                    interval_ms: ms(v.health.interval),
+                    timeout_ms: ms(v.health.timeout),
+                    rise: Some(v.health.rise.into()),
+                    fall: Some(v.health.fall.into()),
+                    on_down: Some(v.health.on_down),
+                    ..HealthDoc::default()
                 };
+                kind_fields(&v.health.kind, &mut health);
                 ServiceDoc {
                     name: v.name.clone(),
                     vip: v.vip.to_string(),
@@ -82,15 +87,7 @@ pub(crate) fn document(c: &Config) -> Document {
                     refuse: Some(v.refuse),
                     allow: v.allow.iter().map(|p| p.to_string()).collect(),
                     deny: v.deny.iter().map(|p| p.to_string()).collect(),
-                    health: Some(HealthDoc {
-                        kind: Some(kind),
-                        port,
-                        interval_ms: ms(v.health.interval),
-                        timeout_ms: ms(v.health.timeout),
-                        rise: Some(v.health.rise.into()),
-                        fall: Some(v.health.fall.into()),
-                        on_down: Some(v.health.on_down),
-                    }),
+                    health: Some(health),
                     servers: v
                         .servers
                         .iter()
@@ -105,5 +102,58 @@ pub(crate) fn document(c: &Config) -> Document {
                 }
             })
             .collect(),
+    }
+}
+
+/// A health check's kind and its own fields.
+fn kind_fields(kind: &HealthKind, d: &mut HealthDoc) {
+    match kind {
+        HealthKind::Tcp { port } => {
+            d.kind = Some(HealthKindDoc::Tcp);
+            d.port = Some((*port).into());
+        }
+        HealthKind::Udp(u) => {
+            d.kind = Some(HealthKindDoc::Udp);
+            d.port = Some(u.port.into());
+            (d.send, d.send_hex) = text_or_hex(&u.send);
+            if let Some(e) = &u.expect {
+                (d.expect, d.expect_hex) = text_or_hex(e);
+            }
+        }
+        HealthKind::Dns(q) => {
+            d.kind = Some(HealthKindDoc::Dns);
+            d.port = Some(q.port.into());
+            d.query_name = Some(q.name.clone());
+            d.query_type = Some(q.query_type);
+        }
+        HealthKind::Http(h) => {
+            d.kind = Some(HealthKindDoc::Http);
+            d.port = Some(h.port.into());
+            d.method = Some(h.method.clone());
+            d.path = Some(h.path.clone());
+            d.host = Some(h.host.clone());
+            d.status = Some(match h.status {
+                (lo, hi) if lo == hi => lo.to_string(),
+                (lo, hi) => format!("{lo}-{hi}"),
+            });
+            d.body = h.body.clone();
+        }
+        HealthKind::Tls(t) => {
+            d.kind = Some(HealthKindDoc::Tls);
+            d.port = Some(t.port.into());
+            d.sni = t.sni.clone();
+        }
+        HealthKind::Arp => d.kind = Some(HealthKindDoc::Arp),
+        HealthKind::Off => d.kind = Some(HealthKindDoc::None),
+    }
+}
+
+/// Printable ASCII as text, anything else as hex.
+fn text_or_hex(b: &[u8]) -> (Option<String>, Option<String>) {
+    if b.iter().all(|c| (0x20..0x7f).contains(c)) {
+        (Some(String::from_utf8_lossy(b).into_owned()), None)
+    } else {
+        let hex = b.iter().map(|c| format!("{c:02x}")).collect();
+        (None, Some(hex))
     }
 }

@@ -279,7 +279,7 @@ pub enum Refuse {
 }
 
 /// Health checking of a service's servers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Health {
     pub kind: HealthKind,
     /// >= 100 ms.
@@ -294,14 +294,137 @@ pub struct Health {
 }
 
 /// How a server's health is probed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum HealthKind {
     /// TCP connect to this port (`"kind": "tcp"`).
     Tcp { port: u16 },
+    /// A UDP datagram to a port, answered by the server (`"kind": "udp"`).
+    Udp(UdpCheck),
+    /// A DNS query the server must answer with NOERROR (`"kind": "dns"`).
+    Dns(DnsCheck),
+    /// An HTTP/1.1 request whose response status must be in a range
+    /// (`"kind": "http"`).
+    Http(HttpCheck),
+    /// A TLS handshake that must complete (`"kind": "tls"`).
+    Tls(TlsCheck),
     /// ARP / ND reachability (`"kind": "arp"`).
     Arp,
     /// No probing: servers are always up (`"kind": "none"`).
     Off,
+}
+
+impl HealthKind {
+    /// As written in the file: `tcp`, `udp`, `arp`, `none`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HealthKind::Tcp { .. } => "tcp",
+            HealthKind::Udp(_) => "udp",
+            HealthKind::Dns(_) => "dns",
+            HealthKind::Http(_) => "http",
+            HealthKind::Tls(_) => "tls",
+            HealthKind::Arp => "arp",
+            HealthKind::Off => "none",
+        }
+    }
+}
+
+/// `"kind": "udp"`: `send` goes to `port`; a datagram back from the
+/// server's `port` within the timeout is a success when it contains
+/// `expect` (any datagram when `expect` is `None`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UdpCheck {
+    /// 1..=65535.
+    pub port: u16,
+    /// At most [`UdpCheck::MAX_BYTES`] bytes; may be empty.
+    pub send: Vec<u8>,
+    /// 1..=[`UdpCheck::MAX_BYTES`] bytes when set.
+    pub expect: Option<Vec<u8>>,
+}
+
+impl UdpCheck {
+    /// Bound of `send` and `expect`: a probe fits one datagram on any
+    /// port (IPv4 MTU >= 576).
+    pub const MAX_BYTES: usize = 512;
+}
+
+/// `"kind": "dns"`: a query for `name` (type `query_type`, class IN,
+/// recursion desired) to `port` over UDP; a response with the query's id,
+/// its question and RCODE NOERROR within the timeout is a success.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DnsCheck {
+    /// 1..=65535, default 53.
+    pub port: u16,
+    /// A domain name without the trailing dot: labels of 1 to 63 letters,
+    /// digits, `-` or `_`, at most 253 characters in all.
+    pub name: String,
+    pub query_type: DnsType,
+}
+
+/// `"kind": "http"`: `method path HTTP/1.1` with `Host: host` to `port`
+/// over a TCP connection of slbd's own; a status in `status` (and, when
+/// set, `body` within the first [`HttpCheck::MAX_RESPONSE`] bytes of the
+/// response) is a success.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HttpCheck {
+    /// 1..=65535, default the service's port.
+    pub port: u16,
+    /// 1 to 16 characters A-Z, default `GET`.
+    pub method: String,
+    /// Starts with `/`, visible ASCII, at most [`HttpCheck::MAX_PATH`].
+    pub path: String,
+    /// Visible ASCII, at most [`HttpCheck::MAX_HOST`]; default the VIP.
+    pub host: String,
+    /// Accepted status codes, low and high inclusive (100..=599).
+    pub status: (u16, u16),
+    /// Text the response (headers and body as received) must contain.
+    pub body: Option<String>,
+}
+
+impl HttpCheck {
+    pub const MAX_PATH: usize = 200;
+    pub const MAX_HOST: usize = 200;
+    pub const MAX_BODY: usize = 256;
+    /// How much of a response slbd reads: the status line, headers and
+    /// body text must be within it.
+    pub const MAX_RESPONSE: usize = 4096;
+}
+
+/// `"kind": "tls"`: a TLS handshake (1.2 or 1.3) with `port` over a TCP
+/// connection of slbd's own must complete within the timeout. The
+/// server's certificate is not verified (its signature over the handshake
+/// is): the check is that the service speaks TLS, not that it is trusted.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TlsCheck {
+    /// 1..=65535, default the service's port.
+    pub port: u16,
+    /// The server name sent (SNI); none when `None`.
+    pub sni: Option<String>,
+}
+
+impl TlsCheck {
+    /// How much of the server's handshake slbd reads (certificates
+    /// included).
+    pub const MAX_HANDSHAKE: usize = 16384;
+}
+
+/// The record type a `dns` check asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DnsType {
+    /// IPv4 address (RFC 1035 type 1).
+    A,
+    /// IPv6 address (RFC 3596 type 28).
+    Aaaa,
+}
+
+impl DnsType {
+    /// The type's number on the wire.
+    pub fn code(self) -> u16 {
+        match self {
+            DnsType::A => 1,
+            DnsType::Aaaa => 28,
+        }
+    }
 }
 
 /// What happens to a server's sessions when it goes down.

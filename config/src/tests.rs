@@ -208,7 +208,7 @@ fn health_defaults() {
         "/services/0/health",
         json!({ "interval_ms": 200 }),
     );
-    let h = parses(&doc).services[0].health;
+    let h = parses(&doc).services[0].health.clone();
     // A default timeout always fits the interval.
     assert_eq!(h.timeout, Duration::from_millis(100));
     assert_eq!(h.kind, HealthKind::Tcp { port: 80 });
@@ -226,7 +226,7 @@ fn health_defaults() {
         "/services/0/health",
         json!({ "kind": "none", "on_down": "reset" }),
     );
-    let h = parses(&doc).services[0].health;
+    let h = parses(&doc).services[0].health.clone();
     assert_eq!((h.kind, h.on_down), (HealthKind::Off, OnDown::Reset));
 }
 
@@ -404,10 +404,10 @@ fn unknown_fields_are_errors_with_their_path() {
         "unknown field `size`",
     );
     bad(
-        "/services/0/health/path",
+        "/services/0/health/uri",
         json!("/"),
-        "services[0].health.path",
-        "unknown field `path`",
+        "services[0].health.uri",
+        "unknown field `uri`",
     );
     let errs = errors(&{
         let mut d = lab();
@@ -1137,7 +1137,7 @@ fn health_rules() {
         "/services/2/health/port",
         json!(53),
         "services[2].health.port",
-        "applies only to kind \"tcp\"",
+        "applies only to kinds \"tcp\"",
     );
     bad(
         "/services/0/health",

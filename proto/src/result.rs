@@ -319,15 +319,18 @@ pub struct ServerFailures {
 /// A server's health monitor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerHealth {
-    /// `tcp`, `arp` or `none`.
+    /// `tcp`, `udp`, `dns`, `http`, `tls`, `arp` or `none`.
     pub kind: String,
     /// `up`, `down` or `unchecked`.
     pub state: String,
     pub probing: bool,
     /// Null before the first probe.
     pub last_check_ms_ago: Option<f64>,
-    /// `syn_ack`, `rst`, `timeout`, `neighbour_reply`, `session_no_reply`;
-    /// null before the first result.
+    /// A success (`syn_ack`, `neighbour_reply`, `udp_reply`, `noerror`,
+    /// `status 200`, `handshake TLSv1_3`) or why the check failed (`rst`, `timeout`,
+    /// `session_no_reply`, `reply without the expected bytes`, `no
+    /// NOERROR: SERVFAIL`, `status 503`, ...); null before the first
+    /// result.
     pub last_result: Option<String>,
     /// Probe round trip (EWMA); null before the first answer.
     pub response_time_us: Option<f64>,

@@ -41,14 +41,6 @@ fn protocol(p: Protocol) -> proto::Protocol {
     }
 }
 
-fn kind_str(k: HealthKind) -> &'static str {
-    match k {
-        HealthKind::Tcp { .. } => "tcp",
-        HealthKind::Arp => "arp",
-        HealthKind::Off => "none",
-    }
-}
-
 /// A configuration enum as the configuration file writes it (its serde
 /// name: `weighted_round_robin`, `drain`, `keep`).
 fn file_name<T: Serialize>(v: T) -> String {
@@ -481,7 +473,7 @@ impl<F: Frame> Scheduler<F> {
     fn probe_health(&self, p: &Probe, now: u64) -> proto::ServerHealth {
         let h = &p.target.health;
         proto::ServerHealth {
-            kind: kind_str(h.kind).into(),
+            kind: h.kind.as_str().into(),
             state: if h.kind == HealthKind::Off {
                 "unchecked"
             } else if p.healthy {
@@ -492,7 +484,7 @@ impl<F: Frame> Scheduler<F> {
             .into(),
             probing: self.health.enabled && p.is_probed(),
             last_check_ms_ago: p.last_check.map(|t| ms_ago(now, t)),
-            last_result: p.last_result.map(str::to_string),
+            last_result: p.last_result.clone(),
             response_time_us: p.rtt_ewma_ns.map(|n| n as f64 / 1e3),
             rise: h.rise,
             fall: h.fall,

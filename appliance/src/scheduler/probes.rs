@@ -6,12 +6,13 @@
 //! changes to the session core (and ends a down server's sessions when its
 //! service says `on_down: reset`).
 //!
-//! TCP probes leave from slbd's own port address; a SYN-ACK is answered
-//! with a RST so the server frees the half-open connection.
+//! TCP and UDP probes leave from slbd's own port address; a SYN-ACK is
+//! answered with a RST so the server frees the half-open connection. The
+//! workers punt TCP and UDP to slbd's own address on a probe port.
 //!
 //! [`PuntKind::Probe`]: crate::channels::PuntKind::Probe
 
-use super::health::{Action, ProbeKind, ServerKey, Target, TcpAnswer};
+use super::health::{stream, Action, ProbeKind, ServerKey, Target, TcpAnswer};
 use super::Scheduler;
 use crate::counters::Event;
 use crate::frame::Frame;
@@ -19,7 +20,7 @@ use crate::worker::arp_nd;
 use slb_core::service::Ended;
 use slb_core::session::EndReason;
 use slb_wire::classify::L4;
-use slb_wire::{classify, tcp, Classified, FrameBuilder, MacAddr, TcpFlags};
+use slb_wire::{classify, tcp, udp, Classified, FrameBuilder, MacAddr, TcpFlags};
 use std::net::IpAddr;
 
 impl<F: Frame> Scheduler<F> {
@@ -46,7 +47,7 @@ impl<F: Frame> Scheduler<F> {
                     service: s.name.clone(),
                     server: v.name.clone(),
                     addr: v.address,
-                    health: s.health,
+                    health: s.health.clone(),
                     admin: v.state,
                 };
                 targets.push((key, target));
@@ -82,7 +83,13 @@ impl<F: Frame> Scheduler<F> {
     fn health_actions(&mut self, actions: Vec<Action>, now: u64, out: &mut dyn FnMut(usize, F)) {
         for a in actions {
             match a {
-                Action::Probe { addr, kind, .. } => self.send_probe(addr, kind, now, out),
+                Action::Probe { addr, kind, .. } => self.send_probe(addr, kind, out),
+                Action::Segment {
+                    addr,
+                    src_port,
+                    dst_port,
+                    send,
+                } => self.send_segment(addr, src_port, dst_port, &send, out),
                 Action::Changed {
                     key,
                     up,
@@ -127,26 +134,24 @@ impl<F: Frame> Scheduler<F> {
         }
     }
 
-    fn send_probe(
-        &mut self,
-        addr: IpAddr,
-        kind: ProbeKind,
-        now: u64,
-        out: &mut dyn FnMut(usize, F),
-    ) {
+    fn send_probe(&mut self, addr: IpAddr, kind: ProbeKind, out: &mut dyn FnMut(usize, F)) {
         // Without a port or a MAC nothing goes out: the probe times out,
         // which is the truth (the server is unreachable).
         let Some(pi) = self.port_for(addr) else {
             return;
         };
-        if matches!(kind, ProbeKind::Tcp { .. }) {
+        if !matches!(kind, ProbeKind::Neighbour) {
             self.watch_neighbour(addr);
         }
         let Some(port) = self.shared.ports.get(usize::from(pi)) else {
             return;
         };
         let bytes = match kind {
-            ProbeKind::Tcp { src_port, dst_port } => {
+            ProbeKind::Tcp {
+                src_port,
+                dst_port,
+                seq,
+            } => {
                 let Some(mac) = self.neighbour_mac(addr) else {
                     return;
                 };
@@ -162,7 +167,27 @@ impl<F: Frame> Scheduler<F> {
                     dst_port,
                 )
                 .flags(TcpFlags::SYN)
-                .seq((now as u32) ^ 0x5b5b_0000)
+                .seq(seq)
+                .build()
+            }
+            ProbeKind::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => {
+                let (Some(mac), Some(src)) = (self.neighbour_mac(addr), port.address_like(addr))
+                else {
+                    return;
+                };
+                FrameBuilder::udp(
+                    MacAddr(port.mac),
+                    MacAddr(mac),
+                    src,
+                    addr,
+                    src_port,
+                    dst_port,
+                )
+                .payload(&payload)
                 .build()
             }
             ProbeKind::Neighbour => match (addr, port.address_like(addr)) {
@@ -179,12 +204,88 @@ impl<F: Frame> Scheduler<F> {
         }
     }
 
-    /// A TCP answer to slbd's own address on a probe port.
+    /// A segment of a probe's stream (`http`), out of the port that
+    /// holds the server's subnet (like the probe's SYN).
+    fn send_segment(
+        &mut self,
+        addr: IpAddr,
+        src_port: u16,
+        dst_port: u16,
+        send: &stream::Send,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        let Some(pi) = self.port_for(addr) else {
+            return;
+        };
+        let (Some(port), Some(mac)) = (
+            self.shared.ports.get(usize::from(pi)),
+            self.neighbour_mac(addr),
+        ) else {
+            return;
+        };
+        let Some(src) = port.address_like(addr) else {
+            return;
+        };
+        let bytes = FrameBuilder::tcp(
+            MacAddr(port.mac),
+            MacAddr(mac),
+            src,
+            addr,
+            src_port,
+            dst_port,
+        )
+        .flags(send.flags)
+        .seq(send.seq)
+        .ack(send.ack)
+        .window(send.window)
+        .payload(&send.payload)
+        .build();
+        if let Some(f) = (self.alloc)(&bytes) {
+            out(usize::from(pi), f);
+        }
+    }
+
+    /// A TCP or UDP answer to slbd's own address on a probe port.
     pub(crate) fn punted_probe(&mut self, port: u8, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
         let Ok(Classified::Ip(ip)) = classify(f.data()) else {
             return;
         };
+        if ip.l4 == L4::Udp {
+            let datagram = f
+                .data()
+                .get(ip.l4_offset..ip.l3_end)
+                .and_then(|b| udp::Packet::new_checked(b).ok());
+            let (src, sport, dport) = (ip.flow.src, ip.flow.src_port, ip.flow.dst_port);
+            let mut actions = Vec::new();
+            if let Some(d) = datagram {
+                self.health
+                    .udp_answer(src, sport, dport, d.payload(), now, &mut actions);
+            }
+            self.health_actions(actions, now, out);
+            return;
+        }
         let L4::Tcp { flags } = ip.l4 else { return };
+        let segment = f
+            .data()
+            .get(ip.l4_offset..ip.l3_end)
+            .and_then(|b| tcp::Packet::new_checked(b).ok());
+        if let Some(t) = &segment {
+            let seg = stream::Segment {
+                flags,
+                seq: t.seq_number(),
+                ack: t.ack_number(),
+                payload: t.payload(),
+            };
+            let (src, sport, dport) = (ip.flow.src, ip.flow.src_port, ip.flow.dst_port);
+            let mut actions = Vec::new();
+            if self
+                .health
+                .stream_segment(src, sport, dport, &seg, now, &mut actions)
+            {
+                self.health_actions(actions, now, out);
+                return;
+            }
+        }
         let answer = if flags.contains(TcpFlags::SYN) && flags.contains(TcpFlags::ACK) {
             TcpAnswer::SynAck
         } else if flags.contains(TcpFlags::RST) {

@@ -426,7 +426,7 @@ impl<F: Frame> FastPath<F> {
             if matches!(ip.l4, L4::Icmpv4 { .. } | L4::Icmpv6 { .. }) {
                 return self.icmp(in_port, ip, f);
             }
-            if key.protocol == IpProtocol::Tcp
+            if matches!(key.protocol, IpProtocol::Tcp | IpProtocol::Udp)
                 && PROBE_PORTS.contains(&key.dst_port)
                 && shared.ports.iter().any(|p| p.owns(key.dst))
             {

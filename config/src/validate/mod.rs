@@ -11,12 +11,13 @@
 //! - `control`: control socket and metrics listener;
 //! - `icmp`: echo answers and the ICMP rate limits;
 //! - `services`: VIPs, health checks and servers; `access`: their allow
-//!   and deny lists;
+//!   and deny lists; `health`: each service's health check;
 //! - `checker`: the error collector and the checks the sections share.
 
 mod access;
 mod checker;
 mod control;
+mod health;
 mod icmp;
 mod labels;
 mod neighbours;

@@ -3,20 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
 
 use super::checker::Checker;
-use crate::document::{HealthDoc, HealthKindDoc, ServerDoc, ServiceDoc};
-use crate::model::{
-    Algorithm, ClientMode, Health, HealthKind, OnDown, Port, Protocol, Refuse, Server, ServerState,
-    Service,
-};
+use crate::document::{ServerDoc, ServiceDoc};
+use crate::model::{Algorithm, ClientMode, Port, Protocol, Refuse, Server, ServerState, Service};
 
 const MAX_SERVICES: usize = 256;
 const MAX_SERVERS: usize = 1024;
-const HEALTH_INTERVAL_MIN_MS: u64 = 100;
-const HEALTH_INTERVAL_MAX_MS: u64 = 3_600_000;
-const HEALTH_TIMEOUT_DEFAULT_MS: u64 = 500;
 
 pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> Vec<Service> {
     if docs.len() > MAX_SERVICES {
@@ -115,7 +108,8 @@ pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> 
         };
         let allow = super::access::prefixes(c, format_args!("{p}.allow"), &d.allow);
         let deny = super::access::prefixes(c, format_args!("{p}.deny"), &d.deny);
-        let health = health(c, &p, d.health.as_ref(), d.protocol, port.unwrap_or(1));
+        let health =
+            super::health::health(c, &p, d.health.as_ref(), d.protocol, port.unwrap_or(1), vip);
         let servers = servers(c, &p, &d.servers, vip, ports);
         out.push(Service {
             name: d.name.clone(),
@@ -135,79 +129,6 @@ pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> 
         });
     }
     out
-}
-
-fn health(
-    c: &mut Checker,
-    service: &str,
-    doc: Option<&HealthDoc>,
-    protocol: Protocol,
-    service_port: u16,
-) -> Health {
-    let default_doc = HealthDoc::default();
-    let doc = doc.unwrap_or(&default_doc);
-    let p = format!("{service}.health");
-    // Without a kind: TCP services get a connect probe, UDP ones (nothing to
-    // connect to) an ARP/ND reachability check.
-    let kind = doc.kind.unwrap_or(match protocol {
-        Protocol::Tcp => HealthKindDoc::Tcp,
-        Protocol::Udp => HealthKindDoc::Arp,
-    });
-    let kind = match kind {
-        HealthKindDoc::Tcp => HealthKind::Tcp {
-            port: c.field(
-                format_args!("{p}.port"),
-                doc.port,
-                service_port.into(),
-                1,
-                65535,
-            ) as u16,
-        },
-        HealthKindDoc::Arp | HealthKindDoc::None => {
-            if doc.port.is_some() {
-                c.err(format_args!("{p}.port"), "applies only to kind \"tcp\"");
-            }
-            if kind == HealthKindDoc::Arp {
-                HealthKind::Arp
-            } else {
-                HealthKind::Off
-            }
-        }
-    };
-    let interval = c.field(
-        format_args!("{p}.interval_ms"),
-        doc.interval_ms,
-        1000,
-        HEALTH_INTERVAL_MIN_MS,
-        HEALTH_INTERVAL_MAX_MS,
-    );
-    // The default timeout must fit a short interval too.
-    let default_timeout = HEALTH_TIMEOUT_DEFAULT_MS.min(interval / 2);
-    let timeout = match doc.timeout_ms {
-        None => default_timeout,
-        Some(0) => {
-            c.err(format_args!("{p}.timeout_ms"), "must be at least 1 (got 0)");
-            default_timeout
-        }
-        Some(t) if t >= interval => {
-            c.err(
-                format_args!("{p}.timeout_ms"),
-                format!("must be less than interval_ms ({interval}) (got {t})"),
-            );
-            default_timeout
-        }
-        Some(t) => t,
-    };
-    let rise = c.field(format_args!("{p}.rise"), doc.rise, 2, 1, 10) as u8;
-    let fall = c.field(format_args!("{p}.fall"), doc.fall, 3, 1, 10) as u8;
-    Health {
-        kind,
-        interval: Duration::from_millis(interval),
-        timeout: Duration::from_millis(timeout),
-        rise,
-        fall,
-        on_down: doc.on_down.unwrap_or(OnDown::Keep),
-    }
 }
 
 fn servers(

@@ -12,6 +12,19 @@
 //!   [`PROBE_PORTS`]. A SYN-ACK within `health.timeout` is a success; a RST
 //!   is an immediate failure (nothing listens); silence until the timeout
 //!   is a failure.
+//! - `udp` (`udp.rs`): the configured payload to the server's port from a
+//!   source port in [`PROBE_PORTS`]; a datagram back from that port that
+//!   holds the expected bytes (any, when none are configured) is a
+//!   success, one without them a failure.
+//! - `dns` (`dns.rs`): a query for the configured name and type, over UDP
+//!   like `udp`; a response with the query's id and question and RCODE
+//!   NOERROR is a success, another RCODE a failure.
+//! - `http` (`http.rs`): the `tcp` probe's SYN, then a tiny client-side
+//!   TCP sends the request and reads the response (at most 4 KiB); a
+//!   status in the configured range (and the body text, when configured)
+//!   is a success.
+//! - `tls` (`tls.rs`): a TLS handshake over the same stream; up when it
+//!   completes.
 //! - `arp`: an ARP request / neighbour solicitation; a reply from the
 //!   server within the timeout is a success.
 //! - `none`: no probing; the server is always healthy.
@@ -24,6 +37,13 @@
 //! `drain`, `disabled`) wins over health: a drained or disabled server
 //! stays so whatever its probes say ([`Probe::core_state`]), and a
 //! disabled server is not probed at all. Servers start healthy.
+
+pub mod dns;
+pub mod http;
+pub mod stream;
+mod stream_answer;
+pub mod tls;
+mod udp;
 
 use crate::channels::PROBE_PORTS;
 use slb_config::{Health, HealthKind, OnDown, ServerState as Admin};
@@ -48,16 +68,28 @@ pub struct Target {
 }
 
 /// A probe to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeKind {
-    /// A TCP SYN from `src_port` (one of [`PROBE_PORTS`]) to `dst_port`.
-    Tcp { src_port: u16, dst_port: u16 },
+    /// A TCP SYN from `src_port` (one of [`PROBE_PORTS`]) to `dst_port`
+    /// with sequence number `seq`.
+    Tcp {
+        src_port: u16,
+        dst_port: u16,
+        seq: u32,
+    },
+    /// A UDP datagram from `src_port` (one of [`PROBE_PORTS`]) to
+    /// `dst_port`.
+    Udp {
+        src_port: u16,
+        dst_port: u16,
+        payload: Vec<u8>,
+    },
     /// An ARP request or neighbour solicitation.
     Neighbour,
 }
 
 /// What the scheduler must do for the monitor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Send a probe to `addr` (if it cannot, the probe times out: the
     /// truth, the server is unreachable).
@@ -65,6 +97,14 @@ pub enum Action {
         key: ServerKey,
         addr: IpAddr,
         kind: ProbeKind,
+    },
+    /// Send a segment of an `http` probe's connection (from `src_port`, a
+    /// probe port, to the server's `dst_port`).
+    Segment {
+        addr: IpAddr,
+        src_port: u16,
+        dst_port: u16,
+        send: stream::Send,
     },
     /// The server's health changed. `reset_sessions`: its service says
     /// `on_down: reset`, so its sessions end.
@@ -82,15 +122,19 @@ pub enum TcpAnswer {
     Rst,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 struct Pending {
-    /// TCP source port (0 for ARP/ND).
+    /// TCP or UDP source port (0 for ARP/ND).
     src_port: u16,
     sent_at: u64,
+    /// The query's id (`dns`; 0 otherwise).
+    dns_id: u16,
+    /// The connection of an `http` probe.
+    stream: Option<stream::Conn>,
 }
 
 /// One server's monitor.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Probe {
     pub target: Target,
     pub healthy: bool,
@@ -99,7 +143,9 @@ pub struct Probe {
     next_due: u64,
     pending: Option<Pending>,
     pub last_check: Option<u64>,
-    pub last_result: Option<&'static str>,
+    /// `syn_ack`, `timeout`, `udp_reply`, ... or why the check failed
+    /// (`reply without the expected bytes`).
+    pub last_result: Option<String>,
     pub rtt_ewma_ns: Option<u64>,
     pub changed_at: Option<u64>,
     pub sent: u64,
@@ -214,8 +260,19 @@ impl HealthMonitor {
                 continue;
             }
             let timeout = p.target.health.timeout.as_nanos() as u64;
-            if let Some(pd) = p.pending {
+            if let Some(pd) = &p.pending {
                 if now >= pd.sent_at + timeout {
+                    let abort = pd.stream.as_ref().and_then(stream::Conn::abort);
+                    if let (Some(send), Some(dst_port)) =
+                        (abort, stream_port(&p.target.health.kind))
+                    {
+                        actions.push(Action::Segment {
+                            addr: p.target.addr,
+                            src_port: pd.src_port,
+                            dst_port,
+                            send,
+                        });
+                    }
                     p.pending = None;
                     self.result(key, false, "timeout", now, None, actions);
                     work += 1;
@@ -224,20 +281,64 @@ impl HealthMonitor {
             }
             if now >= p.next_due {
                 p.next_due = now + p.target.health.interval.as_nanos() as u64;
-                let kind = match p.target.health.kind {
+                let mut dns_id = 0;
+                let mut conn = None;
+                let kind = match &p.target.health.kind {
                     HealthKind::Tcp { port } => ProbeKind::Tcp {
                         src_port: next_probe_port(&mut self.next_port),
-                        dst_port: port,
+                        dst_port: *port,
+                        seq: (now as u32) ^ 0x5b5b_0000,
                     },
+                    HealthKind::Udp(u) => ProbeKind::Udp {
+                        src_port: next_probe_port(&mut self.next_port),
+                        dst_port: u.port,
+                        payload: u.send.clone(),
+                    },
+                    HealthKind::Http(h) => {
+                        let seq = (now as u32) ^ 0x5b5b_0000;
+                        let app = Box::new(http::HttpApp::new(h.clone()));
+                        conn = Some(stream::Conn::new(seq, app));
+                        ProbeKind::Tcp {
+                            src_port: next_probe_port(&mut self.next_port),
+                            dst_port: h.port,
+                            seq,
+                        }
+                    }
+                    HealthKind::Tls(t) => {
+                        let seq = (now as u32) ^ 0x5b5b_0000;
+                        // Only an unusable SNI fails here (the
+                        // configuration checked it): the probe then
+                        // times out.
+                        conn = tls::TlsApp::new(t.sni.as_deref(), p.target.addr)
+                            .map_err(|e| tracing::warn!(service = %p.target.service, server = %p.target.server, error = %e, "tls probe"))
+                            .ok()
+                            .map(|app| stream::Conn::new(seq, Box::new(app)));
+                        ProbeKind::Tcp {
+                            src_port: next_probe_port(&mut self.next_port),
+                            dst_port: t.port,
+                            seq,
+                        }
+                    }
+                    HealthKind::Dns(d) => {
+                        let src_port = next_probe_port(&mut self.next_port);
+                        dns_id = dns::probe_id(now, src_port);
+                        ProbeKind::Udp {
+                            src_port,
+                            dst_port: d.port,
+                            payload: dns::query_of(d, dns_id),
+                        }
+                    }
                     _ => ProbeKind::Neighbour,
                 };
                 let src_port = match kind {
-                    ProbeKind::Tcp { src_port, .. } => src_port,
+                    ProbeKind::Tcp { src_port, .. } | ProbeKind::Udp { src_port, .. } => src_port,
                     ProbeKind::Neighbour => 0,
                 };
                 p.pending = Some(Pending {
                     src_port,
                     sent_at: now,
+                    dns_id,
+                    stream: conn,
                 });
                 p.sent += 1;
                 actions.push(Action::Probe {
@@ -263,7 +364,7 @@ impl HealthMonitor {
         actions: &mut Vec<Action>,
     ) -> bool {
         let found = self.probes.iter().find_map(|(k, p)| {
-            let pd = p.pending.filter(|pd| pd.src_port == to_port)?;
+            let pd = p.pending.as_ref().filter(|pd| pd.src_port == to_port)?;
             let matches = p.target.addr == from
                 && matches!(p.target.health.kind, HealthKind::Tcp { port } if port == from_port);
             matches.then_some((*k, pd.sent_at))
@@ -291,7 +392,7 @@ impl HealthMonitor {
             .probes
             .iter()
             .filter(|(_, p)| p.target.addr == addr && p.target.health.kind == HealthKind::Arp)
-            .filter_map(|(k, p)| p.pending.map(|pd| (*k, pd.sent_at)))
+            .filter_map(|(k, p)| p.pending.as_ref().map(|pd| (*k, pd.sent_at)))
             .collect();
         for (key, sent_at) in keys {
             if let Some(p) = self.probes.get_mut(&key) {
@@ -320,7 +421,7 @@ impl HealthMonitor {
         &mut self,
         key: ServerKey,
         ok: bool,
-        what: &'static str,
+        what: impl Into<String>,
         now: u64,
         rtt: Option<u64>,
         actions: &mut Vec<Action>,
@@ -329,7 +430,7 @@ impl HealthMonitor {
             return;
         };
         p.last_check = Some(now);
-        p.last_result = Some(what);
+        let what = p.last_result.insert(what.into());
         let was = p.healthy;
         if ok {
             p.successes += 1;
@@ -358,13 +459,23 @@ impl HealthMonitor {
             tracing::info!(service = %p.target.service, server = %p.target.server, address = %p.target.addr, state = "up", "server healthy again");
         } else {
             self.went_down += 1;
-            tracing::warn!(service = %p.target.service, server = %p.target.server, address = %p.target.addr, state = "down", last = what, "server down");
+            tracing::warn!(service = %p.target.service, server = %p.target.server, address = %p.target.addr, state = "down", last = %what, "server down");
         }
         actions.push(Action::Changed {
             key,
             up,
             reset_sessions: !up && p.target.health.on_down == OnDown::Reset,
         });
+    }
+}
+
+/// The server's port of a check that runs over a stream of slbd's own
+/// (`stream.rs`).
+fn stream_port(kind: &HealthKind) -> Option<u16> {
+    match kind {
+        HealthKind::Http(h) => Some(h.port),
+        HealthKind::Tls(t) => Some(t.port),
+        _ => None,
     }
 }
 
@@ -377,12 +488,12 @@ fn next_probe_port(next: &mut u16) -> u16 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::time::Duration;
 
-    const MS: u64 = 1_000_000;
-    const S1: ServerKey = (ServiceId(0), ServerId(0));
+    pub const MS: u64 = 1_000_000;
+    pub const S1: ServerKey = (ServiceId(0), ServerId(0));
 
     fn health(kind: HealthKind, on_down: OnDown) -> Health {
         Health {
@@ -395,7 +506,7 @@ mod tests {
         }
     }
 
-    fn target(kind: HealthKind, admin: Admin) -> Target {
+    pub fn target(kind: HealthKind, admin: Admin) -> Target {
         Target {
             service: "web".into(),
             server: "s1".into(),
@@ -405,7 +516,7 @@ mod tests {
         }
     }
 
-    fn monitor(t: Target) -> HealthMonitor {
+    pub fn monitor(t: Target) -> HealthMonitor {
         let mut m = HealthMonitor {
             enabled: true,
             ..HealthMonitor::default()
@@ -430,7 +541,10 @@ mod tests {
                 if let (
                     Action::Probe {
                         addr,
-                        kind: ProbeKind::Tcp { src_port, dst_port },
+                        kind:
+                            ProbeKind::Tcp {
+                                src_port, dst_port, ..
+                            },
                         ..
                     },
                     Some(ans),
@@ -447,7 +561,7 @@ mod tests {
         all
     }
 
-    fn changes(a: &[Action]) -> Vec<bool> {
+    pub fn changes(a: &[Action]) -> Vec<bool> {
         a.iter()
             .filter_map(|x| match x {
                 Action::Changed { up, .. } => Some(*up),
@@ -474,7 +588,7 @@ mod tests {
         }
         let p = m.probe(S1).unwrap();
         assert_eq!(
-            (p.sent, p.successes, p.last_result),
+            (p.sent, p.successes, p.last_result.as_deref()),
             (3, 3, Some("syn_ack"))
         );
         assert!(p.healthy);
@@ -510,7 +624,10 @@ mod tests {
         let a = interval(&mut m, &mut now, None);
         assert_eq!(changes(&a), vec![false]);
         let p = m.probe(S1).unwrap();
-        assert_eq!((p.sent, p.failures, p.last_result), (3, 3, Some("timeout")));
+        assert_eq!(
+            (p.sent, p.failures, p.last_result.as_deref()),
+            (3, 3, Some("timeout"))
+        );
         // A late answer to a timed-out probe matches nothing.
         let mut b = Vec::new();
         let s: IpAddr = "198.18.1.11".parse().unwrap();
@@ -525,9 +642,11 @@ mod tests {
         let mut a = Vec::new();
         m.poll(MS, &mut a);
         let Some(Action::Probe {
-            kind: ProbeKind::Tcp { src_port, dst_port },
+            kind: ProbeKind::Tcp {
+                src_port, dst_port, ..
+            },
             ..
-        }) = a.first().copied()
+        }) = a.first().cloned()
         else {
             panic!("no probe: {a:?}");
         };
@@ -596,7 +715,7 @@ mod tests {
         m.neighbour_answer("198.18.1.11".parse().unwrap(), 3 * MS, &mut b);
         let p = m.probe(S1).unwrap();
         assert_eq!(
-            (p.successes, p.last_result, p.rtt_ewma_ns),
+            (p.successes, p.last_result.as_deref(), p.rtt_ewma_ns),
             (1, Some("neighbour_reply"), Some(2 * MS))
         );
         // An answer without a pending probe changes nothing.
