@@ -135,6 +135,7 @@ fn check_label_client_side(packets: &[SeenPacket]) -> usize {
     let mut s2c: HashMap<Session, u32> = HashMap::new();
     let mut unlabelled_first = 0;
     let mut late_unlabelled = 0;
+    let mut late_flows = Vec::new();
     for p in packets {
         if is_vip(p.flow.src) {
             let label = p
@@ -154,12 +155,22 @@ fn check_label_client_side(packets: &[SeenPacket]) -> usize {
                 (Some(_), None) => {
                     eprintln!("c1: unlabelled after the first answer: {p:?}");
                     late_unlabelled += 1;
+                    late_flows.push(c2s_key(p));
                 }
                 (Some(&a), Some(l)) => assert_eq!(l + 1, a, "c1: C2S label is not S2C - 1: {p:?}"),
             }
         }
     }
     assert!(!s2c.is_empty(), "c1: no answers captured");
+    // Every packet of such a flow, in capture order, for the failure.
+    for k in &late_flows {
+        for p in packets
+            .iter()
+            .filter(|p| c2s_key(p) == *k || s2c_key(p) == *k)
+        {
+            eprintln!("c1: flow {k:?}: {p:?}");
+        }
+    }
     assert_eq!(
         late_unlabelled, 0,
         "c1: unlabelled packets after the first answer"
