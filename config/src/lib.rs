@@ -25,7 +25,9 @@
 //!   apply live;
 //! - `emit`: a validated configuration back to its document;
 //! - [`convert`]: configuration types into session-core types (`From`);
-//! - `tests`: the schema's rules, one test each.
+//! - `tests`: the schema's rules, one test each;
+//!   `tests/every_field_has_an_effect.rs` walks a configuration with every
+//!   field and fails on a field whose change `diff` does not see.
 //!
 //! ```
 //! use slb_config::{Config, Role};
