@@ -375,7 +375,15 @@ int slb_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	now = bpf_ktime_get_ns();
-	if (cfg->idle_timeout_ns && now - val->last_seen_ns > cfg->idle_timeout_ns) {
+	/*
+	 * last_seen_ns may be later than now: the ingress program on another
+	 * CPU refreshes it (learn()) between our clock read and this load.
+	 * Unsigned now - last_seen would then wrap to a huge idle time, and a
+	 * live flow would be deleted and this packet sent unlabelled (seen in
+	 * the lab: one unlabelled ACK in the middle of a 10 MB download).
+	 */
+	if (cfg->idle_timeout_ns && now > val->last_seen_ns &&
+	    now - val->last_seen_ns > cfg->idle_timeout_ns) {
 		bpf_map_delete_elem(&slb_flows, &key);
 		count(CNT_EXPIRED);
 		count(CNT_MISSED);
@@ -389,7 +397,7 @@ int slb_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	label = val->label;
-	if (now - val->last_seen_ns > REFRESH_NS)
+	if (now > val->last_seen_ns && now - val->last_seen_ns > REFRESH_NS)
 		val->last_seen_ns = now;
 
 	/*
