@@ -56,18 +56,34 @@ fn health(socket: &str, service: &str) -> Vec<Value> {
     v["servers"].as_array().cloned().unwrap_or_default()
 }
 
-/// Waits until every server of `service` is `state`; their rows then.
-fn wait_all(socket: &str, service: &str, state: &str, limit: Duration) -> Vec<Value> {
+/// Waits until every server of `service` is `state` with `result` as
+/// its last check's result (`None`: any, after at least `rise`
+/// successes); their rows then. (A server starts `up`, before any
+/// check: the state alone says nothing yet.)
+fn wait_all(
+    socket: &str,
+    service: &str,
+    state: &str,
+    result: Option<&str>,
+    limit: Duration,
+) -> Vec<Value> {
     let t = Instant::now();
+    let done = |r: &Value| {
+        r["state"] == state
+            && match result {
+                Some(want) => r["last_result"] == want,
+                None => r["successes"].as_u64() >= r["rise"].as_u64(),
+            }
+    };
     loop {
         let rows = health(socket, service);
-        if !rows.is_empty() && rows.iter().all(|r| r["state"] == state) {
-            eprintln!("{service}: all {state} after {:?}", t.elapsed());
+        if !rows.is_empty() && rows.iter().all(done) {
+            eprintln!("{service}: all {state} ({result:?}) after {:?}", t.elapsed());
             return rows;
         }
         assert!(
             t.elapsed() < limit,
-            "{service}: not all {state} within {limit:?}: {rows:?}"
+            "{service}: not all {state} ({result:?}) within {limit:?}: {rows:?}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -78,7 +94,9 @@ fn health_checks_and_prometheus_against_real_servers() {
     if !lab::require_lab() {
         return;
     }
-    let mut lab = Lab::up(&Lab::unique_prefix());
+    // The servers need the agent to answer labelled frames.
+    let agent = lab::agent_binary();
+    let mut lab = Lab::up_with(&Lab::unique_prefix(), Some(&agent));
     let dir = lab.run_dir();
     let socket = dir.join("ctl.sock").display().to_string();
     let good = config(&dir, "/");
@@ -86,14 +104,16 @@ fn health_checks_and_prometheus_against_real_servers() {
     lab.start_slbd(&["--config", &good, "--json", "--ctl-socket", &socket]);
 
     // 1. Up, with what the checks saw.
-    let web = wait_all(&socket, "web", "up", Duration::from_secs(10));
+    let web = wait_all(&socket, "web", "up", Some("status 200"), Duration::from_secs(10));
     for r in &web {
         assert_eq!(r["kind"], "http", "{r}");
-        assert_eq!(r["last_result"], "status 200", "{r}");
     }
-    let dns = wait_all(&socket, "dns", "up", Duration::from_secs(10));
+    let dns = wait_all(&socket, "dns", "up", None, Duration::from_secs(10));
+    // (A check sent before slbd has resolved the server's MAC may time
+    // out: once up, none may fail; see below.)
     for r in &dns {
         assert_eq!(r["kind"], "udp", "{r}");
+        assert_eq!(r["last_result"], "udp_reply", "{r}");
     }
     let ok = lab.curl("c2", &format!("http://{}/", lab::VIP4), 10);
     assert!(ok.status.success(), "a request with every server up");
@@ -106,12 +126,15 @@ fn health_checks_and_prometheus_against_real_servers() {
         String::from_utf8_lossy(&r.stderr)
     );
     // fall 2 x interval 0.5 s + timeout, and a margin for a loaded machine.
-    let web = wait_all(&socket, "web", "down", Duration::from_secs(6));
-    for r in &web {
-        assert_eq!(r["last_result"], "status 404", "{r}");
+    wait_all(&socket, "web", "down", Some("status 404"), Duration::from_secs(6));
+    // The UDP check is untouched by the reload, and has not failed since
+    // it came up.
+    let later = health(&socket, "dns");
+    for (before, now) in dns.iter().zip(&later) {
+        assert_eq!(now["state"], "up", "{now}");
+        assert_eq!(now["failures"], before["failures"], "{before}\n{now}");
+        assert!(now["successes"].as_u64() > before["successes"].as_u64(), "{now}");
     }
-    // The UDP check is untouched by the reload.
-    assert!(health(&socket, "dns").iter().all(|r| r["state"] == "up"));
     let refused = lab.curl("c2", &format!("http://{}/", lab::VIP4), 5);
     assert!(
         !refused.status.success(),
@@ -125,7 +148,7 @@ fn health_checks_and_prometheus_against_real_servers() {
         "reload: {}",
         String::from_utf8_lossy(&r.stderr)
     );
-    wait_all(&socket, "web", "up", Duration::from_secs(6));
+    wait_all(&socket, "web", "up", Some("status 200"), Duration::from_secs(6));
     let load = lab.curl_load("c2", &format!("http://{}", lab::VIP4), 60, 10);
     assert_eq!(load.failed, 0, "{load:?}");
 
