@@ -49,12 +49,15 @@ impl PacketBatch {
     /// Appends a packet; gives it back when the batch is full.
     #[inline]
     pub fn push(&mut self, m: Mbuf) -> Result<(), Mbuf> {
-        if self.len == BURST {
-            return Err(m);
+        // One compare serves as the full check and the bounds check.
+        match self.pkts.get_mut(self.len) {
+            Some(slot) => {
+                *slot = m.into_raw();
+                self.len += 1;
+                Ok(())
+            }
+            None => Err(m),
         }
-        self.pkts[self.len] = m.into_raw();
-        self.len += 1;
-        Ok(())
     }
 
     /// Takes the packets out, in order, leaving the batch empty.
