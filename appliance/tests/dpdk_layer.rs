@@ -106,6 +106,35 @@ fn batch_and_ring_pass_ownership_without_leaks() {
 }
 
 #[test]
+fn drain_peeks_ahead_in_order_and_frees_what_it_did_not_hand_out() {
+    let p = pool("drain_test");
+    let before = p.available();
+    let mut batch = PacketBatch::new();
+    for i in 0..6u8 {
+        let mut m = p.alloc().expect("alloc");
+        m.append(1).expect("append")[0] = i;
+        batch.push(m).ok().expect("room");
+    }
+    let mut d = batch.drain();
+    assert_eq!(d.peek(0).map(|m| m.data()[0]), Some(0));
+    assert_eq!(d.peek(5).map(|m| m.data()[0]), Some(5));
+    assert!(d.peek(6).is_none(), "nothing past the last packet");
+    let first = d.next().expect("first");
+    assert_eq!(first.data()[0], 0);
+    // The poll loop's look-ahead: peek(k) is k places after the next one.
+    assert_eq!(d.peek(3).map(|m| m.data()[0]), Some(4));
+    assert!(d.peek(5).is_none());
+    assert_eq!(d.size_hint(), (5, Some(5)));
+    let second = d.next().expect("second");
+    assert_eq!(second.data()[0], 1);
+    // Dropped with 4 packets not handed out: the drain frees them.
+    drop(d);
+    assert!(batch.is_empty());
+    drop((first, second));
+    assert_eq!(p.available(), before);
+}
+
+#[test]
 fn port_null_device_tx_and_rx() {
     let p = pool("port_test");
     let id = Port::id_by_name("net_null0").expect("net_null0");

@@ -1,5 +1,6 @@
 use super::Mbuf;
 use slb_dpdk_sys::rte_mbuf;
+use std::marker::PhantomData;
 
 /// Packets moved per RX/TX call. The same for every mode, so the forward
 /// baseline and the real worker loop have the same shape.
@@ -48,12 +49,15 @@ impl PacketBatch {
     /// Appends a packet; gives it back when the batch is full.
     #[inline]
     pub fn push(&mut self, m: Mbuf) -> Result<(), Mbuf> {
-        if self.len == BURST {
-            return Err(m);
+        // One compare serves as the full check and the bounds check.
+        match self.pkts.get_mut(self.len) {
+            Some(slot) => {
+                *slot = m.into_raw();
+                self.len += 1;
+                Ok(())
+            }
+            None => Err(m),
         }
-        self.pkts[self.len] = m.into_raw();
-        self.len += 1;
-        Ok(())
     }
 
     /// Takes the packets out, in order, leaving the batch empty.
@@ -61,9 +65,9 @@ impl PacketBatch {
     pub fn drain(&mut self) -> Drain<'_> {
         let len = std::mem::replace(&mut self.len, 0);
         Drain {
-            batch: self,
-            next: 0,
-            len,
+            next: self.pkts.as_ptr(),
+            left: len,
+            _batch: PhantomData,
         }
     }
 
@@ -108,11 +112,36 @@ impl Drop for PacketBatch {
     }
 }
 
-/// Iterator over the packets taken out of a [`PacketBatch`].
+/// Iterator over the packets taken out of a [`PacketBatch`], with a look
+/// at the packets still to come ([`Drain::peek`]) for prefetching.
+///
+/// A cursor over the batch's slots (a pointer and a count, like a slice
+/// iterator): the poll loop takes every packet through it, so each step
+/// is one compare, one load and two increments, with no bounds check.
 pub struct Drain<'a> {
-    batch: &'a mut PacketBatch,
-    next: usize,
-    len: usize,
+    /// The next slot to hand out.
+    next: *const *mut rte_mbuf,
+    /// Slots left from `next` on, each an owned mbuf.
+    left: usize,
+    /// The batch stays mutably borrowed (its `len` is already 0).
+    _batch: PhantomData<&'a mut PacketBatch>,
+}
+
+impl Drain<'_> {
+    /// The packet `k` places after the next one [`Iterator::next`] will
+    /// return (`peek(0)` is that one), if there are that many left.
+    #[inline]
+    pub fn peek(&self, k: usize) -> Option<&Mbuf> {
+        if k >= self.left {
+            return None;
+        }
+        // SAFETY: k < left, so slot next + k lies inside the batch's array
+        // and holds an mbuf the drain owns (not handed out yet); `Mbuf` is a
+        // `repr(transparent)` non-null pointer, so a non-null
+        // `*mut rte_mbuf` slot can be read as one. The borrow ends before
+        // the drain can hand that packet out (it borrows self).
+        Some(unsafe { &*(self.next.add(k) as *const Mbuf) })
+    }
 }
 
 impl Iterator for Drain<'_> {
@@ -120,19 +149,25 @@ impl Iterator for Drain<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Mbuf> {
-        if self.next == self.len {
+        if self.left == 0 {
             return None;
         }
-        let p = self.batch.pkts[self.next];
-        self.next += 1;
-        // SAFETY: slots below `len` hold mbufs owned by the batch; `drain`
-        // reset len to 0, so each pointer is handed out exactly once.
-        Some(unsafe { Mbuf::from_raw(p) })
+        // SAFETY: left > 0, so `next` points at a slot inside the batch's
+        // array holding an owned mbuf; `drain` reset the batch's len to 0
+        // and the cursor moves past the slot, so each pointer is handed out
+        // exactly once. The new `next` is within or one past the array.
+        let m = unsafe {
+            let p = *self.next;
+            self.next = self.next.add(1);
+            Mbuf::from_raw(p)
+        };
+        self.left -= 1;
+        Some(m)
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.len - self.next;
-        (n, Some(n))
+        (self.left, Some(self.left))
     }
 }
 

@@ -122,19 +122,20 @@ pub fn run<H: Handler>(
             }
             busy = true;
             LoopCounters::bump(&counters.rx_packets, n as u64);
-            // A window of PREFETCH_AHEAD packets: each is announced to the
-            // handler (prefetch) when it enters, handled when it leaves.
-            let mut window: [Option<Mbuf>; PREFETCH_AHEAD] = Default::default();
-            let mut drain = rx.drain();
-            for i in 0..n + PREFETCH_AHEAD {
-                let incoming = drain.next();
-                if let Some(m) = &incoming {
+            // Packet i + PREFETCH_AHEAD is announced to the handler
+            // (prefetch) just before packet i is handled; the first
+            // PREFETCH_AHEAD are announced up front. The packets stay in the
+            // RX batch until their turn (no copies into a window).
+            let mut pkts = rx.drain();
+            for k in 0..PREFETCH_AHEAD {
+                if let Some(m) = pkts.peek(k) {
                     handler.prefetch(m);
                 }
-                // Out comes packet i - PREFETCH_AHEAD (none for the first).
-                let Some(m) = std::mem::replace(&mut window[i % PREFETCH_AHEAD], incoming) else {
-                    continue;
-                };
+            }
+            while let Some(m) = pkts.next() {
+                if let Some(ahead) = pkts.peek(PREFETCH_AHEAD - 1) {
+                    handler.prefetch(ahead);
+                }
                 if let Some((out, m)) = handler.handle(in_port, m) {
                     let Some(batch) = tx.get_mut(out) else {
                         // A handler bug must not crash the lcore: drop it.

@@ -24,9 +24,13 @@ use std::io::BufWriter;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-/// slbd does not check the destination MAC of frames from clients; any
-/// unicast address does.
-const APPLIANCE_MAC: [u8; 6] = [0x02, 0x5b, 0, 0, 0, 0x01];
+/// slbd drops unicast frames for another MAC (`foreign_dst_mac`), so the
+/// bench's frames go to the MAC DPDK's pcap PMD gives its devices:
+/// 02:70:63:61:70 ("\x02pcap") and the device's index, fixed in the PMD.
+/// Client frames enter on `net_pcap0`; the server replies (`s2c`) on
+/// `net_pcap1`.
+const APPLIANCE_MAC: [u8; 6] = [0x02, 0x70, 0x63, 0x61, 0x70, 0x00];
+const SERVER_PORT_MAC: [u8; 6] = [0x02, 0x70, 0x63, 0x61, 0x70, 0x01];
 const MIN_FRAME: usize = 60;
 
 struct Opts {
@@ -175,7 +179,7 @@ fn s2c_frame(o: &Opts, i: u32) -> Vec<u8> {
     let (client, cport) = preload_client(i, o.vip.is_ipv6());
     pad(FrameBuilder::tcp(
         MacAddr([0x02, 0, 0, 0, 0x01, 0x11]),
-        MacAddr(APPLIANCE_MAC),
+        MacAddr(SERVER_PORT_MAC),
         o.vip,
         client,
         o.port,
