@@ -8,7 +8,7 @@
 
 use crate::args::Args;
 use crate::error::ErrorBody;
-use crate::view_args::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::view_args::DEFAULT_LIMIT;
 use serde::{Deserialize, Serialize};
 
 /// `drops` arguments, all optional.
@@ -20,8 +20,8 @@ pub struct DropsArgs {
     /// Only drops with this counter name (`withdrawn_label`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// The newest this many; 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] if
-    /// absent.
+    /// The newest this many; 1 to [`crate::MAX_LIMIT`], [`DEFAULT_LIMIT`]
+    /// if absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
 }
@@ -32,21 +32,10 @@ impl DropsArgs {
     }
 
     pub(crate) fn decode(a: &Args) -> Result<DropsArgs, ErrorBody> {
-        let limit = match a.opt_u64("limit")? {
-            None => None,
-            Some(l) => match u32::try_from(l) {
-                Ok(l) if (1..=MAX_LIMIT).contains(&l) => Some(l),
-                _ => {
-                    return Err(ErrorBody::invalid(format!(
-                        "limit: between 1 and {MAX_LIMIT} (got {l})"
-                    )))
-                }
-            },
-        };
         Ok(DropsArgs {
             enable: a.opt_bool("enable")?,
             reason: a.opt_str("reason")?,
-            limit,
+            limit: crate::view_args::limit(a)?,
         })
     }
 }

@@ -92,7 +92,7 @@ impl LabelFilter {
     }
 }
 
-fn limit(a: &Args) -> Result<Option<u32>, ErrorBody> {
+pub(crate) fn limit(a: &Args) -> Result<Option<u32>, ErrorBody> {
     let Some(l) = a.opt_u64("limit")? else {
         return Ok(None);
     };
