@@ -78,7 +78,10 @@ fn wait_all(
     loop {
         let rows = health(socket, service);
         if !rows.is_empty() && rows.iter().all(done) {
-            eprintln!("{service}: all {state} ({result:?}) after {:?}", t.elapsed());
+            eprintln!(
+                "{service}: all {state} ({result:?}) after {:?}",
+                t.elapsed()
+            );
             return rows;
         }
         assert!(
@@ -104,7 +107,13 @@ fn health_checks_and_prometheus_against_real_servers() {
     lab.start_slbd(&["--config", &good, "--json", "--ctl-socket", &socket]);
 
     // 1. Up, with what the checks saw.
-    let web = wait_all(&socket, "web", "up", Some("status 200"), Duration::from_secs(10));
+    let web = wait_all(
+        &socket,
+        "web",
+        "up",
+        Some("status 200"),
+        Duration::from_secs(10),
+    );
     for r in &web {
         assert_eq!(r["kind"], "http", "{r}");
     }
@@ -126,14 +135,23 @@ fn health_checks_and_prometheus_against_real_servers() {
         String::from_utf8_lossy(&r.stderr)
     );
     // fall 2 x interval 0.5 s + timeout, and a margin for a loaded machine.
-    wait_all(&socket, "web", "down", Some("status 404"), Duration::from_secs(6));
+    wait_all(
+        &socket,
+        "web",
+        "down",
+        Some("status 404"),
+        Duration::from_secs(6),
+    );
     // The UDP check is untouched by the reload, and has not failed since
     // it came up.
     let later = health(&socket, "dns");
     for (before, now) in dns.iter().zip(&later) {
         assert_eq!(now["state"], "up", "{now}");
         assert_eq!(now["failures"], before["failures"], "{before}\n{now}");
-        assert!(now["successes"].as_u64() > before["successes"].as_u64(), "{now}");
+        assert!(
+            now["successes"].as_u64() > before["successes"].as_u64(),
+            "{now}"
+        );
     }
     let refused = lab.curl("c2", &format!("http://{}/", lab::VIP4), 5);
     assert!(
@@ -148,7 +166,13 @@ fn health_checks_and_prometheus_against_real_servers() {
         "reload: {}",
         String::from_utf8_lossy(&r.stderr)
     );
-    wait_all(&socket, "web", "up", Some("status 200"), Duration::from_secs(6));
+    wait_all(
+        &socket,
+        "web",
+        "up",
+        Some("status 200"),
+        Duration::from_secs(6),
+    );
     let load = lab.curl_load("c2", &format!("http://{}", lab::VIP4), 60, 10);
     assert_eq!(load.failed, 0, "{load:?}");
 
