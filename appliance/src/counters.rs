@@ -186,6 +186,55 @@ named_enum! {
     }
 }
 
+/// Why a frame was dropped: a packet-layer or a data-path reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Wire(DropReason),
+    Path(PathDrop),
+}
+
+impl Reason {
+    /// Its counter's name (`stats`, `slbd_drops_total{reason}`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Wire(r) => r.as_str(),
+            Reason::Path(r) => r.as_str(),
+        }
+    }
+
+    /// A stable number (the drop trace stores it).
+    pub(crate) fn code(self) -> u16 {
+        match self {
+            Reason::Wire(r) => r.index() as u16,
+            Reason::Path(r) => 0x8000 | r.index() as u16,
+        }
+    }
+
+    pub(crate) fn from_code(c: u16) -> Option<Reason> {
+        if c & 0x8000 != 0 {
+            PathDrop::ALL
+                .get(usize::from(c & 0x7fff))
+                .map(|r| Reason::Path(*r))
+        } else {
+            DropReason::ALL
+                .get(usize::from(c))
+                .map(|r| Reason::Wire(*r))
+        }
+    }
+}
+
+impl From<DropReason> for Reason {
+    fn from(r: DropReason) -> Reason {
+        Reason::Wire(r)
+    }
+}
+
+impl From<PathDrop> for Reason {
+    fn from(r: PathDrop) -> Reason {
+        Reason::Path(r)
+    }
+}
+
 /// One lcore's counters. Aligned so two lcores never share a cache line.
 #[repr(align(64))]
 pub struct Counters {
@@ -218,6 +267,15 @@ impl Counters {
     pub fn path_drop(&self, r: PathDrop) {
         bump(&self.path[r.index()], 1);
     }
+    /// Counts a drop of either kind.
+    #[inline]
+    pub fn dropped(&self, r: Reason) {
+        match r {
+            Reason::Wire(w) => self.wire_drop(w),
+            Reason::Path(p) => self.path_drop(p),
+        }
+    }
+
     #[inline]
     pub fn event(&self, e: Event) {
         bump(&self.events[e.index()], 1);

@@ -11,4 +11,5 @@ pub mod golden;
 pub mod hostile;
 pub mod lab;
 pub mod pcap_run;
+pub mod prometheus;
 pub mod slbd;

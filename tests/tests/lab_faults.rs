@@ -20,20 +20,9 @@ use std::time::{Duration, Instant};
 
 use slb_tests::lab::{self, Lab};
 
-fn slbctl_binary() -> std::path::PathBuf {
-    if let Some(p) = std::env::var_os("SLBCTL") {
-        return p.into();
-    }
-    let p = slb_tests::slbd::binary().with_file_name("slbctl");
-    assert!(p.exists(), "slbctl not found at {}", p.display());
-    p
-}
-
 /// slbctl with `--socket` (last); (success, stdout, stderr).
 fn slbctl(socket: &str, args: &[&str]) -> (bool, String, String) {
-    let mut cmd = std::process::Command::new(slbctl_binary());
-    cmd.args(args).arg("--socket").arg(socket);
-    let out = lab::run_bounded(&mut cmd, Duration::from_secs(20));
+    let out = lab::slbctl(socket, args);
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

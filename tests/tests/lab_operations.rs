@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use slb_tests::lab::{self, Lab};
+use slb_tests::prometheus::query_path;
 
 fn config(dir: &std::path::Path, web_path: &str) -> String {
     let text = std::fs::read_to_string(lab::demo_config()).expect("demo config");
@@ -225,17 +226,7 @@ impl Prometheus {
 
     /// The query's value once `ok` holds for it (at most 60 s).
     fn wait_for(&self, lab: &Lab, q: &str, ok: impl Fn(f64) -> bool) -> f64 {
-        let url = format!(
-            "http://127.0.0.1:9790/api/v1/query?query={}",
-            q.bytes()
-                .map(|b| match b {
-                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect::<String>()
-        );
+        let url = format!("http://127.0.0.1:9790{}", query_path(q));
         let t = Instant::now();
         let mut last = String::new();
         while t.elapsed() < Duration::from_secs(60) {

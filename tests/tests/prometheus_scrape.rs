@@ -13,6 +13,7 @@
 //! Needs slbd and slbctl built (`cargo build -p slb-appliance -p slb-ctl`).
 
 use serde_json::Value;
+use slb_tests::prometheus::query_path;
 use slb_tests::slbd;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -98,19 +99,9 @@ fn get(addr: SocketAddr, path: &str) -> Result<(u16, String, String), String> {
     Ok((status, ctype, body.to_string()))
 }
 
-/// Percent-encodes a query for a URL.
-fn encode(q: &str) -> String {
-    q.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The value of a PromQL query's first sample, if it has one.
 fn query(prom: SocketAddr, q: &str) -> Option<f64> {
-    let (status, _, body) = get(prom, &format!("/api/v1/query?query={}", encode(q))).ok()?;
+    let (status, _, body) = get(prom, &query_path(q)).ok()?;
     if status != 200 {
         return None;
     }
@@ -344,7 +335,7 @@ fn prometheus_scrapes_slbd() {
         let q = e
             .replace("$instance", ".*")
             .replace("$__rate_interval", "1m");
-        let (status, _, body) = get(prom, &format!("/api/v1/query?query={}", encode(&q))).unwrap();
+        let (status, _, body) = get(prom, &query_path(&q)).unwrap();
         assert_eq!(status, 200, "dashboard: {q}: {body}");
     }
 

@@ -232,10 +232,7 @@ impl<F: Frame> Scheduler<F> {
         late: Option<LateBy>,
     ) {
         let r = r.into();
-        match r {
-            Reason::Wire(w) => self.counters.wire_drop(w),
-            Reason::Path(p) => self.counters.path_drop(p),
-        }
+        self.counters.dropped(r);
         if self.shared.drops.enabled() {
             let port = port.unwrap_or(drop_trace::NO_PORT);
             self.shared

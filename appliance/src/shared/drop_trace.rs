@@ -14,8 +14,6 @@
 //! mark before and after copying the words has a whole record. Every word
 //! is an atomic, so a torn read is detected, never undefined.
 
-use crate::counters::PathDrop;
-use slb_wire::DropReason;
 use std::net::IpAddr;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -31,53 +29,7 @@ const FRAME_WORDS: usize = CAPTURE / 8;
 /// at, meta, detail, then the frame.
 const WORDS: usize = 3 + FRAME_WORDS;
 
-/// Why a traced frame was dropped: a packet-layer or a data-path reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    Wire(DropReason),
-    Path(PathDrop),
-}
-
-impl Reason {
-    /// Its counter's name (`stats`, `slbd_drops_total{reason}`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Wire(r) => r.as_str(),
-            Reason::Path(r) => r.as_str(),
-        }
-    }
-
-    fn code(self) -> u16 {
-        match self {
-            Reason::Wire(r) => r.index() as u16,
-            Reason::Path(r) => 0x8000 | r.index() as u16,
-        }
-    }
-
-    fn from_code(c: u16) -> Option<Reason> {
-        if c & 0x8000 != 0 {
-            PathDrop::ALL
-                .get(usize::from(c & 0x7fff))
-                .map(|r| Reason::Path(*r))
-        } else {
-            DropReason::ALL
-                .get(usize::from(c))
-                .map(|r| Reason::Wire(*r))
-        }
-    }
-}
-
-impl From<DropReason> for Reason {
-    fn from(r: DropReason) -> Reason {
-        Reason::Wire(r)
-    }
-}
-
-impl From<PathDrop> for Reason {
-    fn from(r: PathDrop) -> Reason {
-        Reason::Path(r)
-    }
-}
+pub use crate::counters::Reason;
 
 /// What the scheduler knew of a late frame's session: how it ended and
 /// how long before the frame.
@@ -370,7 +322,9 @@ fn read_headers(b: &[u8], h: &mut Headers) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counters::PathDrop;
     use slb_core::session::EndReason;
+    use slb_wire::DropReason;
 
     /// A labelled TCP frame: Ethernet, one MPLS label (1001, bottom of
     /// stack), IPv4 198.18.0.10:40000 -> 198.18.100.1:80, flags ACK|FIN.

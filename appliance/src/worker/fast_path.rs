@@ -254,10 +254,7 @@ impl<F: Frame> FastPath<F> {
         f: &F,
     ) -> Option<(usize, F)> {
         let r = r.into();
-        match r {
-            Reason::Wire(w) => self.counters.wire_drop(w),
-            Reason::Path(p) => self.counters.path_drop(p),
-        }
+        self.counters.dropped(r);
         if self.shared.drops.enabled() {
             self.shared
                 .drops
