@@ -183,6 +183,11 @@ named_enum! {
         /// ICMP errors matched to a session by their quote and forwarded
         /// to its server with the session's client-to-server label.
         IcmpForwarded => "icmp_forwarded",
+        /// Plain clients' flows dropped from a worker's flow cache by full
+        /// buckets (`worker/flow_cache.rs`): their next frame goes to the
+        /// scheduler, which installs them again. 0 unless a worker holds
+        /// more flows than the label range has pairs.
+        FlowsEvicted => "flows_evicted",
     }
 }
 
@@ -368,6 +373,7 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::SwitchedC2s => &mut out.switched_c2s,
                 Event::SwitchedS2c => &mut out.switched_s2c,
                 Event::Pushed => &mut out.pushed,
+                Event::FlowsEvicted => &mut out.flows_evicted,
                 Event::Popped => &mut out.popped,
                 Event::PuntedNew => &mut out.punted_new,
                 Event::PuntedLabel => &mut out.punted_label,

@@ -23,8 +23,12 @@ pub struct QueueSizes {
     pub punts: usize,
     pub reports: usize,
     pub ops: usize,
-    /// Flow-cache entries each worker reserves room for up front.
-    pub flow_capacity: usize,
+    /// Flows each worker's flow cache holds without eviction; `None`: one
+    /// per label pair of the configured range (a worker never needs more:
+    /// each plain session has one flow), so a full label range never
+    /// evicts. The table is allocated once, at start; its pages cost
+    /// memory only as flows fill them.
+    pub flow_capacity: Option<usize>,
 }
 
 impl Default for QueueSizes {
@@ -33,7 +37,7 @@ impl Default for QueueSizes {
             punts: 4096,
             reports: 8192,
             ops: 65536,
-            flow_capacity: 65536,
+            flow_capacity: None,
         }
     }
 }
@@ -103,6 +107,8 @@ pub fn assemble<F: Frame>(
         empty,
     );
     apply(&mut scheduler, cfg.clone()).map_err(|e| e.message)?;
+    let label_pairs = (cfg.labels.last.saturating_sub(cfg.labels.first) as usize).div_ceil(2) + 1;
+    let flow_capacity = queues.flow_capacity.unwrap_or(label_pairs);
     let mut fast_paths: Vec<FastPath<F>> = chans
         .iter()
         .enumerate()
@@ -112,7 +118,7 @@ pub fn assemble<F: Frame>(
                 shared.clone(),
                 c.clone(),
                 worker_counters[i].clone(),
-                queues.flow_capacity,
+                flow_capacity,
             )
         })
         .collect();

@@ -212,6 +212,7 @@ events! {
     packet_too_big_sent,
     punted_icmp,
     icmp_forwarded,
+    flows_evicted,
 }
 
 /// One lcore's counters.

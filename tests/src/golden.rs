@@ -76,7 +76,12 @@ impl Rig {
     /// Feeds `frame` to worker `worker`.
     pub fn send_on(&mut self, worker: usize, port: usize, frame: &[u8]) -> Vec<Sent> {
         let mut out = Vec::new();
-        if let Some((o, f)) = self.dp.workers[worker].process(port, VecFrame::new(frame)) {
+        // A burst of one through the worker's staged burst (hints made,
+        // then the frame handled), as the poll loop does.
+        let f = VecFrame::new(frame);
+        let fp = &mut self.dp.workers[worker];
+        fp.prepare(std::iter::once(&f));
+        if let Some((o, f)) = fp.process(port, f) {
             out.push((o, f.into_vec()));
         }
         out.extend(self.settle());

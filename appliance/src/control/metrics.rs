@@ -296,6 +296,12 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         "ICMP errors matched to a session by their quote and forwarded to its server, labelled.",
         None,
     ),
+    ev(
+        "flows_evicted",
+        "slbd_flows_evicted_total",
+        "Plain clients' flows dropped from a full worker flow cache (re-installed by the scheduler on their next frame).",
+        None,
+    ),
 ];
 
 const ICMP_SENT: &str = "ICMP messages slbd sent itself, by lcore and kind (rate-limited drops: slbd_drops_total, reason icmp_*).";

@@ -13,7 +13,7 @@ mod mempool;
 mod port;
 mod ring;
 
-pub use batch::{PacketBatch, BURST};
+pub use batch::{Drain, PacketBatch, BURST};
 pub use eal::Eal;
 pub use error::DpdkError;
 pub use mbuf::Mbuf;

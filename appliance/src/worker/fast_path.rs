@@ -20,6 +20,7 @@
 //! this worker's own, changed only through its op queue between bursts.
 
 use super::arp_nd;
+use super::burst::{BurstHints, Hint};
 use super::flow_cache::FlowCache;
 use super::icmp_limits::IcmpLimits;
 use super::poll_loop::Handler;
@@ -27,7 +28,7 @@ use crate::channels::{
     Channels, Punt, PuntKind, Report, ReportKind, ServiceKey, WorkerOp, PROBE_PORTS,
 };
 use crate::counters::{Counters, Event, PathDrop};
-use crate::dpdk::Mbuf;
+use crate::dpdk::{Drain, Mbuf};
 use crate::frame::Frame;
 use crate::shared::drop_trace::Reason;
 use crate::shared::label_table::ClientCheck;
@@ -52,6 +53,9 @@ pub struct FastPath<F> {
     chan: Arc<Channels<F>>,
     pub(super) counters: Arc<Counters>,
     flows: FlowCache,
+    /// The staged burst's hints (`burst.rs`), and the frame in hand's.
+    hints: BurstHints,
+    hint: Hint,
     services: HashSet<ServiceKey>,
     /// The IPv4 members of `services` as one word each
     /// ([`ServiceKey::v4_word`]): the per-frame lookup hashes a u64.
@@ -76,6 +80,8 @@ impl<F: Frame> FastPath<F> {
             chan,
             counters,
             flows: FlowCache::with_capacity(flow_capacity),
+            hints: BurstHints::default(),
+            hint: Hint::NONE,
             services: HashSet::new(),
             services_v4: HashSet::new(),
             vips: HashMap::new(),
@@ -95,7 +101,11 @@ impl<F: Frame> FastPath<F> {
             };
             match op {
                 WorkerOp::FlowAdd(k, label) => {
+                    let evicted = self.flows.evictions();
                     self.flows.insert(&k, label);
+                    if self.flows.evictions() != evicted {
+                        self.counters.event(Event::FlowsEvicted);
+                    }
                 }
                 WorkerOp::FlowRemove(k) => {
                     self.flows.remove(&k);
@@ -126,25 +136,27 @@ impl<F: Frame> FastPath<F> {
         }
     }
 
-    /// Cache hints for a frame about to be processed a few frames later:
-    /// for an untagged labelled frame, its label's table entry and activity
-    /// byte (random per frame; with 512k labels the table is 8 MiB per
-    /// replica, past L2). Reads 4 bytes of the frame, changes nothing.
+    /// Stages 1 and 2 of the staged burst (`burst.rs`): looks at every
+    /// frame of the burst about to be handled and starts loading what
+    /// handling them will need. `frames` in the order [`FastPath::process`]
+    /// will get them. Changes nothing but the burst's hints.
     #[inline]
-    pub fn prefetch(&self, f: &F) {
-        let d = f.data();
-        if let Some(&[0x88, 0x47, a, b, c, _]) = d.get(12..18) {
-            let label = (u32::from(a) << 12) | (u32::from(b) << 4) | (u32::from(c) >> 4);
-            self.shared.tables.replica(self.worker).prefetch(label);
-            if let Some(act) = self.shared.activity.get(self.worker) {
-                act.prefetch(label);
-            }
-        }
+    pub fn prepare<'a>(&mut self, frames: impl Iterator<Item = &'a F>)
+    where
+        F: 'a,
+    {
+        self.hints.prepare(
+            frames,
+            &self.flows,
+            self.shared.tables.replica(self.worker),
+            self.shared.activity.get(self.worker),
+        );
     }
 
     /// Decides the fate of one frame received on port `in_port`.
     #[inline]
     pub fn process(&mut self, in_port: usize, f: F) -> Option<(usize, F)> {
+        self.hint = self.hints.take();
         if !f.is_contiguous() {
             return self.discard(PathDrop::Segmented, in_port, &f);
         }
@@ -456,7 +468,13 @@ impl<F: Frame> FastPath<F> {
         {
             return self.punt_new(in_port, key.src, f);
         }
-        let Some(label) = self.flows.get(key) else {
+        // The staged burst looked the flow up already, if the frame is
+        // the one its hint was made for.
+        let cached = match self.hints.flow(self.hint) {
+            Some((probe, label)) if self.flows.probe_is_for(probe, key) => label,
+            _ => self.flows.get(key),
+        };
+        let Some(label) = cached else {
             return self.punt_new(in_port, key.src, f);
         };
         let table = shared.tables.replica(self.worker);
@@ -573,7 +591,7 @@ impl Handler for FastPath<Mbuf> {
     }
 
     #[inline]
-    fn prefetch(&self, m: &Mbuf) {
-        FastPath::prefetch(self, m)
+    fn prepare(&mut self, burst: &Drain) {
+        FastPath::prepare(self, (0..).map_while(|k| burst.peek(k)))
     }
 }

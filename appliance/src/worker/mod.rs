@@ -4,7 +4,11 @@
 //!   batches) every mode uses, and its counters.
 //! - [`fast_path`]: the balance mode's handler: label switching, the plain
 //!   clients' push and pop, punts to the scheduler, every drop counted.
-//! - [`flow_cache`]: plain clients' 5-tuples to their labels.
+//! - [`burst`]: the staged burst: the whole RX burst is looked at (flows
+//!   hashed, buckets and label entries prefetched) before its first frame
+//!   is handled.
+//! - [`flow_cache`]: plain clients' 5-tuples to their labels (a bucketed
+//!   cuckoo table whose buckets can be prefetched).
 //! - [`arp_nd`]: ARP and ND answers built in place (and the requests the
 //!   scheduler sends).
 //! - [`forward`]: the `--mode forward` handler, the benchmark baseline.
@@ -13,6 +17,7 @@
 //!   limits (token buckets).
 
 pub mod arp_nd;
+pub mod burst;
 pub mod fast_path;
 pub mod flow_cache;
 pub mod forward;

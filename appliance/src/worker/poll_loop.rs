@@ -7,7 +7,7 @@
 //! Every mode uses this loop, so the `forward` baseline and the real data
 //! path differ only in their handler.
 
-use crate::dpdk::{PacketBatch, Port};
+use crate::dpdk::{Drain, PacketBatch, Port};
 use crate::{dpdk::Mbuf, stop};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,15 +23,12 @@ pub trait Handler {
     #[inline]
     fn poll(&mut self) {}
 
-    /// A hint, [`PREFETCH_AHEAD`] packets before `m` is handled: start
-    /// loading what handling it will need (no side effects).
+    /// Called once per burst, before its first packet is handled, with
+    /// the whole burst: look at every packet and start loading what
+    /// handling them will need (the staged burst, `worker/burst.rs`).
     #[inline]
-    fn prefetch(&self, _m: &Mbuf) {}
+    fn prepare(&mut self, _burst: &Drain) {}
 }
-
-/// How many packets ahead of the one being handled the loop issues
-/// [`Handler::prefetch`].
-pub const PREFETCH_AHEAD: usize = 4;
 
 /// Counters of one worker, written by that worker only (plain load+store,
 /// no read-modify-write), read by the main thread. One cache line each so
@@ -122,20 +119,11 @@ pub fn run<H: Handler>(
             }
             busy = true;
             LoopCounters::bump(&counters.rx_packets, n as u64);
-            // Packet i + PREFETCH_AHEAD is announced to the handler
-            // (prefetch) just before packet i is handled; the first
-            // PREFETCH_AHEAD are announced up front. The packets stay in the
-            // RX batch until their turn (no copies into a window).
-            let mut pkts = rx.drain();
-            for k in 0..PREFETCH_AHEAD {
-                if let Some(m) = pkts.peek(k) {
-                    handler.prefetch(m);
-                }
-            }
-            while let Some(m) = pkts.next() {
-                if let Some(ahead) = pkts.peek(PREFETCH_AHEAD - 1) {
-                    handler.prefetch(ahead);
-                }
+            // The whole burst is looked at first (its cache misses
+            // overlap); the packets stay in the RX batch until their turn.
+            let pkts = rx.drain();
+            handler.prepare(&pkts);
+            for m in pkts {
                 if let Some((out, m)) = handler.handle(in_port, m) {
                     let Some(batch) = tx.get_mut(out) else {
                         // A handler bug must not crash the lcore: drop it.
