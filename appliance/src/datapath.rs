@@ -71,10 +71,13 @@ pub fn assemble<F: Frame>(
         .zip(port_macs)
         .map(|(p, mac)| PortInfo::new(p, *mac))
         .collect();
-    // One label table replica per worker, and one for the scheduler.
+    // One label table replica per worker, and one for the scheduler,
+    // sized to this instance's slice of the label range (the whole range
+    // without a cluster): another instance's label is not in the table.
+    let own = slb_config::convert::own_labels(cfg);
     let shared = Arc::new(Shared::new(
         workers + 1,
-        (cfg.labels.first, cfg.labels.last),
+        (own.first, own.last),
         ports,
         1 << 16,
     ));
