@@ -122,6 +122,11 @@ named_enum! {
         /// An ICMP error to a VIP whose quote is too short, of another
         /// family, not TCP/UDP, or not from that VIP.
         IcmpBadQuote => "icmp_bad_quote",
+        // Cluster (issue 14; `scheduler/stateless.rs`).
+        /// A server-to-client label no session here holds, in cluster
+        /// mode, whose inner source (VIP, port, protocol) is no service:
+        /// it cannot be switched without state.
+        StatelessNoService => "stateless_no_service",
     }
 }
 
@@ -183,6 +188,10 @@ named_enum! {
         /// ICMP errors matched to a session by their quote and forwarded
         /// to its server with the session's client-to-server label.
         IcmpForwarded => "icmp_forwarded",
+        /// Server-to-client frames of sessions this instance does not
+        /// hold (another instance's, in cluster mode) switched without
+        /// state (scheduler, `scheduler/stateless.rs`).
+        SwitchedStateless => "switched_stateless",
     }
 }
 
@@ -391,6 +400,7 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::PacketTooBigSent => &mut out.packet_too_big_sent,
                 Event::PuntedIcmp => &mut out.punted_icmp,
                 Event::IcmpForwarded => &mut out.icmp_forwarded,
+                Event::SwitchedStateless => &mut out.switched_stateless,
             };
             *field = s.event(e);
         }

@@ -213,6 +213,7 @@ events! {
     packet_too_big_sent,
     punted_icmp,
     icmp_forwarded,
+    switched_stateless,
 }
 
 /// One lcore's counters.

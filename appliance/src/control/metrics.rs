@@ -296,6 +296,12 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         "ICMP errors matched to a session by their quote and forwarded to its server, labelled.",
         None,
     ),
+    ev(
+        "switched_stateless",
+        "slbd_switched_stateless_total",
+        "Server-to-client frames of sessions this instance does not hold, switched without state (cluster).",
+        None,
+    ),
 ];
 
 const ICMP_SENT: &str = "ICMP messages slbd sent itself, by lcore and kind (rate-limited drops: slbd_drops_total, reason icmp_*).";

@@ -1,0 +1,282 @@
+//! Rows 22-23 (issue 14, a cluster of slbd instances): slbd as instance 1
+//! of 2 sharing the default label range. Instance 0 assigns labels 17 to
+//! 524,294, this instance 524,295 to 1,048,572 (`docs/session-core.md`,
+//! "Labels in a cluster"). A server's frame on a server-to-client label
+//! this instance holds no session for (instance 0's, or its own after a
+//! restart) is switched without state: the service from the inner source,
+//! the label popped for plain clients and kept for label-aware ones, sent
+//! to the client if it is on-link, else to the client-side gateway. The
+//! port-role, parity and server checks stay; a label this instance
+//! withdrew stays a late frame. Services "plain" (port 80) and "aware"
+//! (port 81) as in rows 1-8; every neighbour (servers, clients, gateway)
+//! is static, so nothing waits for ARP/ND.
+
+use crate::golden::net::{port_mac, syn, syn_ack, Host, Net, CLIENT, SERVER};
+use crate::golden::row::{advance_ms, check, send, Case, Check, Family, Row, Slbd, BOTH};
+use serde_json::{json, Value};
+use slb_appliance::counters::Event;
+use slb_wire::{FrameBuilder, MacAddr, TcpFlags};
+use std::net::IpAddr;
+
+const ONE_AND_TWO_WORKERS: &[usize] = &[1, 2];
+
+/// This instance's first pair.
+const OWN_C2S: u32 = 524_295;
+const OWN_S2C: u32 = OWN_C2S + 1;
+
+/// The client-side gateway: its MAC, and its address per family.
+const GATEWAY_MAC: MacAddr = MacAddr([0x02, 0x6a, 0, 0, 0, 0xfe]);
+
+fn gateway(n: &Net) -> IpAddr {
+    match n.family {
+        Family::V4 => "198.18.0.254".parse().unwrap(),
+        Family::V6 => "2001:db8::fe".parse().unwrap(),
+    }
+}
+
+/// A client behind the gateway (off every subnet of slbd's).
+fn far(n: &Net) -> Host {
+    Host {
+        mac: MacAddr([0x02, 0xfa, 0, 0, 0, 0x07]),
+        ip: match n.family {
+            Family::V4 => "203.0.113.7".parse().unwrap(),
+            Family::V6 => "2001:db8:ff::7".parse().unwrap(),
+        },
+    }
+}
+
+fn services(n: &Net) -> Vec<Value> {
+    vec![
+        n.service(
+            "plain",
+            80,
+            json!({ "client_mode": "plain" }),
+            &[(0, json!({}))],
+        ),
+        n.service(
+            "aware",
+            81,
+            json!({ "client_mode": "label" }),
+            &[(0, json!({}))],
+        ),
+    ]
+}
+
+/// Instance 1 of 2, with static MACs for the servers, the two clients
+/// and the gateway.
+fn config(n: &Net) -> String {
+    let mut neighbours: Vec<Value> = n
+        .servers
+        .iter()
+        .chain([n.c1, n.c2].iter())
+        .map(|h| json!({ "address": h.ip, "mac": h.mac.to_string() }))
+        .collect();
+    neighbours.push(json!({ "address": gateway(n), "mac": GATEWAY_MAC.to_string() }));
+    let peer = match n.family {
+        Family::V4 => "198.18.0.2",
+        Family::V6 => "2001:db8::2",
+    };
+    n.config(
+        json!({
+            "timeouts": { "tcp_linger_ms": 1000 },
+            "neighbours": neighbours,
+            "cluster": {
+                "instance": 1, "instances": 2,
+                "peers": [{ "instance": 0, "address": peer }],
+                "client_gateway_ipv4": "198.18.0.254",
+                "client_gateway_ipv6": "2001:db8::fe"
+            }
+        }),
+        services(n),
+    )
+}
+
+/// s1's data segment to client `c` on `label`.
+fn s1_data(n: &Net, c: Host, vport: u16, cport: u16) -> FrameBuilder {
+    n.from_server(0, c, vport, cport)
+        .flags(TcpFlags::ACK)
+        .seq(5001)
+        .ack(1001)
+        .payload(b"HTTP/1.0 200 OK\r\n\r\n")
+}
+
+fn s1_data_to(n: &Net, c: Host, dst_mac: MacAddr, vport: u16, cport: u16) -> FrameBuilder {
+    FrameBuilder::tcp(port_mac(CLIENT), dst_mac, n.vip, c.ip, vport, cport)
+        .flags(TcpFlags::ACK)
+        .seq(5001)
+        .ack(1001)
+        .payload(b"HTTP/1.0 200 OK\r\n\r\n")
+}
+
+fn stateless(n: &Net) -> Case {
+    let far = far(n);
+    let stateless = |k| [(Event::SwitchedStateless, k)];
+    Case::new(
+        config(n),
+        vec![
+            send(
+                "s1's SYN-ACK on 18 (instance 0's label) to plain client c2: switched without state, label popped, MSS clamped",
+                SERVER,
+                syn_ack(n.from_server(0, n.c2, 80, 40000), 5000, 1460).label(18),
+            )
+            .out(CLIENT, syn_ack(n.to_client(n.c2, 80, 40000), 5000, n.mss))
+            .events(&[
+                (Event::SwitchedStateless, 1),
+                (Event::Popped, 1),
+                (Event::MssClamped, 1),
+                (Event::SessionsAdmitted, 0),
+            ]),
+            send(
+                "s1's data on 18 to label-aware client c1 (service aware): label kept",
+                SERVER,
+                s1_data(n, n.c1, 81, 41000).label(18),
+            )
+            .out(CLIENT, s1_data_to(n, n.c1, n.c1.mac, 81, 41000).label(18))
+            .events(&[(Event::SwitchedStateless, 1), (Event::Popped, 0)]),
+            send(
+                "s1's data on 18 to a client off every subnet: to the client-side gateway",
+                SERVER,
+                s1_data(n, far, 80, 40001).label(18),
+            )
+            .out(CLIENT, s1_data_to(n, far, GATEWAY_MAC, 80, 40001))
+            .events(&stateless(1)),
+            send(
+                "s1's data on this instance's own label 524296, no session (lost in a restart): switched the same way",
+                SERVER,
+                s1_data(n, n.c2, 80, 40000).label(OWN_S2C),
+            )
+            .out(CLIENT, s1_data_to(n, n.c2, n.c2.mac, 80, 40000))
+            .events(&stateless(1)),
+            send(
+                "a server-to-client label from the client port: wrong_port_role",
+                CLIENT,
+                FrameBuilder::tcp(n.c1.mac, port_mac(CLIENT), n.vip, n.c1.ip, 81, 41000)
+                    .flags(TcpFlags::ACK)
+                    .label(18),
+            )
+            .drop("wrong_port_role")
+            .events(&stateless(0)),
+            send(
+                "from a MAC that is none of the service's servers: foreign_server",
+                SERVER,
+                FrameBuilder::tcp(
+                    MacAddr([0x02, 0x66, 0, 0, 0, 0x01]),
+                    port_mac(SERVER),
+                    n.vip,
+                    n.c2.ip,
+                    80,
+                    40000,
+                )
+                .flags(TcpFlags::ACK)
+                .label(18),
+            )
+            .drop("foreign_server")
+            .events(&stateless(0)),
+            send(
+                "from port 8080 of the VIP, no service: stateless_no_service",
+                SERVER,
+                n.from_server(0, n.c2, 8080, 40000)
+                    .flags(TcpFlags::ACK)
+                    .label(18),
+            )
+            .drop("stateless_no_service")
+            .events(&stateless(0)),
+            send(
+                "a client-to-server label of instance 0 (17): unknown_label, as on one box",
+                CLIENT,
+                n.from_client(n.c1, 41000, 81).flags(TcpFlags::ACK).label(17),
+            )
+            .drop("unknown_label")
+            .events(&stateless(0)),
+            check(Check::Event(Event::SwitchedStateless, 4)),
+            check(Check::ActiveSessions(0)),
+        ],
+    )
+}
+
+/// Sessions this instance admits take labels from its own slice; once
+/// one ended (RST, linger) its label is a late frame's, not switched.
+fn own_slice(n: &Net) -> Case {
+    let mut steps = vec![
+        send(
+            "c2's SYN: admitted on this instance's first pair, 524295/524296",
+            CLIENT,
+            syn(n.from_client(n.c2, 40000, 80), 1460),
+        )
+        .out(
+            SERVER,
+            syn(n.to_server(n.c2, 0, 40000, 80), n.mss).label(OWN_C2S),
+        )
+        .events(&[(Event::SessionsAdmitted, 1)]),
+        send(
+            "s1's SYN-ACK on 524296: the session's, switched by the worker",
+            SERVER,
+            syn_ack(n.from_server(0, n.c2, 80, 40000), 5000, 1460).label(OWN_S2C),
+        )
+        .out(CLIENT, syn_ack(n.to_client(n.c2, 80, 40000), 5000, n.mss))
+        .events(&[(Event::SwitchedS2c, 1), (Event::SwitchedStateless, 0)]),
+        send(
+            "s1's RST on 524296: popped toward c2, the session lingers",
+            SERVER,
+            n.from_server(0, n.c2, 80, 40000)
+                .flags(TcpFlags::RST)
+                .seq(5001)
+                .label(OWN_S2C),
+        )
+        .out(
+            CLIENT,
+            n.to_client(n.c2, 80, 40000).flags(TcpFlags::RST).seq(5001),
+        ),
+    ];
+    steps.extend([
+        advance_ms(1500),
+        check(Check::ActiveSessions(0)),
+        send(
+            "s1's late segment on 524296, withdrawn by this instance: a stray, not switched",
+            SERVER,
+            s1_data(n, n.c2, 80, 40000).label(OWN_S2C),
+        )
+        .drop("stray_after_end")
+        .events(&[(Event::SwitchedStateless, 0)]),
+    ]);
+    Case::new(config(n), steps)
+}
+
+/// Without a `cluster` section nothing changes: instance 0's label 18 is
+/// this box's, and with no session it is unknown.
+fn one_box(n: &Net) -> Case {
+    Case::new(
+        n.config(json!({}), services(n)),
+        vec![send(
+            "s1's SYN-ACK on 18, no session, one box: unknown_label",
+            SERVER,
+            syn_ack(n.from_server(0, n.c2, 80, 40000), 5000, 1460).label(18),
+        )
+        .drop("unknown_label")
+        .events(&[(Event::SwitchedStateless, 0)])],
+    )
+}
+
+pub static ROWS: &[Row] = &[
+    Row {
+        name: "row22_cluster_s2c_labels_without_a_session_are_switched_without_state",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: stateless,
+    },
+    Row {
+        name: "row22_one_box_drops_an_s2c_label_without_a_session_as_before",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: one_box,
+    },
+    Row {
+        name: "row23_cluster_sessions_take_labels_from_the_own_slice_and_withdrawn_ones_stay_dead",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::RigOnly("the clock moves: the linger after the RST"),
+        case: own_slice,
+    },
+];
