@@ -192,6 +192,11 @@ named_enum! {
         /// hold (another instance's, in cluster mode) switched without
         /// state (scheduler, `scheduler/stateless.rs`).
         SwitchedStateless => "switched_stateless",
+        /// Plain clients' packets of no session that do not start one,
+        /// re-admitted by a consistent hash (Maglev, source hash) in
+        /// cluster mode: a flow ECMP moved here (scheduler,
+        /// `scheduler/admission.rs`).
+        RecoveredByHash => "recovered_by_hash",
     }
 }
 
@@ -401,6 +406,7 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::PuntedIcmp => &mut out.punted_icmp,
                 Event::IcmpForwarded => &mut out.icmp_forwarded,
                 Event::SwitchedStateless => &mut out.switched_stateless,
+                Event::RecoveredByHash => &mut out.recovered_by_hash,
             };
             *field = s.event(e);
         }

@@ -214,6 +214,7 @@ events! {
     punted_icmp,
     icmp_forwarded,
     switched_stateless,
+    recovered_by_hash,
 }
 
 /// One lcore's counters.

@@ -302,6 +302,12 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         "Server-to-client frames of sessions this instance does not hold, switched without state (cluster).",
         None,
     ),
+    ev(
+        "recovered_by_hash",
+        "slbd_recovered_by_hash_total",
+        "Plain clients' flows of no session re-admitted by a consistent hash (cluster).",
+        None,
+    ),
 ];
 
 const ICMP_SENT: &str = "ICMP messages slbd sent itself, by lcore and kind (rate-limited drops: slbd_drops_total, reason icmp_*).";

@@ -1,4 +1,4 @@
-//! Rows 22-23 (issue 14, a cluster of slbd instances): slbd as instance 1
+//! Rows 22-24 (issue 14, a cluster of slbd instances): slbd as instance 1
 //! of 2 sharing the default label range. Instance 0 assigns labels 17 to
 //! 524,294, this instance 524,295 to 1,048,572 (`docs/session-core.md`,
 //! "Labels in a cluster"). A server's frame on a server-to-client label
@@ -9,7 +9,10 @@
 //! port-role, parity and server checks stay; a label this instance
 //! withdrew stays a late frame. Services "plain" (port 80) and "aware"
 //! (port 81) as in rows 1-8; every neighbour (servers, clients, gateway)
-//! is static, so nothing waits for ARP/ND.
+//! is static, so nothing waits for ARP/ND. Row 24: a plain client's
+//! packet of no session that does not start one (its flow moved here from
+//! another instance) is re-admitted to the server the hash picks, for
+//! Maglev and source hash services (`recovered_by_hash`).
 
 use crate::golden::net::{port_mac, syn, syn_ack, Host, Net, CLIENT, SERVER};
 use crate::golden::row::{advance_ms, check, send, Case, Check, Family, Row, Slbd, BOTH};
@@ -65,6 +68,10 @@ fn services(n: &Net) -> Vec<Value> {
 /// Instance 1 of 2, with static MACs for the servers, the two clients
 /// and the gateway.
 fn config(n: &Net) -> String {
+    cluster_config(n, services(n))
+}
+
+fn cluster_config(n: &Net, services: Vec<Value>) -> String {
     let mut neighbours: Vec<Value> = n
         .servers
         .iter()
@@ -87,7 +94,7 @@ fn config(n: &Net) -> String {
                 "client_gateway_ipv6": "2001:db8::fe"
             }
         }),
-        services(n),
+        services,
     )
 }
 
@@ -257,6 +264,133 @@ fn one_box(n: &Net) -> Case {
     )
 }
 
+/// Service "hash" (Maglev, port 80) and "rr" (round robin, port 82) over
+/// s1..s3, plain clients.
+fn hash_services(n: &Net) -> Vec<Value> {
+    let all = [(0, json!({})), (1, json!({})), (2, json!({}))];
+    vec![
+        n.service(
+            "hash",
+            80,
+            json!({ "client_mode": "plain", "algorithm": "maglev" }),
+            &all,
+        ),
+        n.service(
+            "rr",
+            82,
+            json!({ "client_mode": "plain", "algorithm": "round_robin" }),
+            &all,
+        ),
+    ]
+}
+
+/// The server (index) another instance's Maglev picked for c2's flow from
+/// `cport` to port 80: the session core itself, with the same servers.
+fn maglev_pick(n: &Net, cport: u16) -> usize {
+    use slb_core::{Algorithm, Core, CoreConfig, NewPacketOutcome, PacketInfo, Protocol};
+    use slb_core::{ServerConfig, ServiceConfig, SessionKey, TcpFlags as CoreFlags};
+    let mut core = Core::new(CoreConfig::default()).expect("default core");
+    let service = ServiceConfig::new(Protocol::Tcp, n.vip, 80, Algorithm::Maglev);
+    let id = core.add_service(service).expect("a service");
+    for s in &n.servers {
+        let pool = core.service_mut(id).expect("the service").pool_mut();
+        pool.add(ServerConfig::new(s.ip)).expect("a server");
+    }
+    let syn = PacketInfo {
+        key: SessionKey {
+            protocol: Protocol::Tcp,
+            vip: n.vip,
+            vip_port: 80,
+            client: n.c2.ip,
+            client_port: cport,
+        },
+        tcp_flags: CoreFlags(CoreFlags::SYN),
+        client_mac: n.c2.mac.0,
+        ingress_port: 0,
+        bytes: 60,
+    };
+    match core.on_new_packet(&syn, 0) {
+        NewPacketOutcome::Admitted { admitted, .. } => n
+            .servers
+            .iter()
+            .position(|s| s.ip == admitted.server_addr)
+            .expect("one of the servers"),
+        other => panic!("the SYN was not admitted: {other:?}"),
+    }
+}
+
+/// c2's segment `seq`/`ack` with `payload` from `cport` to `vport`.
+fn c2_segment(n: &Net, cport: u16, vport: u16, payload: &[u8]) -> FrameBuilder {
+    n.from_client(n.c2, cport, vport)
+        .flags(TcpFlags::ACK)
+        .seq(1001)
+        .ack(5001)
+        .payload(payload)
+}
+
+fn recovery(n: &Net) -> Case {
+    let x = maglev_pick(n, 40000);
+    let to_x = |payload: &[u8]| {
+        n.to_server(n.c2, x, 40000, 80)
+            .flags(TcpFlags::ACK)
+            .seq(1001)
+            .ack(5001)
+            .payload(payload)
+            .label(OWN_C2S)
+    };
+    let reply = |b: FrameBuilder| b.flags(TcpFlags::ACK).seq(5001).ack(1019).payload(b"ok");
+    Case::new(
+        cluster_config(n, hash_services(n)),
+        vec![
+            send(
+                "c2's ACK, no session here (its SYN went to instance 0): re-admitted to the server Maglev picks, on this instance's first pair",
+                CLIENT,
+                c2_segment(n, 40000, 80, b""),
+            )
+            .out(SERVER, to_x(b""))
+            .events(&[(Event::RecoveredByHash, 1), (Event::SessionsAdmitted, 1)]),
+            check(Check::ActiveSessions(1)),
+            send(
+                "c2's request: the recovered session's, same server, same label",
+                CLIENT,
+                c2_segment(n, 40000, 80, b"GET / HTTP/1.0\r\n"),
+            )
+            .out(SERVER, to_x(b"GET / HTTP/1.0\r\n"))
+            .events(&[(Event::RecoveredByHash, 0), (Event::SessionsAdmitted, 0)]),
+            send(
+                "the server's answer on 524296: the session's, popped toward c2",
+                SERVER,
+                reply(n.from_server(x, n.c2, 80, 40000)).label(OWN_S2C),
+            )
+            .out(CLIENT, reply(n.to_client(n.c2, 80, 40000)))
+            .events(&[(Event::SwitchedStateless, 0)]),
+            send(
+                "c2's ACK to service rr (round robin: no consistent pick): no_session, as before",
+                CLIENT,
+                c2_segment(n, 40001, 82, b""),
+            )
+            .drop("no_session")
+            .events(&[(Event::RecoveredByHash, 0)]),
+            check(Check::ActiveSessions(1)),
+            check(Check::Event(Event::RecoveredByHash, 1)),
+        ],
+    )
+}
+
+/// One box: a non-SYN packet of no session is dropped, Maglev or not.
+fn recovery_one_box(n: &Net) -> Case {
+    Case::new(
+        n.config(json!({}), hash_services(n)),
+        vec![send(
+            "c2's ACK to the Maglev service, no session, one box: no_session",
+            CLIENT,
+            c2_segment(n, 40000, 80, b""),
+        )
+        .drop("no_session")
+        .events(&[(Event::RecoveredByHash, 0)])],
+    )
+}
+
 pub static ROWS: &[Row] = &[
     Row {
         name: "row22_cluster_s2c_labels_without_a_session_are_switched_without_state",
@@ -278,5 +412,19 @@ pub static ROWS: &[Row] = &[
         workers: ONE_AND_TWO_WORKERS,
         slbd: Slbd::RigOnly("the clock moves: the linger after the RST"),
         case: own_slice,
+    },
+    Row {
+        name: "row24_cluster_plain_flows_without_a_session_are_recovered_by_hash",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: recovery,
+    },
+    Row {
+        name: "row24_one_box_drops_a_plain_flow_without_a_session_as_before",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: recovery_one_box,
     },
 ];
