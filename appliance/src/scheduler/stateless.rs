@@ -123,6 +123,13 @@ impl<F: Frame> Scheduler<F> {
                 _ => return self.drop_frame(PathDrop::Rewrite, Some(port), &f, None),
             }
         }
+        // The MPLS payload (label included while it stays) must fit the
+        // out port, checked here so that what is counted as switched
+        // leaves (or waits for the neighbour's MAC).
+        let mtu = self.shared.ports[usize::from(hop_port)].mtu;
+        if f.len().saturating_sub(slb_wire::ethernet::HEADER_LEN) > usize::from(mtu) {
+            return self.drop_frame(PathDrop::Oversize, Some(port), &f, None);
+        }
         self.counters.event(Event::SwitchedStateless);
         self.send_to_neighbour(f, hop, hop_port, now, out);
     }

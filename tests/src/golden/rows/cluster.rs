@@ -98,6 +98,14 @@ fn cluster_config(n: &Net, services: Vec<Value>) -> String {
     )
 }
 
+/// The TCP payload that makes a 1500-byte IP packet (MTU 1500).
+fn full_payload(n: &Net) -> usize {
+    match n.family {
+        Family::V4 => 1500 - 20 - 20,
+        Family::V6 => 1500 - 40 - 20,
+    }
+}
+
 /// s1's data segment to client `c` on `label`.
 fn s1_data(n: &Net, c: Host, vport: u16, cport: u16) -> FrameBuilder {
     n.from_server(0, c, vport, cport)
@@ -154,6 +162,16 @@ fn stateless(n: &Net) -> Case {
             )
             .out(CLIENT, s1_data_to(n, n.c2, n.c2.mac, 80, 40000))
             .events(&stateless(1)),
+            send(
+                "a 1500-byte packet on 18 to label-aware c1: with its label kept it does not fit the client port's MTU: oversize",
+                SERVER,
+                n.from_server(0, n.c1, 81, 41000)
+                    .flags(TcpFlags::ACK)
+                    .payload(&vec![0x5a; full_payload(n)])
+                    .label(18),
+            )
+            .drop("oversize")
+            .events(&stateless(0)),
             send(
                 "a server-to-client label from the client port: wrong_port_role",
                 CLIENT,
