@@ -122,6 +122,11 @@ named_enum! {
         /// An ICMP error to a VIP whose quote is too short, of another
         /// family, not TCP/UDP, or not from that VIP.
         IcmpBadQuote => "icmp_bad_quote",
+        // Cluster (issue 14; `scheduler/stateless.rs`).
+        /// A server-to-client label no session here holds, in cluster
+        /// mode, whose inner source (VIP, port, protocol) is no service:
+        /// it cannot be switched without state.
+        StatelessNoService => "stateless_no_service",
     }
 }
 
@@ -188,6 +193,15 @@ named_enum! {
         /// scheduler, which installs them again. 0 unless a worker holds
         /// more flows than the label range has pairs.
         FlowsEvicted => "flows_evicted",
+        /// Server-to-client frames of sessions this instance does not
+        /// hold (another instance's, in cluster mode) switched without
+        /// state (scheduler, `scheduler/stateless.rs`).
+        SwitchedStateless => "switched_stateless",
+        /// Plain clients' packets of no session that do not start one,
+        /// re-admitted by a consistent hash (Maglev, source hash) in
+        /// cluster mode: a flow ECMP moved here (scheduler,
+        /// `scheduler/admission.rs`).
+        RecoveredByHash => "recovered_by_hash",
     }
 }
 
@@ -397,6 +411,8 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::PacketTooBigSent => &mut out.packet_too_big_sent,
                 Event::PuntedIcmp => &mut out.punted_icmp,
                 Event::IcmpForwarded => &mut out.icmp_forwarded,
+                Event::SwitchedStateless => &mut out.switched_stateless,
+                Event::RecoveredByHash => &mut out.recovered_by_hash,
             };
             *field = s.event(e);
         }

@@ -75,10 +75,13 @@ pub fn assemble<F: Frame>(
         .zip(port_macs)
         .map(|(p, mac)| PortInfo::new(p, *mac))
         .collect();
-    // One label table replica per worker, and one for the scheduler.
+    // One label table replica per worker, and one for the scheduler,
+    // sized to this instance's slice of the label range (the whole range
+    // without a cluster): another instance's label is not in the table.
+    let own = slb_config::convert::own_labels(cfg);
     let shared = Arc::new(Shared::new(
         workers + 1,
-        (cfg.labels.first, cfg.labels.last),
+        (own.first, own.last),
         ports,
         1 << 16,
     ));
@@ -107,7 +110,7 @@ pub fn assemble<F: Frame>(
         empty,
     );
     apply(&mut scheduler, cfg.clone()).map_err(|e| e.message)?;
-    let label_pairs = (cfg.labels.last.saturating_sub(cfg.labels.first) as usize).div_ceil(2) + 1;
+    let label_pairs = (own.last.saturating_sub(own.first) as usize).div_ceil(2) + 1;
     let flow_capacity = queues.flow_capacity.unwrap_or(label_pairs);
     let mut fast_paths: Vec<FastPath<F>> = chans
         .iter()

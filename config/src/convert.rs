@@ -3,6 +3,7 @@
 //! `control::apply`), so the two can never map a field differently.
 
 use crate::model::{Algorithm, Config, Protocol, Server, ServerState, Service, Timeouts};
+use std::net::IpAddr;
 use std::time::Duration;
 
 impl From<Protocol> for slb_core::Protocol {
@@ -98,15 +99,44 @@ impl From<&Timeouts> for slb_core::Timeouts {
     }
 }
 
-/// The label range, quarantine and timeouts of the session core.
+/// The configured label range split among the cluster's instances (one
+/// slice, the whole range, without a `cluster` section).
+impl From<&Config> for slb_core::LabelSlices {
+    fn from(cfg: &Config) -> Self {
+        let range = slb_core::LabelConfig {
+            first: cfg.labels.first,
+            last: cfg.labels.last,
+            quarantine_ns: ns(cfg.labels.quarantine),
+        };
+        slb_core::LabelSlices::new(range, cfg.instances())
+            .expect("validation checks that the label range holds a slice per instance")
+    }
+}
+
+/// This instance's label slice with the configured quarantine: what its
+/// label manager assigns from and its label tables are sized to.
+pub fn own_labels(cfg: &Config) -> slb_core::LabelConfig {
+    slb_core::LabelSlices::from(cfg)
+        .slice(cfg.instance(), ns(cfg.labels.quarantine))
+        .expect("validation checks that cluster.instance is below cluster.instances")
+}
+
+/// The client-side gateway of `cluster` for the family of `client`, if
+/// one is configured.
+pub fn client_gateway(cfg: &Config, client: IpAddr) -> Option<IpAddr> {
+    let c = cfg.cluster.as_ref()?;
+    match client {
+        IpAddr::V4(_) => c.client_gateway_ipv4.map(IpAddr::V4),
+        IpAddr::V6(_) => c.client_gateway_ipv6.map(IpAddr::V6),
+    }
+}
+
+/// This instance's label slice, quarantine and timeouts for the session
+/// core.
 impl From<&Config> for slb_core::CoreConfig {
     fn from(cfg: &Config) -> Self {
         slb_core::CoreConfig {
-            labels: slb_core::LabelConfig {
-                first: cfg.labels.first,
-                last: cfg.labels.last,
-                quarantine_ns: ns(cfg.labels.quarantine),
-            },
+            labels: own_labels(cfg),
             timeouts: (&cfg.timeouts).into(),
             session_capacity_hint: 0,
         }
@@ -146,6 +176,40 @@ mod tests {
             core.timeouts.tcp_linger_ns,
             cfg.timeouts.tcp_linger.as_nanos() as u64
         );
+    }
+
+    /// The session core's own default quarantine is the configuration's.
+    #[test]
+    fn the_default_labels_are_the_cores() {
+        let cfg = Config::from_json_str(include_str!("../examples/minimal.json")).unwrap();
+        assert!(cfg.cluster.is_none());
+        assert_eq!(
+            slb_core::CoreConfig::from(&cfg).labels,
+            slb_core::LabelConfig::default()
+        );
+    }
+
+    /// With a cluster the core gets this instance's slice; the slices of
+    /// all instances tile the configured range.
+    #[test]
+    fn a_cluster_instance_gets_its_slice() {
+        let mut doc: serde_json::Value =
+            serde_json::from_str(include_str!("../examples/minimal.json")).unwrap();
+        doc["labels"] = serde_json::json!({"first": 100, "last": 199});
+        let mut last = 100;
+        for k in 0..3u16 {
+            doc["cluster"] = serde_json::json!({"instance": k, "instances": 3});
+            let cfg = Config::from_json_str(&doc.to_string()).unwrap();
+            let l = super::own_labels(&cfg);
+            // 101/102 .. 197/198 are 49 pairs: 16 each, 1 left over.
+            assert_eq!((l.first, l.last), (last + 1, last + 32), "instance {k}");
+            assert_eq!(slb_core::CoreConfig::from(&cfg).labels, l);
+            let s = slb_core::LabelSlices::from(&cfg);
+            assert_eq!(s.owner_of(l.first), Some(k));
+            assert_eq!(s.owner_of(l.last), Some(k));
+            last = l.last;
+        }
+        assert_eq!(last, 196);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What changed between the running configuration and a new one, for
-//! reload: services and servers are matched by name; ports, the label range
-//! and the control sockets cannot change while slbd runs.
+//! reload: services and servers are matched by name; ports, the label range,
+//! the control sockets and the cluster cannot change while slbd runs.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -20,6 +20,10 @@ pub enum NotLive {
     /// `control` (the control socket and the metrics listener are bound
     /// at start).
     Control,
+    /// `cluster` (the instance's label slice sizes the label tables and
+    /// the session core at start; peers and gateways go with it: see
+    /// `docs/config-reference.md`).
+    Cluster,
 }
 
 impl fmt::Display for NotLive {
@@ -28,6 +32,7 @@ impl fmt::Display for NotLive {
             NotLive::Ports => "ports changed: needs a restart",
             NotLive::Labels => "labels changed: needs a restart",
             NotLive::Control => "control changed: needs a restart",
+            NotLive::Cluster => "cluster changed: needs a restart",
         })
     }
 }
@@ -165,6 +170,9 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
     }
     if old.control != new.control {
         d.not_live.push(NotLive::Control);
+    }
+    if old.cluster != new.cluster {
+        d.not_live.push(NotLive::Cluster);
     }
     d.timeouts_changed = old.timeouts != new.timeouts;
     d.neighbours_changed = old.neighbours != new.neighbours;

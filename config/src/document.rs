@@ -28,6 +28,28 @@ pub(crate) struct Document {
     pub icmp: Option<IcmpDoc>,
     #[serde(default)]
     pub services: Vec<ServiceDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterDoc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClusterDoc {
+    pub instance: u64,
+    pub instances: u64,
+    #[serde(default)]
+    pub peers: Vec<PeerDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_gateway_ipv4: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_gateway_ipv6: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PeerDoc {
+    pub instance: u64,
+    pub address: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

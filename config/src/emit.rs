@@ -4,8 +4,8 @@
 
 use crate::address::format_mac;
 use crate::document::{
-    ControlDoc, Document, HealthDoc, HealthKindDoc, IcmpDoc, LabelsDoc, NeighbourDoc, PortDoc,
-    ServerDoc, ServiceDoc, TimeoutsDoc,
+    ClusterDoc, ControlDoc, Document, HealthDoc, HealthKindDoc, IcmpDoc, LabelsDoc, NeighbourDoc,
+    PeerDoc, PortDoc, ServerDoc, ServiceDoc, TimeoutsDoc,
 };
 use crate::model::{Config, HealthKind};
 
@@ -102,6 +102,20 @@ pub(crate) fn document(c: &Config) -> Document {
                 }
             })
             .collect(),
+        cluster: c.cluster.as_ref().map(|k| ClusterDoc {
+            instance: k.instance.into(),
+            instances: k.instances.into(),
+            peers: k
+                .peers
+                .iter()
+                .map(|p| PeerDoc {
+                    instance: p.instance.into(),
+                    address: p.address.to_string(),
+                })
+                .collect(),
+            client_gateway_ipv4: k.client_gateway_ipv4.map(|a| a.to_string()),
+            client_gateway_ipv6: k.client_gateway_ipv6.map(|a| a.to_string()),
+        }),
     }
 }
 

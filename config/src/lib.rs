@@ -16,7 +16,7 @@
 //! - `document`: the JSON document as written (serde's view of the file);
 //! - `validate`: from the document to a validated [`Config`], every rule;
 //!   one submodule per section of the document (`ports`, `labels`,
-//!   `timeouts`, `neighbours`, `control`, `services`) and `checker`, the
+//!   `timeouts`, `neighbours`, `control`, `services`, `cluster`) and `checker`, the
 //!   error collector and checks they share;
 //! - `model`: the validated configuration slbd runs with;
 //! - `address`: IPv4/IPv6 interface addresses, CIDRs, MACs;
@@ -68,9 +68,9 @@ pub use address::{format_mac, parse_mac, Ipv4Cidr, Ipv6Cidr, Prefix};
 pub use diff::{diff, ConfigDiff, NotLive, ServerChange, ServerDiff, ServiceChange, ServiceDiff};
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{
-    Algorithm, ClientMode, Config, Control, DnsCheck, DnsType, Health, HealthKind, HttpCheck, Icmp,
-    IcmpRate, Labels, Neighbour, OnDown, Port, Protocol, Refuse, Role, Server, ServerState,
-    Service, Timeouts, TlsCheck, UdpCheck, VipEcho,
+    Algorithm, ClientMode, Cluster, Config, Control, DnsCheck, DnsType, Health, HealthKind,
+    HttpCheck, Icmp, IcmpRate, Labels, Neighbour, OnDown, Peer, Port, Protocol, Refuse, Role,
+    Server, ServerState, Service, Timeouts, TlsCheck, UdpCheck, VipEcho,
 };
 
 impl Config {

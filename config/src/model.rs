@@ -23,9 +23,29 @@ pub struct Config {
     pub icmp: Icmp,
     /// 0..=256 services, in file order.
     pub services: Vec<Service>,
+    /// This instance's place in a cluster; `None`: one instance owning
+    /// the whole label range.
+    pub cluster: Option<Cluster>,
 }
 
 impl Config {
+    /// This instance's id (0 without a `cluster` section).
+    pub fn instance(&self) -> u16 {
+        self.cluster.as_ref().map_or(0, |c| c.instance)
+    }
+
+    /// The number of instances sharing the label range (1 without a
+    /// `cluster` section).
+    pub fn instances(&self) -> u16 {
+        self.cluster.as_ref().map_or(1, |c| c.instances)
+    }
+
+    /// Whether other instances share the label range: only then does
+    /// slbd switch other instances' labels without state.
+    pub fn in_cluster(&self) -> bool {
+        self.instances() > 1
+    }
+
     /// The first port whose subnet holds `address`.
     pub fn port_for(&self, address: IpAddr) -> Option<&Port> {
         self.ports.iter().find(|p| p.contains(address))
@@ -128,6 +148,34 @@ impl Default for Labels {
             quarantine: Duration::from_millis(2000),
         }
     }
+}
+
+/// `cluster`: this slbd among several that share one label range
+/// (issue 14). Each instance assigns labels only from its own slice of
+/// `labels` (`slb_core::LabelSlices`), so a label names its owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    /// This instance's id, `0..instances`.
+    pub instance: u16,
+    /// Instances sharing the label range, 1..=64.
+    pub instances: u16,
+    /// The other instances, by id (unique, not this one's), in file order.
+    pub peers: Vec<Peer>,
+    /// Where server-to-client frames of sessions this instance does not
+    /// know go when their client is not on a client-facing port's subnet
+    /// (IPv4); on the subnet of a client-facing port.
+    pub client_gateway_ipv4: Option<std::net::Ipv4Addr>,
+    /// The same for IPv6 clients.
+    pub client_gateway_ipv6: Option<std::net::Ipv6Addr>,
+}
+
+/// Another instance of the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Peer {
+    /// Its id, `0..instances`.
+    pub instance: u16,
+    /// Its address (for the operator; slbd does not talk to peers yet).
+    pub address: IpAddr,
 }
 
 /// Session timeouts per state.

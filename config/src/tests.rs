@@ -1542,3 +1542,171 @@ fn diff_access_lists_are_live() {
         "{text}"
     );
 }
+
+// ---- cluster -------------------------------------------------------------
+
+/// `lab.json` as instance 1 of 4, with peers 0 and 3 and both gateways.
+fn cluster_lab() -> Value {
+    let mut doc = lab();
+    set(
+        &mut doc,
+        "/cluster",
+        json!({"instance": 1, "instances": 4,
+               "peers": [{"instance": 0, "address": "198.18.0.2"},
+                         {"instance": 3, "address": "2001:db8::4"}],
+               "client_gateway_ipv4": "198.18.0.254",
+               "client_gateway_ipv6": "2001:db8::fe"}),
+    );
+    doc
+}
+
+#[track_caller]
+fn bad_cluster(pointer: &str, value: Value, path: &str, reason: &str) {
+    let mut doc = cluster_lab();
+    set(&mut doc, pointer, value);
+    assert_error(&errors(&doc), path, reason);
+}
+
+#[test]
+fn cluster_parses_and_round_trips() {
+    let c = parses(&cluster_lab());
+    let k = c.cluster.as_ref().unwrap();
+    assert_eq!((k.instance, k.instances), (1, 4));
+    assert_eq!((c.instance(), c.instances(), c.in_cluster()), (1, 4, true));
+    assert_eq!(
+        k.peers,
+        [
+            Peer {
+                instance: 0,
+                address: "198.18.0.2".parse().unwrap()
+            },
+            Peer {
+                instance: 3,
+                address: "2001:db8::4".parse().unwrap()
+            }
+        ]
+    );
+    assert_eq!(k.client_gateway_ipv4, Some(Ipv4Addr::new(198, 18, 0, 254)));
+    assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
+    // Absent: one instance, and `config show` writes no section.
+    let one = lab_config();
+    assert_eq!(
+        (one.instance(), one.instances(), one.in_cluster()),
+        (0, 1, false)
+    );
+    assert!(!one.to_json_pretty().contains("cluster"));
+    // Peers and gateways are optional.
+    let mut doc = lab();
+    set(&mut doc, "/cluster", json!({"instance": 0, "instances": 2}));
+    let two = parses(&doc);
+    assert!(two.in_cluster() && two.cluster.unwrap().peers.is_empty());
+}
+
+#[test]
+fn cluster_rules() {
+    bad_cluster(
+        "/cluster/instances",
+        json!(0),
+        "cluster.instances",
+        "must be between 1 and 64 (got 0)",
+    );
+    bad_cluster(
+        "/cluster/instances",
+        json!(65),
+        "cluster.instances",
+        "must be between 1 and 64 (got 65)",
+    );
+    bad_cluster(
+        "/cluster/instance",
+        json!(4),
+        "cluster.instance",
+        "must be below cluster.instances (4): instances are numbered from 0 (got 4)",
+    );
+    bad_cluster(
+        "/cluster/peers/1/instance",
+        json!(7),
+        "cluster.peers[1].instance",
+        "must be below cluster.instances (4)",
+    );
+    bad_cluster(
+        "/cluster/peers/1/instance",
+        json!(1),
+        "cluster.peers[1].instance",
+        "1 is this instance's own id (cluster.instance): peers are the others",
+    );
+    bad_cluster(
+        "/cluster/peers/1/instance",
+        json!(0),
+        "cluster.peers[1].instance",
+        "duplicate peer instance 0 (also cluster.peers[0])",
+    );
+    bad_cluster(
+        "/cluster/peers/1/address",
+        json!("198.18.0.2"),
+        "cluster.peers[1].address",
+        "duplicate peer address 198.18.0.2 (also cluster.peers[0])",
+    );
+    bad_cluster(
+        "/cluster/peers/1/address",
+        json!("198.18.0.1"),
+        "cluster.peers[1].address",
+        "is this instance's address (port \"client\")",
+    );
+    bad_cluster(
+        "/cluster/peers/0/address",
+        json!("x"),
+        "cluster.peers[0].address",
+        "must be an IPv4 or IPv6 address",
+    );
+    bad_cluster(
+        "/cluster/client_gateway_ipv4",
+        json!("2001:db8::fe"),
+        "cluster.client_gateway_ipv4",
+        "must be an IPv4 address (got 2001:db8::fe)",
+    );
+    bad_cluster(
+        "/cluster/client_gateway_ipv4",
+        json!("198.18.1.254"),
+        "cluster.client_gateway_ipv4",
+        "is not on the subnet of a port that faces clients",
+    );
+    bad_cluster(
+        "/cluster/client_gateway_ipv6",
+        json!("2001:db8::1"),
+        "cluster.client_gateway_ipv6",
+        "is the address of port \"client\"",
+    );
+    // The label range must hold a pair per instance.
+    let mut doc = cluster_lab();
+    set(&mut doc, "/labels", json!({"first": 16, "last": 20}));
+    assert_error(
+        &errors(&doc),
+        "cluster.instances",
+        "label range 16..=20 holds 2 pairs: too few for 4 instances (each needs at least one pair)",
+    );
+    // instance and instances are required in the section.
+    let mut doc = lab();
+    set(&mut doc, "/cluster", json!({"instance": 0}));
+    assert_error(&errors(&doc), "cluster", "missing field `instances`");
+}
+
+#[test]
+fn cluster_changes_need_a_restart() {
+    let old = parses(&cluster_lab());
+    for (pointer, value) in [
+        ("/cluster/instance", json!(2)),
+        ("/cluster/instances", json!(5)),
+        ("/cluster/peers/0/address", json!("198.18.0.3")),
+        ("/cluster/client_gateway_ipv4", json!("198.18.0.253")),
+    ] {
+        let mut doc = cluster_lab();
+        set(&mut doc, pointer, value);
+        let d = diff(&old, &parses(&doc));
+        assert_eq!(d.not_live, [NotLive::Cluster], "{pointer}");
+        assert_eq!(d.to_string(), "cluster changed: needs a restart");
+    }
+    // Adding or removing the section is a change of identity too.
+    let d = diff(&lab_config(), &old);
+    assert_eq!(d.not_live, [NotLive::Cluster]);
+    assert_eq!(diff(&old, &lab_config()).not_live, [NotLive::Cluster]);
+}

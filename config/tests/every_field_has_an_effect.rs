@@ -9,7 +9,7 @@
 //! valid value, reads the changed document into a `Config` and asks
 //! `slb_config::diff`, which decides what a reload does, what changed. The
 //! diff must name the leaf: its section for the parts that need a restart
-//! (`ports`, `labels`, `control`) or apply as a whole (`timeouts`,
+//! (`ports`, `labels`, `control`, `cluster`) or apply as a whole (`timeouts`,
 //! `neighbours`, `icmp`), else the service, server and field. A leaf whose
 //! change the diff does not see is a field no code reads: the test fails
 //! naming its JSON path.
@@ -30,11 +30,14 @@ const FULL: &str = include_str!("every_field.json");
 
 /// Leaves in `config show` of `FULL`. A new field changes it: add the field
 /// to `every_field.json` (and, for a string, a rule in `candidates`).
-const LEAVES: usize = 221;
+const LEAVES: usize = 229;
 
 /// Leaves whose alternative the rules in `candidates` cannot find, with
 /// the value to write instead (JSON path, JSON value). Tried first.
-const EXPLICIT: &[(&str, &str)] = &[];
+const EXPLICIT: &[(&str, &str)] = &[
+    // 1 is this instance, 2 the other peer: no rule finds 3.
+    ("cluster.peers[0].instance", "3"),
+];
 
 /// Fields known to have no effect (the diff does not see a change). Must be
 /// exactly the set the walk finds, so it cannot grow unnoticed; the goal
@@ -271,7 +274,7 @@ fn candidates(doc: &Value, path: &[Seg]) -> Result<Vec<Value>, String> {
                     "method" => vec!["HEAD".into(), "POST".into()],
                     "status" => vec!["200".into(), "201-299".into(), "200-398".into()],
                     "ipv4" | "ipv6" | "allow" | "deny" => other_cidrs(s),
-                    "vip" | "address" => other_addresses(s.parse().expect("an address"))
+                    "vip" | "address" | "client_gateway_ipv4" | "client_gateway_ipv6" => other_addresses(s.parse().expect("an address"))
                         .into_iter()
                         .map(|a| a.to_string())
                         .collect(),
@@ -315,7 +318,7 @@ fn expected_lines(old: &Value, new: &Value, path: &[Seg]) -> Vec<String> {
         _ => panic!("{}: an index at {i}", show(path)),
     };
     match key(0) {
-        "ports" | "labels" | "control" => {
+        "ports" | "labels" | "control" | "cluster" => {
             vec![format!("{} changed: needs a restart", key(0))]
         }
         "timeouts" | "neighbours" | "icmp" => vec![format!("{} changed", key(0))],
@@ -483,6 +486,8 @@ fn the_full_configuration_holds_every_field() {
         names,
         [
             "",
+            "cluster",
+            "cluster.peers[]",
             "control",
             "icmp",
             "labels",
@@ -576,6 +581,12 @@ const READ_AS: &[(&str, &[&str])] = &[
     ("services[].servers[].weight", &["weight"]),
     ("services[].servers[].max_sessions", &["max_sessions"]),
     ("services[].servers[].state", &["state"]),
+    ("cluster.instance", &["instance"]),
+    ("cluster.instances", &["instances"]),
+    ("cluster.peers[].instance", &["instance"]),
+    ("cluster.peers[].address", &["address"]),
+    ("cluster.client_gateway_ipv4", &["client_gateway_ipv4"]),
+    ("cluster.client_gateway_ipv6", &["client_gateway_ipv6"]),
 ];
 
 /// The code that runs with a configuration: slbd, the agent and slbctl,

@@ -21,8 +21,8 @@ use slb_core::{
 };
 
 const CHUNK: u64 = 1_000;
-/// Simulated time per operation: with the default 4 s quarantine, at most
-/// 20k pairs sit in quarantine, which leaves room next to 500k sessions.
+/// Simulated time per operation: with the default 2 s quarantine, at most
+/// 10k pairs sit in quarantine, which leaves room next to 500k sessions.
 const STEP_NS: u64 = 200_000;
 
 struct Bench {

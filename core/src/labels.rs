@@ -50,12 +50,13 @@ pub struct LabelConfig {
 }
 
 impl Default for LabelConfig {
-    /// The whole unreserved space, 4 s quarantine.
+    /// The whole unreserved space, 2 s quarantine: the configuration's
+    /// defaults (`labels` in `docs/config-reference.md`).
     fn default() -> Self {
         LabelConfig {
             first: FIRST_UNRESERVED,
             last: MAX_LABEL,
-            quarantine_ns: 4_000_000_000,
+            quarantine_ns: 2_000_000_000,
         }
     }
 }

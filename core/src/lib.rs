@@ -7,6 +7,8 @@
 //!   module names.
 //! * [`labels`]: [`LabelManager`], label pairs (C2S odd, S2C = C2S + 1) and
 //!   their assign / withdraw / quarantine cycle.
+//! * [`label_slices`]: [`LabelSlices`], one label range split among the
+//!   instances of a cluster, and the owner of a label.
 //! * [`access`]: [`AccessLists`], per-service allow and deny prefix lists
 //!   with lookup cost independent of their size.
 //! * [`admission`]: why a new session is refused ([`Refusal`]), the
@@ -31,6 +33,7 @@ pub mod admission;
 pub mod balance;
 pub mod error;
 pub mod ids;
+pub mod label_slices;
 pub mod labels;
 pub mod pool;
 pub mod service;
@@ -42,6 +45,7 @@ pub use admission::{RateLimit, Refusal};
 pub use balance::Algorithm;
 pub use error::CoreError;
 pub use ids::{ServerId, ServiceId, SessionId};
+pub use label_slices::{LabelSlices, SliceError};
 pub use labels::{LabelConfig, LabelError, LabelManager, LabelPair};
 pub use pool::{ServerConfig, ServerPool, ServerState};
 pub use service::{Admitted, PacketInfo, Service, ServiceConfig};

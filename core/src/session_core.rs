@@ -302,6 +302,59 @@ impl Core {
         }
     }
 
+    /// Client-to-server recovery (issue 14): a TCP packet of no session
+    /// that does not start one (`on_new_packet` said `NotSessionStart`),
+    /// for a service whose algorithm is consistent
+    /// ([`crate::Algorithm::is_consistent`]): the flow was admitted by another
+    /// appliance (or by this one before a restart) and moved here. It is
+    /// admitted again, by the same checks as a SYN, to the server the hash
+    /// picks (the one that appliance picked, while both have the same
+    /// servers and none is full), with a fresh label pair, straight into
+    /// `established` with its first reply taken as seen (no response-time
+    /// sample from the middle of a flow). Anything else is
+    /// `NotSessionStart`, changing nothing.
+    pub fn recover(&mut self, packet: &PacketInfo, now: u64) -> NewPacketOutcome {
+        let key = &packet.key;
+        if key.protocol != Protocol::Tcp || packet.tcp_flags.is_session_start() {
+            return NewPacketOutcome::NotSessionStart;
+        }
+        let key_hash = self.table.hash_key(key);
+        if self.table.find_hashed(key_hash, key).is_some() {
+            return NewPacketOutcome::NotSessionStart;
+        }
+        let Some(&service_id) = self.by_vip.get(&(key.protocol, key.vip, key.vip_port)) else {
+            return NewPacketOutcome::NoService;
+        };
+        let service = self.services[service_id.0 as usize]
+            .as_mut()
+            .expect("indexed service exists");
+        if !service.config().algorithm.is_consistent() {
+            return NewPacketOutcome::NotSessionStart;
+        }
+        match service.admit(
+            service_id,
+            packet,
+            key_hash,
+            now,
+            &mut self.labels,
+            &mut self.table,
+        ) {
+            Ok(admitted) => {
+                self.table
+                    .set_state(admitted.session, SessionState::Established, now);
+                self.table.set_first_reply(admitted.session, now);
+                NewPacketOutcome::Admitted {
+                    admitted,
+                    replaced: None,
+                }
+            }
+            Err(reason) => NewPacketOutcome::Refused {
+                service: service_id,
+                reason,
+            },
+        }
+    }
+
     /// A worker reported TCP flags (FIN, RST, first reply) on a labelled
     /// packet. The direction follows from the label: odd = C2S, even = S2C.
     pub fn on_event(&mut self, label: u32, flags: TcpFlags, now: u64) -> EventOutcome {
@@ -538,6 +591,66 @@ mod tests {
             NewPacketOutcome::Admitted { admitted, .. } => admitted,
             other => panic!("not admitted: {other:?}"),
         }
+    }
+
+    /// A flow that moved from another appliance (its SYN went there) is
+    /// re-admitted here, for consistent algorithms only, to the server
+    /// that appliance picked, established at once.
+    #[test]
+    fn recover_re_admits_to_the_hashed_server_for_consistent_algorithms() {
+        for algorithm in Algorithm::ALL {
+            let service = ServiceConfig::new(Protocol::Tcp, vip(), 80, algorithm);
+            // The other appliance: same servers, the flow's SYN.
+            let (mut there, _) = core_with(CoreConfig::default(), service, 5);
+            let (mut here, _) = core_with(CoreConfig::default(), service, 5);
+            for client in 1..=20u32 {
+                let picked = admit(&mut there, &packet(Protocol::Tcp, client, 40000, SYN), 0);
+                let ack = packet(Protocol::Tcp, client, 40000, ACK);
+                assert_eq!(
+                    here.on_new_packet(&ack, S),
+                    NewPacketOutcome::NotSessionStart
+                );
+                match here.recover(&ack, S) {
+                    NewPacketOutcome::Admitted { admitted, replaced } => {
+                        assert!(algorithm.is_consistent(), "{algorithm:?}");
+                        assert_eq!(replaced, None);
+                        assert_eq!(admitted.server_addr, picked.server_addr, "{algorithm:?}");
+                        let s = here.session(admitted.session);
+                        assert_eq!(s.state(), SessionState::Established);
+                        assert!(s.first_reply().is_some());
+                        // Now a session: the next packet is part of it.
+                        assert!(matches!(
+                            here.on_new_packet(&ack, S),
+                            NewPacketOutcome::Existing { .. }
+                        ));
+                        // And recover leaves it alone.
+                        assert_eq!(here.recover(&ack, S), NewPacketOutcome::NotSessionStart);
+                    }
+                    NewPacketOutcome::NotSessionStart => {
+                        assert!(!algorithm.is_consistent(), "{algorithm:?}");
+                        assert_eq!(here.labels().counts().active, 0);
+                    }
+                    other => panic!("{algorithm:?}: {other:?}"),
+                }
+            }
+        }
+        // A SYN, or UDP, is never recovered; admission still refuses.
+        let (mut core, svc) = core_with(
+            CoreConfig::default(),
+            ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::Maglev),
+            2,
+        );
+        let syn = packet(Protocol::Tcp, 1, 40000, SYN);
+        assert_eq!(core.recover(&syn, 0), NewPacketOutcome::NotSessionStart);
+        core.service_mut(svc).unwrap().set_max_sessions(1);
+        admit(&mut core, &syn, 0);
+        assert_eq!(
+            core.recover(&packet(Protocol::Tcp, 2, 40000, ACK), 0),
+            NewPacketOutcome::Refused {
+                service: svc,
+                reason: Refusal::SessionLimit
+            }
+        );
     }
 
     #[test]

@@ -38,6 +38,7 @@ Examples:
   slbctl sessions show --label 17
   slbctl labels --limit 50
   slbctl health
+  slbctl cluster
   slbctl config reload                 # re-read slbd's --config file
   slbctl --json stats | jq .totals";
 
@@ -123,6 +124,11 @@ enum Cmd {
         #[arg(long, default_value_t = 100)]
         limit: u64,
     },
+    /// This instance in its cluster: its id, the label range and its own
+    /// slice of it, the client-side gateways, and the other instances
+    /// with their slices and state (for now `configured`: slbd does not
+    /// talk to its peers yet).
+    Cluster,
     /// Show or reload the configuration.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -497,6 +503,7 @@ impl Cli {
             Cmd::Health { service } => Request::Health(ServiceFilter {
                 service: service.clone(),
             }),
+            Cmd::Cluster => Request::Cluster,
             Cmd::Config(ConfigCmd::Show) => Request::ConfigShow,
             Cmd::Config(ConfigCmd::Reload { path }) => Request::ConfigReload(ReloadArgs {
                 path: path.as_ref().map(|p| p.display().to_string()),

@@ -3,8 +3,8 @@
 //! error here (or a decode error at run time), never an empty column.
 
 use slb_proto::{
-    Drops, Edit, Health, Labels, Lcores, Port, Reload, Reply, Server, Service, SessionList, Stats,
-    Status,
+    Cluster, Drops, Edit, Health, Labels, Lcores, Port, Reload, Reply, Server, Service,
+    SessionList, Stats, Status,
 };
 use std::fmt::Write as _;
 
@@ -121,6 +121,7 @@ pub fn render(reply: &Reply) -> String {
         Reply::Labels(r) => labels(&mut o, r),
         Reply::Health(r) => health(&mut o, r),
         Reply::Drops(r) => drops(&mut o, r),
+        Reply::Cluster(r) => cluster(&mut o, r),
         Reply::ConfigShow(r) => o.line(pretty(&r.config)),
         Reply::ConfigReload(r) => reload(&mut o, r),
         Reply::Edit(r) => edit(&mut o, r),
@@ -354,6 +355,44 @@ fn labels(o: &mut Out, r: &Labels) {
                         "{}/{} {}:{} {}",
                         se.service, se.server, se.client, se.client_port, se.state
                     ),
+                ]
+            })
+            .collect(),
+    );
+}
+
+/// `first..=last (N pairs)`.
+fn label_range(r: &slb_proto::LabelRange) -> String {
+    format!("{}..={} ({} pairs)", r.first, r.last, r.pairs)
+}
+
+fn cluster(o: &mut Out, r: &Cluster) {
+    o.line(format!(
+        "instance {} of {}  labels {}  of range {}",
+        r.instance,
+        r.instances,
+        label_range(&r.labels),
+        label_range(&r.range)
+    ));
+    o.line(format!(
+        "client gateways: ipv4 {}  ipv6 {}",
+        r.client_gateway_ipv4.cell(),
+        r.client_gateway_ipv6.cell()
+    ));
+    if r.peers.is_empty() {
+        o.line("peers: none");
+        return;
+    }
+    o.table(
+        &["PEER", "ADDRESS", "LABELS", "STATE"],
+        r.peers
+            .iter()
+            .map(|p| {
+                vec![
+                    p.instance.cell(),
+                    p.address.clone(),
+                    label_range(&p.labels),
+                    p.state.clone(),
                 ]
             })
             .collect(),

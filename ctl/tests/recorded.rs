@@ -60,6 +60,7 @@ const COMMANDS: &[&str] = &[
     "sessions.show",
     "labels",
     "health",
+    "cluster",
     "config.show",
     "config.reload",
 ];
@@ -85,6 +86,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["sessions", "show"],
     &["labels"],
     &["health"],
+    &["cluster"],
     &["config", "show"],
     &["config", "reload"],
     &["raw"],

@@ -44,6 +44,7 @@ pub const COMMANDS: &[&str] = &[
     "labels",
     "health",
     "drops",
+    "cluster",
     "config.show",
     "config.reload",
 ];
@@ -94,6 +95,9 @@ pub enum Request {
     /// The drop trace: turn it on or off, read it.
     #[serde(rename = "drops")]
     Drops(DropsArgs),
+    /// This instance in its cluster: its id, its label slice, the peers.
+    #[serde(rename = "cluster")]
+    Cluster,
     /// The running configuration.
     #[serde(rename = "config.show")]
     ConfigShow,
@@ -134,6 +138,7 @@ impl Request {
             "labels" => Request::Labels(LabelFilter::decode(&a)?),
             "health" => Request::Health(ServiceFilter::decode(&a)?),
             "drops" => Request::Drops(DropsArgs::decode(&a)?),
+            "cluster" => Request::Cluster,
             "config.show" => Request::ConfigShow,
             "config.reload" => Request::ConfigReload(ReloadArgs::decode(&a)?),
             other => {
@@ -170,6 +175,7 @@ impl Request {
             Request::Labels(_) => "labels",
             Request::Health(_) => "health",
             Request::Drops(_) => "drops",
+            Request::Cluster => "cluster",
             Request::ConfigShow => "config.show",
             Request::ConfigReload(_) => "config.reload",
         }
@@ -208,6 +214,7 @@ impl Request {
             Request::Labels(_) => Reply::Labels(from(result)?),
             Request::Health(_) => Reply::Health(from(result)?),
             Request::Drops(_) => Reply::Drops(from(result)?),
+            Request::Cluster => Reply::Cluster(from(result)?),
             Request::ConfigShow => Reply::ConfigShow(from(result)?),
             Request::ConfigReload(_) => Reply::ConfigReload(from(result)?),
             Request::ServicesAdd(_)

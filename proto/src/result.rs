@@ -30,6 +30,7 @@ pub enum Reply {
     Labels(Labels),
     Health(Health),
     Drops(crate::drops::Drops),
+    Cluster(Cluster),
     ConfigShow(ConfigShow),
     ConfigReload(Reload),
     /// Every change command (`services.add` ... `servers.disable`).
@@ -213,6 +214,8 @@ events! {
     punted_icmp,
     icmp_forwarded,
     flows_evicted,
+    switched_stateless,
+    recovered_by_hash,
 }
 
 /// One lcore's counters.
@@ -469,6 +472,45 @@ pub struct LabelSession {
     pub client_port: u16,
     pub state: String,
     pub age_ms: f64,
+}
+
+/// `cluster`: this instance, its label slice and the other instances.
+/// Without a `cluster` section slbd is instance 0 of 1 and its slice is
+/// the whole range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub instance: u16,
+    pub instances: u16,
+    /// The configured label range every instance shares.
+    pub range: LabelRange,
+    /// This instance's slice: the labels it assigns.
+    pub labels: LabelRange,
+    /// Null when not configured.
+    pub client_gateway_ipv4: Option<String>,
+    /// Null when not configured.
+    pub client_gateway_ipv6: Option<String>,
+    /// The other instances, as configured.
+    pub peers: Vec<ClusterPeer>,
+}
+
+/// A range of labels: first and last label, and the (C2S, S2C) pairs in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelRange {
+    pub first: u32,
+    pub last: u32,
+    pub pairs: u64,
+}
+
+/// Another instance of the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterPeer {
+    pub instance: u16,
+    pub address: String,
+    /// The labels it assigns (its slice).
+    pub labels: LabelRange,
+    /// `configured`: listed in the configuration. slbd does not talk to
+    /// its peers yet, so it knows nothing of their liveness.
+    pub state: String,
 }
 
 /// `config.show`.

@@ -157,6 +157,7 @@ fn requests() -> Vec<(Request, Value)> {
             json!({"id": 1, "command": "drops",
                    "args": {"enable": true, "reason": "withdrawn_label", "limit": 20}}),
         ),
+        (Request::Cluster, json!({"id": 1, "command": "cluster"})),
         (
             Request::ConfigShow,
             json!({"id": 1, "command": "config.show"}),
@@ -244,6 +245,7 @@ fn commands_without_arguments_take_none_empty_or_null() {
         ("stats", Request::Stats),
         ("metrics", Request::Metrics),
         ("config.show", Request::ConfigShow),
+        ("cluster", Request::Cluster),
         (
             "services.list",
             Request::ServicesList(ServiceFilter::default()),
@@ -555,6 +557,7 @@ fn answers() -> Vec<(&'static str, Request)> {
         ("slbd-health", Request::Health(filter())),
         ("rig-health", Request::Health(filter())),
         ("rig-drops", Request::Drops(DropsArgs::default())),
+        ("rig-cluster", Request::Cluster),
         ("slbd-config.show", Request::ConfigShow),
         ("rig-config.show", Request::ConfigShow),
         (

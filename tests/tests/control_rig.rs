@@ -504,6 +504,68 @@ fn reloaded_timeouts_apply_to_existing_sessions() {
     assert_eq!(shown, std::time::Duration::from_secs(5));
 }
 
+/// A cluster instance's identity does not change live: a reload that
+/// changes the `cluster` section (another id, or none) is refused with
+/// `restart_required` and nothing changes (`cluster`, the labels new
+/// sessions take); one that keeps it applies.
+#[test]
+fn cluster_identity_changes_are_refused_live() {
+    let cluster = |instance: u64| {
+        let mut v: serde_json::Value = serde_json::from_str(&config("maglev", NO_HEALTH)).unwrap();
+        v["cluster"] = json!({ "instance": instance, "instances": 2,
+            "peers": [{ "instance": 1 - instance, "address": "198.18.0.2" }] });
+        v
+    };
+    let mut rig = Rig::new(&cluster(1).to_string(), 1);
+    // Instance 1 of 2 over the default range: 524,295 is its first C2S label.
+    let first = |out: &[(usize, Vec<u8>)]| {
+        let (_, f) = out.iter().find(|(p, _)| *p == SERVER).expect("to a server");
+        slb_wire::mpls::top_label(f).unwrap().lse.label.value()
+    };
+    assert_eq!(first(&rig.send(CLIENT, &syn(40000))), 524_295);
+    let shown = rig.ctl("cluster", json!({})).unwrap();
+    assert_eq!(
+        (shown["instance"].clone(), shown["labels"]["first"].clone()),
+        (json!(1), json!(524_295))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slbd.json");
+    let mut other = cluster(0);
+    other["services"][0]["servers"][0]["weight"] = json!(3);
+    let plain: serde_json::Value = serde_json::from_str(&config("maglev", NO_HEALTH)).unwrap();
+    for refused in [other, plain] {
+        std::fs::write(&path, refused.to_string()).unwrap();
+        let e = rig
+            .ctl("config.reload", json!({ "path": path }))
+            .unwrap_err();
+        assert_eq!(e.code, "restart_required", "{}", e.message);
+        assert!(
+            e.message.contains("cluster changed: needs a restart"),
+            "{}",
+            e.message
+        );
+        assert_eq!(rig.ctl("cluster", json!({})).unwrap(), shown);
+        assert_eq!(rig.dp.scheduler.running_config().instance(), 1);
+        // The weight in the same file did not apply either.
+        assert_eq!(
+            rig.dp.scheduler.running_config().services[0].servers[0].weight,
+            1
+        );
+    }
+    assert_eq!(first(&rig.send(CLIENT, &syn(40001))), 524_297);
+    // The same identity with another weight applies.
+    let mut same = cluster(1);
+    same["services"][0]["servers"][0]["weight"] = json!(3);
+    std::fs::write(&path, same.to_string()).unwrap();
+    let r = rig.ctl("config.reload", json!({ "path": path })).unwrap();
+    assert_eq!(
+        r["changes"],
+        json!(["service web: server s1: weight 1 -> 3"]),
+        "{r}"
+    );
+    assert_eq!(rig.ctl("cluster", json!({})).unwrap(), shown);
+}
+
 /// Access lists change live: a reload adds a deny list, new SYNs of the
 /// denied client are refused with a reset and counted as `denied`, its
 /// session admitted before keeps switching; `services.update` then swaps

@@ -302,6 +302,18 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         "Plain clients' flows dropped from a full worker flow cache (re-installed by the scheduler on their next frame).",
         None,
     ),
+    ev(
+        "switched_stateless",
+        "slbd_switched_stateless_total",
+        "Server-to-client frames of sessions this instance does not hold, switched without state (cluster).",
+        None,
+    ),
+    ev(
+        "recovered_by_hash",
+        "slbd_recovered_by_hash_total",
+        "Plain clients' flows of no session re-admitted by a consistent hash (cluster).",
+        None,
+    ),
 ];
 
 const ICMP_SENT: &str = "ICMP messages slbd sent itself, by lcore and kind (rate-limited drops: slbd_drops_total, reason icmp_*).";

@@ -3,7 +3,8 @@
 //! [`slb_proto::Request`]s, each answered with its [`slb_proto::Reply`],
 //! turned into JSON only in the [`Response`] line), [`server`] serves them
 //! on a Unix socket, [`edit`] turns change commands into edits of the
-//! configuration document, [`metrics`] renders the Prometheus text
+//! configuration document, [`cluster_view`] answers `cluster` from the
+//! running configuration, [`metrics`] renders the Prometheus text
 //! format and [`metrics_http`] serves it on `control.metrics_listen` (a
 //! thread of its own beside the socket's). On the scheduler lcore,
 //! between its rounds: [`commands`] takes the control thread's commands,
@@ -24,6 +25,7 @@
 //! at a time.
 
 pub mod apply;
+pub mod cluster_view;
 pub mod commands;
 pub mod drops_view;
 pub mod edit;
@@ -137,6 +139,9 @@ impl Control {
             Request::Labels(f) => Reply::Labels(self.view(View::Labels(f), pump)?),
             Request::Health(f) => Reply::Health(self.view(View::Health(f), pump)?),
             Request::Drops(a) => Reply::Drops(self.view(View::Drops(a), pump)?),
+            Request::Cluster => Reply::Cluster(cluster_view::cluster(
+                &*self.config.lock().map_err(poisoned)?,
+            )),
             Request::ConfigShow => Reply::ConfigShow(self.config_show()?),
             Request::ConfigReload(a) => Reply::ConfigReload(self.reload(a, pump)?),
             Request::ServicesAdd(s) => Reply::Edit(self.edit(pump, |d| edit::add_service(d, &s))?),

@@ -2,7 +2,10 @@
 //! admitted or refused by the session core, its label pair installed on
 //! every core (both directions), its flow-cache entry queued for the worker
 //! that saw it (plain clients), and the packet itself sent on, labelled,
-//! toward its server (or held until the server's MAC is known).
+//! toward its server (or held until the server's MAC is known). In a
+//! cluster, a plain client's packet that does not start a session, of a
+//! service with a consistent algorithm, is re-admitted by the hash
+//! (`recovered_by_hash`: its flow moved here from another instance).
 
 use super::late_frames::late_reason;
 use super::reset;
@@ -88,12 +91,23 @@ impl<F: Frame> Scheduler<F> {
             ingress_port: u16::from(port),
             bytes: f.len() as u32,
         };
-        match self.core.on_new_packet(&info, now) {
+        let mut outcome = self.core.on_new_packet(&info, now);
+        // A plain client's flow that ECMP moved here from another
+        // instance: re-admitted by the hash (cluster mode, consistent
+        // algorithms; `Core::recover`).
+        let recovering = outcome == NewPacketOutcome::NotSessionStart && self.recovers(&key);
+        if recovering {
+            outcome = self.core.recover(&info, now);
+        }
+        match outcome {
             NewPacketOutcome::Admitted { admitted, replaced } => {
                 if let Some(old) = replaced {
                     self.withdraw(&old);
                 }
                 self.counters.event(Event::SessionsAdmitted);
+                if recovering {
+                    self.counters.event(Event::RecoveredByHash);
+                }
                 if !self.install(worker, &admitted, &key, port, client_mac, &ip.flow) {
                     // No next-hop slot for the client: undo.
                     let e = self.core.end_session(admitted.session, now);
@@ -137,7 +151,9 @@ impl<F: Frame> Scheduler<F> {
             }
             NewPacketOutcome::Refused { service, .. } => {
                 self.drop_frame(PathDrop::Refused, Some(port), &f, None);
-                let rst = self.services.get(&service).is_some_and(|s| s.refuse_rst);
+                // A reset answers a refused SYN only: a recovered flow's
+                // segment is dropped (its client retransmits or gives up).
+                let rst = !recovering && self.services.get(&service).is_some_and(|s| s.refuse_rst);
                 if rst && matches!(ip.l4, L4::Tcp { .. }) {
                     self.send_reset(port, f, &ip, out);
                 }
@@ -151,6 +167,18 @@ impl<F: Frame> Scheduler<F> {
                 self.drop_frame(PathDrop::NotForVip, Some(port), &f, None)
             }
         }
+    }
+
+    /// Whether a plain client's packet that does not start a session may
+    /// be re-admitted by the hash (`Core::recover`): only in a cluster,
+    /// for a service of plain clients (the core checks the algorithm).
+    fn recovers(&self, key: &SessionKey) -> bool {
+        let k = crate::shared::ServiceKey::new(key.protocol, key.vip, key.vip_port);
+        self.config.in_cluster()
+            && self
+                .services
+                .values()
+                .any(|rt| rt.key == k && rt.plain_clients)
     }
 
     pub(crate) fn clamp_syn(&self, f: &mut F, ip: &IpFrame) {

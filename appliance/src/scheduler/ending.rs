@@ -25,8 +25,10 @@ impl<F: Frame> Scheduler<F> {
     }
 
     /// A label the scheduler's own replica does not hold: no session has
-    /// it. An end's answer to a reset probe (`reset.rs`) gets its reset;
-    /// anything else is counted as withdrawn (in quarantine) or unknown.
+    /// it. An end's answer to a reset probe (`reset.rs`) gets its reset; in
+    /// a cluster, a server-to-client label that is not in quarantine here
+    /// is switched without state (`stateless.rs`); anything else is
+    /// counted as withdrawn (in quarantine) or unknown.
     pub(crate) fn dead_label(&mut self, port: u8, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
         let Some(f) = self.reset_answer_labelled(f, now, out) else {
             return;
@@ -35,7 +37,12 @@ impl<F: Frame> Scheduler<F> {
             .map(|t| t.lse.label.value())
             .unwrap_or(0);
         let labels = self.core.labels();
-        let (reason, late) = match labels.status(label) {
+        let status = labels.status(label);
+        if self.stateless_candidate(label, status == LabelStatus::Quarantined) {
+            return self.switch_stateless(port, f, now, out);
+        }
+        let labels = self.core.labels();
+        let (reason, late) = match status {
             LabelStatus::Quarantined => {
                 let end = labels
                     .pair_index(label)

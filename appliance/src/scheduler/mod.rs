@@ -25,6 +25,8 @@
 //!   server that went down (`on_down: reset`);
 //! - [`session_reset`]: those resets sent: probes to both ends, resets to
 //!   their answers;
+//! - [`stateless`]: server-to-client frames of sessions this instance
+//!   does not hold, switched without state (cluster mode);
 //! - [`poll_loop`]: the DPDK side: RX, the round, TX, on the scheduler lcore.
 
 pub mod admission;
@@ -38,6 +40,7 @@ pub mod probes;
 pub mod reset;
 pub mod resolve;
 pub mod session_reset;
+pub mod stateless;
 
 use crate::channels::{Channels, CommandQueue, Punt, PuntKind, ServiceKey, WorkerOp, QUEUE_LEN};
 use crate::counters::{Counters, PathDrop};

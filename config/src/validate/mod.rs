@@ -12,10 +12,12 @@
 //! - `icmp`: echo answers and the ICMP rate limits;
 //! - `services`: VIPs, health checks and servers; `access`: their allow
 //!   and deny lists; `health`: each service's health check;
+//! - `cluster`: this instance, the others, the label slices;
 //! - `checker`: the error collector and the checks the sections share.
 
 mod access;
 mod checker;
+mod cluster;
 mod control;
 mod health;
 mod icmp;
@@ -39,6 +41,10 @@ pub(crate) fn validate(doc: &Document) -> Result<Config, ConfigErrors> {
     let control = control::control(&mut c, doc.control.as_ref());
     let icmp = icmp::icmp(&mut c, doc.icmp.as_ref());
     let services = services::services(&mut c, &doc.services, &ports);
+    let cluster = doc
+        .cluster
+        .as_ref()
+        .map(|d| cluster::cluster(&mut c, d, &labels, &ports));
     if c.errors.is_empty() {
         Ok(Config {
             ports,
@@ -48,6 +54,7 @@ pub(crate) fn validate(doc: &Document) -> Result<Config, ConfigErrors> {
             control,
             icmp,
             services,
+            cluster,
         })
     } else {
         Err(ConfigErrors(c.errors))

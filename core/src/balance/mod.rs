@@ -67,6 +67,15 @@ impl Algorithm {
         }
     }
 
+    /// Whether the pick depends only on the packet and the servers (their
+    /// addresses and weights), not on this appliance's history: Maglev
+    /// and source hash. Appliances with the same servers pick the same
+    /// one for a flow, so a flow that moved from one to another can be
+    /// re-admitted where it was (`Core::recover`).
+    pub fn is_consistent(self) -> bool {
+        matches!(self, Algorithm::Maglev | Algorithm::SourceHash)
+    }
+
     /// Parses a name from [`Algorithm::as_str`].
     pub fn from_name(name: &str) -> Option<Algorithm> {
         Algorithm::ALL.into_iter().find(|a| a.as_str() == name)

@@ -256,7 +256,12 @@ fn label_of(f: &[u8]) -> Option<u32> {
 
 impl Lab {
     fn new(dir: &Path) -> Lab {
-        let text = std::fs::read_to_string(dir.join("slbd.json")).unwrap();
+        Lab::with_config(dir, "slbd.json")
+    }
+
+    /// slbd with the configuration file `file` of `dir`.
+    fn with_config(dir: &Path, file: &str) -> Lab {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
         let rig = Rig::new(&text, WORKERS);
         let traffic = Arc::new(Mutex::new(Traffic::default()));
         let cfg = rig.dp.scheduler.running_config().clone();
@@ -264,7 +269,7 @@ impl Lab {
         counters.extend(rig.dp.worker_counters.iter().cloned());
         let control = Control::new(
             cfg,
-            Some(dir.join("slbd.json")),
+            Some(dir.join(file)),
             rig.dp.scheduler.command_queue(),
             counters,
             Some(Box::new(StandInHost(traffic.clone()))),
@@ -1101,8 +1106,17 @@ fn cases() -> Vec<Case> {
         case("usage-missing-argument", &["servers", "drain", "web"]),
         case("usage-unknown-subcommand", &["sessions", "kill"]),
         case("usage-bad-number", &["labels", "--limit", "many"]),
+        case("cluster-one-box", &["cluster"]),
     ]);
     v
+}
+
+/// The cases run against instance 1 of a cluster of 3 (`cluster.json`).
+fn cluster_cases() -> Vec<Case> {
+    vec![
+        case("cluster", &["cluster"]),
+        case("cluster-json", &["--json", "cluster"]),
+    ]
 }
 
 fn slbctl() -> PathBuf {
@@ -1205,6 +1219,14 @@ fn main() {
     std::fs::write(dir.join("slbd.json"), config(4095, 1, "")).unwrap();
     std::fs::write(dir.join("next.json"), config(4095, 2, web8080)).unwrap();
     std::fs::write(dir.join("restart.json"), config(8191, 1, "")).unwrap();
+    let cluster = r#"{
+  "cluster": { "instance": 1, "instances": 3, "client_gateway_ipv4": "198.18.0.254",
+    "peers": [ { "instance": 0, "address": "198.18.0.2" }, { "instance": 2, "address": "2001:db8::3" } ] },"#;
+    std::fs::write(
+        dir.join("cluster.json"),
+        config(4095, 1, "").replacen('{', cluster, 1),
+    )
+    .unwrap();
     std::fs::write(
         dir.join("bad.json"),
         config(4095, 0, "").replace("198.18.100.3", "198.18.100.300"),
@@ -1297,12 +1319,28 @@ fn main() {
         text.push('\n');
         std::fs::write(out_dir.join(format!("{name}.json")), text).unwrap();
     }
+    // Instance 1 of a cluster of 3.
+    let mut clustered = Lab::with_config(dir, "cluster.json");
+    let more = cluster_cases();
+    for (i, c) in more.iter().enumerate() {
+        let name = format!("{:02}-{}", all.len() + i + 1, c.name);
+        let (exchanges, code) = record(&mut clustered, c, &sock, &a);
+        println!(
+            "{name}: {} exchange(s), slbctl exit {code:?}",
+            exchanges.len()
+        );
+        let doc = json!({ "argv": c.argv, "exchanges": exchanges });
+        let mut text = serde_json::to_string_pretty(&doc).unwrap();
+        text.push('\n');
+        std::fs::write(out_dir.join(format!("{name}.json")), text).unwrap();
+    }
+    let all_len = all.len() + more.len();
     // slbd is not there at all.
-    let name = format!("{:02}-socket-missing", all.len() + 1);
+    let name = format!("{:02}-socket-missing", all_len + 1);
     let doc = json!({ "argv": ["status"], "exchanges": [], "socket": "missing" });
     let mut text = serde_json::to_string_pretty(&doc).unwrap();
     text.push('\n');
     std::fs::write(out_dir.join(format!("{name}.json")), text).unwrap();
     println!("{name}: no socket");
-    println!("{} cases in {}", all.len() + 1, out_dir.display());
+    println!("{} cases in {}", all_len + 1, out_dir.display());
 }

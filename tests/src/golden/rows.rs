@@ -6,13 +6,16 @@
 //! 13-18: martians, foreign MACs, VLAN tags, MSS options, fragments, RH0,
 //! spoofed servers; `tests/golden_edges.rs`) and [`icmp`] (rows 19-21:
 //! echo, fragmentation needed / packet too big, ICMP errors forwarded to
-//! a session's server; `tests/golden_icmp.rs`). `tests/golden_pcap.rs`
+//! a session's server; `tests/golden_icmp.rs`) and [`cluster`] (rows
+//! 22-23: a cluster instance's label slice and stateless server-to-client
+//! switching; `tests/golden_cluster.rs`). `tests/golden_pcap.rs`
 //! runs every row of both marked [`Slbd::Runs`](super::row::Slbd::Runs)
 //! through the real slbd.
 //!
 //! A new case is one more [`Row`] in either list.
 
 pub mod admission;
+pub mod cluster;
 pub mod edges;
 pub mod icmp;
 pub mod sessions;
@@ -26,6 +29,7 @@ pub fn all() -> impl Iterator<Item = &'static Row> {
         .chain(admission::ROWS.iter())
         .chain(edges::ROWS.iter())
         .chain(icmp::ROWS.iter())
+        .chain(cluster::ROWS.iter())
 }
 
 #[cfg(test)]

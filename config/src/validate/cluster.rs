@@ -1,0 +1,169 @@
+//! `cluster`: this instance's id, the number of instances sharing the
+//! label range, the other instances, and the client-side gateways that
+//! server-to-client frames of other instances' sessions are sent to.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::checker::Checker;
+use crate::document::ClusterDoc;
+use crate::model::{Cluster, Labels, Peer, Port};
+use slb_core::label_slices::{LabelSlices, SliceError, MAX_INSTANCES};
+
+pub(super) fn cluster(
+    c: &mut Checker,
+    doc: &ClusterDoc,
+    labels: &Labels,
+    ports: &[Port],
+) -> Cluster {
+    let instances = c
+        .range(
+            "cluster.instances",
+            doc.instances,
+            1,
+            u64::from(MAX_INSTANCES),
+        )
+        .map(|n| n as u16);
+    let n = instances.unwrap_or(1);
+    let instance = id_below(c, "cluster.instance", doc.instance, instances);
+    if instances.is_some() {
+        let range = slb_core::LabelConfig {
+            first: labels.first,
+            last: labels.last,
+            quarantine_ns: 0,
+        };
+        if let Err(e @ SliceError::TooSmall { .. }) = LabelSlices::new(range, n) {
+            c.err("cluster.instances", e.to_string());
+        }
+    }
+    let mut ids: HashMap<u16, usize> = HashMap::new();
+    let mut addresses: HashMap<IpAddr, usize> = HashMap::new();
+    let mut peers = Vec::with_capacity(doc.peers.len());
+    for (i, d) in doc.peers.iter().enumerate() {
+        let p = format!("cluster.peers[{i}]");
+        let id = id_below(c, format_args!("{p}.instance"), d.instance, instances).filter(|id| {
+            if instance == Some(*id) {
+                c.err(
+                    format_args!("{p}.instance"),
+                    format!(
+                        "{id} is this instance's own id (cluster.instance): peers are the others"
+                    ),
+                );
+                return false;
+            }
+            true
+        });
+        if let Some(id) = id {
+            if let Some(first) = ids.insert(id, i) {
+                c.err(
+                    format_args!("{p}.instance"),
+                    format!("duplicate peer instance {id} (also cluster.peers[{first}])"),
+                );
+            }
+        }
+        let address = c.ip(format_args!("{p}.address"), &d.address).filter(|a| {
+            if !c.host_address(format_args!("{p}.address"), *a) {
+                return false;
+            }
+            if let Some(port) = ports.iter().find(|port| port.is_own_address(*a)) {
+                c.err(
+                    format_args!("{p}.address"),
+                    format!("{a} is this instance's address (port {:?})", port.name),
+                );
+                return false;
+            }
+            if let Some(first) = addresses.insert(*a, i) {
+                c.err(
+                    format_args!("{p}.address"),
+                    format!("duplicate peer address {a} (also cluster.peers[{first}])"),
+                );
+            }
+            true
+        });
+        if let (Some(instance), Some(address)) = (id, address) {
+            peers.push(Peer { instance, address });
+        }
+    }
+    let ipv4 = gateway(
+        c,
+        "cluster.client_gateway_ipv4",
+        doc.client_gateway_ipv4.as_deref(),
+        false,
+        ports,
+    );
+    let ipv6 = gateway(
+        c,
+        "cluster.client_gateway_ipv6",
+        doc.client_gateway_ipv6.as_deref(),
+        true,
+        ports,
+    );
+    Cluster {
+        instance: instance.unwrap_or(0),
+        instances: n,
+        peers,
+        client_gateway_ipv4: ipv4.and_then(|a| match a {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(_) => None,
+        }),
+        client_gateway_ipv6: ipv6.and_then(|a| match a {
+            IpAddr::V6(a) => Some(a),
+            IpAddr::V4(_) => None,
+        }),
+    }
+}
+
+/// An instance id: below the number of instances (when that is valid).
+fn id_below(
+    c: &mut Checker,
+    path: impl std::fmt::Display,
+    id: u64,
+    instances: Option<u16>,
+) -> Option<u16> {
+    let n = instances?;
+    match u16::try_from(id) {
+        Ok(id) if id < n => Some(id),
+        _ => {
+            c.err(
+                path,
+                format!("must be below cluster.instances ({n}): instances are numbered from 0 (got {id})"),
+            );
+            None
+        }
+    }
+}
+
+/// A client-side gateway: an address of the family the field names, on
+/// the subnet of a port that faces clients, not slbd's own.
+fn gateway(
+    c: &mut Checker,
+    path: &str,
+    s: Option<&str>,
+    v6: bool,
+    ports: &[Port],
+) -> Option<IpAddr> {
+    let a = c.ip(path, s?)?;
+    if a.is_ipv6() != v6 {
+        let want = if v6 { "IPv6" } else { "IPv4" };
+        c.err(path, format!("must be an {want} address (got {a})"));
+        return None;
+    }
+    if !c.host_address(path, a) {
+        return None;
+    }
+    if let Some(port) = ports.iter().find(|p| p.is_own_address(a)) {
+        c.err(path, format!("{a} is the address of port {:?}", port.name));
+        return None;
+    }
+    if !ports
+        .iter()
+        .any(|p| p.role.faces_clients() && p.contains(a))
+    {
+        c.err(
+            path,
+            format!("{a} is not on the subnet of a port that faces clients (role client or both)"),
+        );
+        return None;
+    }
+    Some(a)
+}

@@ -1,0 +1,448 @@
+//! Rows 22-24 (issue 14, a cluster of slbd instances): slbd as instance 1
+//! of 2 sharing the default label range. Instance 0 assigns labels 17 to
+//! 524,294, this instance 524,295 to 1,048,572 (`docs/session-core.md`,
+//! "Labels in a cluster"). A server's frame on a server-to-client label
+//! this instance holds no session for (instance 0's, or its own after a
+//! restart) is switched without state: the service from the inner source,
+//! the label popped for plain clients and kept for label-aware ones, sent
+//! to the client if it is on-link, else to the client-side gateway. The
+//! port-role, parity and server checks stay; a label this instance
+//! withdrew stays a late frame. Services "plain" (port 80) and "aware"
+//! (port 81) as in rows 1-8; every neighbour (servers, clients, gateway)
+//! is static, so nothing waits for ARP/ND. Row 24: a plain client's
+//! packet of no session that does not start one (its flow moved here from
+//! another instance) is re-admitted to the server the hash picks, for
+//! Maglev and source hash services (`recovered_by_hash`).
+
+use crate::golden::net::{port_mac, syn, syn_ack, Host, Net, CLIENT, SERVER};
+use crate::golden::row::{advance_ms, check, send, Case, Check, Family, Row, Slbd, BOTH};
+use serde_json::{json, Value};
+use slb_appliance::counters::Event;
+use slb_wire::{FrameBuilder, MacAddr, TcpFlags};
+use std::net::IpAddr;
+
+const ONE_AND_TWO_WORKERS: &[usize] = &[1, 2];
+
+/// This instance's first pair.
+const OWN_C2S: u32 = 524_295;
+const OWN_S2C: u32 = OWN_C2S + 1;
+
+/// The client-side gateway: its MAC, and its address per family.
+const GATEWAY_MAC: MacAddr = MacAddr([0x02, 0x6a, 0, 0, 0, 0xfe]);
+
+fn gateway(n: &Net) -> IpAddr {
+    match n.family {
+        Family::V4 => "198.18.0.254".parse().unwrap(),
+        Family::V6 => "2001:db8::fe".parse().unwrap(),
+    }
+}
+
+/// A client behind the gateway (off every subnet of slbd's).
+fn far(n: &Net) -> Host {
+    Host {
+        mac: MacAddr([0x02, 0xfa, 0, 0, 0, 0x07]),
+        ip: match n.family {
+            Family::V4 => "203.0.113.7".parse().unwrap(),
+            Family::V6 => "2001:db8:ff::7".parse().unwrap(),
+        },
+    }
+}
+
+fn services(n: &Net) -> Vec<Value> {
+    vec![
+        n.service(
+            "plain",
+            80,
+            json!({ "client_mode": "plain" }),
+            &[(0, json!({}))],
+        ),
+        n.service(
+            "aware",
+            81,
+            json!({ "client_mode": "label" }),
+            &[(0, json!({}))],
+        ),
+    ]
+}
+
+/// Instance 1 of 2, with static MACs for the servers, the two clients
+/// and the gateway.
+fn config(n: &Net) -> String {
+    cluster_config(n, services(n))
+}
+
+fn cluster_config(n: &Net, services: Vec<Value>) -> String {
+    let mut neighbours: Vec<Value> = n
+        .servers
+        .iter()
+        .chain([n.c1, n.c2].iter())
+        .map(|h| json!({ "address": h.ip, "mac": h.mac.to_string() }))
+        .collect();
+    neighbours.push(json!({ "address": gateway(n), "mac": GATEWAY_MAC.to_string() }));
+    let peer = match n.family {
+        Family::V4 => "198.18.0.2",
+        Family::V6 => "2001:db8::2",
+    };
+    n.config(
+        json!({
+            "timeouts": { "tcp_linger_ms": 1000 },
+            "neighbours": neighbours,
+            "cluster": {
+                "instance": 1, "instances": 2,
+                "peers": [{ "instance": 0, "address": peer }],
+                "client_gateway_ipv4": "198.18.0.254",
+                "client_gateway_ipv6": "2001:db8::fe"
+            }
+        }),
+        services,
+    )
+}
+
+/// The TCP payload that makes a 1500-byte IP packet (MTU 1500).
+fn full_payload(n: &Net) -> usize {
+    match n.family {
+        Family::V4 => 1500 - 20 - 20,
+        Family::V6 => 1500 - 40 - 20,
+    }
+}
+
+/// s1's data segment to client `c` on `label`.
+fn s1_data(n: &Net, c: Host, vport: u16, cport: u16) -> FrameBuilder {
+    n.from_server(0, c, vport, cport)
+        .flags(TcpFlags::ACK)
+        .seq(5001)
+        .ack(1001)
+        .payload(b"HTTP/1.0 200 OK\r\n\r\n")
+}
+
+fn s1_data_to(n: &Net, c: Host, dst_mac: MacAddr, vport: u16, cport: u16) -> FrameBuilder {
+    FrameBuilder::tcp(port_mac(CLIENT), dst_mac, n.vip, c.ip, vport, cport)
+        .flags(TcpFlags::ACK)
+        .seq(5001)
+        .ack(1001)
+        .payload(b"HTTP/1.0 200 OK\r\n\r\n")
+}
+
+fn stateless(n: &Net) -> Case {
+    let far = far(n);
+    let stateless = |k| [(Event::SwitchedStateless, k)];
+    Case::new(
+        config(n),
+        vec![
+            send(
+                "s1's SYN-ACK on 18 (instance 0's label) to plain client c2: switched without state, label popped, MSS clamped",
+                SERVER,
+                syn_ack(n.from_server(0, n.c2, 80, 40000), 5000, 1460).label(18),
+            )
+            .out(CLIENT, syn_ack(n.to_client(n.c2, 80, 40000), 5000, n.mss))
+            .events(&[
+                (Event::SwitchedStateless, 1),
+                (Event::Popped, 1),
+                (Event::MssClamped, 1),
+                (Event::SessionsAdmitted, 0),
+            ]),
+            send(
+                "s1's data on 18 to label-aware client c1 (service aware): label kept",
+                SERVER,
+                s1_data(n, n.c1, 81, 41000).label(18),
+            )
+            .out(CLIENT, s1_data_to(n, n.c1, n.c1.mac, 81, 41000).label(18))
+            .events(&[(Event::SwitchedStateless, 1), (Event::Popped, 0)]),
+            send(
+                "s1's data on 18 to a client off every subnet: to the client-side gateway",
+                SERVER,
+                s1_data(n, far, 80, 40001).label(18),
+            )
+            .out(CLIENT, s1_data_to(n, far, GATEWAY_MAC, 80, 40001))
+            .events(&stateless(1)),
+            send(
+                "s1's data on this instance's own label 524296, no session (lost in a restart): switched the same way",
+                SERVER,
+                s1_data(n, n.c2, 80, 40000).label(OWN_S2C),
+            )
+            .out(CLIENT, s1_data_to(n, n.c2, n.c2.mac, 80, 40000))
+            .events(&stateless(1)),
+            send(
+                "a 1500-byte packet on 18 to label-aware c1: with its label kept it does not fit the client port's MTU: oversize",
+                SERVER,
+                n.from_server(0, n.c1, 81, 41000)
+                    .flags(TcpFlags::ACK)
+                    .payload(&vec![0x5a; full_payload(n)])
+                    .label(18),
+            )
+            .drop("oversize")
+            .events(&stateless(0)),
+            send(
+                "a server-to-client label from the client port: wrong_port_role",
+                CLIENT,
+                FrameBuilder::tcp(n.c1.mac, port_mac(CLIENT), n.vip, n.c1.ip, 81, 41000)
+                    .flags(TcpFlags::ACK)
+                    .label(18),
+            )
+            .drop("wrong_port_role")
+            .events(&stateless(0)),
+            send(
+                "from a MAC that is none of the service's servers: foreign_server",
+                SERVER,
+                FrameBuilder::tcp(
+                    MacAddr([0x02, 0x66, 0, 0, 0, 0x01]),
+                    port_mac(SERVER),
+                    n.vip,
+                    n.c2.ip,
+                    80,
+                    40000,
+                )
+                .flags(TcpFlags::ACK)
+                .label(18),
+            )
+            .drop("foreign_server")
+            .events(&stateless(0)),
+            send(
+                "from port 8080 of the VIP, no service: stateless_no_service",
+                SERVER,
+                n.from_server(0, n.c2, 8080, 40000)
+                    .flags(TcpFlags::ACK)
+                    .label(18),
+            )
+            .drop("stateless_no_service")
+            .events(&stateless(0)),
+            send(
+                "a client-to-server label of instance 0 (17): unknown_label, as on one box",
+                CLIENT,
+                n.from_client(n.c1, 41000, 81).flags(TcpFlags::ACK).label(17),
+            )
+            .drop("unknown_label")
+            .events(&stateless(0)),
+            check(Check::Event(Event::SwitchedStateless, 4)),
+            check(Check::ActiveSessions(0)),
+        ],
+    )
+}
+
+/// Sessions this instance admits take labels from its own slice; once
+/// one ended (RST, linger) its label is a late frame's, not switched.
+fn own_slice(n: &Net) -> Case {
+    let mut steps = vec![
+        send(
+            "c2's SYN: admitted on this instance's first pair, 524295/524296",
+            CLIENT,
+            syn(n.from_client(n.c2, 40000, 80), 1460),
+        )
+        .out(
+            SERVER,
+            syn(n.to_server(n.c2, 0, 40000, 80), n.mss).label(OWN_C2S),
+        )
+        .events(&[(Event::SessionsAdmitted, 1)]),
+        send(
+            "s1's SYN-ACK on 524296: the session's, switched by the worker",
+            SERVER,
+            syn_ack(n.from_server(0, n.c2, 80, 40000), 5000, 1460).label(OWN_S2C),
+        )
+        .out(CLIENT, syn_ack(n.to_client(n.c2, 80, 40000), 5000, n.mss))
+        .events(&[(Event::SwitchedS2c, 1), (Event::SwitchedStateless, 0)]),
+        send(
+            "s1's RST on 524296: popped toward c2, the session lingers",
+            SERVER,
+            n.from_server(0, n.c2, 80, 40000)
+                .flags(TcpFlags::RST)
+                .seq(5001)
+                .label(OWN_S2C),
+        )
+        .out(
+            CLIENT,
+            n.to_client(n.c2, 80, 40000).flags(TcpFlags::RST).seq(5001),
+        ),
+    ];
+    steps.extend([
+        advance_ms(1500),
+        check(Check::ActiveSessions(0)),
+        send(
+            "s1's late segment on 524296, withdrawn by this instance: a stray, not switched",
+            SERVER,
+            s1_data(n, n.c2, 80, 40000).label(OWN_S2C),
+        )
+        .drop("stray_after_end")
+        .events(&[(Event::SwitchedStateless, 0)]),
+    ]);
+    Case::new(config(n), steps)
+}
+
+/// Without a `cluster` section nothing changes: instance 0's label 18 is
+/// this box's, and with no session it is unknown.
+fn one_box(n: &Net) -> Case {
+    Case::new(
+        n.config(json!({}), services(n)),
+        vec![send(
+            "s1's SYN-ACK on 18, no session, one box: unknown_label",
+            SERVER,
+            syn_ack(n.from_server(0, n.c2, 80, 40000), 5000, 1460).label(18),
+        )
+        .drop("unknown_label")
+        .events(&[(Event::SwitchedStateless, 0)])],
+    )
+}
+
+/// Service "hash" (Maglev, port 80) and "rr" (round robin, port 82) over
+/// s1..s3, plain clients.
+fn hash_services(n: &Net) -> Vec<Value> {
+    let all = [(0, json!({})), (1, json!({})), (2, json!({}))];
+    vec![
+        n.service(
+            "hash",
+            80,
+            json!({ "client_mode": "plain", "algorithm": "maglev" }),
+            &all,
+        ),
+        n.service(
+            "rr",
+            82,
+            json!({ "client_mode": "plain", "algorithm": "round_robin" }),
+            &all,
+        ),
+    ]
+}
+
+/// The server (index) another instance's Maglev picked for c2's flow from
+/// `cport` to port 80: the session core itself, with the same servers.
+fn maglev_pick(n: &Net, cport: u16) -> usize {
+    use slb_core::{Algorithm, Core, CoreConfig, NewPacketOutcome, PacketInfo, Protocol};
+    use slb_core::{ServerConfig, ServiceConfig, SessionKey, TcpFlags as CoreFlags};
+    let mut core = Core::new(CoreConfig::default()).expect("default core");
+    let service = ServiceConfig::new(Protocol::Tcp, n.vip, 80, Algorithm::Maglev);
+    let id = core.add_service(service).expect("a service");
+    for s in &n.servers {
+        let pool = core.service_mut(id).expect("the service").pool_mut();
+        pool.add(ServerConfig::new(s.ip)).expect("a server");
+    }
+    let syn = PacketInfo {
+        key: SessionKey {
+            protocol: Protocol::Tcp,
+            vip: n.vip,
+            vip_port: 80,
+            client: n.c2.ip,
+            client_port: cport,
+        },
+        tcp_flags: CoreFlags(CoreFlags::SYN),
+        client_mac: n.c2.mac.0,
+        ingress_port: 0,
+        bytes: 60,
+    };
+    match core.on_new_packet(&syn, 0) {
+        NewPacketOutcome::Admitted { admitted, .. } => n
+            .servers
+            .iter()
+            .position(|s| s.ip == admitted.server_addr)
+            .expect("one of the servers"),
+        other => panic!("the SYN was not admitted: {other:?}"),
+    }
+}
+
+/// c2's segment `seq`/`ack` with `payload` from `cport` to `vport`.
+fn c2_segment(n: &Net, cport: u16, vport: u16, payload: &[u8]) -> FrameBuilder {
+    n.from_client(n.c2, cport, vport)
+        .flags(TcpFlags::ACK)
+        .seq(1001)
+        .ack(5001)
+        .payload(payload)
+}
+
+fn recovery(n: &Net) -> Case {
+    let x = maglev_pick(n, 40000);
+    let to_x = |payload: &[u8]| {
+        n.to_server(n.c2, x, 40000, 80)
+            .flags(TcpFlags::ACK)
+            .seq(1001)
+            .ack(5001)
+            .payload(payload)
+            .label(OWN_C2S)
+    };
+    let reply = |b: FrameBuilder| b.flags(TcpFlags::ACK).seq(5001).ack(1019).payload(b"ok");
+    Case::new(
+        cluster_config(n, hash_services(n)),
+        vec![
+            send(
+                "c2's ACK, no session here (its SYN went to instance 0): re-admitted to the server Maglev picks, on this instance's first pair",
+                CLIENT,
+                c2_segment(n, 40000, 80, b""),
+            )
+            .out(SERVER, to_x(b""))
+            .events(&[(Event::RecoveredByHash, 1), (Event::SessionsAdmitted, 1)]),
+            check(Check::ActiveSessions(1)),
+            send(
+                "c2's request: the recovered session's, same server, same label",
+                CLIENT,
+                c2_segment(n, 40000, 80, b"GET / HTTP/1.0\r\n"),
+            )
+            .out(SERVER, to_x(b"GET / HTTP/1.0\r\n"))
+            .events(&[(Event::RecoveredByHash, 0), (Event::SessionsAdmitted, 0)]),
+            send(
+                "the server's answer on 524296: the session's, popped toward c2",
+                SERVER,
+                reply(n.from_server(x, n.c2, 80, 40000)).label(OWN_S2C),
+            )
+            .out(CLIENT, reply(n.to_client(n.c2, 80, 40000)))
+            .events(&[(Event::SwitchedStateless, 0)]),
+            send(
+                "c2's ACK to service rr (round robin: no consistent pick): no_session, as before",
+                CLIENT,
+                c2_segment(n, 40001, 82, b""),
+            )
+            .drop("no_session")
+            .events(&[(Event::RecoveredByHash, 0)]),
+            check(Check::ActiveSessions(1)),
+            check(Check::Event(Event::RecoveredByHash, 1)),
+        ],
+    )
+}
+
+/// One box: a non-SYN packet of no session is dropped, Maglev or not.
+fn recovery_one_box(n: &Net) -> Case {
+    Case::new(
+        n.config(json!({}), hash_services(n)),
+        vec![send(
+            "c2's ACK to the Maglev service, no session, one box: no_session",
+            CLIENT,
+            c2_segment(n, 40000, 80, b""),
+        )
+        .drop("no_session")
+        .events(&[(Event::RecoveredByHash, 0)])],
+    )
+}
+
+pub static ROWS: &[Row] = &[
+    Row {
+        name: "row22_cluster_s2c_labels_without_a_session_are_switched_without_state",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: stateless,
+    },
+    Row {
+        name: "row22_one_box_drops_an_s2c_label_without_a_session_as_before",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: one_box,
+    },
+    Row {
+        name: "row23_cluster_sessions_take_labels_from_the_own_slice_and_withdrawn_ones_stay_dead",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::RigOnly("the clock moves: the linger after the RST"),
+        case: own_slice,
+    },
+    Row {
+        name: "row24_cluster_plain_flows_without_a_session_are_recovered_by_hash",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: recovery,
+    },
+    Row {
+        name: "row24_one_box_drops_a_plain_flow_without_a_session_as_before",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: recovery_one_box,
+    },
+];
