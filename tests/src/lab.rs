@@ -106,9 +106,7 @@ pub fn demo_config() -> PathBuf {
 pub fn lab_config(src: &Path) -> PathBuf {
     let kind = port_kind();
     let name = src.file_name().expect("a config file name");
-    let out = Path::new("/tmp/slb-lab-config")
-        .join(&kind)
-        .join(name);
+    let out = Path::new("/tmp/slb-lab-config").join(&kind).join(name);
     let mut cmd = Command::new(script());
     cmd.arg("config")
         .arg(src)
