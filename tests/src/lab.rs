@@ -1,6 +1,7 @@
 //! The real-traffic lab for Rust tests: a thin wrapper over `scripts/lab`
 //! (network namespaces, bridges, veths, HTTP/UDP servers, slbd on DPDK
-//! `net_tap` ports). See docs/lab.md for the topology and addresses.
+//! `net_af_packet` ports over veths, or `net_tap` ports with
+//! `SLB_LAB_PORT=tap`). See docs/lab.md for the topology and addresses.
 //!
 //! ```no_run
 //! use slb_tests::lab::{self, Lab};
@@ -76,15 +77,49 @@ pub fn script() -> PathBuf {
         .join("lab")
 }
 
+/// slbd's DPDK ports in the lab: `SLB_LAB_PORT` (`af_packet` or `tap`),
+/// default `af_packet` (as `scripts/lab`).
+pub fn port_kind() -> String {
+    std::env::var("SLB_LAB_PORT").unwrap_or_else(|_| "af_packet".into())
+}
+
 /// The lab configuration for balance mode: `config/examples/demo.json`
 /// (lab.json's plain services on VIP 198.18.100.1 / 2001:db8:100::1, and the
-/// same as label-mode services on 198.18.100.2 / 2001:db8:100::2).
+/// same as label-mode services on 198.18.100.2 / 2001:db8:100::2), with its
+/// ports on the lab's DPDK devices ([`lab_config`]).
 pub fn demo_config() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("config")
-        .join("examples")
-        .join("demo.json")
+    lab_config(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("config")
+            .join("examples")
+            .join("demo.json"),
+    )
+}
+
+/// A copy of configuration `src` whose two ports are on the lab's DPDK
+/// devices (`scripts/lab config`: the examples name `net_tap0` and
+/// `net_tap1`; with af_packet they are `net_af_packet0` and
+/// `net_af_packet1`), in `/tmp/slb-lab-config/`. The same source and port
+/// kind give the same file (written by rename, so concurrent tests may
+/// share it).
+pub fn lab_config(src: &Path) -> PathBuf {
+    let kind = port_kind();
+    let name = src.file_name().expect("a config file name");
+    let out = Path::new("/tmp/slb-lab-config").join(&kind).join(name);
+    let mut cmd = Command::new(script());
+    cmd.arg("config")
+        .arg(src)
+        .arg(&out)
+        .env("SLB_LAB_PORT", &kind);
+    let done = run_bounded(&mut cmd, EXEC_TIMEOUT);
+    assert!(
+        done.status.success(),
+        "scripts/lab config {}: {}",
+        src.display(),
+        String::from_utf8_lossy(&done.stderr)
+    );
+    out
 }
 
 /// The slb-agent binary: `$SLB_AGENT`, else `slb-agent` beside the test's
@@ -107,8 +142,9 @@ pub fn agent_binary() -> PathBuf {
     p
 }
 
-/// Whether lab tests can run here: root, `ip netns`, python3, /dev/net/tun.
-/// `Err` says what is missing.
+/// Whether lab tests can run here: root, `ip netns`, python3, and
+/// /dev/net/tun (`SLB_LAB_PORT=tap`) or ethtool (af_packet). `Err` says what
+/// is missing.
 pub fn lab_available() -> Result<(), String> {
     let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
     let euid = status
@@ -131,8 +167,20 @@ pub fn lab_available() -> Result<(), String> {
         }
         Err(e) => return Err(format!("cannot run `ip` (install iproute2): {e}")),
     }
-    if !Path::new("/dev/net/tun").exists() {
-        return Err("/dev/net/tun is missing (DPDK net_tap needs it)".into());
+    if port_kind() == "tap" {
+        if !Path::new("/dev/net/tun").exists() {
+            return Err("/dev/net/tun is missing (DPDK net_tap needs it)".into());
+        }
+    } else if !Command::new("ethtool")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Err(
+            "ethtool not found (the af_packet lab turns TX checksum offload off \
+             on the bridge ports facing slbd; scripts/setup installs it)"
+                .into(),
+        );
     }
     let py = Command::new("python3").arg("-c").arg("pass").output();
     if !matches!(py, Ok(ref o) if o.status.success()) {
@@ -232,7 +280,9 @@ impl Lab {
         PathBuf::from("/tmp").join(&self.prefix)
     }
 
-    /// The client-side and server-side tap names slbd creates.
+    /// slbd's client-side and server-side interfaces in the app namespace:
+    /// the taps DPDK creates (tap), or slbd's ends of the veth pairs whose
+    /// other ends (the same names + `b`) are the bridge ports (af_packet).
     pub fn taps(&self) -> (String, String) {
         let tag: String = self
             .prefix
@@ -279,13 +329,16 @@ impl Lab {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Starts slbd in the appliance namespace, waits for its taps and
-    /// bridges them. `args` are slbd's own options (e.g. `["--mode",
-    /// "forward"]`): the lab adds the EAL options (`--no-pci --no-huge -m
-    /// 512 --no-shconf --no-telemetry --lcores 0@0,1@1,2@0` and the two
-    /// `net_tap` ports) and `--idle-sleep-us 50` unless `args` set it. Full EAL options may be given instead if they
-    /// contain `--vdev` and `--no-pci` (then `--` and slbd's options
-    /// follow). The binary is [`crate::slbd::binary`].
+    /// Starts slbd in the appliance namespace and waits until it runs
+    /// (tap: until its taps are up, then bridges them). `args` are slbd's
+    /// own options (e.g. `["--mode", "forward"]`): the lab adds the EAL
+    /// options (`--no-pci --no-huge -m 512 --no-shconf --no-telemetry
+    /// --lcores 0@0,1@1,2@0` and the two ports, `net_af_packet` or
+    /// `net_tap`) and `--idle-sleep-us 50` unless `args` set it. Full EAL
+    /// options may be given instead if they contain `--vdev` and `--no-pci`
+    /// (then `--` and slbd's options follow). The binary is
+    /// [`crate::slbd::binary`]. A `--config` must name the lab's devices
+    /// ([`demo_config`], [`lab_config`]).
     pub fn start_slbd(&mut self, args: &[&str]) {
         let bin = crate::slbd::binary();
         let bin = bin.display().to_string();

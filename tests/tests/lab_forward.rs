@@ -1,5 +1,6 @@
 //! Lab smoke tests with slbd in forward mode (a wire between its client
-//! and server ports): namespaces, bridges, veths, slbd on DPDK net_tap,
+//! and server ports): namespaces, bridges, veths, slbd on DPDK
+//! net_af_packet over veths (or net_tap with `SLB_LAB_PORT=tap`),
 //! the HTTP and UDP servers, and `scripts/lab up`/`down` themselves.
 //!
 //! Forward mode joins br-c and br-s through slbd, so c2 gets an address in
@@ -174,13 +175,22 @@ fn up_twice_then_down_leaves_nothing() {
 
     lab.start_slbd(&["--mode", "forward"]);
     let (tap_c, tap_s) = lab.taps();
+    // The bridge port facing slbd: its tap, or the peer of its veth end.
+    let (port_c, port_s) = if lab::port_kind() == "tap" {
+        (format!(" {tap_c}:"), format!(" {tap_s}:"))
+    } else {
+        (format!(" {tap_c}b@{tap_c}:"), format!(" {tap_s}b@{tap_s}:"))
+    };
     let br_c = lab.exec_ok("app", &["ip", "-o", "link", "show", "master", "br-c"]);
     let br_s = lab.exec_ok("app", &["ip", "-o", "link", "show", "master", "br-s"]);
     assert!(
-        br_c.contains(&tap_c) && br_c.contains("c1@") && br_c.contains("c2@"),
-        "{br_c}"
+        br_c.contains(&port_c) && br_c.contains("c1@") && br_c.contains("c2@"),
+        "{port_c} not in {br_c}"
     );
-    assert!(br_s.contains(&tap_s) && br_s.contains("s3@"), "{br_s}");
+    assert!(
+        br_s.contains(&port_s) && br_s.contains("s3@"),
+        "{port_s} not in {br_s}"
+    );
 
     // Every pid the lab recorded, before down.
     let run = lab.run_dir();
