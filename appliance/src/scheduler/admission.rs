@@ -293,21 +293,34 @@ impl<F: Frame> Scheduler<F> {
             Some(n) => (n.port, n.mac),
             None => return self.drop_frame(PathDrop::NoNextHop, None, &f, None),
         };
-        match mac {
-            Some(mac) => self.transmit(port, mac, f, out),
-            None => {
-                if self.neighbours.hold(&server, f).is_err() {
-                    self.counters.path_drop(PathDrop::NeighbourQueueFull);
-                }
-                // Ask at once rather than at the next periodic check.
-                if self
-                    .neighbours
-                    .get(&server)
-                    .is_some_and(|n| n.last_request.is_none())
-                {
-                    self.next_neighbour_check = now;
-                }
-            }
+        self.send_or_hold(f, server, port, mac, now, out);
+    }
+
+    /// Sends `f` to the neighbour `addr` out of `port` when its MAC is
+    /// known; else holds it while the MAC is resolved (what the hold queue
+    /// refuses is counted `neighbour_queue_full`) and asks at once rather
+    /// than at the next periodic check.
+    pub(crate) fn send_or_hold(
+        &mut self,
+        f: F,
+        addr: IpAddr,
+        port: u8,
+        mac: Option<[u8; 6]>,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        if let Some(mac) = mac {
+            return self.transmit(port, mac, f, out);
+        }
+        if self.neighbours.hold(&addr, f).is_err() {
+            self.counters.path_drop(PathDrop::NeighbourQueueFull);
+        }
+        if self
+            .neighbours
+            .get(&addr)
+            .is_some_and(|n| n.last_request.is_none())
+        {
+            self.next_neighbour_check = now;
         }
     }
 

@@ -168,21 +168,6 @@ impl<F: Frame> Scheduler<F> {
             return self.drop_frame(PathDrop::NoNextHop, None, &f, None);
         };
         let (port, mac) = (n.port, n.mac);
-        match mac {
-            Some(mac) => self.transmit(port, mac, f, out),
-            None => {
-                if self.neighbours.hold(&addr, f).is_err() {
-                    self.counters.path_drop(PathDrop::NeighbourQueueFull);
-                }
-                // Ask at once rather than at the next periodic check.
-                if self
-                    .neighbours
-                    .get(&addr)
-                    .is_some_and(|n| n.last_request.is_none())
-                {
-                    self.next_neighbour_check = now;
-                }
-            }
-        }
+        self.send_or_hold(f, addr, port, mac, now, out);
     }
 }
