@@ -132,13 +132,19 @@ pub fn client_gateway(cfg: &Config, client: IpAddr) -> Option<IpAddr> {
 }
 
 /// This instance's label slice, quarantine and timeouts for the session
-/// core.
+/// core, with room reserved for one session per label pair of the slice
+/// (the most there can be): the session slab and index never grow under
+/// load, so admission never pauses to copy them (a slab of 524k sessions
+/// is 64 MiB). The reservation is address space: its pages cost memory
+/// only as sessions fill them.
 impl From<&Config> for slb_core::CoreConfig {
     fn from(cfg: &Config) -> Self {
+        let labels = own_labels(cfg);
+        let pairs = (labels.last.saturating_sub(labels.first) as usize).div_ceil(2) + 1;
         slb_core::CoreConfig {
-            labels: own_labels(cfg),
+            labels,
             timeouts: (&cfg.timeouts).into(),
-            session_capacity_hint: 0,
+            session_capacity_hint: pairs,
         }
     }
 }
