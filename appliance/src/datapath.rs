@@ -24,7 +24,7 @@ pub struct QueueSizes {
     pub reports: usize,
     pub ops: usize,
     /// Flows each worker's flow cache holds without eviction; `None`: one
-    /// per label pair of the configured range (a worker never needs more:
+    /// per label pair of this instance's label range (a worker never needs more:
     /// each plain session has one flow), so a full label range never
     /// evicts. The table is allocated once, at start; its pages cost
     /// memory only as flows fill them.
@@ -110,7 +110,8 @@ pub fn assemble<F: Frame>(
         empty,
     );
     apply(&mut scheduler, cfg.clone()).map_err(|e| e.message)?;
-    let label_pairs = (own.last.saturating_sub(own.first) as usize).div_ceil(2) + 1;
+    // (`apply` above refused a range with no pair.)
+    let label_pairs = own.pairs().unwrap_or(0) as usize;
     let flow_capacity = queues.flow_capacity.unwrap_or(label_pairs);
     let mut fast_paths: Vec<FastPath<F>> = chans
         .iter()

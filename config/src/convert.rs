@@ -140,11 +140,11 @@ pub fn client_gateway(cfg: &Config, client: IpAddr) -> Option<IpAddr> {
 impl From<&Config> for slb_core::CoreConfig {
     fn from(cfg: &Config) -> Self {
         let labels = own_labels(cfg);
-        let pairs = (labels.last.saturating_sub(labels.first) as usize).div_ceil(2) + 1;
         slb_core::CoreConfig {
             labels,
             timeouts: (&cfg.timeouts).into(),
-            session_capacity_hint: pairs,
+            // (A range with no pair is refused by the core itself.)
+            session_capacity_hint: labels.pairs().unwrap_or(0) as usize,
         }
     }
 }

@@ -26,7 +26,7 @@
 //! whole range: a block starts on an odd label and holds whole pairs, and
 //! each instance's label manager quarantines its own withdrawn pairs.
 
-use crate::labels::{LabelConfig, LabelError, LabelManager, LabelPair};
+use crate::labels::{LabelConfig, LabelError, LabelPair};
 
 /// Most instances a cluster may have.
 pub const MAX_INSTANCES: u16 = 64;
@@ -68,8 +68,7 @@ impl LabelSlices {
             return Err(SliceError::Instances(instances));
         }
         // The label manager's own checks: reserved, 20 bits, one pair.
-        let whole = LabelManager::new(range)?;
-        let pairs = whole.capacity();
+        let pairs = range.pairs()?;
         let per_instance = pairs / u32::from(instances);
         if per_instance == 0 {
             return Err(SliceError::TooSmall {
@@ -81,7 +80,7 @@ impl LabelSlices {
         }
         Ok(LabelSlices {
             range: (range.first, range.last),
-            first_c2s: whole.pair_at(0).c2s(),
+            first_c2s: range.first | 1,
             per_instance,
             instances,
         })
@@ -138,7 +137,7 @@ impl LabelSlices {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::labels::{LabelStatus, FIRST_UNRESERVED};
+    use crate::labels::{LabelManager, LabelStatus, FIRST_UNRESERVED};
     use proptest::prelude::*;
     use std::collections::HashMap;
 

@@ -124,6 +124,26 @@ pub enum LabelStatus {
     Quarantined,
 }
 
+impl LabelConfig {
+    /// The number of pairs the range holds (an odd C2S label and C2S+1
+    /// both in range), or why it is not a valid range: what
+    /// [`LabelManager::new`] checks, without building one.
+    pub fn pairs(&self) -> Result<u32, LabelError> {
+        let LabelConfig { first, last, .. } = *self;
+        if first < FIRST_UNRESERVED {
+            return Err(LabelError::Reserved { first, last });
+        }
+        if last > MAX_LABEL {
+            return Err(LabelError::TooLarge { first, last });
+        }
+        let first_c2s = first | 1;
+        if last == 0 || first_c2s > last - 1 {
+            return Err(LabelError::NoPair { first, last });
+        }
+        Ok((last - 1 - first_c2s) / 2 + 1)
+    }
+}
+
 /// Label counts. `free + active + quarantined == capacity` always.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct LabelCounts {
@@ -152,18 +172,8 @@ pub struct LabelManager {
 impl LabelManager {
     /// Builds a manager for `config`'s range; every pair starts free.
     pub fn new(config: LabelConfig) -> Result<LabelManager, LabelError> {
-        let LabelConfig { first, last, .. } = config;
-        if first < FIRST_UNRESERVED {
-            return Err(LabelError::Reserved { first, last });
-        }
-        if last > MAX_LABEL {
-            return Err(LabelError::TooLarge { first, last });
-        }
-        let first_c2s = first | 1;
-        if last == 0 || first_c2s > last - 1 {
-            return Err(LabelError::NoPair { first, last });
-        }
-        let capacity = (last - 1 - first_c2s) / 2 + 1;
+        let capacity = config.pairs()?;
+        let first_c2s = config.first | 1;
         let mut free = VecDeque::with_capacity(capacity as usize);
         free.extend(0..capacity);
         Ok(LabelManager {
@@ -296,6 +306,39 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::HashSet;
+
+    /// A range's pair count is its manager's capacity, and an invalid
+    /// range is refused for the same reason by both.
+    #[test]
+    fn pairs_counts_what_the_manager_holds() {
+        for (first, last) in [
+            (16, 1_048_575),
+            (16, 18),
+            (17, 18),
+            (100, 199),
+            (101, 200),
+            (16, 17),
+            (15, 99),
+            (16, 1_048_576),
+        ] {
+            let c = LabelConfig {
+                first,
+                last,
+                quarantine_ns: 0,
+            };
+            match (c.pairs(), LabelManager::new(c)) {
+                (Ok(n), Ok(m)) => assert_eq!(n, m.capacity(), "{first}..={last}"),
+                (Err(a), Err(b)) => assert_eq!(a, b, "{first}..={last}"),
+                (a, b) => panic!("{first}..={last}: {a:?} vs {:?}", b.map(|m| m.capacity())),
+            }
+        }
+        let all = LabelConfig {
+            first: 16,
+            last: 1_048_575,
+            quarantine_ns: 0,
+        };
+        assert_eq!(all.pairs(), Ok(524_279));
+    }
 
     fn manager(first: u32, last: u32, q: u64) -> LabelManager {
         LabelManager::new(LabelConfig {

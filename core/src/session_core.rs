@@ -283,23 +283,35 @@ impl Core {
             self.counters.not_session_start += 1;
             return NewPacketOutcome::NotSessionStart;
         }
-        let service = self.services[service_id.0 as usize]
-            .as_mut()
-            .expect("indexed service exists");
-        match service.admit(
-            service_id,
-            packet,
-            key_hash,
-            now,
-            &mut self.labels,
-            &mut self.table,
-        ) {
+        match self.admit(service_id, packet, key_hash, now) {
             Ok(admitted) => NewPacketOutcome::Admitted { admitted, replaced },
             Err(reason) => NewPacketOutcome::Refused {
                 service: service_id,
                 reason,
             },
         }
+    }
+
+    /// Admits `packet` to `service_id` (the service's checks, a server,
+    /// a label pair, a session in the table).
+    fn admit(
+        &mut self,
+        service_id: ServiceId,
+        packet: &PacketInfo,
+        key_hash: u64,
+        now: u64,
+    ) -> Result<Admitted, Refusal> {
+        self.services[service_id.0 as usize]
+            .as_mut()
+            .expect("indexed service exists")
+            .admit(
+                service_id,
+                packet,
+                key_hash,
+                now,
+                &mut self.labels,
+                &mut self.table,
+            )
     }
 
     /// Client-to-server recovery (issue 14): a TCP packet of no session
@@ -325,20 +337,13 @@ impl Core {
         let Some(&service_id) = self.by_vip.get(&(key.protocol, key.vip, key.vip_port)) else {
             return NewPacketOutcome::NoService;
         };
-        let service = self.services[service_id.0 as usize]
-            .as_mut()
-            .expect("indexed service exists");
-        if !service.config().algorithm.is_consistent() {
+        let consistent = self.services[service_id.0 as usize]
+            .as_ref()
+            .is_some_and(|s| s.config().algorithm.is_consistent());
+        if !consistent {
             return NewPacketOutcome::NotSessionStart;
         }
-        match service.admit(
-            service_id,
-            packet,
-            key_hash,
-            now,
-            &mut self.labels,
-            &mut self.table,
-        ) {
+        match self.admit(service_id, packet, key_hash, now) {
             Ok(admitted) => {
                 self.table
                     .set_state(admitted.session, SessionState::Established, now);

@@ -15,11 +15,9 @@ use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
 use crate::shared::label_table::{ClientCheck, Entry};
 use slb_core::service::{Admitted, NewPacketOutcome, PacketInfo};
-use slb_core::session::{Protocol, SessionKey, TcpFlags as CoreFlags};
+use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
 use slb_wire::classify::{IpFrame, L4};
-use slb_wire::{
-    classify, ethernet, mpls, mss, Classified, FlowKey, IpProtocol, Label, Lse, MacAddr,
-};
+use slb_wire::{classify, ethernet, mpls, mss, Classified, FlowKey, Label, Lse, MacAddr};
 use std::net::IpAddr;
 
 impl<F: Frame> Scheduler<F> {
@@ -58,10 +56,8 @@ impl<F: Frame> Scheduler<F> {
             }
             return;
         }
-        let protocol = match ip.flow.protocol {
-            IpProtocol::Tcp => Protocol::Tcp,
-            IpProtocol::Udp => Protocol::Udp,
-            _ => return self.drop_frame(PathDrop::NotForVip, Some(port), &f, None),
+        let Some(protocol) = crate::shared::core_protocol(ip.flow.protocol) else {
+            return self.drop_frame(PathDrop::NotForVip, Some(port), &f, None);
         };
         let flags = match ip.l4 {
             L4::Tcp { flags } => CoreFlags(flags.0),
@@ -173,12 +169,12 @@ impl<F: Frame> Scheduler<F> {
     /// be re-admitted by the hash (`Core::recover`): only in a cluster,
     /// for a service of plain clients (the core checks the algorithm).
     fn recovers(&self, key: &SessionKey) -> bool {
-        let k = crate::shared::ServiceKey::new(key.protocol, key.vip, key.vip_port);
         self.config.in_cluster()
             && self
-                .services
-                .values()
-                .any(|rt| rt.key == k && rt.plain_clients)
+                .core
+                .find_service(key.protocol, key.vip, key.vip_port)
+                .and_then(|id| self.services.get(&id))
+                .is_some_and(|rt| rt.plain_clients)
     }
 
     pub(crate) fn clamp_syn(&self, f: &mut F, ip: &IpFrame) {

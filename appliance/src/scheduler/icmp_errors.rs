@@ -16,9 +16,9 @@
 use super::Scheduler;
 use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
-use slb_core::session::{Protocol, SessionKey};
+use slb_core::session::SessionKey;
 use slb_wire::classify::L4;
-use slb_wire::{classify, icmp_reply, icmpv4, Classified, IpProtocol};
+use slb_wire::{classify, icmp_reply, icmpv4, Classified};
 
 impl<F: Frame> Scheduler<F> {
     /// An ICMP error to a VIP a worker punted ([`crate::channels::PuntKind::IcmpError`]).
@@ -43,11 +43,11 @@ impl<F: Frame> Scheduler<F> {
             Ok(q) if q.src == ip.flow.dst => q,
             _ => return self.drop_frame(PathDrop::IcmpBadQuote, Some(port), &f, None),
         };
+        let Some(protocol) = crate::shared::core_protocol(q.protocol) else {
+            return self.drop_frame(PathDrop::IcmpBadQuote, Some(port), &f, None);
+        };
         let key = SessionKey {
-            protocol: match q.protocol {
-                IpProtocol::Tcp => Protocol::Tcp,
-                _ => Protocol::Udp,
-            },
+            protocol,
             vip: q.src,
             vip_port: q.src_port,
             client: q.dst,

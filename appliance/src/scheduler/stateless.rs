@@ -28,7 +28,6 @@
 use super::Scheduler;
 use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
-use crate::shared::ServiceKey;
 use slb_wire::{classify, mpls, mss, Classified, MacAddr, TcpFlags};
 use std::net::IpAddr;
 
@@ -68,17 +67,10 @@ impl<F: Frame> Scheduler<F> {
             Err(r) => return self.drop_frame(r, Some(port), &f, None),
         };
         // The service whose VIP and port the server answers from.
-        let key = ServiceKey {
-            protocol: flow.protocol,
-            vip: flow.src,
-            port: flow.src_port,
-        };
-        let Some((&sid, plain)) = self
-            .services
-            .iter()
-            .find(|(_, rt)| rt.key == key)
-            .map(|(id, rt)| (id, rt.plain_clients))
-        else {
+        let service = crate::shared::core_protocol(flow.protocol)
+            .and_then(|p| self.core.find_service(p, flow.src, flow.src_port))
+            .and_then(|id| Some((id, self.services.get(&id)?.plain_clients)));
+        let Some((sid, plain)) = service else {
             return self.drop_frame(PathDrop::StatelessNoService, Some(port), &f, None);
         };
         // From one of its servers: the source MAC is a resolved server's.

@@ -64,6 +64,15 @@ pub fn ip_protocol(p: slb_core::Protocol) -> IpProtocol {
     IpProtocol::from(p as u8)
 }
 
+/// The session-core protocol of an IP protocol: TCP and UDP only.
+pub fn core_protocol(p: IpProtocol) -> Option<slb_core::Protocol> {
+    match p {
+        IpProtocol::Tcp => Some(slb_core::Protocol::Tcp),
+        IpProtocol::Udp => Some(slb_core::Protocol::Udp),
+        _ => None,
+    }
+}
+
 /// The client-to-VIP 5-tuple of a session: its flow-cache key.
 pub fn client_flow(k: &slb_core::SessionKey) -> FlowKey {
     FlowKey {

@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn plain_frames_get_their_flow_and_label_others_nothing() {
         let mut flows = FlowCache::with_capacity(64);
-        flows.insert(&key(1000), 17);
+        assert!(!flows.insert(&key(1000), 17));
         let table = LabelTable::new(16, 1023);
         let frames = [frame(1000, None), frame(1001, None), frame(1000, Some(17))];
         let mut hints = BurstHints::default();

@@ -101,9 +101,7 @@ impl<F: Frame> FastPath<F> {
             };
             match op {
                 WorkerOp::FlowAdd(k, label) => {
-                    let evicted = self.flows.evictions();
-                    self.flows.insert(&k, label);
-                    if self.flows.evictions() != evicted {
+                    if self.flows.insert(&k, label) {
                         self.counters.event(Event::FlowsEvicted);
                     }
                 }
