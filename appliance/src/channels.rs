@@ -39,6 +39,9 @@ pub enum PuntKind {
     /// An ICMP error to a VIP on a client-facing port: perhaps about a
     /// session's server-to-client packet (`scheduler/icmp_errors.rs`).
     IcmpError,
+    /// BGP or BFD to the exception path's own address: for the routing
+    /// daemon's kernel interface (`shared/exception.rs`).
+    Exception,
 }
 
 /// TCP source ports slbd's health probes use (destination ports of the

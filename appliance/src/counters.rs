@@ -202,6 +202,16 @@ named_enum! {
         /// cluster mode: a flow ECMP moved here (scheduler,
         /// `scheduler/admission.rs`).
         RecoveredByHash => "recovered_by_hash",
+        /// Frames handed to the scheduler: BGP or BFD for the routing
+        /// daemon (cluster, `shared/exception.rs`).
+        PuntedException => "punted_exception",
+        /// Frames given to the exception port's kernel interface: BGP,
+        /// BFD, and copies of ARP replies / neighbour advertisements
+        /// (scheduler).
+        ExceptionToKernel => "exception_to_kernel",
+        /// Frames the kernel interface sent, out of the client-facing port
+        /// (scheduler).
+        ExceptionFromKernel => "exception_from_kernel",
     }
 }
 
@@ -413,6 +423,9 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::IcmpForwarded => &mut out.icmp_forwarded,
                 Event::SwitchedStateless => &mut out.switched_stateless,
                 Event::RecoveredByHash => &mut out.recovered_by_hash,
+                Event::PuntedException => &mut out.punted_exception,
+                Event::ExceptionToKernel => &mut out.exception_to_kernel,
+                Event::ExceptionFromKernel => &mut out.exception_from_kernel,
             };
             *field = s.event(e);
         }

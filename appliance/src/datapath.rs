@@ -10,6 +10,7 @@ use crate::control::apply::apply;
 use crate::counters::Counters;
 use crate::frame::Frame;
 use crate::scheduler::Scheduler;
+use crate::shared::exception::ExceptionPath;
 use crate::shared::ports::PortInfo;
 use crate::shared::Shared;
 use crate::worker::FastPath;
@@ -79,12 +80,10 @@ pub fn assemble<F: Frame>(
     // sized to this instance's slice of the label range (the whole range
     // without a cluster): another instance's label is not in the table.
     let own = slb_config::convert::own_labels(cfg);
-    let shared = Arc::new(Shared::new(
-        workers + 1,
-        (own.first, own.last),
-        ports,
-        1 << 16,
-    ));
+    let exception = exception_path(cfg)?;
+    let shared = Arc::new(
+        Shared::new(workers + 1, (own.first, own.last), ports, 1 << 16).with_exception(exception),
+    );
     let core = Core::new(cfg.into()).map_err(|e| e.to_string())?;
     let chans: Vec<Arc<Channels<F>>> = (0..workers)
         .map(|_| Arc::new(Channels::new(queues.punts, queues.reports, queues.ops)))
@@ -230,4 +229,22 @@ impl<F: Frame> DataPath<F> {
             }
         }
     }
+}
+
+/// The exception path's ports in the data path's numbering: its via port
+/// (the configured port it names), and its own index after the
+/// configured ports.
+fn exception_path(cfg: &Config) -> Result<Option<ExceptionPath>, String> {
+    let Some(x) = cfg.cluster.as_ref().and_then(|c| c.exception.as_ref()) else {
+        return Ok(None);
+    };
+    let via = cfg
+        .ports
+        .iter()
+        .position(|p| p.name == x.port)
+        .ok_or_else(|| format!("cluster.exception.port: no port named {:?}", x.port))?;
+    let (Ok(via), Ok(port)) = (u8::try_from(via), u8::try_from(cfg.ports.len())) else {
+        return Err("cluster.exception: at most 255 ports".into());
+    };
+    Ok(Some(ExceptionPath { via, port }))
 }

@@ -43,6 +43,15 @@ pub(crate) struct ClusterDoc {
     pub client_gateway_ipv4: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_gateway_ipv6: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<ExceptionDoc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExceptionDoc {
+    pub device: String,
+    pub port: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

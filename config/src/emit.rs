@@ -4,8 +4,8 @@
 
 use crate::address::format_mac;
 use crate::document::{
-    ClusterDoc, ControlDoc, Document, HealthDoc, HealthKindDoc, IcmpDoc, LabelsDoc, NeighbourDoc,
-    PeerDoc, PortDoc, ServerDoc, ServiceDoc, TimeoutsDoc,
+    ClusterDoc, ControlDoc, Document, ExceptionDoc, HealthDoc, HealthKindDoc, IcmpDoc, LabelsDoc,
+    NeighbourDoc, PeerDoc, PortDoc, ServerDoc, ServiceDoc, TimeoutsDoc,
 };
 use crate::model::{Config, HealthKind};
 
@@ -115,6 +115,10 @@ pub(crate) fn document(c: &Config) -> Document {
                 .collect(),
             client_gateway_ipv4: k.client_gateway_ipv4.map(|a| a.to_string()),
             client_gateway_ipv6: k.client_gateway_ipv6.map(|a| a.to_string()),
+            exception: k.exception.as_ref().map(|e| ExceptionDoc {
+                device: e.device.clone(),
+                port: e.port.clone(),
+            }),
         }),
     }
 }

@@ -68,9 +68,9 @@ pub use address::{format_mac, parse_mac, Ipv4Cidr, Ipv6Cidr, Prefix};
 pub use diff::{diff, ConfigDiff, NotLive, ServerChange, ServerDiff, ServiceChange, ServiceDiff};
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{
-    Algorithm, ClientMode, Cluster, Config, Control, DnsCheck, DnsType, Health, HealthKind,
-    HttpCheck, Icmp, IcmpRate, Labels, Neighbour, OnDown, Peer, Port, Protocol, Refuse, Role,
-    Server, ServerState, Service, Timeouts, TlsCheck, UdpCheck, VipEcho,
+    Algorithm, ClientMode, Cluster, Config, Control, DnsCheck, DnsType, Exception, Health,
+    HealthKind, HttpCheck, Icmp, IcmpRate, Labels, Neighbour, OnDown, Peer, Port, Protocol, Refuse,
+    Role, Server, ServerState, Service, Timeouts, TlsCheck, UdpCheck, VipEcho,
 };
 
 impl Config {

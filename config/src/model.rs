@@ -167,6 +167,25 @@ pub struct Cluster {
     pub client_gateway_ipv4: Option<std::net::Ipv4Addr>,
     /// The same for IPv6 clients.
     pub client_gateway_ipv6: Option<std::net::Ipv6Addr>,
+    /// The exception path: where the routing daemon's frames (BGP, BFD)
+    /// meet the kernel.
+    pub exception: Option<Exception>,
+}
+
+/// The exception path of an instance (docs/operations.md, "Cluster"): a
+/// kernel interface (a DPDK `net_tap` or virtio-user port) that takes the
+/// BGP and BFD frames arriving on a client-facing port for that port's own
+/// addresses, and whose frames leave by that port. The routing daemon
+/// runs on the kernel side, so its sessions share fate with slbd's data
+/// path: a dead slbd takes its BGP and BFD sessions with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exception {
+    /// The DPDK device of the kernel interface (`net_tap2`), not one of
+    /// `ports`.
+    pub device: String,
+    /// The name of the client-facing port (role `client` or `both`) whose
+    /// addresses the kernel side uses.
+    pub port: String,
 }
 
 /// Another instance of the cluster.

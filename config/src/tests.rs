@@ -1555,7 +1555,8 @@ fn cluster_lab() -> Value {
                "peers": [{"instance": 0, "address": "198.18.0.2"},
                          {"instance": 3, "address": "2001:db8::4"}],
                "client_gateway_ipv4": "198.18.0.254",
-               "client_gateway_ipv6": "2001:db8::fe"}),
+               "client_gateway_ipv6": "2001:db8::fe",
+               "exception": {"device": "net_tap2", "port": "client"}}),
     );
     doc
 }
@@ -1587,6 +1588,13 @@ fn cluster_parses_and_round_trips() {
         ]
     );
     assert_eq!(k.client_gateway_ipv4, Some(Ipv4Addr::new(198, 18, 0, 254)));
+    assert_eq!(
+        k.exception,
+        Some(Exception {
+            device: "net_tap2".into(),
+            port: "client".into()
+        })
+    );
     assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
     // Absent: one instance, and `config show` writes no section.
     let one = lab_config();
@@ -1599,7 +1607,8 @@ fn cluster_parses_and_round_trips() {
     let mut doc = lab();
     set(&mut doc, "/cluster", json!({"instance": 0, "instances": 2}));
     let two = parses(&doc);
-    assert!(two.in_cluster() && two.cluster.unwrap().peers.is_empty());
+    let two = two.cluster.unwrap();
+    assert!(two.peers.is_empty() && two.exception.is_none());
 }
 
 #[test]
@@ -1676,6 +1685,36 @@ fn cluster_rules() {
         "cluster.client_gateway_ipv6",
         "is the address of port \"client\"",
     );
+    bad_cluster(
+        "/cluster/exception/device",
+        json!("net_tap1"),
+        "cluster.exception.device",
+        "\"net_tap1\" is already the device of port \"server\": the exception path needs a device of its own",
+    );
+    bad_cluster(
+        "/cluster/exception/device",
+        json!(""),
+        "cluster.exception.device",
+        "must name a DPDK device",
+    );
+    bad_cluster(
+        "/cluster/exception/port",
+        json!("uplink"),
+        "cluster.exception.port",
+        "no port named \"uplink\" in ports",
+    );
+    bad_cluster(
+        "/cluster/exception/port",
+        json!("server"),
+        "cluster.exception.port",
+        "port \"server\" does not face clients (role client or both)",
+    );
+    bad_cluster(
+        "/cluster/exception/mtu",
+        json!(1500),
+        "cluster.exception.mtu",
+        "unknown field `mtu`, expected `device` or `port`",
+    );
     // The label range must hold a pair per instance.
     let mut doc = cluster_lab();
     set(&mut doc, "/labels", json!({"first": 16, "last": 20}));
@@ -1698,6 +1737,7 @@ fn cluster_changes_need_a_restart() {
         ("/cluster/instances", json!(5)),
         ("/cluster/peers/0/address", json!("198.18.0.3")),
         ("/cluster/client_gateway_ipv4", json!("198.18.0.253")),
+        ("/cluster/exception/device", json!("net_tap3")),
     ] {
         let mut doc = cluster_lab();
         set(&mut doc, pointer, value);

@@ -30,13 +30,15 @@ const FULL: &str = include_str!("every_field.json");
 
 /// Leaves in `config show` of `FULL`. A new field changes it: add the field
 /// to `every_field.json` (and, for a string, a rule in `candidates`).
-const LEAVES: usize = 229;
+const LEAVES: usize = 231;
 
 /// Leaves whose alternative the rules in `candidates` cannot find, with
 /// the value to write instead (JSON path, JSON value). Tried first.
 const EXPLICIT: &[(&str, &str)] = &[
     // 1 is this instance, 2 the other peer: no rule finds 3.
     ("cluster.peers[0].instance", "3"),
+    // The other port (role `both` here, so that it faces clients too).
+    ("cluster.exception.port", "\"server\""),
 ];
 
 /// Fields known to have no effect (the diff does not see a change). Must be
@@ -299,7 +301,20 @@ fn candidates(doc: &Value, path: &[Seg]) -> Result<Vec<Value>, String> {
         }
         other => return Err(format!("{shown}: unexpected leaf {other}")),
     };
-    Ok(values.into_iter().map(|v| with(doc, path, v)).collect())
+    Ok(values
+        .into_iter()
+        .map(|v| {
+            let mut d = with(doc, path, v.clone());
+            // A renamed port keeps the exception path that names it.
+            if shown.starts_with("ports[") && name == "name" {
+                let e = &mut d["cluster"]["exception"]["port"];
+                if *e == *get(doc, path) {
+                    *e = v;
+                }
+            }
+            d
+        })
+        .collect())
 }
 
 fn service_name(doc: &Value, i: usize) -> &str {
@@ -487,6 +502,7 @@ fn the_full_configuration_holds_every_field() {
         [
             "",
             "cluster",
+            "cluster.exception",
             "cluster.peers[]",
             "control",
             "icmp",
@@ -587,6 +603,8 @@ const READ_AS: &[(&str, &[&str])] = &[
     ("cluster.peers[].address", &["address"]),
     ("cluster.client_gateway_ipv4", &["client_gateway_ipv4"]),
     ("cluster.client_gateway_ipv6", &["client_gateway_ipv6"]),
+    ("cluster.exception.device", &["device"]),
+    ("cluster.exception.port", &["port"]),
 ];
 
 /// The code that runs with a configuration: slbd, the agent and slbctl,

@@ -223,7 +223,8 @@ fn stats(o: &mut Out, r: &Stats) {
                     + e.punted_label
                     + e.punted_neighbour
                     + e.punted_probe
-                    + e.punted_icmp;
+                    + e.punted_icmp
+                    + e.punted_exception;
                 let drops: u64 = c.drops.values().sum();
                 vec![
                     c.core.clone(),

@@ -216,6 +216,9 @@ events! {
     flows_evicted,
     switched_stateless,
     recovered_by_hash,
+    punted_exception,
+    exception_to_kernel,
+    exception_from_kernel,
 }
 
 /// One lcore's counters.

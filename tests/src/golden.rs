@@ -79,6 +79,15 @@ impl Rig {
         // A burst of one through the worker's staged burst (hints made,
         // then the frame handled), as the poll loop does.
         let f = VecFrame::new(frame);
+        // The exception port's frames (the kernel's) go to the scheduler,
+        // the only one polling that port.
+        if self.dp.scheduler.exception_port() == Some(port) {
+            if let Some((o, f)) = self.dp.scheduler.from_kernel(f) {
+                out.push((o, f.into_vec()));
+            }
+            out.extend(self.settle());
+            return out;
+        }
         let fp = &mut self.dp.workers[worker];
         fp.prepare(std::iter::once(&f));
         if let Some((o, f)) = fp.process(port, f) {

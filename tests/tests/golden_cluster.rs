@@ -1,6 +1,8 @@
-//! The golden table, rows 22-23 (a cluster of slbd instances: this
-//! instance's label slice, stateless server-to-client switching): every
-//! row of `slb_tests::golden::rows::cluster` on the deterministic rig,
+//! The golden table, rows 22-25 (a cluster of slbd instances: this
+//! instance's label slice, stateless server-to-client switching, hash
+//! recovery, the exception path): every row of
+//! `slb_tests::golden::rows::cluster` and `rows::exception` on the
+//! deterministic rig,
 //! one test per row, each in every family and with every worker count
 //! the row lists. `--list` lists the rows.
 
@@ -10,6 +12,7 @@ use slb_tests::golden::{rows, run};
 fn main() {
     let trials = rows::cluster::ROWS
         .iter()
+        .chain(rows::exception::ROWS.iter())
         .map(|row| {
             Trial::test(row.name, move || {
                 run::on_rig(row);

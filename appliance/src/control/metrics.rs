@@ -314,6 +314,24 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         "Plain clients' flows of no session re-admitted by a consistent hash (cluster).",
         None,
     ),
+    ev(
+        "punted_exception",
+        "slbd_punted_frames_total",
+        PUNTED,
+        Some(("reason", "exception")),
+    ),
+    ev(
+        "exception_to_kernel",
+        "slbd_exception_to_kernel_total",
+        "Frames given to the exception path's kernel interface: BGP, BFD, ARP replies and neighbour advertisements (cluster).",
+        None,
+    ),
+    ev(
+        "exception_from_kernel",
+        "slbd_exception_from_kernel_total",
+        "Frames the exception path's kernel interface sent out of its client-facing port (cluster).",
+        None,
+    ),
 ];
 
 const ICMP_SENT: &str = "ICMP messages slbd sent itself, by lcore and kind (rate-limited drops: slbd_drops_total, reason icmp_*).";

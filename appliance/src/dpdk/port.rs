@@ -238,6 +238,20 @@ impl Port {
         Ok(())
     }
 
+    /// Sets the port's MAC (after configure). For `net_tap` the kernel
+    /// interface takes it too.
+    pub fn set_mac(&mut self, mac: [u8; 6]) -> Result<(), DpdkError> {
+        let mut addr = sys::rte_ether_addr { addr_bytes: mac };
+        // SAFETY: plain call on a configured port; addr is a valid
+        // in-struct the call only reads.
+        let rc = unsafe { sys::rte_eth_dev_default_mac_addr_set(self.id, &mut addr) };
+        if rc != 0 {
+            return Err(DpdkError::call(format!("port {}: set MAC", self.name), rc));
+        }
+        self.mac = mac;
+        Ok(())
+    }
+
     pub fn start(&self) -> Result<(), DpdkError> {
         // SAFETY: the port was configured with all its queues set up.
         let rc = unsafe { sys::rte_eth_dev_start(self.id) };

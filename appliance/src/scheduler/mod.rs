@@ -31,6 +31,7 @@
 
 pub mod admission;
 pub mod ending;
+pub mod exception;
 pub mod health;
 pub mod icmp_errors;
 pub mod late_frames;
@@ -361,6 +362,7 @@ impl<F: Frame> Scheduler<F> {
             PuntKind::Neighbour => self.punted_neighbour(port, frame, now, out),
             PuntKind::Probe => self.punted_probe(port, frame, now, out),
             PuntKind::IcmpError => self.punted_icmp_error(port, frame, now, out),
+            PuntKind::Exception => self.punted_exception(port, frame, out),
         }
     }
 }

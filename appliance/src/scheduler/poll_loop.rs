@@ -49,7 +49,10 @@ pub fn round<F: Frame>(sched: &mut Scheduler<F>, now: u64, out: &mut dyn FnMut(u
 }
 
 /// Runs the scheduler until [`stop::requested`]. `tx_dropped` counts frames
-/// a full TX queue refused.
+/// a full TX queue refused. `ports` are the configured ports, then the
+/// exception port when the data path has one (`shared/exception.rs`): the
+/// scheduler alone polls and sends on its queue 0, and its frames go out of
+/// the port the exception path peers through.
 pub fn run(
     sched: &mut Scheduler<Mbuf>,
     ports: &[&Port],
@@ -62,11 +65,14 @@ pub fn run(
     let mut overflow: Vec<(usize, Mbuf)> = Vec::with_capacity(1024);
     let mut rx = PacketBatch::new();
     let mut empty = 0u32;
+    let exception = sched.exception_port();
+    let queue_of = |p: usize| if Some(p) == exception { 0 } else { queue };
     while !stop::requested() {
         let mut busy = false;
         for (p, port) in ports.iter().enumerate() {
-            let n = if port.rx_queues() > queue {
-                port.rx_burst(queue, &mut rx)
+            let q = queue_of(p);
+            let n = if port.rx_queues() > q {
+                port.rx_burst(q, &mut rx)
             } else {
                 0
             };
@@ -74,7 +80,12 @@ pub fn run(
                 busy = true;
                 LoopCounters::bump(&counters.rx_packets, n as u64);
                 for m in rx.drain() {
-                    if let Some(o) = sched.receive(p, m) {
+                    let o = if Some(p) == exception {
+                        sched.from_kernel(m)
+                    } else {
+                        sched.receive(p, m)
+                    };
+                    if let Some(o) = o {
                         overflow.push(o);
                     }
                 }
@@ -88,7 +99,7 @@ pub fn run(
                 continue;
             };
             if let Err(m) = batch.push(m) {
-                flush(ports[p], queue, batch, counters);
+                flush(ports[p], queue_of(p), batch, counters);
                 if batch.push(m).is_err() {
                     LoopCounters::bump(&counters.tx_full_drops, 1);
                 }
@@ -96,7 +107,7 @@ pub fn run(
         }
         for (p, batch) in batches.iter_mut().enumerate() {
             if !batch.is_empty() {
-                flush(ports[p], queue, batch, counters);
+                flush(ports[p], queue_of(p), batch, counters);
             }
         }
         idle.after_poll(busy, &mut empty);

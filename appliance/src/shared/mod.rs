@@ -9,9 +9,12 @@
 //! - [`ports`]: the data-path view of a port (role, MAC, MTU, addresses).
 //! - [`slots`]: next-hop slot allocation and the clients' reference counts.
 //! - [`drop_trace`]: the opt-in rings of recently dropped frames.
+//! - [`exception`]: which frames the routing daemon's kernel interface
+//!   gets (cluster).
 
 pub mod activity;
 pub mod drop_trace;
+pub mod exception;
 pub mod label_table;
 pub mod nexthop;
 pub mod ports;
@@ -19,6 +22,7 @@ pub mod slots;
 
 use activity::Activity;
 use drop_trace::DropTrace;
+use exception::ExceptionPath;
 use label_table::{FingerprintKey, LabelTables};
 use nexthop::NextHops;
 use ports::{max_mss, PortInfo};
@@ -101,6 +105,9 @@ pub struct Shared {
     /// The scheduler's clock (ns) at its last round: the workers' coarse
     /// time for their ICMP rate limits (no clock read per frame).
     pub clock: AtomicU64,
+    /// The routing daemon's kernel interface, when configured
+    /// (`cluster.exception`).
+    pub exception: Option<ExceptionPath>,
 }
 
 impl Shared {
@@ -123,7 +130,14 @@ impl Shared {
             max_mss_v6: max_mss(min_mtu, true),
             drops: DropTrace::new(workers, drop_trace::PER_LCORE),
             clock: AtomicU64::new(0),
+            exception: None,
         }
+    }
+
+    /// With the exception path (before the data path starts).
+    pub fn with_exception(mut self, exception: Option<ExceptionPath>) -> Shared {
+        self.exception = exception;
+        self
     }
 
     pub fn max_mss(&self, v6: bool) -> u16 {

@@ -194,3 +194,57 @@ pub fn start_ports(
     }
     Ok((ports, pool))
 }
+
+/// Opens the exception path's port (`cluster.exception`, balance mode):
+/// one queue pair, polled by the scheduler only, with the MAC of the port
+/// it peers through, so the kernel interface behind it (`net_tap`) answers
+/// and sends as that port.
+pub fn start_exception_port(
+    config: Option<&Config>,
+    opts: &Options,
+    ports: &[Port],
+    pool: &Mempool,
+) -> Result<Option<Port>, String> {
+    if opts.mode() != Mode::Balance {
+        return Ok(None);
+    }
+    let Some((x, via)) = config.and_then(|c| {
+        let x = c.cluster.as_ref()?.exception.as_ref()?;
+        let via = c.ports.iter().position(|p| p.name == x.port)?;
+        Some((x, via))
+    }) else {
+        return Ok(None);
+    };
+    let id = Port::id_by_name(&x.device).map_err(|e| {
+        format!(
+            "cluster.exception.device: {e} (give EAL the device: --vdev {},iface=...)",
+            x.device
+        )
+    })?;
+    let cfg = PortConfig {
+        rx_desc: 256,
+        tx_desc: 256,
+        ..PortConfig::default()
+    };
+    let mut p =
+        Port::configure(id, &cfg, pool).map_err(|e| format!("cluster.exception.device: {e}"))?;
+    let mac = ports
+        .get(via)
+        .map(Port::mac)
+        .ok_or("cluster.exception.port: no such port")?;
+    p.set_mac(mac).map_err(|e| {
+        format!(
+            "cluster.exception.device: {e}: the kernel interface must have the MAC of port {:?}",
+            x.port
+        )
+    })?;
+    p.start().map_err(|e| e.to_string())?;
+    tracing::info!(
+        port = p.name(),
+        driver = p.driver(),
+        via = x.port.as_str(),
+        mac = %format_mac(&p.mac()),
+        "exception path up"
+    );
+    Ok(Some(p))
+}

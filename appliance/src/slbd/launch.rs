@@ -84,6 +84,7 @@ pub fn start(
     config: Option<&Config>,
     lcores: &Lcores,
     ports: &Arc<Vec<Port>>,
+    exception: &Arc<Option<Port>>,
     pool: Mempool,
 ) -> Result<Running, String> {
     let mut run = Running::new(lcores.workers.len());
@@ -93,7 +94,7 @@ pub fn start(
     let result = match opts.mode() {
         Mode::Forward => start_forward(&mut run, lcores, ports, idle),
         Mode::Balance => match config {
-            Some(cfg) => start_balance(&mut run, opts, cfg, lcores, ports, pool, idle),
+            Some(cfg) => start_balance(&mut run, opts, cfg, lcores, ports, exception, pool, idle),
             None => Err("no configuration".into()),
         },
     };
@@ -134,12 +135,14 @@ fn mbuf_of(pool: Mempool, bytes: &[u8]) -> Option<Mbuf> {
     Some(m)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn start_balance(
     run: &mut Running,
     opts: &Options,
     cfg: &Config,
     lcores: &Lcores,
     ports: &Arc<Vec<Port>>,
+    exception: &Arc<Option<Port>>,
     pool: Mempool,
     idle: Idle,
 ) -> Result<(), String> {
@@ -173,11 +176,14 @@ fn start_balance(
     scheduler.set_health_enabled(true);
     run.commands = Some(scheduler.command_queue());
     let (p, dropped, labels) = (ports.clone(), run.sched_loop.clone(), run.labels.clone());
+    let x = exception.clone();
     let queue = lcores.workers.len() as u16;
     run.launch(
         lcores.scheduler.ok_or("no scheduler lcore")?,
         Box::new(move || {
-            let refs: Vec<&Port> = p.iter().collect();
+            // The exception port, when there is one, after the configured
+            // ports: the index the data path gives it.
+            let refs: Vec<&Port> = p.iter().chain(x.iter()).collect();
             scheduler_loop::run(&mut scheduler, &refs, queue, &dropped, idle);
             // What the label space looks like at the end, for the report.
             let c = scheduler.core().labels().counts();

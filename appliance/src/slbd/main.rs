@@ -65,8 +65,10 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     stop::install_signal_handlers();
     let lcores = bring_up::Lcores::assign(opts.mode())?;
     let (ports, pool) = bring_up::start_ports(config.as_ref(), opts, &lcores)?;
+    let exception = bring_up::start_exception_port(config.as_ref(), opts, &ports, &pool)?;
     let ports = Arc::new(ports);
-    let running = launch::start(opts, config.as_ref(), &lcores, &ports, pool)?;
+    let exception = Arc::new(exception);
+    let running = launch::start(opts, config.as_ref(), &lcores, &ports, &exception, pool)?;
     tracing::info!(
         mode = opts.mode().name(),
         workers = lcores.workers.len(),
@@ -90,7 +92,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     let errors = running.join();
     let labels = labels.lock().ok().and_then(|g| *g);
     let sched_loop = sched_loop.snapshot();
-    for p in ports.iter() {
+    for p in ports.iter().chain(exception.iter()) {
         p.stop();
     }
     Report {
@@ -105,6 +107,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     }
     .print();
     drop(ports);
+    drop(exception);
     drop(eal);
     if errors.is_empty() {
         Ok(())

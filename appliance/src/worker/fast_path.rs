@@ -24,9 +24,7 @@ use super::burst::{BurstHints, Hint};
 use super::flow_cache::FlowCache;
 use super::icmp_limits::IcmpLimits;
 use super::poll_loop::Handler;
-use crate::channels::{
-    Channels, Punt, PuntKind, Report, ReportKind, ServiceKey, WorkerOp, PROBE_PORTS,
-};
+use crate::channels::{Channels, Punt, PuntKind, Report, ReportKind, ServiceKey, WorkerOp};
 use crate::counters::{Counters, Event, PathDrop};
 use crate::dpdk::{Drain, Mbuf};
 use crate::frame::Frame;
@@ -37,8 +35,7 @@ use crate::shared::Shared;
 use hashbrown::{HashMap, HashSet};
 use slb_wire::classify::{ArpFrame, IpFrame, LabelledFrame, NdFrame, NdKind, L4};
 use slb_wire::{
-    arp, classify, ethernet, mpls, mss, Classified, DropReason, IpProtocol, Label, Lse, MacAddr,
-    TcpFlags,
+    arp, classify, ethernet, mpls, mss, Classified, DropReason, Label, Lse, MacAddr, TcpFlags,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -281,6 +278,7 @@ impl<F: Frame> FastPath<F> {
             PuntKind::Neighbour => Event::PuntedNeighbour,
             PuntKind::Probe => Event::PuntedProbe,
             PuntKind::IcmpError => Event::PuntedIcmp,
+            PuntKind::Exception => Event::PuntedException,
         };
         match self.chan.punts.push(Punt {
             port: in_port as u8,
@@ -430,19 +428,7 @@ impl<F: Frame> FastPath<F> {
             None => self.services.contains(&svc),
         };
         if !known {
-            if matches!(ip.l4, L4::Icmpv4 { .. } | L4::Icmpv6 { .. }) {
-                return self.icmp(in_port, ip, f);
-            }
-            if matches!(key.protocol, IpProtocol::Tcp | IpProtocol::Udp)
-                && PROBE_PORTS.contains(&key.dst_port)
-                && shared.ports.iter().any(|p| p.owns(key.dst))
-            {
-                return self.punt(in_port, PuntKind::Probe, f);
-            }
-            if shared.ports.iter().any(|p| p.owns(key.dst)) || self.vips.contains_key(&key.dst) {
-                return self.discard(PathDrop::ToAppliance, in_port, &f);
-            }
-            return self.discard(PathDrop::NotForVip, in_port, &f);
+            return self.not_to_service(in_port, ip, f);
         }
         if !shared
             .ports

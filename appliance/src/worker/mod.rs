@@ -24,6 +24,7 @@ pub mod forward;
 pub mod icmp;
 pub mod icmp_limits;
 pub mod poll_loop;
+pub mod to_appliance;
 
 pub use fast_path::FastPath;
 pub use poll_loop::{run, Handler, Idle, LoopCounters, LoopSnapshot};

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::checker::Checker;
-use crate::document::ClusterDoc;
-use crate::model::{Cluster, Labels, Peer, Port};
+use crate::document::{ClusterDoc, ExceptionDoc};
+use crate::model::{Cluster, Exception, Labels, Peer, Port};
 use slb_core::label_slices::{LabelSlices, SliceError, MAX_INSTANCES};
 
 pub(super) fn cluster(
@@ -98,6 +98,7 @@ pub(super) fn cluster(
         true,
         ports,
     );
+    let exception = doc.exception.as_ref().and_then(|e| exception(c, e, ports));
     Cluster {
         instance: instance.unwrap_or(0),
         instances: n,
@@ -110,7 +111,48 @@ pub(super) fn cluster(
             IpAddr::V6(a) => Some(a),
             IpAddr::V4(_) => None,
         }),
+        exception,
     }
+}
+
+/// The exception path: a device of its own and a client-facing port with
+/// an address for the kernel side to use.
+fn exception(c: &mut Checker, doc: &ExceptionDoc, ports: &[Port]) -> Option<Exception> {
+    let mut ok = true;
+    if doc.device.is_empty() {
+        c.err(
+            "cluster.exception.device",
+            "must name a DPDK device (net_tap2, ...)",
+        );
+        ok = false;
+    } else if let Some(p) = ports.iter().find(|p| p.device == doc.device) {
+        c.err(
+            "cluster.exception.device",
+            format!("{:?} is already the device of port {:?}: the exception path needs a device of its own", doc.device, p.name),
+        );
+        ok = false;
+    }
+    match ports.iter().find(|p| p.name == doc.port) {
+        None => {
+            c.err(
+                "cluster.exception.port",
+                format!("no port named {:?} in ports", doc.port),
+            );
+            ok = false;
+        }
+        Some(p) if !p.role.faces_clients() => {
+            c.err(
+                "cluster.exception.port",
+                format!("port {:?} does not face clients (role client or both): BGP and BFD come from the routers on the client side", p.name),
+            );
+            ok = false;
+        }
+        Some(_) => {}
+    }
+    ok.then(|| Exception {
+        device: doc.device.clone(),
+        port: doc.port.clone(),
+    })
 }
 
 /// An instance id: below the number of instances (when that is valid).

@@ -214,6 +214,14 @@ impl Step {
         })
     }
 
+    /// The frame is taken in (learned from): nothing leaves, nothing is
+    /// dropped.
+    pub fn absorbed(self) -> Step {
+        self.with_send(|s| {
+            s.expect.get_or_insert_with(Expect::default);
+        })
+    }
+
     /// These event counters move by exactly this much.
     pub fn events(self, events: &[(Event, u64)]) -> Step {
         self.with_send(|s| s.events.extend_from_slice(events))

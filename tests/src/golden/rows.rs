@@ -8,7 +8,9 @@
 //! echo, fragmentation needed / packet too big, ICMP errors forwarded to
 //! a session's server; `tests/golden_icmp.rs`) and [`cluster`] (rows
 //! 22-23: a cluster instance's label slice and stateless server-to-client
-//! switching; `tests/golden_cluster.rs`). `tests/golden_pcap.rs`
+//! switching; `tests/golden_cluster.rs`) and [`exception`] (row 25: the
+//! routing daemon's frames through the exception path; also
+//! `tests/golden_cluster.rs`). `tests/golden_pcap.rs`
 //! runs every row of both marked [`Slbd::Runs`](super::row::Slbd::Runs)
 //! through the real slbd.
 //!
@@ -17,6 +19,7 @@
 pub mod admission;
 pub mod cluster;
 pub mod edges;
+pub mod exception;
 pub mod icmp;
 pub mod sessions;
 
@@ -30,6 +33,7 @@ pub fn all() -> impl Iterator<Item = &'static Row> {
         .chain(edges::ROWS.iter())
         .chain(icmp::ROWS.iter())
         .chain(cluster::ROWS.iter())
+        .chain(exception::ROWS.iter())
 }
 
 #[cfg(test)]

@@ -28,9 +28,9 @@ const OWN_C2S: u32 = 524_295;
 const OWN_S2C: u32 = OWN_C2S + 1;
 
 /// The client-side gateway: its MAC, and its address per family.
-const GATEWAY_MAC: MacAddr = MacAddr([0x02, 0x6a, 0, 0, 0, 0xfe]);
+pub(super) const GATEWAY_MAC: MacAddr = MacAddr([0x02, 0x6a, 0, 0, 0, 0xfe]);
 
-fn gateway(n: &Net) -> IpAddr {
+pub(super) fn gateway(n: &Net) -> IpAddr {
     match n.family {
         Family::V4 => "198.18.0.254".parse().unwrap(),
         Family::V6 => "2001:db8::fe".parse().unwrap(),
@@ -72,6 +72,12 @@ fn config(n: &Net) -> String {
 }
 
 fn cluster_config(n: &Net, services: Vec<Value>) -> String {
+    cluster_config_with(n, services, json!({}))
+}
+
+/// Instance 1 of 2 as in [`config`], with `more` fields in its `cluster`
+/// section.
+pub(super) fn cluster_config_with(n: &Net, services: Vec<Value>, more: Value) -> String {
     let mut neighbours: Vec<Value> = n
         .servers
         .iter()
@@ -83,16 +89,20 @@ fn cluster_config(n: &Net, services: Vec<Value>) -> String {
         Family::V4 => "198.18.0.2",
         Family::V6 => "2001:db8::2",
     };
+    let mut cluster = json!({
+        "instance": 1, "instances": 2,
+        "peers": [{ "instance": 0, "address": peer }],
+        "client_gateway_ipv4": "198.18.0.254",
+        "client_gateway_ipv6": "2001:db8::fe"
+    });
+    if let (Some(c), Value::Object(more)) = (cluster.as_object_mut(), more) {
+        c.extend(more);
+    }
     n.config(
         json!({
             "timeouts": { "tcp_linger_ms": 1000 },
             "neighbours": neighbours,
-            "cluster": {
-                "instance": 1, "instances": 2,
-                "peers": [{ "instance": 0, "address": peer }],
-                "client_gateway_ipv4": "198.18.0.254",
-                "client_gateway_ipv6": "2001:db8::fe"
-            }
+            "cluster": cluster,
         }),
         services,
     )

@@ -1,0 +1,56 @@
+//! Unlabelled frames that match no service: ICMP (`icmp.rs`), answers to
+//! slbd's own health probes and, with a cluster's exception path, the
+//! routing daemon's BGP and BFD (both to the scheduler); the rest is
+//! dropped as addressed to slbd or a VIP (`to_appliance`) or to nothing
+//! slbd serves (`not_for_vip`).
+
+use super::fast_path::FastPath;
+use crate::channels::{PuntKind, PROBE_PORTS};
+use crate::counters::PathDrop;
+use crate::frame::Frame;
+use crate::shared::exception::is_routing_protocol;
+use slb_wire::classify::{IpFrame, L4};
+use slb_wire::IpProtocol;
+
+impl<F: Frame> FastPath<F> {
+    /// An unlabelled frame whose (protocol, destination, port) is no
+    /// service's.
+    #[inline(never)]
+    pub(super) fn not_to_service(
+        &mut self,
+        in_port: usize,
+        ip: &IpFrame,
+        f: F,
+    ) -> Option<(usize, F)> {
+        if matches!(ip.l4, L4::Icmpv4 { .. } | L4::Icmpv6 { .. }) {
+            return self.icmp(in_port, ip, f);
+        }
+        let key = &ip.flow;
+        let shared = &*self.shared;
+        let own = shared.ports.iter().any(|p| p.owns(key.dst));
+        if !own {
+            let r = if self.vips.contains_key(&key.dst) {
+                PathDrop::ToAppliance
+            } else {
+                PathDrop::NotForVip
+            };
+            return self.discard(r, in_port, &f);
+        }
+        let tcp_or_udp = matches!(key.protocol, IpProtocol::Tcp | IpProtocol::Udp);
+        // The routing daemon's, on the port it peers through (to that
+        // port's own address: a fragment has no ports to tell).
+        if let Some(x) = shared.exception {
+            if usize::from(x.via) == in_port
+                && !ip.first_fragment
+                && shared.ports.get(in_port).is_some_and(|p| p.owns(key.dst))
+                && is_routing_protocol(key.protocol, key.src_port, key.dst_port)
+            {
+                return self.punt(in_port, PuntKind::Exception, f);
+            }
+        }
+        if tcp_or_udp && PROBE_PORTS.contains(&key.dst_port) {
+            return self.punt(in_port, PuntKind::Probe, f);
+        }
+        self.discard(PathDrop::ToAppliance, in_port, &f)
+    }
+}
