@@ -20,12 +20,38 @@ use slb_wire::classify::{IpFrame, L4};
 use slb_wire::{classify, ethernet, mpls, mss, Classified, FlowKey, Label, Lse, MacAddr};
 use std::net::IpAddr;
 
+/// Where an unlabelled packet to a service comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A worker's punt: a plain client's packet, or any client's first.
+    Punted,
+    /// A label-aware client's frame on a client-to-server label this
+    /// instance holds no session for, its label popped
+    /// (`foreign_label.rs`): may be recovered by the hash like a plain
+    /// client's.
+    ForeignLabel,
+}
+
 impl<F: Frame> Scheduler<F> {
     pub(crate) fn punted_new(
         &mut self,
         worker: usize,
         port: u8,
+        f: F,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        self.admit_unlabelled(worker, port, f, Origin::Punted, now, out);
+    }
+
+    /// Admits, joins or drops an unlabelled packet to a service (see the
+    /// module's documentation).
+    pub(crate) fn admit_unlabelled(
+        &mut self,
+        worker: usize,
+        port: u8,
         mut f: F,
+        origin: Origin,
         now: u64,
         out: &mut dyn FnMut(usize, F),
     ) {
@@ -91,7 +117,8 @@ impl<F: Frame> Scheduler<F> {
         // A plain client's flow that ECMP moved here from another
         // instance: re-admitted by the hash (cluster mode, consistent
         // algorithms; `Core::recover`).
-        let recovering = outcome == NewPacketOutcome::NotSessionStart && self.recovers(&key);
+        let recovering =
+            outcome == NewPacketOutcome::NotSessionStart && self.recovers(&key, origin);
         if recovering {
             outcome = self.core.recover(&info, now);
         }
@@ -155,8 +182,14 @@ impl<F: Frame> Scheduler<F> {
                 }
             }
             NewPacketOutcome::NotSessionStart => {
+                // (On a label no session holds, the label is what is
+                // unknown: counted as a labelled frame would be.)
+                let none = match origin {
+                    Origin::Punted => PathDrop::NoSession,
+                    Origin::ForeignLabel => PathDrop::UnknownLabel,
+                };
                 let end = self.recent_ends.by_flow(&key);
-                let (reason, late) = late_reason(end, now, PathDrop::NoSession);
+                let (reason, late) = late_reason(end, now, none);
                 self.drop_frame(reason, Some(port), &f, late);
             }
             NewPacketOutcome::NoService => {
@@ -165,16 +198,17 @@ impl<F: Frame> Scheduler<F> {
         }
     }
 
-    /// Whether a plain client's packet that does not start a session may
-    /// be re-admitted by the hash (`Core::recover`): only in a cluster,
-    /// for a service of plain clients (the core checks the algorithm).
-    fn recovers(&self, key: &SessionKey) -> bool {
+    /// Whether a packet that does not start a session may be re-admitted
+    /// by the hash (`Core::recover`): only in a cluster, for a service of
+    /// plain clients, or of label-aware ones when the packet came on a
+    /// label this instance does not hold (the core checks the algorithm).
+    fn recovers(&self, key: &SessionKey, origin: Origin) -> bool {
         self.config.in_cluster()
             && self
                 .core
                 .find_service(key.protocol, key.vip, key.vip_port)
                 .and_then(|id| self.services.get(&id))
-                .is_some_and(|rt| rt.plain_clients)
+                .is_some_and(|rt| rt.plain_clients == (origin == Origin::Punted))
     }
 
     pub(crate) fn clamp_syn(&self, f: &mut F, ip: &IpFrame) {

@@ -38,8 +38,12 @@ impl<F: Frame> Scheduler<F> {
             .unwrap_or(0);
         let labels = self.core.labels();
         let status = labels.status(label);
-        if self.stateless_candidate(label, status == LabelStatus::Quarantined) {
+        let quarantined = status == LabelStatus::Quarantined;
+        if self.stateless_candidate(label, quarantined) {
             return self.switch_stateless(port, f, now, out);
+        }
+        if self.foreign_c2s_candidate(label, quarantined) {
+            return self.recover_labelled(port, f, now, out);
         }
         let labels = self.core.labels();
         let (reason, late) = match status {

@@ -32,6 +32,7 @@
 pub mod admission;
 pub mod ending;
 pub mod exception;
+pub mod foreign_label;
 pub mod health;
 pub mod icmp_errors;
 pub mod late_frames;

@@ -12,7 +12,10 @@
 //! is static, so nothing waits for ARP/ND. Row 24: a plain client's
 //! packet of no session that does not start one (its flow moved here from
 //! another instance) is re-admitted to the server the hash picks, for
-//! Maglev and source hash services (`recovered_by_hash`).
+//! Maglev and source hash services (`recovered_by_hash`). Row 26: a
+//! label-aware client's frame on another instance's client-to-server label
+//! (its agent's fallback when the owner died) is recovered the same way,
+//! its label replaced by one of this instance's.
 
 use crate::golden::net::{port_mac, syn, syn_ack, Host, Net, CLIENT, SERVER};
 use crate::golden::row::{advance_ms, check, send, Case, Check, Family, Row, Slbd, BOTH};
@@ -217,7 +220,7 @@ fn stateless(n: &Net) -> Case {
             .drop("stateless_no_service")
             .events(&stateless(0)),
             send(
-                "a client-to-server label of instance 0 (17): unknown_label, as on one box",
+                "a client-to-server label of instance 0 (17), service aware (round robin: not recoverable): unknown_label, as on one box",
                 CLIENT,
                 n.from_client(n.c1, 41000, 81).flags(TcpFlags::ACK).label(17),
             )
@@ -315,10 +318,15 @@ fn hash_services(n: &Net) -> Vec<Value> {
 /// The server (index) another instance's Maglev picked for c2's flow from
 /// `cport` to port 80: the session core itself, with the same servers.
 fn maglev_pick(n: &Net, cport: u16) -> usize {
+    maglev_pick_for(n, n.c2, cport, 80)
+}
+
+/// The same for `client`'s flow from `cport` to `vport`.
+fn maglev_pick_for(n: &Net, client: Host, cport: u16, vport: u16) -> usize {
     use slb_core::{Algorithm, Core, CoreConfig, NewPacketOutcome, PacketInfo, Protocol};
     use slb_core::{ServerConfig, ServiceConfig, SessionKey, TcpFlags as CoreFlags};
     let mut core = Core::new(CoreConfig::default()).expect("default core");
-    let service = ServiceConfig::new(Protocol::Tcp, n.vip, 80, Algorithm::Maglev);
+    let service = ServiceConfig::new(Protocol::Tcp, n.vip, vport, Algorithm::Maglev);
     let id = core.add_service(service).expect("a service");
     for s in &n.servers {
         let pool = core.service_mut(id).expect("the service").pool_mut();
@@ -328,12 +336,12 @@ fn maglev_pick(n: &Net, cport: u16) -> usize {
         key: SessionKey {
             protocol: Protocol::Tcp,
             vip: n.vip,
-            vip_port: 80,
-            client: n.c2.ip,
+            vip_port: vport,
+            client: client.ip,
             client_port: cport,
         },
         tcp_flags: CoreFlags(CoreFlags::SYN),
-        client_mac: n.c2.mac.0,
+        client_mac: client.mac.0,
         ingress_port: 0,
         bytes: 60,
     };
@@ -419,6 +427,111 @@ fn recovery_one_box(n: &Net) -> Case {
     )
 }
 
+/// Label-aware services: "lhash" (Maglev, port 83) and "lrr" (round
+/// robin, port 84) over s1..s3, and the plain Maglev service "hash".
+fn aware_hash_services(n: &Net) -> Vec<Value> {
+    let all = [(0, json!({})), (1, json!({})), (2, json!({}))];
+    let mut v = hash_services(n);
+    v.truncate(1);
+    v.push(n.service(
+        "lhash",
+        83,
+        json!({ "client_mode": "label", "algorithm": "maglev" }),
+        &all,
+    ));
+    v.push(n.service(
+        "lrr",
+        84,
+        json!({ "client_mode": "label", "algorithm": "round_robin" }),
+        &all,
+    ));
+    v
+}
+
+/// c1's (label-aware) segment from `cport` to `vport` on `label`.
+fn c1_segment(n: &Net, cport: u16, vport: u16, payload: &[u8], label: u32) -> FrameBuilder {
+    n.from_client(n.c1, cport, vport)
+        .flags(TcpFlags::ACK)
+        .seq(1001)
+        .ack(5001)
+        .payload(payload)
+        .label(label)
+}
+
+fn labelled_recovery(n: &Net) -> Case {
+    let x = maglev_pick_for(n, n.c1, 41000, 83);
+    let to_x = |payload: &[u8]| {
+        n.to_server(n.c1, x, 41000, 83)
+            .flags(TcpFlags::ACK)
+            .seq(1001)
+            .ack(5001)
+            .payload(payload)
+            .label(OWN_C2S)
+    };
+    let reply = |b: FrameBuilder| b.flags(TcpFlags::ACK).seq(5001).ack(1019).payload(b"ok");
+    Case::new(
+        cluster_config(n, aware_hash_services(n)),
+        vec![
+            send(
+                "c1's segment on 17, instance 0's label (its agent's fallback: instance 0 is gone): popped, re-admitted to the server Maglev picks, on this instance's first pair",
+                CLIENT,
+                c1_segment(n, 41000, 83, b"", 17),
+            )
+            .out(SERVER, to_x(b""))
+            .events(&[(Event::RecoveredByHash, 1), (Event::SessionsAdmitted, 1)]),
+            check(Check::ActiveSessions(1)),
+            send(
+                "c1's next segment, still on 17 (its agent has not learned the new label yet): joins the recovered session by its 5-tuple, relabelled",
+                CLIENT,
+                c1_segment(n, 41000, 83, b"GET / HTTP/1.0\r\n", 17),
+            )
+            .out(SERVER, to_x(b"GET / HTTP/1.0\r\n"))
+            .events(&[(Event::RecoveredByHash, 0), (Event::SessionsAdmitted, 0)]),
+            send(
+                "the server's answer on 524296: the session's, label kept toward label-aware c1 (its agent learns 524295)",
+                SERVER,
+                reply(n.from_server(x, n.c1, 83, 41000)).label(OWN_S2C),
+            )
+            .out(
+                CLIENT,
+                reply(n.to_client(n.c1, 83, 41000)).label(OWN_S2C),
+            )
+            .events(&[(Event::SwitchedS2c, 1), (Event::SwitchedStateless, 0)]),
+            send(
+                "c1's segment on 524295, the new label: switched by the worker",
+                CLIENT,
+                c1_segment(n, 41000, 83, b"", OWN_C2S),
+            )
+            .out(SERVER, to_x(b""))
+            .events(&[(Event::SwitchedC2s, 1), (Event::RecoveredByHash, 0)]),
+            send(
+                "c1's segment on 19 to lrr (round robin: the owner's choice died with it): unknown_label",
+                CLIENT,
+                c1_segment(n, 41001, 84, b"", 19),
+            )
+            .drop("unknown_label")
+            .events(&[(Event::RecoveredByHash, 0)]),
+            send(
+                "a labelled segment on 21 to the plain service hash: not a label-aware flow: unknown_label",
+                CLIENT,
+                c1_segment(n, 41002, 80, b"", 21),
+            )
+            .drop("unknown_label")
+            .events(&[(Event::RecoveredByHash, 0)]),
+            send(
+                "a client-to-server label of instance 0 from the server port: wrong_port_role",
+                SERVER,
+                FrameBuilder::tcp(n.servers[0].mac, port_mac(SERVER), n.c1.ip, n.vip, 41003, 83)
+                    .flags(TcpFlags::ACK)
+                    .label(23),
+            )
+            .drop("wrong_port_role")
+            .events(&[(Event::RecoveredByHash, 0)]),
+            check(Check::ActiveSessions(1)),
+        ],
+    )
+}
+
 pub static ROWS: &[Row] = &[
     Row {
         name: "row22_cluster_s2c_labels_without_a_session_are_switched_without_state",
@@ -454,5 +567,12 @@ pub static ROWS: &[Row] = &[
         workers: ONE_AND_TWO_WORKERS,
         slbd: Slbd::Runs,
         case: recovery_one_box,
+    },
+    Row {
+        name: "row26_cluster_label_aware_flows_of_a_dead_owner_are_recovered_by_hash",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::Runs,
+        case: labelled_recovery,
     },
 ];

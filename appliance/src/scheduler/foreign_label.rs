@@ -1,0 +1,82 @@
+//! Label-aware clients' frames on client-to-server labels this instance
+//! holds no session for, in a cluster (issue 14).
+//!
+//! A label-aware client's agent sends each labelled frame to the instance
+//! that owns its label (`docs/agent.md`, "Cluster"). When that owner is
+//! gone, the agent falls back to a live instance, which receives an odd
+//! label of another instance's slice (or of its own, after a restart).
+//! The label names the session's service and server only through the
+//! owner's table, which died with it, so the frame is recovered like a
+//! plain client's packet that ECMP moved (`admission.rs`,
+//! `recovered_by_hash`): its label is popped, and for a service of
+//! label-aware clients with a consistent algorithm (Maglev, source hash)
+//! the flow is re-admitted to the server the hash picks, with a fresh
+//! pair from this instance's slice; the frame goes on with the new
+//! client-to-server label. The server's agent learns the new label from
+//! it, its answers carry the new server-to-client label to this instance
+//! (the new owner), and the client's agent learns the new label from
+//! those. Until it does, the client's frames on the old label come here
+//! again and join the recovered session by their 5-tuple.
+//!
+//! Not recoverable, dropped as before (`unknown_label`): another
+//! algorithm (the choice was live state the owner held), a service of
+//! plain clients (a labelled client frame is not theirs), anything out of
+//! a cluster. A label this instance withdrew is a late frame of an ended
+//! session (`withdrawn_label`), never recovered. Forwarding to a live
+//! owner is not done: an agent sends to the owner itself while it lives.
+
+use super::admission::Origin;
+use super::Scheduler;
+use crate::counters::PathDrop;
+use crate::frame::Frame;
+use slb_wire::{mpls, MacAddr};
+
+impl<F: Frame> Scheduler<F> {
+    /// Whether a dead `label` goes to [`Self::recover_labelled`]: cluster
+    /// mode, a client-to-server label, not one this instance withdrew.
+    pub(crate) fn foreign_c2s_candidate(&self, label: u32, quarantined: bool) -> bool {
+        self.config.in_cluster() && label & 1 == 1 && !quarantined
+    }
+
+    /// Recovers a label-aware client's frame on a label no session here
+    /// holds (see the module's documentation), or drops it.
+    pub(crate) fn recover_labelled(
+        &mut self,
+        port: u8,
+        mut f: F,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        if !self
+            .shared
+            .ports
+            .get(usize::from(port))
+            .is_some_and(|p| p.role.faces_clients())
+        {
+            return self.drop_frame(PathDrop::WrongPortRole, Some(port), &f, None);
+        }
+        // Only a label-aware service's flows: the inner packet names it.
+        let aware = slb_wire::flow::extract(f.data()).ok().is_some_and(|k| {
+            crate::shared::core_protocol(k.protocol)
+                .and_then(|p| self.core.find_service(p, k.dst, k.dst_port))
+                .and_then(|id| self.services.get(&id))
+                .is_some_and(|rt| !rt.plain_clients)
+        });
+        if !aware {
+            return self.drop_frame(PathDrop::UnknownLabel, Some(port), &f, None);
+        }
+        // The frame as the client would send it unlabelled (same MACs).
+        let macs = f
+            .data()
+            .get(..12)
+            .map(|m| (MacAddr::from_bytes(&m[6..12]), MacAddr::from_bytes(&m[..6])));
+        let popped =
+            macs.and_then(|(src, dst)| mpls::pop_label_rewrite(f.data_mut(), src, dst).ok());
+        match popped {
+            Some(p) if f.adj(p.trim as u16) => {
+                self.admit_unlabelled(self.local_id, port, f, Origin::ForeignLabel, now, out)
+            }
+            _ => self.drop_frame(PathDrop::Rewrite, Some(port), &f, None),
+        }
+    }
+}
