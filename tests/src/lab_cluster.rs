@@ -216,6 +216,47 @@ impl ClusterLab {
         self.script_ok(&["kill", &i.to_string()]);
     }
 
+    /// SIGKILL instance `i`'s slbd from here (no script in between, so
+    /// the instant returned is the kill's). Does not wait for it to be
+    /// gone (the kernel may take a while to tear down its memory and
+    /// taps): [`ClusterLab::wait_gone`].
+    pub fn kill_now(&self, i: usize) -> Instant {
+        let pid_file = self.run_dir().join(format!("slbd{i}.pid"));
+        let pid = std::fs::read_to_string(&pid_file)
+            .unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()));
+        let pid = pid.trim();
+        assert!(
+            Path::new("/proc").join(pid).exists(),
+            "instance {i} (pid {pid}) is not running"
+        );
+        let status = Command::new("kill")
+            .args(["-KILL", pid])
+            .status()
+            .expect("run kill");
+        let at = Instant::now();
+        assert!(status.success(), "kill -KILL {pid} failed");
+        at
+    }
+
+    /// Waits (10 s at most) until instance `i`'s killed slbd is gone, then
+    /// forgets its pid.
+    pub fn wait_gone(&self, i: usize) {
+        let pid_file = self.run_dir().join(format!("slbd{i}.pid"));
+        let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        let proc_dir = Path::new("/proc").join(pid.trim());
+        let t = Instant::now();
+        while !pid.trim().is_empty() && proc_dir.exists() && t.elapsed() < Duration::from_secs(10)
+        {
+            let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+            // A zombie (state Z, third field) is gone as far as we care.
+            if state.split_whitespace().nth(2) == Some("Z") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_file(&pid_file);
+    }
+
     /// The router's next hops for `vip`, sorted.
     pub fn nexthops(&self, vip: &str) -> Vec<String> {
         self.script_ok(&["nexthops", vip])
@@ -245,8 +286,11 @@ impl ClusterLab {
     /// Polls (every 10 ms, at most `limit`) until the router no longer
     /// routes `vip` to `addr`; the time since `since`.
     pub fn wait_withdrawn(&self, vip: &str, addr: &str, since: Instant, limit: Duration) -> Duration {
+        let router = format!("{}-r", self.prefix);
         loop {
-            let out = self.exec("r", &["ip", "route", "show", &format!("{vip}/32")], EXEC_TIMEOUT);
+            let mut cmd = Command::new("ip");
+            cmd.args(["-n", &router, "route", "show", &format!("{vip}/32")]);
+            let out = run_bounded(&mut cmd, EXEC_TIMEOUT);
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
             let routed = if text.contains("nhid") {
                 self.nexthops(vip).iter().any(|a| a == addr)

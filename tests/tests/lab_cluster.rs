@@ -210,6 +210,12 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
     let url_plain = format!("http://{VIP}/bytes/{TRANSFER_BYTES}");
     let url_label = format!("http://{VIP_LABEL}/bytes/{TRANSFER_BYTES}");
     let before = admitted_all(lab);
+    // Sessions left from earlier phases (closing, linger).
+    let old_keys: std::collections::BTreeSet<(String, u16)> = INSTANCES
+        .iter()
+        .flat_map(|&i| lab.sessions(i))
+        .map(|s| (s.client, s.client_port))
+        .collect();
     let (transfers, owner_of, withdraw, live_before) = std::thread::scope(|sc| {
         let mut handles = Vec::new();
         for ns in PLAIN_CLIENTS {
@@ -222,8 +228,22 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
             let (u, e) = (&url_label, &expect);
             handles.push(sc.spawn(move || download(lab, LABEL_CLIENT, u, e)));
         }
-        // Every download connected and under way (about 10 s each).
-        std::thread::sleep(Duration::from_secs(3));
+        // Every download connected and under way: 60 sessions that were
+        // not there before (at most 12 s; each download takes 10 s).
+        let t = Instant::now();
+        loop {
+            let n = INSTANCES
+                .iter()
+                .flat_map(|&i| lab.sessions(i))
+                .filter(|s| !old_keys.contains(&(s.client.clone(), s.client_port)))
+                .count();
+            if n >= handles.len() || t.elapsed() > Duration::from_secs(6) {
+                eprintln!("{n} downloads admitted after {:?}", t.elapsed());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        std::thread::sleep(Duration::from_millis(500));
         let sessions: Vec<Vec<SessionSeen>> = INSTANCES.iter().map(|&i| lab.sessions(i)).collect();
         let live_before: Vec<usize> = sessions.iter().map(Vec::len).collect();
         if check_labels {
@@ -235,11 +255,11 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
                 owner_of.insert((s.client.clone(), s.client_port), i);
             }
         }
-        let t_kill = Instant::now();
-        lab.kill(victim);
+        let t_kill = lab.kill_now(victim);
         let withdraw = [VIP, VIP_LABEL].map(|vip| {
             lab.wait_withdrawn(vip, &instance_addr(victim), t_kill, Duration::from_secs(10))
         });
+        lab.wait_gone(victim);
         let transfers: Vec<Transfer> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         (transfers, owner_of, withdraw, live_before)
     });
@@ -301,10 +321,12 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
             by_ns(LABEL_CLIENT)
         );
     }
-    assert!(
-        unplaced.is_empty(),
-        "transfers no instance held at the kill: {unplaced:?}"
-    );
+    // A download whose SYN was still being retransmitted at the kill is on
+    // no instance's list: it must complete, wherever it went.
+    eprintln!("transfers on no instance's list at the kill: {}", unplaced.len());
+    for t in &unplaced {
+        assert!(t.complete(), "a transfer no instance held at the kill failed: {t:?}");
+    }
     for w in withdraw {
         assert!(w <= Duration::from_secs(2), "withdrawal took {w:?}, more than 2 s");
     }
