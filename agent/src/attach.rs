@@ -12,7 +12,7 @@ use crate::ethtool;
 use crate::netlink;
 use crate::pins;
 use crate::program::{
-    Config, Role, CONFIG_MAP, COUNTERS_MAP, EGRESS_PROGRAM, FLAG_CREATED_CLSACT,
+    Config, Role, CLUSTER_MAP, CONFIG_MAP, COUNTERS_MAP, EGRESS_PROGRAM, FLAG_CREATED_CLSACT,
     FLAG_TSO_TURNED_OFF, FLOWS_MAP, INGRESS_PROGRAM, OBJECT,
 };
 
@@ -41,7 +41,7 @@ pub enum TsoChange {
 }
 
 /// Maps pinned beside the two programs.
-const PINNED_MAPS: [&str; 3] = [FLOWS_MAP, COUNTERS_MAP, CONFIG_MAP];
+const PINNED_MAPS: [&str; 4] = [FLOWS_MAP, COUNTERS_MAP, CONFIG_MAP, CLUSTER_MAP];
 
 pub fn ifindex(iface: &str) -> Result<u32, AgentError> {
     let name = std::ffi::CString::new(iface)
@@ -154,6 +154,8 @@ fn configure_attach_pin(
             0
         },
         idle_timeout_ns: opts.idle_timeout_secs.saturating_mul(1_000_000_000),
+        // No cluster until `slb-agent cluster` writes one.
+        ..Config::default()
     };
     {
         let map = ebpf
