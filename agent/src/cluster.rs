@@ -131,6 +131,7 @@ pub fn run(opts: &ClusterOptions) -> Result<(), AgentError> {
     let mut liveness = vec![Liveness::default(); n];
     let mut said: Vec<Option<String>> = vec![None; n];
     let mut send_error: Vec<Option<String>> = vec![None; n];
+    let mut recv_error: Option<String> = None;
     let mut maps_ok = true;
     let mut seq: u16 = 0;
     while !stopping() {
@@ -156,12 +157,22 @@ pub fn run(opts: &ClusterOptions) -> Result<(), AgentError> {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
             };
-            let reply = prober
-                .recv(left)
-                .map_err(|e| AgentError::iface(iface, format!("receiving probe answers: {e}")))?;
-            if let Some((from, s)) = reply {
-                if let Some(k) = hops.iter().position(|a| *a == from) {
-                    answered[k] |= s == seq;
+            match prober.recv(left) {
+                Ok(Some((from, s))) => {
+                    if let Some(k) = hops.iter().position(|a| *a == from) {
+                        answered[k] |= s == seq;
+                    }
+                }
+                Ok(None) => {}
+                // Not expected on a raw socket; said once, and the round
+                // waited out rather than spun on (no answers: misses).
+                Err(e) => {
+                    let error = Some(e.to_string());
+                    if error != recv_error {
+                        log(iface, &format!("receiving probe answers: {e}"));
+                        recv_error = error;
+                    }
+                    std::thread::sleep(left.min(Duration::from_millis(50)));
                 }
             }
         }

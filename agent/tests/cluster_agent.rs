@@ -178,6 +178,7 @@ fn answers_go_to_the_owner_then_to_a_stand_in() {
         &[("live", Some(0)), ("live", Some(1)), ("live", Some(2))],
     );
     let text = lab.agent_ok(&["status", "--iface", IF_B]);
+    eprintln!("{text}");
     assert!(
         text.contains("cluster: 3 instances, 166 label pairs each from label 17"),
         "{text}"
@@ -355,4 +356,71 @@ fn cluster_refuses_bad_arguments_and_a_missing_attachment() {
     );
     // Nothing was written: no cluster in the maps.
     assert!(lab.status()["cluster"].is_null());
+}
+
+/// `bpf(cmd, attr)` with `attr` as the first bytes of a zeroed bpf_attr.
+fn bpf(cmd: libc::c_long, attr: &[u8]) -> libc::c_long {
+    let mut buf = [0u8; 128];
+    buf[..attr.len()].copy_from_slice(attr);
+    // SAFETY: buf is a valid bpf_attr-sized buffer for the whole call; the
+    // pointers inside it point at live locals of the caller.
+    let rc = unsafe { libc::syscall(libc::SYS_bpf, cmd, buf.as_ptr(), buf.len()) };
+    assert!(rc >= 0, "bpf({cmd}): {}", std::io::Error::last_os_error());
+    rc
+}
+
+/// Pins at `path` a config map as slb-agent pinned it before clusters: an
+/// array of one 16-byte `{role, flags, idle_timeout_ns}`.
+fn pin_legacy_config(path: &std::path::Path, role: u32, flags: u32, idle_ns: u64) {
+    const MAP_CREATE: libc::c_long = 0;
+    const MAP_UPDATE_ELEM: libc::c_long = 2;
+    const OBJ_PIN: libc::c_long = 6;
+    const ARRAY: u32 = 2;
+    let mut create = Vec::new();
+    for word in [ARRAY, 4, 16, 1] {
+        create.extend_from_slice(&word.to_ne_bytes());
+    }
+    let fd = bpf(MAP_CREATE, &create) as u32;
+    let key = 0u32;
+    let mut value = Vec::new();
+    value.extend_from_slice(&role.to_ne_bytes());
+    value.extend_from_slice(&flags.to_ne_bytes());
+    value.extend_from_slice(&idle_ns.to_ne_bytes());
+    let mut update = Vec::new();
+    update.extend_from_slice(&u64::from(fd).to_ne_bytes());
+    update.extend_from_slice(&(&key as *const u32 as u64).to_ne_bytes());
+    update.extend_from_slice(&(value.as_ptr() as u64).to_ne_bytes());
+    bpf(MAP_UPDATE_ELEM, &update);
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    let mut pin = Vec::new();
+    pin.extend_from_slice(&(name.as_ptr() as u64).to_ne_bytes());
+    pin.extend_from_slice(&u64::from(fd).to_ne_bytes());
+    bpf(OBJ_PIN, &pin);
+    // SAFETY: fd is the map's descriptor, ours; the pin keeps the map.
+    unsafe { libc::close(fd as libc::c_int) };
+}
+
+/// The config map grew for the cluster (16 -> 32 bytes): an attachment
+/// pinned by an older slb-agent must still be detached properly (its
+/// flags say TSO was turned off: detach turns it back on).
+#[test]
+fn detach_reads_a_config_pinned_before_clusters() {
+    let lab = Lab::with_prefix("slbagcl");
+    let ethtool = |args: &[&str]| {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &lab.ns_b, "ethtool"])
+            .args(args)
+            .output()
+            .expect("running ethtool (Debian package ethtool)");
+        assert!(out.status.success(), "ethtool {args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ethtool(&["-K", IF_B, "tso", "off"]);
+    std::fs::create_dir_all(lab.pin_dir()).unwrap();
+    // role server, flag 2: TSO turned off by attach; 900 s.
+    pin_legacy_config(&lab.pin_dir().join("slb_config"), 1, 2, 900_000_000_000);
+    let out = lab.agent_ok(&["detach", "--iface", IF_B]);
+    assert!(out.contains("pins removed, TSO turned back on"), "{out}");
+    assert!(ethtool(&["-k", IF_B]).contains("tcp-segmentation: on"));
+    assert!(!lab.pin_dir().exists());
 }
