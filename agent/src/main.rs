@@ -125,11 +125,14 @@ enum Command {
     /// (slbd answers echo on its port addresses); the MAC of one that
     /// answers comes from the kernel's ARP table. An instance that misses
     /// --dead-after probes in a row is dead: its labels go to the next live
-    /// instance upward (wrapping), which switches server-to-client labels
-    /// statelessly and can recover client-to-server ones. With no instance
-    /// live, every frame follows the kernel's next hop. State changes are
-    /// logged on stderr. On SIGTERM/SIGINT the cluster is removed from the
-    /// maps (the kernel's next hop again).
+    /// instance upward (wrapping), the same choice on every host. That
+    /// instance switches server-to-client labels statelessly; a dead
+    /// owner's client-to-server labels are dropped there until slbd
+    /// recovers label-aware clients' flows. With no instance live, every
+    /// frame follows the kernel's next hop. State changes are logged on
+    /// stderr. On SIGTERM/SIGINT the cluster is removed from the maps (the
+    /// kernel's next hop again). Every host probes every instance: size
+    /// slbd's icmp.echo_per_s for it (docs/agent.md).
     ///
     /// Requires `attach` on --iface first. IPv4 next hops only.
     Cluster {
