@@ -299,6 +299,51 @@ fn answers_go_to_the_owner_then_to_a_stand_in() {
     assert_eq!(answer_mac(&lab, 17, next_sport()), MAC_A);
 }
 
+/// A label-aware client: the client-to-server label it pushes goes to its
+/// owner (two instances: 0 has labels 17-514, 1 has 515-1012), then to the
+/// stand-in when the owner stops answering.
+#[test]
+fn a_client_sends_to_the_owner_of_its_label() {
+    let lab = Lab::with_prefix("slbagcl");
+    lab.attach("client");
+    let inst: Vec<Instance> = (0..2).map(|k| Instance::new(&lab, k)).collect();
+    let daemon = Daemon::start(&lab, &inst);
+    wait_states(&lab, &daemon, &[("live", Some(0)), ("live", Some(1))]);
+    let wire = lab.wire();
+    let sock = lab.in_b(|| std::net::UdpSocket::bind((B4, 0)).expect("bind UDP in B"));
+    sock.set_read_timeout(Some(lab::WAIT)).unwrap();
+    sock.connect((PEER4, 5353)).unwrap();
+    let port = sock.local_addr().unwrap().port();
+    // Learn: the server's answer arrives with S2C 516 (instance 1's).
+    wire.send(&frame(
+        &[516],
+        PEER4.into(),
+        B4.into(),
+        L4::Udp {
+            sport: 5353,
+            dport: port,
+            payload: b"answer",
+        },
+    ));
+    let mut buf = [0u8; 64];
+    sock.recv(&mut buf).expect("the answer reached B's socket");
+    let sent = |payload: &[u8]| {
+        sock.send(payload).unwrap();
+        let p = capture(&wire, UDP, port, 5353);
+        assert_eq!(p.payload, payload);
+        assert_eq!(p.labels, lse(515), "client sends 516 - 1");
+        p.dst_mac
+    };
+    assert_eq!(sent(b"one"), inst[1].mac);
+
+    inst[1].set_up(false);
+    wait_states(&lab, &daemon, &[("live", Some(0)), ("fallback", Some(0))]);
+    assert_eq!(sent(b"two"), inst[0].mac);
+    let st = lab.status();
+    assert_eq!(st["counters"]["cluster_redirected"], 2, "{st}");
+    assert_eq!(st["counters"]["cluster_fallback"], 1, "{st}");
+}
+
 #[test]
 fn cluster_refuses_bad_arguments_and_a_missing_attachment() {
     let lab = Lab::with_prefix("slbagcl");
