@@ -8,14 +8,18 @@
  * server role: received + 1 (C2S odd -> S2C even), client role: received - 1.
  *
  * Egress (slb_egress): an IPv4/IPv6 TCP/UDP packet whose 5-tuple has a live
- * entry gets that label pushed between Ethernet and IP.
+ * entry gets that label pushed between Ethernet and IP. In a cluster (the
+ * config's cluster fields, written by `slb-agent cluster`), the frame's
+ * destination MAC becomes that of the instance owning the label's slice, or
+ * of the live instance standing in for it (map slb_cluster).
  *
  * Both programs live in this one object and share its maps: the loader loads
  * the object once and attaches both programs (two `tc ... bpf obj` commands
  * would each create their own copy of the maps).
  *
- * Layouts shared with Rust (agent/src/maps.rs): struct slb_flow_key,
- * struct slb_flow_value, struct slb_config, enum slb_counter. Change both.
+ * Layouts shared with Rust (agent/src/program.rs): struct slb_flow_key,
+ * struct slb_flow_value, struct slb_config, struct slb_next_hop,
+ * enum slb_counter. Change both.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -56,6 +60,10 @@ enum slb_counter {
 	CNT_UNLEARNABLE,       /* popped, but not TCP/UDP or a non-first fragment: nothing learned */
 	CNT_VLAN_PASSED,       /* frame with an offloaded VLAN tag: not handled, passed unchanged */
 	CNT_NEW_SYN,           /* egress SYN of a new connection: always sent unlabelled */
+	CNT_CLUSTER_REDIRECTED,  /* pushed, dst MAC set from slb_cluster (owner or stand-in) */
+	CNT_CLUSTER_FALLBACK,    /* of those, to a stand-in for a dead owner */
+	CNT_CLUSTER_NO_OWNER,    /* pushed label in no instance's slice: kernel's MAC kept */
+	CNT_CLUSTER_NO_NEXT_HOP, /* owner without a valid entry (not known yet, none live): kernel's MAC kept */
 	CNT_MAX = 16,
 };
 
@@ -79,6 +87,25 @@ struct slb_config {
 	__u32 role;            /* enum slb_role */
 	__u32 flags;           /* loader's own bits (clsact created by us), unused here */
 	__u64 idle_timeout_ns; /* 0: never, LRU only */
+	/* The cluster's label slices (core/src/label_slices.rs), written by
+	 * `slb-agent cluster`: pair i (C2S first_c2s + 2i, S2C + 1) belongs to
+	 * instance i / pairs_per_instance, to no one from `instances` on.
+	 * instances 0: no cluster, the kernel's next hop for everything. */
+	__u32 cluster_first_c2s;
+	__u32 cluster_pairs_per_instance;
+	__u32 cluster_instances;
+	__u32 pad;
+};
+
+#define CLUSTER_MAX 64
+#define NEXT_HOP_VALID 1    /* mac is to be used */
+#define NEXT_HOP_FALLBACK 2 /* mac is a live stand-in's (via), the owner is dead */
+
+/* slb_cluster[instance]: where frames with that instance's labels go. */
+struct slb_next_hop {
+	__u8 mac[ETH_ALEN];
+	__u8 flags; /* NEXT_HOP_* */
+	__u8 via;   /* the instance whose MAC this is (the key itself unless FALLBACK) */
 };
 
 struct {
@@ -101,6 +128,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct slb_config);
 } slb_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CLUSTER_MAX);
+	__type(key, __u32);
+	__type(value, struct slb_next_hop);
+} slb_cluster SEC(".maps");
 
 static __always_inline void count(__u32 idx)
 {
@@ -265,6 +299,44 @@ static __always_inline int pop_label(struct __sk_buff *skb, __u16 inner_proto)
 	return 0;
 }
 
+/*
+ * In a cluster, replaces dst_mac with the next hop of the instance owning
+ * label (either label of a pair: c2s = (label - 1) | 1 maps S2C N+1 to N and
+ * keeps an odd N). The same arithmetic as LabelSlices::owner_of; label is a
+ * pushed label, so already within 16..=0xFFFFF.
+ */
+static __always_inline void cluster_next_hop(const struct slb_config *cfg, __u32 label,
+					     __u8 *dst_mac)
+{
+	__u32 instances = cfg->cluster_instances;
+	__u32 per_instance = cfg->cluster_pairs_per_instance;
+	__u32 first_c2s = cfg->cluster_first_c2s;
+	__u32 c2s = (label - 1) | 1;
+	__u32 owner;
+	struct slb_next_hop *nh;
+
+	if (!instances || !per_instance)
+		return;
+	if (c2s < first_c2s) {
+		count(CNT_CLUSTER_NO_OWNER);
+		return;
+	}
+	owner = (c2s - first_c2s) / 2 / per_instance;
+	if (owner >= instances) {
+		count(CNT_CLUSTER_NO_OWNER);
+		return;
+	}
+	nh = bpf_map_lookup_elem(&slb_cluster, &owner);
+	if (!nh || !(nh->flags & NEXT_HOP_VALID)) {
+		count(CNT_CLUSTER_NO_NEXT_HOP);
+		return;
+	}
+	__builtin_memcpy(dst_mac, nh->mac, ETH_ALEN);
+	count(CNT_CLUSTER_REDIRECTED);
+	if (nh->flags & NEXT_HOP_FALLBACK)
+		count(CNT_CLUSTER_FALLBACK);
+}
+
 SEC("classifier")
 int slb_ingress(struct __sk_buff *skb)
 {
@@ -408,6 +480,9 @@ int slb_egress(struct __sk_buff *skb)
 	 */
 	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)) < 0)
 		goto err;
+	/* The MACs are rewritten anyway: choosing another destination costs
+	 * one array lookup and no helper call. */
+	cluster_next_hop(cfg, label, macs);
 	if (bpf_skb_change_head(skb, MPLS_HLEN, 0) < 0)
 		goto err;
 	mpls.ethertype = bpf_htons(ETH_P_MPLS_UC_);

@@ -12,7 +12,7 @@ use crate::ethtool;
 use crate::netlink;
 use crate::pins;
 use crate::program::{
-    Config, Role, CONFIG_MAP, COUNTERS_MAP, EGRESS_PROGRAM, FLAG_CREATED_CLSACT,
+    Config, Role, CLUSTER_MAP, CONFIG_MAP, COUNTERS_MAP, EGRESS_PROGRAM, FLAG_CREATED_CLSACT,
     FLAG_TSO_TURNED_OFF, FLOWS_MAP, INGRESS_PROGRAM, OBJECT,
 };
 
@@ -41,7 +41,7 @@ pub enum TsoChange {
 }
 
 /// Maps pinned beside the two programs.
-const PINNED_MAPS: [&str; 3] = [FLOWS_MAP, COUNTERS_MAP, CONFIG_MAP];
+const PINNED_MAPS: [&str; 4] = [FLOWS_MAP, COUNTERS_MAP, CONFIG_MAP, CLUSTER_MAP];
 
 pub fn ifindex(iface: &str) -> Result<u32, AgentError> {
     let name = std::ffi::CString::new(iface)
@@ -154,6 +154,8 @@ fn configure_attach_pin(
             0
         },
         idle_timeout_ns: opts.idle_timeout_secs.saturating_mul(1_000_000_000),
+        // No cluster until `slb-agent cluster` writes one.
+        ..Config::default()
     };
     {
         let map = ebpf
@@ -243,10 +245,27 @@ fn remove_pins(dir: &Path) -> std::io::Result<()> {
 
 /// Reads entry 0 of the pinned config map.
 pub fn pinned_config(dir: &Path) -> Result<Config, String> {
-    let data = MapData::from_pin(dir.join(CONFIG_MAP)).map_err(|e| e.to_string())?;
-    let array: Array<MapData, Config> =
-        Array::try_from(Map::Array(data)).map_err(|e| e.to_string())?;
-    array.get(&0, 0).map_err(|e| e.to_string())
+    let open = || MapData::from_pin(dir.join(CONFIG_MAP)).map_err(|e| e.to_string());
+    match Array::<MapData, Config>::try_from(Map::Array(open()?)) {
+        Ok(array) => array.get(&0, 0).map_err(|e| e.to_string()),
+        // Pinned by an slb-agent from before clusters: role, flags and idle
+        // timeout only (16 bytes). Read so that `detach` still restores TSO
+        // and removes its clsact, and `status` still works.
+        Err(e) => {
+            let old: Array<MapData, [u8; 16]> =
+                Array::try_from(Map::Array(open()?)).map_err(|_| e.to_string())?;
+            let b = old.get(&0, 0).map_err(|e| e.to_string())?;
+            let word = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            let mut idle = [0u8; 8];
+            idle.copy_from_slice(&b[8..16]);
+            Ok(Config {
+                role: word(0),
+                flags: word(4),
+                idle_timeout_ns: u64::from_ne_bytes(idle),
+                ..Config::default()
+            })
+        }
+    }
 }
 
 /// What `detach` did, for its one-line report.

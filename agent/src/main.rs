@@ -12,13 +12,25 @@
 //!   network namespace;
 //! - `status`: counters and flows read from the pinned maps;
 //! - `netlink`: the two rtnetlink requests aya does not offer;
-//! - `ethtool`: TSO on the attached interface (legacy ethtool ioctls).
+//! - `ethtool`: TSO on the attached interface (legacy ethtool ioctls);
+//! - `cluster`: the `cluster` loop, with `cluster_args` (its command line),
+//!   `label_owner` (the owner of a label, as the eBPF computes it),
+//!   `probe` (ICMP echo), `neigh` (MACs from the ARP table), `failover`
+//!   (which MAC each instance's labels go to) and `cluster_map` (the pinned
+//!   maps).
 
 mod attach;
+mod cluster;
+mod cluster_args;
+mod cluster_map;
 mod error;
 mod ethtool;
+mod failover;
+mod label_owner;
+mod neigh;
 mod netlink;
 mod pins;
+mod probe;
 mod program;
 mod status;
 
@@ -41,7 +53,11 @@ use program::Role;
 /// packets go out unchanged. Flows expire by LRU and an idle timeout.
 ///
 /// The programs stay attached after slb-agent exits; their maps are pinned
-/// under /sys/fs/bpf/slb-agent/<iface>/ for `status` and `detach`.
+/// under /sys/fs/bpf/slb-agent/<iface>/ for `status`, `cluster` and `detach`.
+///
+/// In a cluster of slbd instances sharing one label range, `cluster` keeps
+/// running beside the attachment and makes each labelled frame leave towards
+/// the instance that owns its label (see `slb-agent cluster --help`).
 #[derive(Parser, Debug)]
 #[command(name = "slb-agent", version)]
 struct Cli {
@@ -92,7 +108,59 @@ enum Command {
         #[arg(long, value_name = "IF")]
         iface: String,
     },
-    /// Show the role, counters and number of flows.
+    /// Send each labelled frame to the cluster instance owning its label;
+    /// runs until SIGTERM or SIGINT.
+    ///
+    /// slbd instances of a cluster share one label range FIRST-LAST; each
+    /// assigns labels only from its own contiguous slice of the range's
+    /// pairs (as slbd's `cluster` settings split it: pairs start at the first
+    /// odd label >= FIRST, `pairs / N` pairs per instance, the pairs left at
+    /// the top belong to no one). The owner holds the session, and a
+    /// client-to-server label must reach it. This command writes the slices
+    /// into the attachment's maps; the egress program then sets the
+    /// destination MAC of every frame it labels to the owner's MAC (one map
+    /// lookup; other frames keep the kernel's next hop).
+    ///
+    /// Liveness: every --interval-ms an ICMP echo goes to each --next-hop
+    /// (slbd answers echo on its port addresses); the MAC of one that
+    /// answers comes from the kernel's ARP table. An instance that misses
+    /// --dead-after probes in a row is dead: its labels go to the next live
+    /// instance upward (wrapping), the same choice on every host. That
+    /// instance switches server-to-client labels statelessly and recovers
+    /// a dead owner's client-to-server labels by the hash (Maglev, source
+    /// hash services; docs/operations.md). With no instance live, every
+    /// frame follows the kernel's next hop. State changes are logged on
+    /// stderr. On SIGTERM/SIGINT the cluster is removed from the maps (the
+    /// kernel's next hop again). Every host probes every instance: size
+    /// slbd's icmp.echo_per_s for it (docs/agent.md).
+    ///
+    /// Requires `attach` on --iface first. IPv4 next hops only.
+    Cluster {
+        /// The attached interface the instances are reached through.
+        #[arg(long, value_name = "IF")]
+        iface: String,
+        /// The cluster's label range, as labels.first-labels.last of the
+        /// slbd instances, inclusive (e.g. 16-1048575).
+        #[arg(long, value_name = "FIRST-LAST")]
+        labels: String,
+        /// Number of instances in the cluster (1..=64), as configured in slbd.
+        #[arg(long, value_name = "N")]
+        instances: u16,
+        /// Instance ID (0..N-1) is reached at IPv4 address IPv4, on --iface's
+        /// subnet: one per instance.
+        #[arg(long = "next-hop", value_name = "ID=IPv4", required = true)]
+        next_hops: Vec<String>,
+        /// Probe every MS milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 200,
+              value_parser = clap::value_parser!(u64).range(10..=60_000))]
+        interval_ms: u64,
+        /// An instance is dead after N unanswered probes in a row (it takes
+        /// about N * interval to notice), live again at its first answer.
+        #[arg(long, value_name = "N", default_value_t = 3,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        dead_after: u32,
+    },
+    /// Show the role, counters, number of flows and the cluster's next hops.
     Status {
         #[arg(long, value_name = "IF")]
         iface: String,
@@ -168,6 +236,24 @@ fn run(cli: Cli) -> Result<(), AgentError> {
                     ""
                 },
             );
+        }
+        Command::Cluster {
+            iface,
+            labels,
+            instances,
+            next_hops,
+            interval_ms,
+            dead_after,
+        } => {
+            pins::check_name("interface", &iface)?;
+            let args = cluster_args::ClusterArgs::new(&labels, instances, &next_hops)?;
+            cluster::run(&cluster::ClusterOptions {
+                netns,
+                iface: &iface,
+                args,
+                interval: std::time::Duration::from_millis(interval_ms),
+                dead_after,
+            })?;
         }
         Command::Status { iface, json, flows } => {
             pins::check_name("interface", &iface)?;

@@ -18,6 +18,16 @@ pub const EGRESS_PROGRAM: &str = "slb_egress";
 pub const FLOWS_MAP: &str = "slb_flows";
 pub const COUNTERS_MAP: &str = "slb_counters";
 pub const CONFIG_MAP: &str = "slb_config";
+pub const CLUSTER_MAP: &str = "slb_cluster";
+
+/// Entries of `slb_cluster`: instances a cluster may have
+/// (`slb_core::label_slices::MAX_INSTANCES`).
+pub const CLUSTER_MAX: u32 = 64;
+/// `slb_next_hop.flags`: the MAC is to be used.
+pub const NEXT_HOP_VALID: u8 = 1;
+/// `slb_next_hop.flags`: the MAC is a live stand-in's (`via`), the owner is
+/// dead.
+pub const NEXT_HOP_FALLBACK: u8 = 2;
 
 /// `slb_config.flags`: the clsact qdisc was added by `attach`, so `detach`
 /// removes it.
@@ -69,10 +79,30 @@ pub struct Config {
     pub role: u32,
     pub flags: u32,
     pub idle_timeout_ns: u64,
+    /// The cluster's slices (`label_owner::ClusterParams`);
+    /// `cluster_instances` 0: no cluster.
+    pub cluster_first_c2s: u32,
+    pub cluster_pairs_per_instance: u32,
+    pub cluster_instances: u32,
+    pub pad: u32,
 }
 
-// SAFETY: repr(C), only integers, no padding (4 + 4 + 8 bytes).
+// SAFETY: repr(C), only integers, no padding (4 + 4 + 8 + 4 * 4 bytes).
 unsafe impl aya::Pod for Config {}
+
+/// `struct slb_next_hop`: entry `instance` of the cluster map.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NextHop {
+    pub mac: [u8; 6],
+    /// `NEXT_HOP_VALID`, `NEXT_HOP_FALLBACK`.
+    pub flags: u8,
+    /// The instance whose MAC this is (the key itself unless a fallback).
+    pub via: u8,
+}
+
+// SAFETY: repr(C), only bytes, no padding (6 + 1 + 1 bytes).
+unsafe impl aya::Pod for NextHop {}
 
 /// `struct slb_flow_key`: the 5-tuple of a packet the host sends.
 #[repr(C)]
@@ -118,6 +148,10 @@ pub const COUNTERS: &[&str] = &[
     "unlearnable",
     "vlan_passed",
     "new_syn",
+    "cluster_redirected",
+    "cluster_fallback",
+    "cluster_no_owner",
+    "cluster_no_next_hop",
 ];
 
 #[cfg(test)]
@@ -128,7 +162,8 @@ mod tests {
     fn layouts_match_the_c_structs() {
         assert_eq!(size_of::<FlowKey>(), 40);
         assert_eq!(size_of::<FlowValue>(), 16);
-        assert_eq!(size_of::<Config>(), 16);
+        assert_eq!(size_of::<Config>(), 32);
+        assert_eq!(size_of::<NextHop>(), 8);
     }
 
     #[test]

@@ -7,10 +7,14 @@ use aya::maps::{HashMap, Map, MapData, PerCpuArray};
 use serde::Serialize;
 
 use crate::attach::{ifindex, pinned_config};
+use crate::cluster_map::PinnedCluster;
 use crate::error::AgentError;
+use crate::neigh::format_mac;
 use crate::netlink;
 use crate::pins;
-use crate::program::{FlowKey, FlowValue, Role, COUNTERS, COUNTERS_MAP, FLOWS_MAP};
+use crate::program::{
+    FlowKey, FlowValue, Role, COUNTERS, COUNTERS_MAP, FLOWS_MAP, NEXT_HOP_FALLBACK, NEXT_HOP_VALID,
+};
 
 #[derive(Debug, Serialize)]
 pub struct Status {
@@ -29,8 +33,33 @@ pub struct Status {
     pub tso_turned_off_by_attach: bool,
     /// Summed over CPUs, by name (`program::COUNTERS`).
     pub counters: BTreeMap<String, u64>,
+    /// The cluster written by `slb-agent cluster`; None: no cluster (every
+    /// frame follows the kernel's next hop).
+    pub cluster: Option<Cluster>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_list: Option<Vec<Flow>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Cluster {
+    pub instances: u32,
+    pub first_c2s: u32,
+    pub pairs_per_instance: u32,
+    pub next_hops: Vec<ClusterNextHop>,
+}
+
+/// Where one instance's labels go.
+#[derive(Debug, Serialize)]
+pub struct ClusterNextHop {
+    pub instance: u32,
+    /// The instance's first C2S and last S2C label.
+    pub first_label: u32,
+    pub last_label: u32,
+    /// "live": to the instance's own MAC; "fallback": the instance is dead,
+    /// to the MAC of instance `via`; "kernel": no entry, the kernel's next hop.
+    pub state: &'static str,
+    pub mac: Option<String>,
+    pub via: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,6 +116,12 @@ pub fn status(netns: Option<&str>, iface: &str, list_flows: bool) -> Result<Stat
         }
     }
 
+    // An attachment from before clusters has no cluster map: no cluster.
+    let cluster = match PinnedCluster::open(&dir) {
+        Ok(maps) => cluster_status(&maps).map_err(|e| fail("reading the cluster", &e))?,
+        Err(_) => None,
+    };
+
     let ingress_filters = netlink::count_filters(ifidx, netlink::CLSACT_INGRESS).unwrap_or(0);
     let egress_filters = netlink::count_filters(ifidx, netlink::CLSACT_EGRESS).unwrap_or(0);
     Ok(Status {
@@ -100,8 +135,43 @@ pub fn status(netns: Option<&str>, iface: &str, list_flows: bool) -> Result<Stat
         tso: crate::ethtool::tso_enabled(iface).ok(),
         tso_turned_off_by_attach: config.flags & crate::program::FLAG_TSO_TURNED_OFF != 0,
         counters,
+        cluster,
         flow_list,
     })
+}
+
+fn cluster_status(maps: &PinnedCluster) -> Result<Option<Cluster>, String> {
+    let Some(params) = maps.params()? else {
+        return Ok(None);
+    };
+    let next_hops = maps
+        .next_hops(params.instances)?
+        .iter()
+        .zip(0..)
+        .map(|(hop, k)| {
+            let (first_label, last_label) = params.slice(k);
+            let valid = hop.flags & NEXT_HOP_VALID != 0;
+            let state = match (valid, hop.flags & NEXT_HOP_FALLBACK != 0) {
+                (false, _) => "kernel",
+                (true, false) => "live",
+                (true, true) => "fallback",
+            };
+            ClusterNextHop {
+                instance: k,
+                first_label,
+                last_label,
+                state,
+                mac: valid.then(|| format_mac(&hop.mac)),
+                via: valid.then_some(u32::from(hop.via)),
+            }
+        })
+        .collect();
+    Ok(Some(Cluster {
+        instances: params.instances,
+        first_c2s: params.first_c2s,
+        pairs_per_instance: params.pairs_per_instance,
+        next_hops,
+    }))
 }
 
 fn describe(key: &FlowKey, value: &FlowValue, idle_ns: u64) -> Flow {
@@ -179,7 +249,34 @@ impl Status {
         );
         let _ = writeln!(out, "flows: {} ({} live)", self.flows, self.live_flows);
         for name in COUNTERS {
-            let _ = writeln!(out, "  {name:<18} {}", self.counter(name));
+            let _ = writeln!(out, "  {name:<20} {}", self.counter(name));
+        }
+        match &self.cluster {
+            None => {
+                let _ = writeln!(out, "cluster: none (the kernel's next hop for every frame)");
+            }
+            Some(c) => {
+                let _ = writeln!(
+                    out,
+                    "cluster: {} instances, {} label pairs each from label {}",
+                    c.instances, c.pairs_per_instance, c.first_c2s
+                );
+                for h in &c.next_hops {
+                    let labels = format!("{}-{}", h.first_label, h.last_label);
+                    let whither = match (h.state, &h.mac, h.via) {
+                        ("fallback", Some(mac), Some(via)) => {
+                            format!("{mac} (dead: instance {via} stands in)")
+                        }
+                        (_, Some(mac), _) => mac.clone(),
+                        _ => "the kernel's next hop".to_owned(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  instance {:<2} labels {labels:<15} {:<8} {whither}",
+                        h.instance, h.state
+                    );
+                }
+            }
         }
         if let Some(list) = &self.flow_list {
             for f in list {

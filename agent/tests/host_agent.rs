@@ -7,42 +7,8 @@ mod lab;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
-use lab::packet::{frame, parse, Lse, ACK, L4, SYN, TCP, UDP};
-use lab::{Lab, B4, B6, IF_B, MAC_A, MAC_B, PEER4, PEER6};
-
-const WAIT: Duration = Duration::from_secs(3);
-
-fn lse(label: u32) -> Vec<Lse> {
-    vec![Lse {
-        label,
-        tc: 0,
-        bottom: true,
-        ttl: 64,
-    }]
-}
-
-/// First frame from B of the given flow (as B sends it).
-fn capture(wire: &lab::Wire, proto: u8, sport: u16, dport: u16) -> lab::packet::Parsed {
-    let f = wire
-        .recv_where(WAIT, |f| {
-            parse(f).is_some_and(|p| p.proto == proto && p.sport == sport && p.dport == dport)
-        })
-        .unwrap_or_else(|| panic!("no frame proto {proto} {sport} -> {dport} on the wire"));
-    parse(&f).unwrap()
-}
-
-fn udp_echo(lab: &Lab, addr: IpAddr, port: u16) -> std::thread::JoinHandle<SocketAddr> {
-    let sock = lab.in_b(move || UdpSocket::bind((addr, port)).expect("bind UDP in B"));
-    sock.set_read_timeout(Some(WAIT)).unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 2048];
-        let (n, from) = sock
-            .recv_from(&mut buf)
-            .expect("no datagram reached B's socket");
-        sock.send_to(&buf[..n], from).unwrap();
-        from
-    })
-}
+use lab::packet::{frame, parse, ACK, L4, SYN, TCP, UDP};
+use lab::{capture, lse, udp_echo, Lab, B4, B6, IF_B, MAC_A, MAC_B, PEER4, PEER6, WAIT};
 
 fn server_udp(b: IpAddr, peer: IpAddr) {
     let lab = Lab::new();

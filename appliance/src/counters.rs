@@ -212,6 +212,10 @@ named_enum! {
         /// Frames the kernel interface sent, out of the client-facing port
         /// (scheduler).
         ExceptionFromKernel => "exception_from_kernel",
+        /// Label-aware clients' frames on another instance's
+        /// client-to-server label, forwarded to that instance while it is
+        /// alive (scheduler, `scheduler/foreign_label.rs`).
+        ForwardedToOwner => "forwarded_to_owner",
     }
 }
 
@@ -426,6 +430,7 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::PuntedException => &mut out.punted_exception,
                 Event::ExceptionToKernel => &mut out.exception_to_kernel,
                 Event::ExceptionFromKernel => &mut out.exception_from_kernel,
+                Event::ForwardedToOwner => &mut out.forwarded_to_owner,
             };
             *field = s.event(e);
         }

@@ -219,6 +219,7 @@ events! {
     punted_exception,
     exception_to_kernel,
     exception_from_kernel,
+    forwarded_to_owner,
 }
 
 /// One lcore's counters.

@@ -10,11 +10,15 @@
 //! answer is crafted by the test. No route leaves the namespaces. Dropping
 //! the `Lab` detaches the agent, removes its pins and deletes both
 //! namespaces, also when a test fails.
+//!
+//! The cluster tests add slbd stand-ins on B's segment (`instance`): A's
+//! end of the wire then becomes a port of a bridge in A.
 #![allow(dead_code)]
 
+pub mod instance;
 pub mod packet;
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,7 +37,12 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 pub const AGENT: &str = env!("CARGO_BIN_EXE_slb-agent");
 
+/// How long a test waits for a frame or a socket.
+pub const WAIT: Duration = Duration::from_secs(3);
+
 pub struct Lab {
+    /// Prefix of the lab's namespaces (`<base>-a`, `<base>-b`, ...).
+    pub base: String,
     pub ns_a: String,
     pub ns_b: String,
 }
@@ -45,7 +54,7 @@ fn run(cmd: &mut Command) -> Output {
     out
 }
 
-fn ip(args: &[&str]) {
+pub fn ip(args: &[&str]) {
     let out = run(Command::new("ip").args(args));
     assert!(
         out.status.success(),
@@ -57,11 +66,17 @@ fn ip(args: &[&str]) {
 
 impl Lab {
     pub fn new() -> Lab {
+        Lab::with_prefix("slb-agt")
+    }
+
+    /// A lab whose namespaces are named `<prefix>-<pid>-<n>-...`.
+    pub fn with_prefix(prefix: &str) -> Lab {
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let base = format!("slb-agt-{}-{n}", std::process::id());
+        let base = format!("{prefix}-{}-{n}", std::process::id());
         let lab = Lab {
             ns_a: format!("{base}-a"),
             ns_b: format!("{base}-b"),
+            base,
         };
         // Created before the first command so Drop cleans up a half-built lab.
         ip(&["netns", "add", &lab.ns_a]);
@@ -209,6 +224,42 @@ impl Drop for Lab {
             .args(["netns", "del", &self.ns_b])
             .output();
     }
+}
+
+/// One bottom-of-stack label stack entry as the agent pushes it.
+pub fn lse(label: u32) -> Vec<packet::Lse> {
+    vec![packet::Lse {
+        label,
+        tc: 0,
+        bottom: true,
+        ttl: 64,
+    }]
+}
+
+/// First frame from B of the given flow (as B sends it).
+pub fn capture(wire: &Wire, proto: u8, sport: u16, dport: u16) -> packet::Parsed {
+    let f = wire
+        .recv_where(WAIT, |f| {
+            packet::parse(f)
+                .is_some_and(|p| p.proto == proto && p.sport == sport && p.dport == dport)
+        })
+        .unwrap_or_else(|| panic!("no frame proto {proto} {sport} -> {dport} on the wire"));
+    packet::parse(&f).unwrap()
+}
+
+/// A UDP socket in B on addr:port that echoes one datagram; the thread
+/// returns where it came from.
+pub fn udp_echo(lab: &Lab, addr: IpAddr, port: u16) -> std::thread::JoinHandle<SocketAddr> {
+    let sock = lab.in_b(move || UdpSocket::bind((addr, port)).expect("bind UDP in B"));
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        let (n, from) = sock
+            .recv_from(&mut buf)
+            .expect("no datagram reached B's socket");
+        sock.send_to(&buf[..n], from).unwrap();
+        from
+    })
 }
 
 /// Runs f on a fresh thread moved into /run/netns/<ns> (setns affects only

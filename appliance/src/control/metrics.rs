@@ -332,6 +332,12 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         "Frames the exception path's kernel interface sent out of its client-facing port (cluster).",
         None,
     ),
+    ev(
+        "forwarded_to_owner",
+        "slbd_forwarded_to_owner_total",
+        "Label-aware clients' frames on another instance's label, forwarded to that live instance (cluster).",
+        None,
+    ),
 ];
 
 const ICMP_SENT: &str = "ICMP messages slbd sent itself, by lcore and kind (rate-limited drops: slbd_drops_total, reason icmp_*).";

@@ -18,18 +18,23 @@
 //! those. Until it does, the client's frames on the old label come here
 //! again and join the recovered session by their 5-tuple.
 //!
+//! While the owner lives (it answers this instance's probes, `peers.rs`),
+//! the frame is not recovered but forwarded to it unchanged but for its
+//! MACs (`forwarded_to_owner`): the owner holds the session, and an agent
+//! that sent it here was wrong (a probe of its own lost, no cluster map).
+//!
 //! Not recoverable, dropped as before (`unknown_label`): another
 //! algorithm (the choice was live state the owner held), a service of
 //! plain clients (a labelled client frame is not theirs), anything out of
 //! a cluster. A label this instance withdrew is a late frame of an ended
-//! session (`withdrawn_label`), never recovered. Forwarding to a live
-//! owner is not done: an agent sends to the owner itself while it lives.
+//! session (`withdrawn_label`), never recovered.
 
 use super::admission::Origin;
 use super::Scheduler;
-use crate::counters::PathDrop;
+use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
-use slb_wire::{mpls, MacAddr};
+use slb_core::LabelSlices;
+use slb_wire::{ethernet, mpls, MacAddr};
 
 impl<F: Frame> Scheduler<F> {
     /// Whether a dead `label` goes to [`Self::recover_labelled`]: cluster
@@ -54,6 +59,23 @@ impl<F: Frame> Scheduler<F> {
             .is_some_and(|p| p.role.faces_clients())
         {
             return self.drop_frame(PathDrop::WrongPortRole, Some(port), &f, None);
+        }
+        // The owner lives: it holds the session.
+        let owner = mpls::top_label(f.data())
+            .and_then(|t| LabelSlices::from(&self.config).owner_of(t.lse.label.value()))
+            .filter(|&o| o != self.config.instance());
+        if let Some((p, mac)) = owner.and_then(|o| self.peers.live(o, now)) {
+            let ours = self.shared.ports.get(usize::from(p)).map(|q| q.mac);
+            return match ours {
+                Some(ours)
+                    if ethernet::rewrite_macs(f.data_mut(), MacAddr(ours), MacAddr(mac))
+                        .is_ok() =>
+                {
+                    self.counters.event(Event::ForwardedToOwner);
+                    out(usize::from(p), f);
+                }
+                _ => self.drop_frame(PathDrop::Rewrite, Some(port), &f, None),
+            };
         }
         // Only a label-aware service's flows: the inner packet names it.
         let aware = slb_wire::flow::extract(f.data()).ok().is_some_and(|k| {

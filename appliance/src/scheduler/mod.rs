@@ -37,6 +37,7 @@ pub mod health;
 pub mod icmp_errors;
 pub mod late_frames;
 pub mod neighbours;
+pub mod peers;
 pub mod poll_loop;
 pub mod probes;
 pub mod reset;
@@ -56,6 +57,7 @@ use hashbrown::HashMap;
 use health::{HealthMonitor, ServerKey};
 use late_frames::RecentEnds;
 use neighbours::Neighbours;
+use peers::Peers;
 use slb_config::Config;
 use slb_core::service::Ended;
 use slb_core::session::EndReason;
@@ -117,6 +119,8 @@ pub struct Scheduler<F: Frame> {
     pub(crate) resets: reset::Pending,
     /// When and why recent sessions ended (late frames).
     pub(crate) recent_ends: RecentEnds,
+    /// The cluster's other instances and their liveness.
+    pub(crate) peers: Peers,
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -137,6 +141,19 @@ impl<F: Frame> Scheduler<F> {
         let local = FastPath::new(local_id, shared.clone(), local_chan, counters.clone(), 4096);
         let pairs = core.labels().capacity() as usize;
         let slots = Slots::new(shared.nexthops.capacity());
+        let peers = Peers::new(
+            config
+                .cluster
+                .iter()
+                .flat_map(|c| c.peers.iter().map(|p| (p.instance, p.address))),
+            |a| {
+                shared
+                    .ports
+                    .iter()
+                    .position(|p| p.on_link(a))
+                    .and_then(|i| u8::try_from(i).ok())
+            },
+        );
         Scheduler {
             core,
             shared,
@@ -157,6 +174,7 @@ impl<F: Frame> Scheduler<F> {
             health: HealthMonitor::default(),
             resets: reset::Pending::default(),
             recent_ends: RecentEnds::new(pairs),
+            peers,
         }
     }
 
@@ -346,6 +364,7 @@ impl<F: Frame> Scheduler<F> {
             work += self.request_neighbours(now, out);
         }
         work += self.run_health(now, out);
+        work += self.probe_peers(now, out);
         work
     }
 

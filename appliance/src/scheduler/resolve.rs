@@ -58,6 +58,9 @@ impl<F: Frame> Scheduler<F> {
         let Some((addr, mac)) = learned else {
             return;
         };
+        if self.peers.answered(addr, mac, port, now) {
+            return;
+        }
         self.health_neighbour(addr, now);
         if let Some(Resolve::Release { port, mac, frames }) =
             self.neighbours
@@ -74,7 +77,22 @@ impl<F: Frame> Scheduler<F> {
         let mut due = std::mem::take(&mut self.due);
         self.neighbours.due(now, 64, &mut due);
         let n = due.len();
-        for &(port, addr) in &due {
+        self.send_requests(&due, out);
+        self.due = due;
+        n
+    }
+
+    /// Asks the cluster's peers for their MACs when due
+    /// (`peers.rs`): their answers say they are alive.
+    pub(crate) fn probe_peers(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
+        let due = self.peers.due(now);
+        self.send_requests(&due, out);
+        due.len()
+    }
+
+    /// An ARP request or neighbour solicitation for each (port, address).
+    fn send_requests(&self, due: &[(u8, IpAddr)], out: &mut dyn FnMut(usize, F)) {
+        for &(port, addr) in due {
             let Some(p) = self.shared.ports.get(port as usize) else {
                 continue;
             };
@@ -89,7 +107,5 @@ impl<F: Frame> Scheduler<F> {
                 out(port as usize, f);
             }
         }
-        self.due = due;
-        n
     }
 }

@@ -15,12 +15,17 @@
 //! Maglev and source hash services (`recovered_by_hash`). Row 26: a
 //! label-aware client's frame on another instance's client-to-server label
 //! (its agent's fallback when the owner died) is recovered the same way,
-//! its label replaced by one of this instance's.
+//! its label replaced by one of this instance's. Row 27: while the label's
+//! owner answers this instance's probes, such a frame is forwarded to it
+//! instead (`forwarded_to_owner`).
 
 use crate::golden::net::{port_mac, syn, syn_ack, Host, Net, CLIENT, SERVER};
-use crate::golden::row::{advance_ms, check, send, Case, Check, Family, Row, Slbd, BOTH};
+use crate::golden::row::{
+    advance_ms, advance_out, check, send, Case, Check, Family, Row, Slbd, BOTH,
+};
 use serde_json::{json, Value};
 use slb_appliance::counters::Event;
+use slb_wire::builder::{arp_reply, arp_request, nd_advert, nd_solicit};
 use slb_wire::{FrameBuilder, MacAddr, TcpFlags};
 use std::net::IpAddr;
 
@@ -88,9 +93,11 @@ pub(super) fn cluster_config_with(n: &Net, services: Vec<Value>, more: Value) ->
         .map(|h| json!({ "address": h.ip, "mac": h.mac.to_string() }))
         .collect();
     neighbours.push(json!({ "address": gateway(n), "mac": GATEWAY_MAC.to_string() }));
+    // Off every subnet of slbd's: not probed for liveness (row 27 has an
+    // on-link peer, and its probes).
     let peer = match n.family {
-        Family::V4 => "198.18.0.2",
-        Family::V6 => "2001:db8::2",
+        Family::V4 => "198.18.50.2",
+        Family::V6 => "2001:db8:50::2",
     };
     let mut cluster = json!({
         "instance": 1, "instances": 2,
@@ -532,6 +539,89 @@ fn labelled_recovery(n: &Net) -> Case {
     )
 }
 
+/// Instance 0 on the client link: its MAC and address per family.
+const PEER_MAC: MacAddr = MacAddr([0x02, 0x5b, 0, 0, 0, 0x02]);
+
+fn peer(n: &Net) -> IpAddr {
+    match n.family {
+        Family::V4 => "198.18.0.2".parse().unwrap(),
+        Family::V6 => "2001:db8::2".parse().unwrap(),
+    }
+}
+
+/// slbd's probe of the peer: an ARP request (padded to 60 bytes) or a
+/// neighbour solicitation from the client port.
+fn peer_probe(n: &Net) -> (usize, Vec<u8>) {
+    let f = match (n.port_ip[CLIENT], peer(n)) {
+        (IpAddr::V4(own), IpAddr::V4(p)) => {
+            let mut f = arp_request(port_mac(CLIENT), own, p);
+            f.resize(60, 0);
+            f
+        }
+        (IpAddr::V6(own), IpAddr::V6(p)) => nd_solicit(port_mac(CLIENT), own, p),
+        _ => unreachable!("one family"),
+    };
+    (CLIENT, f)
+}
+
+/// The peer's answer to slbd's probe.
+fn peer_answer(n: &Net) -> Vec<u8> {
+    match (peer(n), n.port_ip[CLIENT]) {
+        (IpAddr::V4(p), IpAddr::V4(own)) => arp_reply(PEER_MAC, p, port_mac(CLIENT), own),
+        (IpAddr::V6(p), IpAddr::V6(own)) => nd_advert(PEER_MAC, port_mac(CLIENT), p, own, p),
+        _ => unreachable!("one family"),
+    }
+}
+
+fn forward_to_owner(n: &Net) -> Case {
+    let x = maglev_pick_for(n, n.c1, 41000, 83);
+    let config = cluster_config_with(
+        n,
+        aware_hash_services(n),
+        json!({ "peers": [{ "instance": 0, "address": peer(n) }] }),
+    );
+    let probes = |k: usize| vec![peer_probe(n); k];
+    Case::new(
+        config,
+        vec![
+            send(
+                "instance 0 answers slbd's probe: alive",
+                CLIENT,
+                peer_answer(n),
+            )
+            .out(peer_probe(n).0, peer_probe(n).1)
+            .events(&[(Event::PuntedNeighbour, 1)]),
+            send(
+                "c1's segment on 17, instance 0's label, sent here (its agent has no cluster map): forwarded to instance 0, unchanged but for its MACs",
+                CLIENT,
+                c1_segment(n, 41000, 83, b"", 17),
+            )
+            .out(
+                CLIENT,
+                c1_segment(n, 41000, 83, b"", 17).macs(port_mac(CLIENT), PEER_MAC),
+            )
+            .events(&[(Event::ForwardedToOwner, 1), (Event::RecoveredByHash, 0)]),
+            check(Check::ActiveSessions(0)),
+            advance_out(1000, probes(5)),
+            send(
+                "no answer for a second: instance 0 is dead, c1's next segment on 17 is recovered here by the hash",
+                CLIENT,
+                c1_segment(n, 41000, 83, b"", 17),
+            )
+            .out(
+                SERVER,
+                n.to_server(n.c1, x, 41000, 83)
+                    .flags(TcpFlags::ACK)
+                    .seq(1001)
+                    .ack(5001)
+                    .label(OWN_C2S),
+            )
+            .events(&[(Event::ForwardedToOwner, 0), (Event::RecoveredByHash, 1)]),
+            check(Check::Event(Event::ForwardedToOwner, 1)),
+        ],
+    )
+}
+
 pub static ROWS: &[Row] = &[
     Row {
         name: "row22_cluster_s2c_labels_without_a_session_are_switched_without_state",
@@ -574,5 +664,13 @@ pub static ROWS: &[Row] = &[
         workers: ONE_AND_TWO_WORKERS,
         slbd: Slbd::Runs,
         case: labelled_recovery,
+    },
+    Row {
+        name:
+            "row27_cluster_labels_of_a_live_owner_are_forwarded_to_it_and_recovered_once_it_is_dead",
+        families: BOTH,
+        workers: ONE_AND_TWO_WORKERS,
+        slbd: Slbd::RigOnly("the clock moves: the peer's liveness"),
+        case: forward_to_owner,
     },
 ];
