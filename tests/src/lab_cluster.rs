@@ -245,8 +245,7 @@ impl ClusterLab {
         let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
         let proc_dir = Path::new("/proc").join(pid.trim());
         let t = Instant::now();
-        while !pid.trim().is_empty() && proc_dir.exists() && t.elapsed() < Duration::from_secs(10)
-        {
+        while !pid.trim().is_empty() && proc_dir.exists() && t.elapsed() < Duration::from_secs(10) {
             let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
             // A zombie (state Z, third field) is gone as far as we care.
             if state.split_whitespace().nth(2) == Some("Z") {
@@ -285,7 +284,13 @@ impl ClusterLab {
 
     /// Polls (every 10 ms, at most `limit`) until the router no longer
     /// routes `vip` to `addr`; the time since `since`.
-    pub fn wait_withdrawn(&self, vip: &str, addr: &str, since: Instant, limit: Duration) -> Duration {
+    pub fn wait_withdrawn(
+        &self,
+        vip: &str,
+        addr: &str,
+        since: Instant,
+        limit: Duration,
+    ) -> Duration {
         let router = format!("{}-r", self.prefix);
         loop {
             let mut cmd = Command::new("ip");
@@ -392,7 +397,12 @@ pub fn remove_stale_cluster_labs() {
         .filter_map(|l| l.split_whitespace().next())
         .filter_map(|ns| {
             let prefix = ns.rsplit_once('-')?.0.to_string();
-            let pid: u32 = prefix.strip_prefix("slbc-t")?.split_once('x')?.0.parse().ok()?;
+            let pid: u32 = prefix
+                .strip_prefix("slbc-t")?
+                .split_once('x')?
+                .0
+                .parse()
+                .ok()?;
             let dead =
                 pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists();
             dead.then_some(prefix)

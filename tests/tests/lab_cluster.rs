@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use slb_tests::lab;
 use slb_tests::lab_cluster::{
-    self, instance_addr, ClusterLab, NextHops, SessionSeen, INSTANCES, LABEL_CLIENT,
-    PLAIN_CLIENTS, VIP, VIP_LABEL,
+    self, instance_addr, ClusterLab, NextHops, SessionSeen, INSTANCES, LABEL_CLIENT, PLAIN_CLIENTS,
+    VIP, VIP_LABEL,
 };
 
 /// Each download: 3 MB at 300 kB/s (10 s), so the kill lands mid-transfer.
@@ -168,7 +168,10 @@ fn spread(lab: &ClusterLab) {
         .map(|&i| after[i] - before[i] - recovered[i])
         .collect();
     let total: u64 = per.iter().sum();
-    let shares: Vec<f64> = per.iter().map(|&n| 100.0 * n as f64 / total as f64).collect();
+    let shares: Vec<f64> = per
+        .iter()
+        .map(|&n| 100.0 * n as f64 / total as f64)
+        .collect();
     eprintln!(
         "spread: 1000 new connections (c1 {a:?}, c2 {b:?}, lc {c:?} ok/failed): \
          per instance {per:?} = {shares:.1?} % (and re-admitted by hash {recovered:?})"
@@ -269,11 +272,23 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
         .collect();
     let recovered: Vec<u64> = INSTANCES
         .iter()
-        .map(|&i| if i == victim { 0 } else { lab.stat(i, "events", "recovered_by_hash") })
+        .map(|&i| {
+            if i == victim {
+                0
+            } else {
+                lab.stat(i, "events", "recovered_by_hash")
+            }
+        })
         .collect();
     let stateless: Vec<u64> = INSTANCES
         .iter()
-        .map(|&i| if i == victim { 0 } else { lab.stat(i, "events", "switched_stateless") })
+        .map(|&i| {
+            if i == victim {
+                0
+            } else {
+                lab.stat(i, "events", "switched_stateless")
+            }
+        })
         .collect();
 
     // Which instance held each transfer before the kill.
@@ -309,7 +324,10 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
         let by_ns = |ns: &str| {
             transfers
                 .iter()
-                .filter(|t| t.ns == ns && owner_of.get(&(client_addr(ns).to_string(), t.local_port)) == Some(&i))
+                .filter(|t| {
+                    t.ns == ns
+                        && owner_of.get(&(client_addr(ns).to_string(), t.local_port)) == Some(&i)
+                })
                 .filter(|t| t.complete())
                 .count()
         };
@@ -323,12 +341,21 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
     }
     // A download whose SYN was still being retransmitted at the kill is on
     // no instance's list: it must complete, wherever it went.
-    eprintln!("transfers on no instance's list at the kill: {}", unplaced.len());
+    eprintln!(
+        "transfers on no instance's list at the kill: {}",
+        unplaced.len()
+    );
     for t in &unplaced {
-        assert!(t.complete(), "a transfer no instance held at the kill failed: {t:?}");
+        assert!(
+            t.complete(),
+            "a transfer no instance held at the kill failed: {t:?}"
+        );
     }
     for w in withdraw {
-        assert!(w <= Duration::from_secs(2), "withdrawal took {w:?}, more than 2 s");
+        assert!(
+            w <= Duration::from_secs(2),
+            "withdrawal took {w:?}, more than 2 s"
+        );
     }
     for i in INSTANCES {
         if i != victim {
@@ -350,7 +377,11 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
 /// Withdraws instance `i`'s routes: `slbctl drain-instance` where slbd
 /// has it, else BIRD's static VIP routes disabled.
 fn drain(lab: &ClusterLab, i: usize, on: bool) -> &'static str {
-    let verb = if on { "drain-instance" } else { "undrain-instance" };
+    let verb = if on {
+        "drain-instance"
+    } else {
+        "undrain-instance"
+    };
     let out = lab.ctl(i, &[verb]);
     if out.status.success() {
         return "slbctl";
@@ -375,7 +406,10 @@ fn load_until(lab: &ClusterLab, ns: &str, stop: &AtomicBool, limit: Duration) ->
 
 /// Instance `i`'s established sessions.
 fn established(lab: &ClusterLab, i: usize) -> usize {
-    let json = lab.ctl_json(i, &["sessions", "list", "--state", "established", "--limit", "1"]);
+    let json = lab.ctl_json(
+        i,
+        &["sessions", "list", "--state", "established", "--limit", "1"],
+    );
     json["matched"].as_u64().unwrap_or(0) as usize
 }
 
@@ -424,7 +458,10 @@ fn drain_restart_rejoin(lab: &ClusterLab, i: usize) {
         t0.elapsed()
     );
     for (ok, failed) in &loads {
-        assert_eq!(*failed, 0, "connections failed during drain and restart: {loads:?}");
+        assert_eq!(
+            *failed, 0,
+            "connections failed during drain and restart: {loads:?}"
+        );
         assert!(*ok >= 100, "too little load: {loads:?}");
     }
     let before = lab.admitted(i);
