@@ -429,15 +429,28 @@ fn drain_restart_rejoin(lab: &ClusterLab, i: usize) {
         let how = drain(lab, i, true);
         let took = lab.wait_nexthops(VIP, 2, Duration::from_secs(10));
         eprintln!("drain ({how}): instance {i} withdrawn after {took:?}");
-        // Let its established sessions finish (short requests).
+        // Withdrawn: the router sends it nothing more, so it admits no
+        // new session (after 0.5 s for what was on the wire).
+        std::thread::sleep(Duration::from_millis(500));
+        let a0 = lab.admitted(i);
+        std::thread::sleep(Duration::from_millis(1500));
+        let new_while_drained = lab.admitted(i) - a0;
+        // Its sessions: the router moved their flows too (the other
+        // instances recover them by the hash), so those whose FIN went
+        // elsewhere stay `established` here until slbd stops.
         let t = Instant::now();
-        while established(lab, i) > 0 && t.elapsed() < Duration::from_secs(10) {
+        while established(lab, i) > 0 && t.elapsed() < Duration::from_secs(3) {
             std::thread::sleep(Duration::from_millis(200));
         }
         eprintln!(
-            "instance {i}: {} established sessions left after {:?} drained",
+            "instance {i} drained: {new_while_drained} sessions admitted in 1.5 s, \
+             {} established sessions left after {:?}",
             established(lab, i),
             t.elapsed()
+        );
+        assert_eq!(
+            new_while_drained, 0,
+            "instance {i} admitted sessions while withdrawn"
         );
         lab.stop(i);
         std::thread::sleep(Duration::from_secs(1));
