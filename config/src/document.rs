@@ -43,6 +43,8 @@ pub(crate) struct ClusterDoc {
     pub client_gateway_ipv4: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_gateway_ipv6: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announce_table: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

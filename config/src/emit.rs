@@ -115,6 +115,7 @@ pub(crate) fn document(c: &Config) -> Document {
                 .collect(),
             client_gateway_ipv4: k.client_gateway_ipv4.map(|a| a.to_string()),
             client_gateway_ipv6: k.client_gateway_ipv6.map(|a| a.to_string()),
+            announce_table: k.announce_table.map(u64::from),
         }),
     }
 }

@@ -1555,7 +1555,8 @@ fn cluster_lab() -> Value {
                "peers": [{"instance": 0, "address": "198.18.0.2"},
                          {"instance": 3, "address": "2001:db8::4"}],
                "client_gateway_ipv4": "198.18.0.254",
-               "client_gateway_ipv6": "2001:db8::fe"}),
+               "client_gateway_ipv6": "2001:db8::fe",
+               "announce_table": 100}),
     );
     doc
 }
@@ -1587,6 +1588,8 @@ fn cluster_parses_and_round_trips() {
         ]
     );
     assert_eq!(k.client_gateway_ipv4, Some(Ipv4Addr::new(198, 18, 0, 254)));
+    assert_eq!(k.announce_table, Some(100));
+    assert!(c.to_json_pretty().contains("\"announce_table\": 100"));
     assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
     // Absent: one instance, and `config show` writes no section.
     let one = lab_config();
@@ -1599,7 +1602,47 @@ fn cluster_parses_and_round_trips() {
     let mut doc = lab();
     set(&mut doc, "/cluster", json!({"instance": 0, "instances": 2}));
     let two = parses(&doc);
-    assert!(two.in_cluster() && two.cluster.unwrap().peers.is_empty());
+    assert!(two.in_cluster() && two.cluster.as_ref().unwrap().peers.is_empty());
+    // No announce table: slbd announces nothing, and emits no field.
+    assert_eq!(two.cluster.as_ref().unwrap().announce_table, None);
+    assert!(!two.to_json_pretty().contains("announce_table"));
+    // The largest table id the kernel takes.
+    set(&mut doc, "/cluster/announce_table", json!(4_294_967_295u64));
+    assert_eq!(parses(&doc).cluster.unwrap().announce_table, Some(u32::MAX));
+}
+
+#[test]
+fn announce_table_rules() {
+    for (t, name) in [
+        (0, "unspec"),
+        (253, "default"),
+        (254, "main"),
+        (255, "local"),
+    ] {
+        bad_cluster(
+            "/cluster/announce_table",
+            json!(t),
+            "cluster.announce_table",
+            &format!("{t} is the kernel's {name} table: slbd flushes its announce table"),
+        );
+    }
+    bad_cluster(
+        "/cluster/announce_table",
+        json!(4_294_967_296u64),
+        "cluster.announce_table",
+        "must be between 0 and 4294967295 (got 4294967296)",
+    );
+    bad_cluster(
+        "/cluster/announce_table",
+        json!("100"),
+        "cluster.announce_table",
+        "invalid type: string \"100\"",
+    );
+    for ok in [1, 252, 256, 1000] {
+        let mut doc = cluster_lab();
+        set(&mut doc, "/cluster/announce_table", json!(ok));
+        assert_eq!(parses(&doc).cluster.unwrap().announce_table, Some(ok));
+    }
 }
 
 #[test]
@@ -1698,6 +1741,7 @@ fn cluster_changes_need_a_restart() {
         ("/cluster/instances", json!(5)),
         ("/cluster/peers/0/address", json!("198.18.0.3")),
         ("/cluster/client_gateway_ipv4", json!("198.18.0.253")),
+        ("/cluster/announce_table", json!(101)),
     ] {
         let mut doc = cluster_lab();
         set(&mut doc, pointer, value);

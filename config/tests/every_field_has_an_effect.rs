@@ -30,7 +30,7 @@ const FULL: &str = include_str!("every_field.json");
 
 /// Leaves in `config show` of `FULL`. A new field changes it: add the field
 /// to `every_field.json` (and, for a string, a rule in `candidates`).
-const LEAVES: usize = 229;
+const LEAVES: usize = 230;
 
 /// Leaves whose alternative the rules in `candidates` cannot find, with
 /// the value to write instead (JSON path, JSON value). Tried first.
@@ -587,6 +587,7 @@ const READ_AS: &[(&str, &[&str])] = &[
     ("cluster.peers[].address", &["address"]),
     ("cluster.client_gateway_ipv4", &["client_gateway_ipv4"]),
     ("cluster.client_gateway_ipv6", &["client_gateway_ipv6"]),
+    ("cluster.announce_table", &["announce_table"]),
 ];
 
 /// The code that runs with a configuration: slbd, the agent and slbctl,

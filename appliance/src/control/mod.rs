@@ -29,6 +29,7 @@ pub mod cluster_view;
 pub mod commands;
 pub mod drops_view;
 pub mod edit;
+pub mod instance;
 pub mod metrics;
 pub mod metrics_http;
 pub mod server;
@@ -82,6 +83,8 @@ pub struct Control {
     rates: Mutex<RateSampler>,
     /// How long a request waits for the scheduler.
     pub timeout: Duration,
+    /// The VIPs the routing daemon announces (`cluster.announce_table`).
+    announcer: Option<Mutex<crate::announce::Announcer>>,
 }
 
 fn err(c: &str, m: impl Into<String>) -> ErrorBody {
@@ -111,6 +114,7 @@ impl Control {
             started: Instant::now(),
             rates: Mutex::new(RateSampler::default()),
             timeout: Duration::from_secs(5),
+            announcer: None,
         }
     }
 
@@ -139,9 +143,12 @@ impl Control {
             Request::Labels(f) => Reply::Labels(self.view(View::Labels(f), pump)?),
             Request::Health(f) => Reply::Health(self.view(View::Health(f), pump)?),
             Request::Drops(a) => Reply::Drops(self.view(View::Drops(a), pump)?),
-            Request::Cluster => Reply::Cluster(cluster_view::cluster(
-                &*self.config.lock().map_err(poisoned)?,
-            )),
+            Request::Cluster => Reply::Cluster(slb_proto::Cluster {
+                announce: self.announce_state(),
+                ..cluster_view::cluster(&*self.config.lock().map_err(poisoned)?)
+            }),
+            Request::InstanceDrain => Reply::Announce(self.set_draining(true, pump)?),
+            Request::InstanceUndrain => Reply::Announce(self.set_draining(false, pump)?),
             Request::ConfigShow => Reply::ConfigShow(self.config_show()?),
             Request::ConfigReload(a) => Reply::ConfigReload(self.reload(a, pump)?),
             Request::ServicesAdd(s) => Reply::Edit(self.edit(pump, |d| edit::add_service(d, &s))?),
@@ -341,6 +348,7 @@ impl Control {
             ports: self.ports(),
             cores,
             services,
+            announce: self.announce_state(),
         })
     }
 
@@ -382,6 +390,8 @@ impl Control {
         let mut cur = self.config.lock().map_err(poisoned)?;
         let applied: Applied = self.ask(Call::Apply(Box::new(new.clone())), pump)?;
         *cur = new;
+        drop(cur);
+        self.announce_after_change(pump);
         Ok(Reload {
             applied,
             path: path.display().to_string(),
@@ -403,7 +413,19 @@ impl Control {
             .map_err(|e| err(code::INVALID_ARGUMENT, e.to_string()))?;
         let applied: Applied = self.ask(Call::Apply(Box::new(new.clone())), pump)?;
         *cur = new;
+        drop(cur);
+        self.announce_after_change(pump);
         Ok(Edit { applied, done })
+    }
+}
+
+impl Control {
+    /// After a change: the announce table at once, not at the next tick
+    /// (a failure is the timer's to retry).
+    fn announce_after_change(&self, pump: &mut dyn FnMut()) {
+        if let Err(e) = self.announce(pump) {
+            tracing::debug!(error = %e.message, "announce after a change");
+        }
     }
 }
 
