@@ -1638,6 +1638,14 @@ fn announce_table_rules() {
         "cluster.announce_table",
         "invalid type: string \"100\"",
     );
+    // The whole message, as docs/config-reference.md quotes it.
+    let mut doc = cluster_lab();
+    set(&mut doc, "/cluster/announce_table", json!(254));
+    let e = errors(&doc).to_string();
+    assert!(
+        include_str!("../../docs/config-reference.md").contains(e.trim()),
+        "{e}"
+    );
     for ok in [1, 252, 256, 1000] {
         let mut doc = cluster_lab();
         set(&mut doc, "/cluster/announce_table", json!(ok));
