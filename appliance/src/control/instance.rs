@@ -6,12 +6,16 @@
 
 use super::{err, poisoned, Control};
 use crate::announce::{Announcer, VipHealth};
-use crate::channels::View;
+use crate::channels::{Call, View};
 use slb_proto::{code, Announce, ErrorBody};
 use std::time::{Duration, Instant};
 
 /// How often the announcer re-reads the servers' health.
 pub const ANNOUNCE_EVERY: Duration = Duration::from_millis(200);
+/// How long a round waits for the scheduler's answer: older health is
+/// stale anyway, and a scheduler that stopped (slbd stopping) must not
+/// hold the withdrawal at stop for the requests' 5 s.
+const HEALTH_WAIT: Duration = Duration::from_secs(1);
 
 impl Control {
     /// Gives the control plane the announcer (`cluster.announce_table`),
@@ -33,7 +37,7 @@ impl Control {
         let Some(a) = &self.announcer else {
             return Ok(());
         };
-        let vips: Vec<VipHealth> = self.view(View::Vips, pump)?;
+        let vips: Vec<VipHealth> = self.ask_within(Call::View(View::Vips), pump, HEALTH_WAIT)?;
         a.lock().map_err(poisoned)?.reconcile(&vips);
         Ok(())
     }

@@ -184,6 +184,16 @@ impl Control {
         call: Call,
         pump: &mut dyn FnMut(),
     ) -> Result<T, ErrorBody> {
+        self.ask_within(call, pump, self.timeout)
+    }
+
+    /// [`Control::ask`] with a wait of its own.
+    fn ask_within<T: TryFrom<Answer, Error = Answer>>(
+        &self,
+        call: Call,
+        pump: &mut dyn FnMut(),
+        timeout: Duration,
+    ) -> Result<T, ErrorBody> {
         let (tx, rx) = sync_channel(1);
         if self.queue.push(Command { call, reply: tx }).is_err() {
             return Err(err(
@@ -198,10 +208,10 @@ impl Control {
                 Err(TryRecvError::Disconnected) => {
                     return Err(err(code::INTERNAL, "the scheduler dropped the command"))
                 }
-                Err(TryRecvError::Empty) if t0.elapsed() > self.timeout => {
+                Err(TryRecvError::Empty) if t0.elapsed() > timeout => {
                     return Err(err(
                         code::TIMEOUT,
-                        format!("the scheduler did not answer within {:?}", self.timeout),
+                        format!("the scheduler did not answer within {timeout:?}"),
                     ))
                 }
                 Err(TryRecvError::Empty) => pump(),
