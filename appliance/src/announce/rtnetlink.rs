@@ -57,6 +57,9 @@ const RTA_TABLE: u16 = 15;
 const RT_SCOPE_UNIVERSE: u8 = 0;
 /// Scope of a delete request: any scope.
 const RT_SCOPE_NOWHERE: u8 = 255;
+/// `include/uapi/linux/netlink.h`: the kernel checks a request's header
+/// strictly and honours a dump's filters.
+const NETLINK_GET_STRICT_CHK: libc::c_int = 12;
 
 /// One routing table of the calling thread's network namespace (the
 /// namespace is fixed when the socket opens).
@@ -101,6 +104,21 @@ impl RouteTable {
         if rc != 0 {
             return Err(io::Error::last_os_error());
         }
+        // Strict checking makes the kernel filter a dump by table (Linux
+        // 4.20 and later), so a round reads this table's few routes, not
+        // the whole FIB. Older kernels refuse the option and dump
+        // everything; `parse_route` filters then.
+        let on: libc::c_int = 1;
+        // SAFETY: `on` outlives the call and its size is passed.
+        let _ = unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_NETLINK,
+                NETLINK_GET_STRICT_CHK,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
         Ok(RouteTable {
             sock,
             table,
@@ -219,13 +237,17 @@ impl RouteTable {
 impl Routes for RouteTable {
     fn list(&mut self) -> io::Result<Vec<Route>> {
         self.seq = self.seq.wrapping_add(1);
-        // nlmsghdr + an all-zero rtmsg (AF_UNSPEC: both families).
+        // nlmsghdr + rtmsg (AF_UNSPEC: both families; rtm_table and
+        // RTA_TABLE: the filter a strict kernel applies).
         let mut m = vec![0u8; NLMSG_HDRLEN + RTMSG_LEN];
-        m[0..4].copy_from_slice(&((NLMSG_HDRLEN + RTMSG_LEN) as u32).to_ne_bytes());
         m[4..6].copy_from_slice(&libc::RTM_GETROUTE.to_ne_bytes());
         let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
         m[6..8].copy_from_slice(&flags.to_ne_bytes());
         m[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        m[NLMSG_HDRLEN + 4] = u8::try_from(self.table).unwrap_or(0);
+        attr(&mut m, RTA_TABLE, &self.table.to_ne_bytes());
+        let total = m.len() as u32;
+        m[0..4].copy_from_slice(&total.to_ne_bytes());
         self.send(&m)?;
         let mut routes = Vec::new();
         let table = self.table;
