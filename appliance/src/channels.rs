@@ -22,6 +22,7 @@ use slb_proto::{
 use slb_wire::FlowKey;
 use std::sync::mpsc::SyncSender;
 
+pub use crate::announce::VipHealth;
 pub use crate::shared::ServiceKey;
 
 /// Why a frame goes to the scheduler.
@@ -120,6 +121,9 @@ pub enum View {
     Drops(DropsArgs),
     /// What `stats` needs of the session core ([`CoreTotals`]).
     Stats,
+    /// Each service's VIP and whether a server of it takes new sessions:
+    /// what the announcer decides by ([`crate::announce`]).
+    Vips,
 }
 
 /// The scheduler's part of `stats`: what only the session core knows.
@@ -166,6 +170,7 @@ answers! {
     Health(Health),
     Drops(Drops),
     Stats(Box<CoreTotals>),
+    Vips(Vec<VipHealth>),
     /// A configuration applied ([`Call::Apply`]).
     Applied(Applied),
 }

@@ -7,6 +7,7 @@
 //! | [`worker`] | worker lcores | the poll loop, the per-packet [`worker::fast_path`], the flow cache, in-place ARP/ND answers, the `forward` baseline |
 //! | [`scheduler`] | the scheduler lcore | admission and label install, session ends and withdrawal, neighbours, health probes, resets, its poll loop |
 //! | [`control`] | the control thread (socket, metrics) and the scheduler lcore (views, apply) | the control protocol server, read-only views, configuration apply and reload, Prometheus text |
+//! | [`announce`] | the control plane (a thread of its own in slbd, and requests) | the VIPs the routing daemon announces: blackhole routes in `cluster.announce_table`, the instance drain |
 //! | [`shared`] | written by the scheduler, read by workers | label tables, next hops, activity marks, ports, next-hop slots |
 //! | [`channels`] | crossed by every thread | punts, reports, worker ops, control commands |
 //! | [`datapath`] | the main thread at start-up (and the golden rig) | assembles the data path: an empty one, then the configuration applied to it |
@@ -18,6 +19,7 @@
 //! The binary's own modules (`src/slbd/`: options, EAL and port bring-up,
 //! lcore launch, the exit report) run on the main thread.
 
+pub mod announce;
 pub mod channels;
 pub mod control;
 pub mod counters;

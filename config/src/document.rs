@@ -44,6 +44,8 @@ pub(crate) struct ClusterDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_gateway_ipv6: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announce_table: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<ExceptionDoc>,
 }
 

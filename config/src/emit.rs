@@ -119,6 +119,7 @@ pub(crate) fn document(c: &Config) -> Document {
                 device: e.device.clone(),
                 port: e.port.clone(),
             }),
+            announce_table: k.announce_table.map(u64::from),
         }),
     }
 }

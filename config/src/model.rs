@@ -167,6 +167,11 @@ pub struct Cluster {
     pub client_gateway_ipv4: Option<std::net::Ipv4Addr>,
     /// The same for IPv6 clients.
     pub client_gateway_ipv6: Option<std::net::Ipv6Addr>,
+    /// The kernel routing table (in slbd's network namespace) where slbd
+    /// keeps one blackhole route per VIP it announces, for the routing
+    /// daemon to import and announce by BGP; `None`: slbd announces
+    /// nothing. Never 0, 253, 254 or 255 (the kernel's own tables).
+    pub announce_table: Option<u32>,
     /// The exception path: where the routing daemon's frames (BGP, BFD)
     /// meet the kernel.
     pub exception: Option<Exception>,

@@ -1556,6 +1556,7 @@ fn cluster_lab() -> Value {
                          {"instance": 3, "address": "2001:db8::4"}],
                "client_gateway_ipv4": "198.18.0.254",
                "client_gateway_ipv6": "2001:db8::fe",
+               "announce_table": 100,
                "exception": {"device": "net_tap2", "port": "client"}}),
     );
     doc
@@ -1595,6 +1596,8 @@ fn cluster_parses_and_round_trips() {
             port: "client".into()
         })
     );
+    assert_eq!(k.announce_table, Some(100));
+    assert!(c.to_json_pretty().contains("\"announce_table\": 100"));
     assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
     // Absent: one instance, and `config show` writes no section.
     let one = lab_config();
@@ -1607,8 +1610,56 @@ fn cluster_parses_and_round_trips() {
     let mut doc = lab();
     set(&mut doc, "/cluster", json!({"instance": 0, "instances": 2}));
     let two = parses(&doc);
-    let two = two.cluster.unwrap();
-    assert!(two.peers.is_empty() && two.exception.is_none());
+    assert!(two.in_cluster() && two.cluster.as_ref().unwrap().peers.is_empty());
+    assert!(two.cluster.as_ref().unwrap().exception.is_none());
+    // No announce table: slbd announces nothing, and emits no field.
+    assert_eq!(two.cluster.as_ref().unwrap().announce_table, None);
+    assert!(!two.to_json_pretty().contains("announce_table"));
+    // The largest table id the kernel takes.
+    set(&mut doc, "/cluster/announce_table", json!(4_294_967_295u64));
+    assert_eq!(parses(&doc).cluster.unwrap().announce_table, Some(u32::MAX));
+}
+
+#[test]
+fn announce_table_rules() {
+    for (t, name) in [
+        (0, "unspec"),
+        (253, "default"),
+        (254, "main"),
+        (255, "local"),
+    ] {
+        bad_cluster(
+            "/cluster/announce_table",
+            json!(t),
+            "cluster.announce_table",
+            &format!("{t} is the kernel's {name} table: slbd flushes its announce table"),
+        );
+    }
+    bad_cluster(
+        "/cluster/announce_table",
+        json!(4_294_967_296u64),
+        "cluster.announce_table",
+        "must be between 0 and 4294967295 (got 4294967296)",
+    );
+    bad_cluster(
+        "/cluster/announce_table",
+        json!("100"),
+        "cluster.announce_table",
+        "invalid type: string \"100\"",
+    );
+    // The whole message, as docs/config-reference.md quotes it.
+    let mut doc = cluster_lab();
+    set(&mut doc, "/cluster/announce_table", json!(254));
+    let e = errors(&doc).to_string();
+    assert!(
+        include_str!("../../docs/config-reference.md").contains(e.trim()),
+        "{e}"
+    );
+    for ok in [1, 252, 256, 1000] {
+        let mut doc = cluster_lab();
+        set(&mut doc, "/cluster/announce_table", json!(ok));
+        assert_eq!(parses(&doc).cluster.unwrap().announce_table, Some(ok));
+    }
 }
 
 #[test]
@@ -1738,6 +1789,7 @@ fn cluster_changes_need_a_restart() {
         ("/cluster/peers/0/address", json!("198.18.0.3")),
         ("/cluster/client_gateway_ipv4", json!("198.18.0.253")),
         ("/cluster/exception/device", json!("net_tap3")),
+        ("/cluster/announce_table", json!(101)),
     ] {
         let mut doc = cluster_lab();
         set(&mut doc, pointer, value);

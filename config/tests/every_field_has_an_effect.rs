@@ -30,7 +30,7 @@ const FULL: &str = include_str!("every_field.json");
 
 /// Leaves in `config show` of `FULL`. A new field changes it: add the field
 /// to `every_field.json` (and, for a string, a rule in `candidates`).
-const LEAVES: usize = 231;
+const LEAVES: usize = 232;
 
 /// Leaves whose alternative the rules in `candidates` cannot find, with
 /// the value to write instead (JSON path, JSON value). Tried first.
@@ -605,6 +605,7 @@ const READ_AS: &[(&str, &[&str])] = &[
     ("cluster.client_gateway_ipv6", &["client_gateway_ipv6"]),
     ("cluster.exception.device", &["device"]),
     ("cluster.exception.port", &["port"]),
+    ("cluster.announce_table", &["announce_table"]),
 ];
 
 /// The code that runs with a configuration: slbd, the agent and slbctl,

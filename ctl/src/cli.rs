@@ -39,6 +39,7 @@ Examples:
   slbctl labels --limit 50
   slbctl health
   slbctl cluster
+  slbctl drain-instance                # withdraw every VIP; sessions go on
   slbctl config reload                 # re-read slbd's --config file
   slbctl --json stats | jq .totals";
 
@@ -127,8 +128,15 @@ enum Cmd {
     /// This instance in its cluster: its id, the label range and its own
     /// slice of it, the client-side gateways, and the other instances
     /// with their slices and state (for now `configured`: slbd does not
-    /// talk to its peers yet).
+    /// talk to its peers yet), whether it is drained, and the VIPs it has
+    /// the routing daemon announce.
     Cluster,
+    /// Withdraw every VIP this instance announces (cluster.announce_table):
+    /// the routers send new flows to the other instances; sessions already
+    /// admitted go on, and new ones that still arrive are still admitted.
+    DrainInstance,
+    /// Announce the VIPs again (each one with a server in service).
+    UndrainInstance,
     /// Show or reload the configuration.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -504,6 +512,8 @@ impl Cli {
                 service: service.clone(),
             }),
             Cmd::Cluster => Request::Cluster,
+            Cmd::DrainInstance => Request::InstanceDrain,
+            Cmd::UndrainInstance => Request::InstanceUndrain,
             Cmd::Config(ConfigCmd::Show) => Request::ConfigShow,
             Cmd::Config(ConfigCmd::Reload { path }) => Request::ConfigReload(ReloadArgs {
                 path: path.as_ref().map(|p| p.display().to_string()),

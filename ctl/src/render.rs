@@ -122,6 +122,7 @@ pub fn render(reply: &Reply) -> String {
         Reply::Health(r) => health(&mut o, r),
         Reply::Drops(r) => drops(&mut o, r),
         Reply::Cluster(r) => cluster(&mut o, r),
+        Reply::Announce(r) => announce(&mut o, Some(r)),
         Reply::ConfigShow(r) => o.line(pretty(&r.config)),
         Reply::ConfigReload(r) => reload(&mut o, r),
         Reply::Edit(r) => edit(&mut o, r),
@@ -380,6 +381,7 @@ fn cluster(o: &mut Out, r: &Cluster) {
         r.client_gateway_ipv4.cell(),
         r.client_gateway_ipv6.cell()
     ));
+    announce(o, r.announce.as_ref());
     if r.peers.is_empty() {
         o.line("peers: none");
         return;
@@ -398,6 +400,28 @@ fn cluster(o: &mut Out, r: &Cluster) {
             })
             .collect(),
     );
+}
+
+/// The drain flag, the announce table and what is announced.
+fn announce(o: &mut Out, a: Option<&slb_proto::Announce>) {
+    let Some(a) = a else {
+        o.line("draining: no  announce table: none (slbd announces nothing)");
+        return;
+    };
+    o.line(format!(
+        "draining: {}  announce table: {}  announce errors: {}",
+        if a.draining { "yes" } else { "no" },
+        a.table,
+        a.errors
+    ));
+    o.line(format!(
+        "announced: {}",
+        if a.announced.is_empty() {
+            "none".to_string()
+        } else {
+            a.announced.join(" ")
+        }
+    ));
 }
 
 fn drops(o: &mut Out, r: &Drops) {

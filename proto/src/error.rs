@@ -55,6 +55,9 @@ pub mod code {
     /// The change touches what only a restart can change (ports, labels,
     /// control, timeouts); nothing changed.
     pub const RESTART_REQUIRED: &str = "restart_required";
+    /// `instance.drain`, `instance.undrain`: slbd announces no VIPs (no
+    /// `cluster.announce_table`), so there is nothing to withdraw.
+    pub const NOT_ANNOUNCING: &str = "not_announcing";
     /// Too many clients, or the command queue to the scheduler is full.
     pub const BUSY: &str = "busy";
     /// The scheduler did not answer in time.
@@ -75,6 +78,7 @@ pub mod code {
         SERVICE_BUSY,
         INVALID_CONFIG,
         RESTART_REQUIRED,
+        NOT_ANNOUNCING,
         BUSY,
         TIMEOUT,
         INTERNAL,

@@ -45,6 +45,8 @@ pub const COMMANDS: &[&str] = &[
     "health",
     "drops",
     "cluster",
+    "instance.drain",
+    "instance.undrain",
     "config.show",
     "config.reload",
 ];
@@ -98,6 +100,12 @@ pub enum Request {
     /// This instance in its cluster: its id, its label slice, the peers.
     #[serde(rename = "cluster")]
     Cluster,
+    /// Withdraws every VIP this instance announces; sessions go on.
+    #[serde(rename = "instance.drain")]
+    InstanceDrain,
+    /// Announces the VIPs again (those with a serving server).
+    #[serde(rename = "instance.undrain")]
+    InstanceUndrain,
     /// The running configuration.
     #[serde(rename = "config.show")]
     ConfigShow,
@@ -139,6 +147,8 @@ impl Request {
             "health" => Request::Health(ServiceFilter::decode(&a)?),
             "drops" => Request::Drops(DropsArgs::decode(&a)?),
             "cluster" => Request::Cluster,
+            "instance.drain" => Request::InstanceDrain,
+            "instance.undrain" => Request::InstanceUndrain,
             "config.show" => Request::ConfigShow,
             "config.reload" => Request::ConfigReload(ReloadArgs::decode(&a)?),
             other => {
@@ -176,6 +186,8 @@ impl Request {
             Request::Health(_) => "health",
             Request::Drops(_) => "drops",
             Request::Cluster => "cluster",
+            Request::InstanceDrain => "instance.drain",
+            Request::InstanceUndrain => "instance.undrain",
             Request::ConfigShow => "config.show",
             Request::ConfigReload(_) => "config.reload",
         }
@@ -215,6 +227,7 @@ impl Request {
             Request::Health(_) => Reply::Health(from(result)?),
             Request::Drops(_) => Reply::Drops(from(result)?),
             Request::Cluster => Reply::Cluster(from(result)?),
+            Request::InstanceDrain | Request::InstanceUndrain => Reply::Announce(from(result)?),
             Request::ConfigShow => Reply::ConfigShow(from(result)?),
             Request::ConfigReload(_) => Reply::ConfigReload(from(result)?),
             Request::ServicesAdd(_)

@@ -31,6 +31,8 @@ pub enum Reply {
     Health(Health),
     Drops(crate::drops::Drops),
     Cluster(Cluster),
+    /// `instance.drain` and `instance.undrain`.
+    Announce(Announce),
     ConfigShow(ConfigShow),
     ConfigReload(Reload),
     /// Every change command (`services.add` ... `servers.disable`).
@@ -109,6 +111,9 @@ pub struct Stats {
     /// The scheduler, then each worker.
     pub cores: Vec<CoreStats>,
     pub services: Vec<ServiceStats>,
+    /// Left out when slbd announces nothing (no `cluster.announce_table`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announce: Option<Announce>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -495,6 +500,26 @@ pub struct Cluster {
     pub client_gateway_ipv6: Option<String>,
     /// The other instances, as configured.
     pub peers: Vec<ClusterPeer>,
+    /// Left out when slbd announces nothing (no `cluster.announce_table`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announce: Option<Announce>,
+}
+
+/// What this instance has the routing daemon announce: the answer of
+/// `instance.drain` and `instance.undrain`, and part of `cluster` and
+/// `stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announce {
+    /// The kernel routing table slbd keeps a blackhole route per
+    /// announced VIP in (`cluster.announce_table`).
+    pub table: u32,
+    /// Drained: every VIP withdrawn, whatever the servers' health.
+    pub draining: bool,
+    /// The VIPs with a route in the table now, in address order.
+    pub announced: Vec<String>,
+    /// Table requests that failed since start (each failure is logged
+    /// once until it mends).
+    pub errors: u64,
 }
 
 /// A range of labels: first and last label, and the (C2S, S2C) pairs in it.

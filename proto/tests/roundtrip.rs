@@ -159,6 +159,14 @@ fn requests() -> Vec<(Request, Value)> {
         ),
         (Request::Cluster, json!({"id": 1, "command": "cluster"})),
         (
+            Request::InstanceDrain,
+            json!({"id": 1, "command": "instance.drain"}),
+        ),
+        (
+            Request::InstanceUndrain,
+            json!({"id": 1, "command": "instance.undrain"}),
+        ),
+        (
             Request::ConfigShow,
             json!({"id": 1, "command": "config.show"}),
         ),
@@ -246,6 +254,8 @@ fn commands_without_arguments_take_none_empty_or_null() {
         ("metrics", Request::Metrics),
         ("config.show", Request::ConfigShow),
         ("cluster", Request::Cluster),
+        ("instance.drain", Request::InstanceDrain),
+        ("instance.undrain", Request::InstanceUndrain),
         (
             "services.list",
             Request::ServicesList(ServiceFilter::default()),
@@ -558,6 +568,9 @@ fn answers() -> Vec<(&'static str, Request)> {
         ("rig-health", Request::Health(filter())),
         ("rig-drops", Request::Drops(DropsArgs::default())),
         ("rig-cluster", Request::Cluster),
+        ("rig-cluster-announce", Request::Cluster),
+        ("rig-instance.drain", Request::InstanceDrain),
+        ("rig-instance.undrain", Request::InstanceUndrain),
         ("slbd-config.show", Request::ConfigShow),
         ("rig-config.show", Request::ConfigShow),
         (

@@ -152,6 +152,40 @@ impl Rig {
         self.dp.scheduler.core().labels().counts().active as usize
     }
 
+    /// A control plane over the rig's scheduler and counters (the
+    /// running configuration, no host).
+    pub fn control(&self) -> slb_appliance::control::Control {
+        let cfg = self.dp.scheduler.running_config().clone();
+        let mut counters = vec![self.dp.scheduler_counters.clone()];
+        counters.extend(self.dp.worker_counters.iter().cloned());
+        slb_appliance::control::Control::new(
+            cfg,
+            None,
+            self.dp.scheduler.command_queue(),
+            counters,
+            None,
+        )
+    }
+
+    /// Runs `f` with a pump that runs scheduler rounds at the current
+    /// time (what a control request waits with). Frames the scheduler
+    /// sends meanwhile are discarded.
+    pub fn pumped<T>(&mut self, f: impl FnOnce(&mut dyn FnMut()) -> T) -> T {
+        let now = self.now;
+        let dp = &mut self.dp;
+        let mut pump = || {
+            for w in &mut dp.workers {
+                w.apply_ops();
+            }
+            round(&mut dp.scheduler, now, &mut |_, _| {});
+        };
+        let r = f(&mut pump);
+        for w in &mut self.dp.workers {
+            w.apply_ops();
+        }
+        r
+    }
+
     /// Runs a control command (as `slbctl` would send it) against the
     /// rig's scheduler: submitted on its command queue and answered while
     /// the rig runs scheduler rounds at the current time. Frames the
@@ -161,31 +195,22 @@ impl Rig {
         command: &str,
         args: serde_json::Value,
     ) -> Result<serde_json::Value, slb_proto::ErrorBody> {
-        let cfg = self.dp.scheduler.running_config().clone();
-        let mut counters = vec![self.dp.scheduler_counters.clone()];
-        counters.extend(self.dp.worker_counters.iter().cloned());
-        let control = slb_appliance::control::Control::new(
-            cfg,
-            None,
-            self.dp.scheduler.command_queue(),
-            counters,
-            None,
-        );
-        let now = self.now;
-        let dp = &mut self.dp;
-        let mut pump = || {
-            for w in &mut dp.workers {
-                w.apply_ops();
-            }
-            round(&mut dp.scheduler, now, &mut |_, _| {});
-        };
-        let reply =
-            slb_proto::Request::decode(command, &args).and_then(|r| control.handle(r, &mut pump));
-        let r = slb_proto::Response::answer(1.into(), reply).into_result();
-        for w in &mut self.dp.workers {
-            w.apply_ops();
-        }
-        r
+        let control = self.control();
+        self.ctl_with(&control, command, args)
+    }
+
+    /// [`Rig::ctl`] through a control plane the caller keeps (its state,
+    /// such as the announcer's, lasts from one command to the next).
+    pub fn ctl_with(
+        &mut self,
+        control: &slb_appliance::control::Control,
+        command: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, slb_proto::ErrorBody> {
+        let reply = self.pumped(|pump| {
+            slb_proto::Request::decode(command, &args).and_then(|r| control.handle(r, pump))
+        });
+        slb_proto::Response::answer(1.into(), reply).into_result()
     }
 }
 

@@ -1,7 +1,8 @@
 //! `cluster`: this instance, its label slice and its peers, from the
 //! running configuration (on the control thread: nothing here is the
 //! scheduler's to answer). Peers are as configured: slbd does not talk to
-//! them yet (issue 14), so their state is `configured`.
+//! them yet (issue 14), so their state is `configured`. What is announced
+//! is the announcer's ([`super::instance`]).
 
 use slb_config::Config;
 use slb_core::{LabelConfig, LabelManager, LabelSlices};
@@ -54,6 +55,8 @@ pub fn cluster(cfg: &Config) -> Cluster {
                     .collect()
             })
             .unwrap_or_default(),
+        // The announcer's, filled in by the control plane.
+        announce: None,
     }
 }
 

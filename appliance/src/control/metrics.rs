@@ -387,7 +387,34 @@ pub fn render(s: &Stats) -> String {
             n,
         );
     }
+    announce(&mut o, s);
     o.text()
+}
+
+/// The announcer (`cluster.announce_table`): both gauges are 0 without
+/// one, so a dashboard needs no special case.
+fn announce(o: &mut Out, s: &Stats) {
+    let a = s.announce.as_ref();
+    o.gauge(
+        "slbd_instance_draining",
+        "1 while the instance is drained (instance.drain): every VIP withdrawn.",
+        &[],
+        a.map_or(0, |a| u64::from(a.draining)),
+    );
+    o.gauge(
+        "slbd_vips_announced",
+        "VIPs with a route in the announce table, for the routing daemon to announce.",
+        &[],
+        a.map_or(0, |a| a.announced.len() as u64),
+    );
+    if let Some(a) = a {
+        o.counter(
+            "slbd_announce_errors_total",
+            "Requests to the announce table (rtnetlink) that failed.",
+            &[],
+            a.errors,
+        );
+    }
 }
 
 fn ports(o: &mut Out, s: &Stats) {
@@ -791,6 +818,25 @@ mod tests {
             value(&m, r#"slbd_server_up{service="web",server="s1"}"#),
             "1"
         );
+    }
+
+    #[test]
+    fn the_announcer_gauges() {
+        let mut s = recorded();
+        let m = check(&render(&s));
+        assert_eq!(value(&m, "slbd_instance_draining"), "0");
+        assert_eq!(value(&m, "slbd_vips_announced"), "0");
+        assert!(!m.iter().any(|(k, _)| k == "slbd_announce_errors_total"));
+        s.announce = Some(slb_proto::Announce {
+            table: 100,
+            draining: true,
+            announced: vec!["198.18.100.1".into(), "2001:db8:100::1".into()],
+            errors: 3,
+        });
+        let m = check(&render(&s));
+        assert_eq!(value(&m, "slbd_instance_draining"), "1");
+        assert_eq!(value(&m, "slbd_vips_announced"), "2");
+        assert_eq!(value(&m, "slbd_announce_errors_total"), "3");
     }
 
     #[test]

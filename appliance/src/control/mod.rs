@@ -29,6 +29,7 @@ pub mod cluster_view;
 pub mod commands;
 pub mod drops_view;
 pub mod edit;
+pub mod instance;
 pub mod metrics;
 pub mod metrics_http;
 pub mod server;
@@ -82,6 +83,8 @@ pub struct Control {
     rates: Mutex<RateSampler>,
     /// How long a request waits for the scheduler.
     pub timeout: Duration,
+    /// The VIPs the routing daemon announces (`cluster.announce_table`).
+    announcer: Option<Mutex<crate::announce::Announcer>>,
 }
 
 fn err(c: &str, m: impl Into<String>) -> ErrorBody {
@@ -111,6 +114,7 @@ impl Control {
             started: Instant::now(),
             rates: Mutex::new(RateSampler::default()),
             timeout: Duration::from_secs(5),
+            announcer: None,
         }
     }
 
@@ -139,9 +143,12 @@ impl Control {
             Request::Labels(f) => Reply::Labels(self.view(View::Labels(f), pump)?),
             Request::Health(f) => Reply::Health(self.view(View::Health(f), pump)?),
             Request::Drops(a) => Reply::Drops(self.view(View::Drops(a), pump)?),
-            Request::Cluster => Reply::Cluster(cluster_view::cluster(
-                &*self.config.lock().map_err(poisoned)?,
-            )),
+            Request::Cluster => Reply::Cluster(slb_proto::Cluster {
+                announce: self.announce_state(),
+                ..cluster_view::cluster(&*self.config.lock().map_err(poisoned)?)
+            }),
+            Request::InstanceDrain => Reply::Announce(self.set_draining(true, pump)?),
+            Request::InstanceUndrain => Reply::Announce(self.set_draining(false, pump)?),
             Request::ConfigShow => Reply::ConfigShow(self.config_show()?),
             Request::ConfigReload(a) => Reply::ConfigReload(self.reload(a, pump)?),
             Request::ServicesAdd(s) => Reply::Edit(self.edit(pump, |d| edit::add_service(d, &s))?),
@@ -177,6 +184,16 @@ impl Control {
         call: Call,
         pump: &mut dyn FnMut(),
     ) -> Result<T, ErrorBody> {
+        self.ask_within(call, pump, self.timeout)
+    }
+
+    /// [`Control::ask`] with a wait of its own.
+    fn ask_within<T: TryFrom<Answer, Error = Answer>>(
+        &self,
+        call: Call,
+        pump: &mut dyn FnMut(),
+        timeout: Duration,
+    ) -> Result<T, ErrorBody> {
         let (tx, rx) = sync_channel(1);
         if self.queue.push(Command { call, reply: tx }).is_err() {
             return Err(err(
@@ -191,10 +208,10 @@ impl Control {
                 Err(TryRecvError::Disconnected) => {
                     return Err(err(code::INTERNAL, "the scheduler dropped the command"))
                 }
-                Err(TryRecvError::Empty) if t0.elapsed() > self.timeout => {
+                Err(TryRecvError::Empty) if t0.elapsed() > timeout => {
                     return Err(err(
                         code::TIMEOUT,
-                        format!("the scheduler did not answer within {:?}", self.timeout),
+                        format!("the scheduler did not answer within {timeout:?}"),
                     ))
                 }
                 Err(TryRecvError::Empty) => pump(),
@@ -341,6 +358,7 @@ impl Control {
             ports: self.ports(),
             cores,
             services,
+            announce: self.announce_state(),
         })
     }
 
@@ -382,6 +400,8 @@ impl Control {
         let mut cur = self.config.lock().map_err(poisoned)?;
         let applied: Applied = self.ask(Call::Apply(Box::new(new.clone())), pump)?;
         *cur = new;
+        drop(cur);
+        self.announce_after_change(pump);
         Ok(Reload {
             applied,
             path: path.display().to_string(),
@@ -403,7 +423,19 @@ impl Control {
             .map_err(|e| err(code::INVALID_ARGUMENT, e.to_string()))?;
         let applied: Applied = self.ask(Call::Apply(Box::new(new.clone())), pump)?;
         *cur = new;
+        drop(cur);
+        self.announce_after_change(pump);
         Ok(Edit { applied, done })
+    }
+}
+
+impl Control {
+    /// After a change: the announce table at once, not at the next tick
+    /// (a failure is the timer's to retry).
+    fn announce_after_change(&self, pump: &mut dyn FnMut()) {
+        if let Err(e) = self.announce(pump) {
+            tracing::debug!(error = %e.message, "announce after a change");
+        }
     }
 }
 

@@ -109,7 +109,23 @@ impl<F: Frame> Scheduler<F> {
             View::Health(f) => Answer::Health(self.view_health(&f, now)?),
             View::Drops(a) => Answer::Drops(self.view_drops(&a)?),
             View::Stats => Answer::Stats(Box::new(self.view_stats(now))),
+            View::Vips => Answer::Vips(self.view_vips()),
         })
+    }
+
+    /// Every service's VIP, serving while one of its servers is in
+    /// service (up and healthy, weighted, not being removed; a server at
+    /// its session limit still counts: it frees up, and withdrawing on a
+    /// full pool would make the route flap).
+    fn view_vips(&self) -> Vec<crate::announce::VipHealth> {
+        self.services
+            .keys()
+            .filter_map(|sid| self.core.service(*sid))
+            .map(|svc| crate::announce::VipHealth {
+                vip: svc.config().vip,
+                serving: svc.pool().in_service_count() > 0,
+            })
+            .collect()
     }
 
     fn service_row(&self, sid: ServiceId, rt: &ServiceRt) -> Option<proto::Service> {

@@ -1,10 +1,11 @@
 //! Start-up on the main thread, before any lcore runs: the configuration
 //! (checked before anything starts), the control socket and the metrics
 //! listener (bound before EAL, so a second slbd on the same socket or
-//! address stops here), EAL, the lcore roles,
+//! address stops here), the announce table (flushed), EAL, the lcore roles,
 //! and the ports with their queues and packet pool.
 
 use crate::options::{Mode, Options};
+use slb_appliance::announce::Announcer;
 use slb_appliance::dpdk::{lcore, Eal, Mempool, Port, PortConfig};
 use slb_config::{format_mac, Config};
 use std::net::TcpListener;
@@ -61,6 +62,21 @@ pub fn bind_metrics(
 ) -> Result<Option<TcpListener>, String> {
     match (config.and_then(|c| c.control.metrics_listen), opts.mode()) {
         (Some(addr), Mode::Balance) => slb_appliance::control::metrics_http::bind(addr).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Opens `cluster.announce_table` (balance mode, when set) and flushes
+/// it, before anything runs: a table slbd cannot flush stops slbd here.
+pub fn start_announcer(
+    config: Option<&Config>,
+    opts: &Options,
+) -> Result<Option<Announcer>, String> {
+    let table = config
+        .and_then(|c| c.cluster.as_ref())
+        .and_then(|c| c.announce_table);
+    match (table, opts.mode()) {
+        (Some(t), Mode::Balance) => Announcer::start(t).map(Some),
         _ => Ok(None),
     }
 }

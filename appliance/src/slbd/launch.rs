@@ -9,8 +9,9 @@ use crate::bring_up::Lcores;
 use crate::host::SlbdHost;
 use crate::options::{Mode, Options};
 use crate::report::LabelUse;
+use slb_appliance::announce::Announcer;
 use slb_appliance::channels::CommandQueue;
-use slb_appliance::control::{metrics_http, server, Control};
+use slb_appliance::control::{instance, metrics_http, server, Control};
 use slb_appliance::counters::Counters;
 use slb_appliance::datapath::{assemble, DataPath, QueueSizes};
 use slb_appliance::dpdk::{lcore, Mbuf, Mempool, Port};
@@ -207,13 +208,23 @@ fn start_balance(
     Ok(())
 }
 
+/// What the control plane was given before EAL started.
+pub struct Ctl {
+    /// The control socket, bound, and its path.
+    pub listener: UnixListener,
+    pub path: PathBuf,
+    /// `control.metrics_listen`, bound.
+    pub metrics: Option<TcpListener>,
+    /// `cluster.announce_table`, flushed.
+    pub announcer: Option<Announcer>,
+}
+
 /// Balance mode: serves the control socket on a thread of its own until
-/// slbd stops, and the metrics listener (when bound) on another.
-#[allow(clippy::too_many_arguments)]
+/// slbd stops, the metrics listener (when bound) on another, and the
+/// announcer (when configured) on a third, which withdraws every VIP as
+/// slbd stops.
 pub fn control_thread(
-    listener: UnixListener,
-    path: PathBuf,
-    metrics: Option<TcpListener>,
+    ctl: Ctl,
     opts: &Options,
     config: &Config,
     run: &Running,
@@ -231,14 +242,32 @@ pub fn control_thread(
         scheduler: lcores.scheduler.unwrap_or(0),
         workers: lcores.workers.clone(),
     });
-    let control = Arc::new(Control::new(
+    let Ctl {
+        listener,
+        path,
+        metrics,
+        announcer,
+    } = ctl;
+    let mut control = Control::new(
         config.clone(),
         opts.config.clone(),
         queue,
         run.path.clone(),
         Some(host),
-    ));
+    );
+    if let Some(a) = announcer {
+        control = control.with_announcer(a);
+    }
+    let control = Arc::new(control);
     let mut threads = Vec::new();
+    if control.announces() {
+        let c = control.clone();
+        let t = std::thread::Builder::new()
+            .name("slbd-announce".into())
+            .spawn(move || instance::run_announcer(&c, stop::requested))
+            .map_err(|e| e.to_string())?;
+        threads.push(t);
+    }
     if let Some(l) = metrics {
         let addr = l.local_addr().map_err(|e| e.to_string())?;
         let c = control.clone();

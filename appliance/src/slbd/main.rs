@@ -61,6 +61,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     }
     let listener = bring_up::bind_control(config.as_ref(), opts)?;
     let metrics = bring_up::bind_metrics(config.as_ref(), opts)?;
+    let announcer = bring_up::start_announcer(config.as_ref(), opts)?;
     let eal = bring_up::start_eal(eal_args)?;
     stop::install_signal_handlers();
     let lcores = bring_up::Lcores::assign(opts.mode())?;
@@ -77,7 +78,13 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     );
     let ctl_threads = match (listener, &config) {
         (Some((l, path)), Some(cfg)) => {
-            launch::control_thread(l, path, metrics, opts, cfg, &running, &lcores, &ports)?
+            let ctl = launch::Ctl {
+                listener: l,
+                path,
+                metrics,
+                announcer,
+            };
+            launch::control_thread(ctl, opts, cfg, &running, &lcores, &ports)?
         }
         _ => Vec::new(),
     };

@@ -1,6 +1,7 @@
 //! `cluster`: this instance's id, the number of instances sharing the
 //! label range, the other instances, and the client-side gateways that
-//! server-to-client frames of other instances' sessions are sent to.
+//! server-to-client frames of other instances' sessions are sent to, and
+//! the routing table slbd keeps its announced VIPs in.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -99,6 +100,7 @@ pub(super) fn cluster(
         ports,
     );
     let exception = doc.exception.as_ref().and_then(|e| exception(c, e, ports));
+    let announce_table = doc.announce_table.and_then(|t| announce_table(c, t));
     Cluster {
         instance: instance.unwrap_or(0),
         instances: n,
@@ -112,6 +114,7 @@ pub(super) fn cluster(
             IpAddr::V4(_) => None,
         }),
         exception,
+        announce_table,
     }
 }
 
@@ -153,6 +156,33 @@ fn exception(c: &mut Checker, doc: &ExceptionDoc, ports: &[Port]) -> Option<Exce
         device: doc.device.clone(),
         port: doc.port.clone(),
     })
+}
+
+/// The kernel's own routing tables: unspec (0), default (253), main (254)
+/// and local (255). slbd flushes its announce table at start, so it must
+/// be a table nothing else keeps routes in.
+const KERNEL_TABLES: [(u32, &str); 4] = [
+    (0, "unspec"),
+    (253, "default"),
+    (254, "main"),
+    (255, "local"),
+];
+
+/// `cluster.announce_table`: a routing table id of slbd's own.
+fn announce_table(c: &mut Checker, t: u64) -> Option<u32> {
+    const PATH: &str = "cluster.announce_table";
+    let t = c.range(PATH, t, 0, u64::from(u32::MAX))? as u32;
+    if let Some((_, name)) = KERNEL_TABLES.iter().find(|(id, _)| *id == t) {
+        c.err(
+            PATH,
+            format!(
+                "{t} is the kernel's {name} table: slbd flushes its announce table, \
+                 so it must be a table of its own (1-252 or 256 and above)"
+            ),
+        );
+        return None;
+    }
+    Some(t)
 }
 
 /// An instance id: below the number of instances (when that is valid).

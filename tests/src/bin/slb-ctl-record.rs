@@ -37,6 +37,7 @@
 //! `$SLBCTL` names it. An argument overrides the output directory.
 
 use serde_json::{json, Value};
+use slb_appliance::announce::{Announcer, MemoryRoutes};
 use slb_appliance::control::{Control, Host};
 use slb_appliance::frame::VecFrame;
 use slb_proto::{Lcores, Link, LoopStats, Port, PortStats};
@@ -267,13 +268,19 @@ impl Lab {
         let cfg = rig.dp.scheduler.running_config().clone();
         let mut counters = vec![rig.dp.scheduler_counters.clone()];
         counters.extend(rig.dp.worker_counters.iter().cloned());
-        let control = Control::new(
+        let table = cfg.cluster.as_ref().and_then(|c| c.announce_table);
+        let mut control = Control::new(
             cfg,
             Some(dir.join(file)),
             rig.dp.scheduler.command_queue(),
             counters,
             Some(Box::new(StandInHost(traffic.clone()))),
         );
+        // The announce table in memory: the rig has no namespace of its own.
+        if let Some(t) = table {
+            let routes = Box::new(MemoryRoutes::default());
+            control = control.with_announcer(Announcer::with_routes(t, routes).unwrap());
+        }
         Lab {
             rig,
             control,
@@ -1107,15 +1114,21 @@ fn cases() -> Vec<Case> {
         case("usage-unknown-subcommand", &["sessions", "kill"]),
         case("usage-bad-number", &["labels", "--limit", "many"]),
         case("cluster-one-box", &["cluster"]),
+        case("drain-instance-not-announcing", &["drain-instance"]),
     ]);
     v
 }
 
-/// The cases run against instance 1 of a cluster of 3 (`cluster.json`).
+/// The cases run against instance 1 of a cluster of 3 (`cluster.json`),
+/// announcing into table 100 (in memory).
 fn cluster_cases() -> Vec<Case> {
     vec![
         case("cluster", &["cluster"]),
         case("cluster-json", &["--json", "cluster"]),
+        case("drain-instance", &["drain-instance"]),
+        case("cluster-drained", &["cluster"]),
+        case("undrain-instance-json", &["--json", "undrain-instance"]),
+        case("undrain-instance", &["undrain-instance"]),
     ]
 }
 
@@ -1220,7 +1233,7 @@ fn main() {
     std::fs::write(dir.join("next.json"), config(4095, 2, web8080)).unwrap();
     std::fs::write(dir.join("restart.json"), config(8191, 1, "")).unwrap();
     let cluster = r#"{
-  "cluster": { "instance": 1, "instances": 3, "client_gateway_ipv4": "198.18.0.254",
+  "cluster": { "instance": 1, "instances": 3, "client_gateway_ipv4": "198.18.0.254", "announce_table": 100,
     "peers": [ { "instance": 0, "address": "198.18.0.2" }, { "instance": 2, "address": "2001:db8::3" } ] },"#;
     std::fs::write(
         dir.join("cluster.json"),
@@ -1321,6 +1334,9 @@ fn main() {
     }
     // Instance 1 of a cluster of 3.
     let mut clustered = Lab::with_config(dir, "cluster.json");
+    // The announcer's first round (slbd's timer runs it every 200 ms).
+    let Lab { rig, control, .. } = &mut clustered;
+    rig.pumped(|p| control.announce(p)).unwrap();
     let more = cluster_cases();
     for (i, c) in more.iter().enumerate() {
         let name = format!("{:02}-{}", all.len() + i + 1, c.name);
