@@ -253,11 +253,18 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
             labels_in_slices(lab, &sessions);
         }
         let mut owner_of = BTreeMap::new();
+        let mut twice = 0;
         for i in INSTANCES {
             for s in &sessions[i] {
-                owner_of.insert((s.client.clone(), s.client_port), i);
+                if owner_of
+                    .insert((s.client.clone(), s.client_port), i)
+                    .is_some()
+                {
+                    twice += 1;
+                }
             }
         }
+        eprintln!("flows with a session on two instances at the kill: {twice}");
         let t_kill = lab.kill_now(victim);
         let withdraw = [VIP, VIP_LABEL].map(|vip| {
             lab.wait_withdrawn(vip, &instance_addr(victim), t_kill, Duration::from_secs(10))
