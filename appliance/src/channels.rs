@@ -23,6 +23,7 @@ use slb_wire::FlowKey;
 use std::sync::mpsc::SyncSender;
 
 pub use crate::announce::VipHealth;
+pub use crate::scheduler::peers::PeerStatus;
 pub use crate::shared::ServiceKey;
 
 /// Why a frame goes to the scheduler.
@@ -124,6 +125,8 @@ pub enum View {
     /// Each service's VIP and whether a server of it takes new sessions:
     /// what the announcer decides by ([`crate::announce`]).
     Vips,
+    /// The cluster's peers and their liveness (`cluster`).
+    Peers,
 }
 
 /// The scheduler's part of `stats`: what only the session core knows.
@@ -171,6 +174,7 @@ answers! {
     Drops(Drops),
     Stats(Box<CoreTotals>),
     Vips(Vec<VipHealth>),
+    Peers(Vec<PeerStatus>),
     /// A configuration applied ([`Call::Apply`]).
     Applied(Applied),
 }

@@ -127,9 +127,10 @@ enum Cmd {
     },
     /// This instance in its cluster: its id, the label range and its own
     /// slice of it, the client-side gateways, and the other instances
-    /// with their slices and state (for now `configured`: slbd does not
-    /// talk to its peers yet), whether it is drained, and the VIPs it has
-    /// the routing daemon announce.
+    /// with their slices and state (alive, dead, unknown before their first
+    /// answer, unreachable when on none of slbd's subnets: from slbd's own
+    /// ARP/ND probes every 200 ms), whether it is drained, and the VIPs it
+    /// has the routing daemon announce.
     Cluster,
     /// Withdraw every VIP this instance announces (cluster.announce_table):
     /// the routers send new flows to the other instances; sessions already

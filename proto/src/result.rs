@@ -537,8 +537,10 @@ pub struct ClusterPeer {
     pub address: String,
     /// The labels it assigns (its slice).
     pub labels: LabelRange,
-    /// `configured`: listed in the configuration. slbd does not talk to
-    /// its peers yet, so it knows nothing of their liveness.
+    /// What this instance's probes (ARP / ND every 200 ms) say: `alive`
+    /// (answered within a second), `dead`, `unknown` (never answered),
+    /// `unreachable` (on none of its subnets: never probed); `configured`
+    /// from an slbd that does not probe.
     pub state: String,
 }
 

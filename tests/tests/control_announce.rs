@@ -185,3 +185,57 @@ fn without_an_announce_table_drain_is_refused() {
         assert!(s.get("announce").is_none());
     }
 }
+
+/// `cluster` shows each peer as this instance's probes find it: unknown
+/// before the first answer, alive while it answers, dead a second after
+/// its last answer; a peer on none of slbd's subnets is never probed.
+#[test]
+fn cluster_shows_the_peers_liveness() {
+    let mut rig = Rig::new(
+        &config(json!({ "instance": 1, "instances": 3,
+                        "peers": [ { "instance": 0, "address": "198.18.0.2" },
+                                   { "instance": 2, "address": "198.18.50.3" } ] })),
+        1,
+    );
+    let states = |rig: &mut Rig| -> Vec<(u64, String)> {
+        let c = rig.ctl("cluster", json!({})).unwrap();
+        c["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["instance"].as_u64().unwrap(),
+                    p["state"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let want = |a: &str, b: &str| vec![(0, a.to_string()), (2, b.to_string())];
+    // The probes leave from the client port, for instance 0 only.
+    let out = rig.advance_ms(450);
+    let probes = out
+        .iter()
+        .filter(|(p, f)| *p == CLIENT && f.get(12..14) == Some(&[8, 6]))
+        .count();
+    assert!(
+        (2..=3).contains(&probes),
+        "ARP probes in 450 ms: {probes} ({out:?})"
+    );
+    assert_eq!(states(&mut rig), want("unknown", "unreachable"));
+    let peer_mac = MacAddr([0x02, 0x5b, 0, 0, 0, 0x02]);
+    let answer = slb_wire::builder::arp_reply(
+        peer_mac,
+        "198.18.0.2".parse().unwrap(),
+        MacAddr(PORT_MACS[CLIENT]),
+        "198.18.0.1".parse().unwrap(),
+    );
+    rig.send(CLIENT, &answer);
+    assert_eq!(states(&mut rig), want("alive", "unreachable"));
+    rig.advance_ms(900);
+    assert_eq!(states(&mut rig), want("alive", "unreachable"));
+    rig.advance_ms(200);
+    assert_eq!(states(&mut rig), want("dead", "unreachable"));
+    rig.send(CLIENT, &answer);
+    assert_eq!(states(&mut rig), want("alive", "unreachable"));
+}

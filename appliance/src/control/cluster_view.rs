@@ -1,15 +1,26 @@
 //! `cluster`: this instance, its label slice and its peers, from the
-//! running configuration (on the control thread: nothing here is the
-//! scheduler's to answer). Peers are as configured: slbd does not talk to
-//! them yet (issue 14), so their state is `configured`. What is announced
-//! is the announcer's ([`super::instance`]).
+//! running configuration (on the control thread), with each peer's state
+//! as the scheduler sees it (`scheduler/peers.rs`: `alive`, `dead`,
+//! `unknown` before its first answer, `unreachable` on no port's subnet).
+//! What is announced is the announcer's ([`super::instance`]).
 
+use crate::channels::PeerStatus;
 use slb_config::Config;
 use slb_core::{LabelConfig, LabelManager, LabelSlices};
 use slb_proto::{Cluster, ClusterPeer, LabelRange};
 
-/// What peers are known to be: listed in the configuration, nothing more.
+/// A peer's state before the scheduler said (listed in the
+/// configuration, nothing more).
 pub const PEER_CONFIGURED: &str = "configured";
+
+/// Sets each peer's state from the scheduler's view.
+pub fn with_peer_states(c: &mut Cluster, states: &[PeerStatus]) {
+    for p in &mut c.peers {
+        if let Some(s) = states.iter().find(|s| s.instance == p.instance) {
+            p.state = s.state.as_str().into();
+        }
+    }
+}
 
 fn range(l: LabelConfig) -> LabelRange {
     LabelRange {

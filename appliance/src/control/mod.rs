@@ -35,7 +35,7 @@ pub mod metrics_http;
 pub mod server;
 pub mod views;
 
-use crate::channels::{Answer, Call, Command, CommandQueue, CoreTotals, View};
+use crate::channels::{Answer, Call, Command, CommandQueue, CoreTotals, PeerStatus, View};
 use crate::counters::{Counters, Event, PathDrop, Snapshot};
 use serde_json::Value;
 use slb_config::{Config, ServerState};
@@ -143,10 +143,13 @@ impl Control {
             Request::Labels(f) => Reply::Labels(self.view(View::Labels(f), pump)?),
             Request::Health(f) => Reply::Health(self.view(View::Health(f), pump)?),
             Request::Drops(a) => Reply::Drops(self.view(View::Drops(a), pump)?),
-            Request::Cluster => Reply::Cluster(slb_proto::Cluster {
-                announce: self.announce_state(),
-                ..cluster_view::cluster(&*self.config.lock().map_err(poisoned)?)
-            }),
+            Request::Cluster => {
+                let peers: Vec<PeerStatus> = self.view(View::Peers, pump)?;
+                let mut c = cluster_view::cluster(&*self.config.lock().map_err(poisoned)?);
+                cluster_view::with_peer_states(&mut c, &peers);
+                c.announce = self.announce_state();
+                Reply::Cluster(c)
+            }
             Request::InstanceDrain => Reply::Announce(self.set_draining(true, pump)?),
             Request::InstanceUndrain => Reply::Announce(self.set_draining(false, pump)?),
             Request::ConfigShow => Reply::ConfigShow(self.config_show()?),

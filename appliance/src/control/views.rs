@@ -110,6 +110,10 @@ impl<F: Frame> Scheduler<F> {
             View::Drops(a) => Answer::Drops(self.view_drops(&a)?),
             View::Stats => Answer::Stats(Box::new(self.view_stats(now))),
             View::Vips => Answer::Vips(self.view_vips()),
+            View::Peers => {
+                let now = self.shared.clock.load(std::sync::atomic::Ordering::Relaxed);
+                Answer::Peers(self.peers.status(now))
+            }
         })
     }
 

@@ -33,6 +33,7 @@ use super::admission::Origin;
 use super::Scheduler;
 use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
+use crate::shared::ports::PortRole;
 use slb_core::LabelSlices;
 use slb_wire::{ethernet, mpls, MacAddr};
 
@@ -52,12 +53,7 @@ impl<F: Frame> Scheduler<F> {
         now: u64,
         out: &mut dyn FnMut(usize, F),
     ) {
-        if !self
-            .shared
-            .ports
-            .get(usize::from(port))
-            .is_some_and(|p| p.role.faces_clients())
-        {
+        if !self.port_role(port).is_some_and(PortRole::faces_clients) {
             return self.drop_frame(PathDrop::WrongPortRole, Some(port), &f, None);
         }
         // The owner lives: it holds the session.

@@ -49,6 +49,7 @@ use crate::channels::{Channels, CommandQueue, Punt, PuntKind, ServiceKey, Worker
 use crate::counters::{Counters, PathDrop};
 use crate::frame::{Frame, FrameAlloc};
 use crate::shared::drop_trace::{self, LateBy, Reason};
+use crate::shared::ports::PortRole;
 use crate::shared::slots::Slots;
 use crate::shared::Shared;
 use crate::worker::FastPath;
@@ -297,6 +298,11 @@ impl<F: Frame> Scheduler<F> {
             .iter()
             .find(|(_, s)| s.addr() == addr && !s.is_removing())
             .map(|(id, _)| id)
+    }
+
+    /// The role of port `port`, if there is one.
+    pub(crate) fn port_role(&self, port: u8) -> Option<PortRole> {
+        self.shared.ports.get(usize::from(port)).map(|p| p.role)
     }
 
     /// The port whose subnet holds `addr`.

@@ -40,6 +40,13 @@ impl PeerState {
     }
 }
 
+/// A peer as `cluster` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerStatus {
+    pub instance: u16,
+    pub state: PeerState,
+}
+
 /// One peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {
@@ -82,6 +89,17 @@ impl Peers {
 
     pub fn iter(&self) -> impl Iterator<Item = &Peer> {
         self.list.iter()
+    }
+
+    /// Every peer's state at `now`.
+    pub fn status(&self, now: u64) -> Vec<PeerStatus> {
+        self.list
+            .iter()
+            .map(|p| PeerStatus {
+                instance: p.instance,
+                state: Self::state(p, now),
+            })
+            .collect()
     }
 
     /// The (port, address) pairs to probe now: every reachable peer once

@@ -28,6 +28,7 @@
 use super::Scheduler;
 use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
+use crate::shared::ports::PortRole;
 use slb_wire::{classify, mpls, mss, Classified, MacAddr, TcpFlags};
 use std::net::IpAddr;
 
@@ -48,12 +49,7 @@ impl<F: Frame> Scheduler<F> {
         now: u64,
         out: &mut dyn FnMut(usize, F),
     ) {
-        if !self
-            .shared
-            .ports
-            .get(usize::from(port))
-            .is_some_and(|p| p.role.faces_servers())
-        {
+        if !self.port_role(port).is_some_and(PortRole::faces_servers) {
             return self.drop_frame(PathDrop::WrongPortRole, Some(port), &f, None);
         }
         let lf = match classify(f.data()) {
