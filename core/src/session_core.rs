@@ -327,7 +327,13 @@ impl Core {
     /// `NotSessionStart`, changing nothing.
     pub fn recover(&mut self, packet: &PacketInfo, now: u64) -> NewPacketOutcome {
         let key = &packet.key;
-        if key.protocol != Protocol::Tcp || packet.tcp_flags.is_session_start() {
+        // A RST ends a connection: one of no session here (a client's
+        // answer to a late duplicate, from TIME_WAIT) must not start a
+        // session that would then wait out the established timeout.
+        if key.protocol != Protocol::Tcp
+            || packet.tcp_flags.is_session_start()
+            || packet.tcp_flags.has(TcpFlags::RST)
+        {
             return NewPacketOutcome::NotSessionStart;
         }
         let key_hash = self.table.hash_key(key);
@@ -639,7 +645,7 @@ mod tests {
                 }
             }
         }
-        // A SYN, or UDP, is never recovered; admission still refuses.
+        // A SYN, a RST, or UDP, is never recovered; admission still refuses.
         let (mut core, svc) = core_with(
             CoreConfig::default(),
             ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::Maglev),
@@ -647,6 +653,14 @@ mod tests {
         );
         let syn = packet(Protocol::Tcp, 1, 40000, SYN);
         assert_eq!(core.recover(&syn, 0), NewPacketOutcome::NotSessionStart);
+        for flags in [
+            TcpFlags(TcpFlags::RST),
+            TcpFlags(TcpFlags::RST | TcpFlags::ACK),
+        ] {
+            let rst = packet(Protocol::Tcp, 3, 40000, flags);
+            assert_eq!(core.recover(&rst, 0), NewPacketOutcome::NotSessionStart);
+        }
+        assert_eq!(core.labels().counts().active, 0);
         core.service_mut(svc).unwrap().set_max_sessions(1);
         admit(&mut core, &syn, 0);
         assert_eq!(

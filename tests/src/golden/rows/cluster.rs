@@ -414,6 +414,15 @@ fn recovery(n: &Net) -> Case {
             )
             .drop("no_session")
             .events(&[(Event::RecoveredByHash, 0)]),
+            send(
+                "c2's RST to the Maglev service on another flow (its answer to a late duplicate, from TIME_WAIT): no_session, never recovered",
+                CLIENT,
+                n.from_client(n.c2, 40002, 80)
+                    .flags(TcpFlags::RST)
+                    .seq(1001),
+            )
+            .drop("no_session")
+            .events(&[(Event::RecoveredByHash, 0), (Event::SessionsAdmitted, 0)]),
             check(Check::ActiveSessions(1)),
             check(Check::Event(Event::RecoveredByHash, 1)),
         ],
