@@ -139,6 +139,8 @@ pub struct CoreTotals {
     pub refusals: Counts,
     pub health: HealthTotals,
     pub services: Vec<ServiceStats>,
+    /// The cluster's peers and their liveness.
+    pub peers: Vec<PeerStatus>,
 }
 
 /// Declares [`Answer`] and, for each of its variants, `TryFrom<Answer>`

@@ -114,6 +114,18 @@ pub struct Stats {
     /// Left out when slbd announces nothing (no `cluster.announce_table`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announce: Option<Announce>,
+    /// The cluster's peers and their liveness (as in `cluster`); left out
+    /// when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<PeerLiveness>,
+}
+
+/// A peer's liveness in `stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerLiveness {
+    pub instance: u16,
+    /// `alive`, `dead`, `unknown` or `unreachable` (see [`ClusterPeer`]).
+    pub state: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

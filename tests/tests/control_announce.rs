@@ -232,6 +232,15 @@ fn cluster_shows_the_peers_liveness() {
     );
     rig.send(CLIENT, &answer);
     assert_eq!(states(&mut rig), want("alive", "unreachable"));
+    // stats and the metrics say the same.
+    let s = rig.ctl("stats", json!({})).unwrap();
+    assert_eq!(
+        s["peers"],
+        json!([{ "instance": 0, "state": "alive" }, { "instance": 2, "state": "unreachable" }])
+    );
+    let m = rig.ctl("metrics", json!({})).unwrap().to_string();
+    assert!(m.contains(r#"slbd_peer_up{instance=\"0\"} 1"#), "{m}");
+    assert!(m.contains(r#"slbd_peer_up{instance=\"2\"} 0"#), "{m}");
     rig.advance_ms(900);
     assert_eq!(states(&mut rig), want("alive", "unreachable"));
     rig.advance_ms(200);

@@ -388,6 +388,15 @@ pub fn render(s: &Stats) -> String {
         );
     }
     announce(&mut o, s);
+    for p in &s.peers {
+        let instance = p.instance.to_string();
+        o.gauge(
+            "slbd_peer_up",
+            "1 while the cluster peer answers this instance's ARP/ND probes (alive), else 0.",
+            &[("instance", &instance)],
+            u64::from(p.state == "alive"),
+        );
+    }
     o.text()
 }
 

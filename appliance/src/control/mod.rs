@@ -41,7 +41,8 @@ use serde_json::Value;
 use slb_config::{Config, ServerState};
 use slb_proto::{
     code, decode_line, Applied, ConfigShow, CoreStats, Edit, ErrorBody, Lcores, LoopStats, Metrics,
-    Port, Rates, Reload, ReloadArgs, Reply, Request, Response, Session, Stats, Status, Totals,
+    PeerLiveness, Port, Rates, Reload, ReloadArgs, Reply, Request, Response, Session, Stats,
+    Status, Totals,
 };
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, TryRecvError};
@@ -340,6 +341,7 @@ impl Control {
             refusals,
             health,
             services,
+            peers,
         } = *core;
         let rates = self.rates.lock().map(|r| r.current).map_err(poisoned)?;
         Ok(Stats {
@@ -362,6 +364,13 @@ impl Control {
             cores,
             services,
             announce: self.announce_state(),
+            peers: peers
+                .iter()
+                .map(|p| PeerLiveness {
+                    instance: p.instance,
+                    state: p.state.as_str().into(),
+                })
+                .collect(),
         })
     }
 

@@ -474,6 +474,7 @@ impl<F: Frame> Scheduler<F> {
             refusals,
             health: self.health_totals(),
             services,
+            peers: self.peers.status(now),
         }
     }
 
