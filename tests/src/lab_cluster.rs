@@ -20,6 +20,8 @@ use crate::lab::{run_bounded, EXEC_TIMEOUT, LOCK_FILE};
 pub const VIP: &str = "198.18.100.1";
 /// The VIP of the label-aware clients' service (`web-label`, Maglev).
 pub const VIP_LABEL: &str = "198.18.100.2";
+/// The IPv6 VIP of the plain clients' service (`web6`, Maglev).
+pub const VIP6: &str = "2001:db8:100::1";
 /// Plain clients (behind the router) and the label-aware client (on the
 /// edge segment).
 pub const PLAIN_CLIENTS: [&str; 2] = ["c1", "c2"];
@@ -30,6 +32,12 @@ pub const INSTANCES: [usize; 3] = [0, 1, 2];
 /// Instance `i`'s client-side address: the next hop it announces.
 pub fn instance_addr(i: usize) -> String {
     format!("198.18.0.{}", 1 + i)
+}
+
+/// Instance `i`'s client-side IPv6 address: the IPv6 next hop it
+/// announces.
+pub fn instance_addr6(i: usize) -> String {
+    format!("2001:db8::{}", 1 + i)
 }
 
 /// Instance `i`'s server-port MAC (scripts/lab-cluster `mac_s`): the
@@ -141,7 +149,7 @@ impl ClusterLab {
 
     /// Builds the lab (agent on the servers and the label-aware client),
     /// starts the three instances and waits (60 s at most) until the
-    /// router has all three as next hops of both VIPs.
+    /// router has all three as next hops of every VIP.
     pub fn up(mode: NextHops, agent: &Path) -> ClusterLab {
         let lock = File::options()
             .create(true)
@@ -161,7 +169,7 @@ impl ClusterLab {
         for i in INSTANCES {
             lab.start(i);
         }
-        for vip in [VIP, VIP_LABEL] {
+        for vip in [VIP, VIP_LABEL, VIP6] {
             lab.wait_nexthops(vip, 3, Duration::from_secs(60));
         }
         lab

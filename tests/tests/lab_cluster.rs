@@ -10,6 +10,9 @@
 //!    instances' server legs: every labelled frame an instance sends to the
 //!    servers carries an odd label of its own slice (by source MAC), and no
 //!    label is sent by two instances.
+//!    IPv6: the router has three next hops for the IPv6 VIP, and 300 new
+//!    IPv6 connections from the plain clients succeed, spread over the
+//!    instances.
 //! 2. Labels: every live session's labels lie in its instance's slice.
 //! 3. Kill -9: 60 rate-limited 3 MB downloads in flight (plain and
 //!    label-aware, Maglev services), one instance killed: the router
@@ -30,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use slb_tests::lab;
 use slb_tests::lab_cluster::{
-    self, instance_addr, ClusterLab, NextHops, SessionSeen, INSTANCES, LABEL_CLIENT, PLAIN_CLIENTS,
-    VIP, VIP_LABEL,
+    self, instance_addr, instance_addr6, ClusterLab, NextHops, SessionSeen, INSTANCES,
+    LABEL_CLIENT, PLAIN_CLIENTS, VIP, VIP6, VIP_LABEL,
 };
 
 /// Each download: 3 MB at 300 kB/s (10 s), so the kill lands mid-transfer.
@@ -196,6 +199,36 @@ fn spread(lab: &ClusterLab) {
         assert!(
             (s - 100.0 / 3.0).abs() <= 15.0,
             "instance {i} took {s:.1} % of new connections: {per:?}"
+        );
+    }
+}
+
+/// Phase 1b: IPv6. The router has three IPv6 next hops for the IPv6 VIP
+/// (MP-BGP over the instances' sessions), and new IPv6 connections from
+/// the plain clients all succeed, spread over the three instances.
+fn ipv6(lab: &ClusterLab) {
+    let hops = lab.nexthops(VIP6);
+    let want: Vec<String> = INSTANCES.iter().map(|&i| instance_addr6(i)).collect();
+    assert_eq!(hops, want, "the router's next hops for {VIP6}");
+    let before = admitted_all(lab);
+    let url = format!("http://[{VIP6}]");
+    let (a, b) = std::thread::scope(|sc| {
+        let a = sc.spawn(|| load(lab, "c1", &url, 150, 8));
+        let b = sc.spawn(|| load(lab, "c2", &url, 150, 8));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let after = admitted_all(lab);
+    let per: Vec<u64> = INSTANCES.iter().map(|&i| after[i] - before[i]).collect();
+    eprintln!(
+        "ipv6: {VIP6} via {hops:?}; 300 new connections (c1 {a:?}, c2 {b:?} ok/failed): \
+         per instance {per:?}"
+    );
+    assert_eq!(a.1 + b.1, 0, "IPv6 connections failed");
+    assert_eq!(a.0 + b.0, 300);
+    for (i, n) in per.iter().enumerate() {
+        assert!(
+            *n >= 30,
+            "instance {i} took {n} of 300 new IPv6 connections: {per:?}"
         );
     }
 }
@@ -584,6 +617,7 @@ fn cluster_multipath() {
     let lab = ClusterLab::up(NextHops::Multipath, &agent);
     eprintln!("cluster lab {} up in {:?}", lab.prefix(), t.elapsed());
     spread(&lab);
+    ipv6(&lab);
     kill_under_transfers(&lab, 2, true);
     drain_restart_rejoin(&lab, 1);
     eprintln!("cluster_multipath: {:?}", t.elapsed());
