@@ -15,12 +15,15 @@ pub struct Capture {
 
 impl Capture {
     /// Starts `tcpdump -n -U <options> -i <iface> -w <path>` in namespace
-    /// `netns` (its full name) and waits (10 s at most) until it listens.
+    /// `netns` (its full name) and waits (10 s at most) until it listens
+    /// (tcpdump's stderr: `<path>.err`).
     /// `options` may bound it (`-c COUNT`, `-s SNAPLEN`), pick a direction
     /// (`-Q in`) and end with a filter expression. Stop it with
     /// [`Capture::finish`]; dropping it kills it.
     pub fn start(netns: &str, iface: &str, path: &Path, options: &[&str]) -> Capture {
-        let err_path = path.with_extension("err");
+        let mut err_path = path.as_os_str().to_owned();
+        err_path.push(".err");
+        let err_path = PathBuf::from(err_path);
         let err = File::create(&err_path)
             .unwrap_or_else(|e| panic!("capture stderr file {}: {e}", err_path.display()));
         let child = Command::new("ip")
