@@ -25,6 +25,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+pub use crate::capture::{read_pcap, Capture};
+
 /// Held by every live [`Lab`] (across processes: nextest runs each test in
 /// its own process).
 pub const LOCK_FILE: &str = "/tmp/slb-lab.lock";
@@ -425,46 +427,12 @@ impl Lab {
     /// the run dir), and waits until it listens. Stop it with
     /// [`Capture::finish`]; dropping it kills it.
     pub fn capture(&self, ns: &str, iface: &str, file: &str) -> Capture {
-        let path = self.run_dir().join(file);
-        let err_path = self.run_dir().join(format!("{file}.err"));
-        let err = File::create(&err_path).expect("capture stderr file");
-        let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.ns(ns),
-                "tcpdump",
-                "-n",
-                "-U",
-                "-s",
-                "0",
-                "-i",
-                iface,
-                "-w",
-            ])
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn tcpdump (Debian package tcpdump): {e}"));
-        let cap = Capture {
-            child: Some(child),
-            path,
-        };
-        let start = Instant::now();
-        loop {
-            let text = std::fs::read_to_string(&err_path).unwrap_or_default();
-            if text.contains("listening on") {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "tcpdump in {ns} on {iface} did not start: {text}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        cap
+        Capture::start(
+            &self.ns(ns),
+            iface,
+            &self.run_dir().join(file),
+            &["-s", "0"],
+        )
     }
 
     /// `requests` GETs of `base/` from `ns` with curl's parallel mode
@@ -620,63 +588,6 @@ impl LoadResult {
     pub fn count(&self, server: &str) -> usize {
         self.per_server.get(server).copied().unwrap_or(0)
     }
-}
-
-/// A running tcpdump ([`Lab::capture`]).
-pub struct Capture {
-    child: Option<std::process::Child>,
-    path: PathBuf,
-}
-
-impl Capture {
-    /// Stops tcpdump (SIGINT, so it flushes; SIGKILL after 5 s) and returns
-    /// the frames it captured.
-    pub fn finish(mut self) -> Vec<Vec<u8>> {
-        // Let the last frames of the exchange reach the capture.
-        std::thread::sleep(Duration::from_millis(300));
-        self.stop();
-        read_pcap(&self.path)
-    }
-
-    fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        let _ = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// The frames of a pcap file (Ethernet link type).
-pub fn read_pcap(path: &Path) -> Vec<Vec<u8>> {
-    let file = File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-    let mut reader = pcap_file::pcap::PcapReader::new(file)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let mut frames = Vec::new();
-    while let Some(pkt) = reader.next_packet() {
-        match pkt {
-            Ok(p) => frames.push(p.data.into_owned()),
-            // tcpdump killed mid-write: keep what is whole.
-            Err(_) => break,
-        }
-    }
-    frames
 }
 
 /// An IP packet seen in a capture: its label (if it was under one) and the

@@ -13,12 +13,15 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::capture::Capture;
 use crate::lab::{run_bounded, EXEC_TIMEOUT, LOCK_FILE};
 
 /// The VIP of the plain clients' service (`web`, Maglev).
 pub const VIP: &str = "198.18.100.1";
 /// The VIP of the label-aware clients' service (`web-label`, Maglev).
 pub const VIP_LABEL: &str = "198.18.100.2";
+/// The IPv6 VIP of the plain clients' service (`web6`, Maglev).
+pub const VIP6: &str = "2001:db8:100::1";
 /// Plain clients (behind the router) and the label-aware client (on the
 /// edge segment).
 pub const PLAIN_CLIENTS: [&str; 2] = ["c1", "c2"];
@@ -29,6 +32,34 @@ pub const INSTANCES: [usize; 3] = [0, 1, 2];
 /// Instance `i`'s client-side address: the next hop it announces.
 pub fn instance_addr(i: usize) -> String {
     format!("198.18.0.{}", 1 + i)
+}
+
+/// Instance `i`'s client-side IPv6 address: the IPv6 next hop it
+/// announces.
+pub fn instance_addr6(i: usize) -> String {
+    format!("2001:db8::{}", 1 + i)
+}
+
+/// Instance `i`'s server-port MAC (scripts/lab-cluster `mac_s`): the
+/// source of every client-to-server frame it sends.
+pub fn server_port_mac(i: usize) -> [u8; 6] {
+    [0x02, 0x5b, 0x4c, 0xc1, i as u8, 0x0d]
+}
+
+/// The labelled frames of a capture: (source MAC, label of the top label
+/// stack entry). Unlabelled and malformed frames are left out.
+pub fn labels_seen(frames: &[Vec<u8>]) -> Vec<([u8; 6], u32)> {
+    use slb_wire::{classify, Classified};
+    frames
+        .iter()
+        .filter_map(|f| match classify(f) {
+            Ok(Classified::Labelled(l)) => {
+                let src: [u8; 6] = f.get(6..12)?.try_into().ok()?;
+                Some((src, l.lse.label.value()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// `scripts/lab-cluster` in this repository.
@@ -118,7 +149,7 @@ impl ClusterLab {
 
     /// Builds the lab (agent on the servers and the label-aware client),
     /// starts the three instances and waits (60 s at most) until the
-    /// router has all three as next hops of both VIPs.
+    /// router has all three as next hops of every VIP.
     pub fn up(mode: NextHops, agent: &Path) -> ClusterLab {
         let lock = File::options()
             .create(true)
@@ -138,7 +169,7 @@ impl ClusterLab {
         for i in INSTANCES {
             lab.start(i);
         }
-        for vip in [VIP, VIP_LABEL] {
+        for vip in [VIP, VIP_LABEL, VIP6] {
             lab.wait_nexthops(vip, 3, Duration::from_secs(60));
         }
         lab
@@ -185,6 +216,22 @@ impl ClusterLab {
         cmd.args(["netns", "exec", &format!("{}-{ns}", self.prefix)])
             .args(args);
         run_bounded(&mut cmd, limit)
+    }
+
+    /// Captures (tcpdump) the labelled frames instance `i` sends to the
+    /// servers: on its server leg in the switch namespace (`s-i<i>`),
+    /// inbound, at most `max_frames` frames, into the run dir. Whole frames
+    /// (pcap-file refuses a record longer than the snapshot length).
+    /// [`Capture::finish`] stops it; the lab's `down` ends it too.
+    pub fn capture_to_servers(&self, i: usize, max_frames: usize) -> Capture {
+        let path = self.run_dir().join(format!("to-servers-i{i}.pcap"));
+        let count = max_frames.to_string();
+        Capture::start(
+            &format!("{}-sw", self.prefix),
+            &format!("s-i{i}"),
+            &path,
+            &["-Q", "in", "-c", &count, "mpls"],
+        )
     }
 
     /// Starts instance `i` (slbd, its taps, its BIRD) and waits until it

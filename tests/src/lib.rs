@@ -1,5 +1,6 @@
 //! Harnesses shared by slb's integration tests.
 //!
+//! - [`capture`]: tcpdump in a lab namespace, read back as frames.
 //! - [`slbd`]: where the slbd binary is and the EAL options every test run
 //!   must use.
 //! - [`pcap_run`]: the golden packet harness: frames in -> slbd on `net_pcap`
@@ -7,6 +8,7 @@
 //! - [`golden`]: the deterministic rig (slbd's data path in process) and
 //!   the golden table: rows as data, run on the rig and through slbd.
 
+pub mod capture;
 pub mod golden;
 pub mod hostile;
 pub mod lab;

@@ -6,7 +6,13 @@
 //! 1. Spread: 1,000 new connections (plain clients behind the router and
 //!    the label-aware client on the edge) are spread over the instances,
 //!    each within 15 points of a third (`sessions_admitted` per instance),
-//!    and the router has three next hops for each VIP.
+//!    and the router has three next hops for each VIP. Captures on the
+//!    instances' server legs: every labelled frame an instance sends to the
+//!    servers carries an odd label of its own slice (by source MAC), and no
+//!    label is sent by two instances.
+//!    IPv6: the router has three next hops for the IPv6 VIP, and 300 new
+//!    IPv6 connections from the plain clients succeed, spread over the
+//!    instances.
 //! 2. Labels: every live session's labels lie in its instance's slice.
 //! 3. Kill -9: 60 rate-limited 3 MB downloads in flight (plain and
 //!    label-aware, Maglev services), one instance killed: the router
@@ -20,15 +26,15 @@
 //! `cluster_resilient`: phase 3 with the router's next hops as a resilient
 //! next-hop group.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use slb_tests::lab;
 use slb_tests::lab_cluster::{
-    self, instance_addr, ClusterLab, NextHops, SessionSeen, INSTANCES, LABEL_CLIENT, PLAIN_CLIENTS,
-    VIP, VIP_LABEL,
+    self, instance_addr, instance_addr6, ClusterLab, NextHops, SessionSeen, INSTANCES,
+    LABEL_CLIENT, PLAIN_CLIENTS, VIP, VIP6, VIP_LABEL,
 };
 
 /// Each download: 3 MB at 300 kB/s (10 s), so the kill lands mid-transfer.
@@ -151,12 +157,15 @@ fn spread(lab: &ClusterLab) {
     }
     let before = admitted_all(lab);
     let rec_before = INSTANCES.map(|i| lab.stat(i, "events", "recovered_by_hash"));
+    let captures = INSTANCES.map(|i| lab.capture_to_servers(i, CAPTURE_FRAMES));
     let (a, b, c) = std::thread::scope(|sc| {
         let a = sc.spawn(|| load(lab, "c1", &format!("http://{VIP}"), 400, 8));
         let b = sc.spawn(|| load(lab, "c2", &format!("http://{VIP}"), 400, 8));
         let c = sc.spawn(|| load(lab, LABEL_CLIENT, &format!("http://{VIP_LABEL}"), 200, 8));
         (a.join().unwrap(), b.join().unwrap(), c.join().unwrap())
     });
+    let frames = captures.map(|c| c.finish());
+    labels_in_captures(lab, &frames);
     let after = admitted_all(lab);
     let recovered: Vec<u64> = INSTANCES
         .iter()
@@ -194,6 +203,99 @@ fn spread(lab: &ClusterLab) {
     }
 }
 
+/// Phase 1b: IPv6. The router has three IPv6 next hops for the IPv6 VIP
+/// (MP-BGP over the instances' sessions), and new IPv6 connections from
+/// the plain clients all succeed, spread over the three instances.
+fn ipv6(lab: &ClusterLab) {
+    let hops = lab.nexthops(VIP6);
+    let want: Vec<String> = INSTANCES.iter().map(|&i| instance_addr6(i)).collect();
+    assert_eq!(hops, want, "the router's next hops for {VIP6}");
+    let before = admitted_all(lab);
+    let url = format!("http://[{VIP6}]");
+    let (a, b) = std::thread::scope(|sc| {
+        let a = sc.spawn(|| load(lab, "c1", &url, 150, 8));
+        let b = sc.spawn(|| load(lab, "c2", &url, 150, 8));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let after = admitted_all(lab);
+    let per: Vec<u64> = INSTANCES.iter().map(|&i| after[i] - before[i]).collect();
+    eprintln!(
+        "ipv6: {VIP6} via {hops:?}; 300 new connections (c1 {a:?}, c2 {b:?} ok/failed): \
+         per instance {per:?}"
+    );
+    assert_eq!(a.1 + b.1, 0, "IPv6 connections failed");
+    assert_eq!(a.0 + b.0, 300);
+    for (i, n) in per.iter().enumerate() {
+        assert!(
+            *n >= 30,
+            "instance {i} took {n} of 300 new IPv6 connections: {per:?}"
+        );
+    }
+}
+
+/// Frames each capture of the spread phase keeps at most (about 5
+/// client-to-server frames per connection, a third of 1,000 each).
+const CAPTURE_FRAMES: usize = 20_000;
+
+/// Phase 1, captures: the labelled client-to-server frames each instance
+/// sent to the servers (`frames[i]`, captured on its server leg). Each
+/// frame's instance is the one its source MAC names; its label is odd and
+/// in that instance's slice, and no label is sent by two instances.
+fn labels_in_captures(lab: &ClusterLab, frames: &[Vec<Vec<u8>>; 3]) {
+    let slices = INSTANCES.map(|i| lab.slice(i));
+    let mut owners: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
+    for (leg, frames) in frames.iter().enumerate() {
+        let seen = lab_cluster::labels_seen(frames);
+        let mut per_sender = [0usize; 3];
+        for (mac, label) in &seen {
+            let i = INSTANCES
+                .into_iter()
+                .find(|&i| lab_cluster::server_port_mac(i) == *mac)
+                .unwrap_or_else(|| {
+                    panic!("capture on instance {leg}'s server leg: label {label} from unknown MAC {mac:02x?}")
+                });
+            assert_eq!(
+                i, leg,
+                "instance {i}'s frame (label {label}) on instance {leg}'s leg"
+            );
+            let (first, last) = slices[i];
+            assert!(
+                (first..=last).contains(label) && label % 2 == 1,
+                "capture: instance {i} sent label {label}, not an odd label in its slice {first}..={last}"
+            );
+            per_sender[i] += 1;
+            owners.entry(*label).or_default().insert(i);
+        }
+        let labels: BTreeSet<u32> = seen.iter().map(|&(_, l)| l).collect();
+        eprintln!(
+            "capture: instance {leg} (slice {}..={}) sent {} labelled frames ({} of {} frames captured) \
+             with {} distinct labels {:?}..={:?} to the servers",
+            slices[leg].0,
+            slices[leg].1,
+            per_sender[leg],
+            seen.len(),
+            frames.len(),
+            labels.len(),
+            labels.first(),
+            labels.last()
+        );
+        assert!(
+            per_sender[leg] >= 300,
+            "capture: only {} labelled frames from instance {leg}",
+            per_sender[leg]
+        );
+    }
+    let shared: Vec<_> = owners.iter().filter(|(_, o)| o.len() > 1).collect();
+    assert!(
+        shared.is_empty(),
+        "labels sent by two instances: {shared:?}"
+    );
+    eprintln!(
+        "capture: {} distinct labels, each sent by one instance only",
+        owners.len()
+    );
+}
+
 /// Phase 2: each instance's labels in its own slice.
 fn labels_in_slices(lab: &ClusterLab, sessions: &[Vec<SessionSeen>]) {
     for i in INSTANCES {
@@ -222,7 +324,7 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
     let url_label = format!("http://{VIP_LABEL}/bytes/{TRANSFER_BYTES}");
     let before = admitted_all(lab);
     // Sessions left from earlier phases (closing, linger).
-    let old_keys: std::collections::BTreeSet<(String, u16)> = INSTANCES
+    let old_keys: BTreeSet<(String, u16)> = INSTANCES
         .iter()
         .flat_map(|&i| lab.sessions(i))
         .map(|s| (s.client, s.client_port))
@@ -515,6 +617,7 @@ fn cluster_multipath() {
     let lab = ClusterLab::up(NextHops::Multipath, &agent);
     eprintln!("cluster lab {} up in {:?}", lab.prefix(), t.elapsed());
     spread(&lab);
+    ipv6(&lab);
     kill_under_transfers(&lab, 2, true);
     drain_restart_rejoin(&lab, 1);
     eprintln!("cluster_multipath: {:?}", t.elapsed());
