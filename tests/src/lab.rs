@@ -198,12 +198,17 @@ pub fn lab_available() -> Result<(), String> {
 /// cannot run here. Returns false (the test should return) only when
 /// `SLB_LAB_SKIP=1` is set, for developers without root.
 pub fn require_lab() -> bool {
+    require("lab", lab_available)
+}
+
+/// [`require_lab`] for the `what` lab, whose needs `available` checks.
+pub fn require(what: &str, available: impl FnOnce() -> Result<(), String>) -> bool {
     if std::env::var("SLB_LAB_SKIP").as_deref() == Ok("1") {
-        eprintln!("SLB_LAB_SKIP=1: lab test skipped");
+        eprintln!("SLB_LAB_SKIP=1: {what} test skipped");
         return false;
     }
-    if let Err(e) = lab_available() {
-        panic!("the lab cannot run here: {e} (set SLB_LAB_SKIP=1 to skip lab tests)");
+    if let Err(e) = available() {
+        panic!("the {what} cannot run here: {e} (set SLB_LAB_SKIP=1 to skip lab tests)");
     }
     true
 }

@@ -108,14 +108,7 @@ pub fn cluster_available() -> Result<(), String> {
 /// For the top of a cluster lab test: false (skip) with `SLB_LAB_SKIP=1`,
 /// panics with what is missing otherwise.
 pub fn require_cluster_lab() -> bool {
-    if std::env::var("SLB_LAB_SKIP").as_deref() == Ok("1") {
-        eprintln!("SLB_LAB_SKIP=1: cluster lab test skipped");
-        return false;
-    }
-    if let Err(e) = cluster_available() {
-        panic!("the cluster lab cannot run here: {e} (set SLB_LAB_SKIP=1 to skip lab tests)");
-    }
-    true
+    crate::lab::require("cluster lab", cluster_available)
 }
 
 /// A running cluster lab with its three instances started. Dropping it
