@@ -31,7 +31,7 @@ impl ClusterParams {
         };
         let slices = LabelSlices::new(range, instances)?;
         Ok(ClusterParams {
-            first_c2s: first | 1,
+            first_c2s: slices.first_c2s(),
             pairs_per_instance: slices.pairs_per_instance(),
             instances: u32::from(instances),
         })

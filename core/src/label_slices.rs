@@ -80,7 +80,7 @@ impl LabelSlices {
         }
         Ok(LabelSlices {
             range: (range.first, range.last),
-            first_c2s: range.first | 1,
+            first_c2s: range.first_c2s(),
             per_instance,
             instances,
         })
@@ -89,6 +89,11 @@ impl LabelSlices {
     /// The number of instances.
     pub fn instances(&self) -> u16 {
         self.instances
+    }
+
+    /// The lowest client-to-server label of the whole range.
+    pub fn first_c2s(&self) -> u32 {
+        self.first_c2s
     }
 
     /// Pairs each instance may assign.

@@ -125,6 +125,12 @@ pub enum LabelStatus {
 }
 
 impl LabelConfig {
+    /// The range's lowest client-to-server label: the first odd label
+    /// from `first` on.
+    pub fn first_c2s(&self) -> u32 {
+        self.first | 1
+    }
+
     /// The number of pairs the range holds (an odd C2S label and C2S+1
     /// both in range), or why it is not a valid range: what
     /// [`LabelManager::new`] checks, without building one.
@@ -136,7 +142,7 @@ impl LabelConfig {
         if last > MAX_LABEL {
             return Err(LabelError::TooLarge { first, last });
         }
-        let first_c2s = first | 1;
+        let first_c2s = self.first_c2s();
         if last == 0 || first_c2s > last - 1 {
             return Err(LabelError::NoPair { first, last });
         }
@@ -173,7 +179,7 @@ impl LabelManager {
     /// Builds a manager for `config`'s range; every pair starts free.
     pub fn new(config: LabelConfig) -> Result<LabelManager, LabelError> {
         let capacity = config.pairs()?;
-        let first_c2s = config.first | 1;
+        let first_c2s = config.first_c2s();
         let mut free = VecDeque::with_capacity(capacity as usize);
         free.extend(0..capacity);
         Ok(LabelManager {

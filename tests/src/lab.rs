@@ -705,11 +705,18 @@ fn ctl_socket_of(args: &[&str]) -> Option<String> {
 /// [`Lab`] (SIGKILL, abort): namespaces `slb-t<pid>x<n>-*` whose pid is
 /// gone. Called with the lab lock held, so no live lab is touched.
 pub fn remove_stale_test_labs() {
+    remove_stale_labs("lab", "slb-t", &script());
+}
+
+/// Removes the labs of `lab_script` left by dead test processes:
+/// namespaces `<test_prefix><pid>x<n>-*` whose pid is gone (`what` names
+/// the lab in the message).
+pub fn remove_stale_labs(what: &str, test_prefix: &str, lab_script: &Path) {
     let mut stale: Vec<String> = all_namespaces()
         .into_iter()
         .filter_map(|ns| {
             let prefix = ns.rsplit_once('-')?.0.to_string();
-            let pid = prefix.strip_prefix("slb-t")?.split_once('x')?.0;
+            let pid = prefix.strip_prefix(test_prefix)?.split_once('x')?.0;
             let pid: u32 = pid.parse().ok()?;
             let dead =
                 pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists();
@@ -719,8 +726,8 @@ pub fn remove_stale_test_labs() {
     stale.sort();
     stale.dedup();
     for prefix in stale {
-        eprintln!("removing lab {prefix} left by a dead test process");
-        let mut cmd = Command::new(script());
+        eprintln!("removing {what} {prefix} left by a dead test process");
+        let mut cmd = Command::new(lab_script);
         cmd.arg("down").env("SLB_LAB", &prefix);
         let _ = run_bounded(&mut cmd, EXEC_TIMEOUT);
     }

@@ -430,30 +430,5 @@ impl Drop for ClusterLab {
 /// their [`ClusterLab`]: namespaces `slbc-t<pid>x<n>-*` whose pid is gone.
 /// Called with the lab lock held.
 pub fn remove_stale_cluster_labs() {
-    let out = Command::new("ip").args(["netns", "list"]).output();
-    let Ok(out) = out else { return };
-    let mut stale: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter_map(|ns| {
-            let prefix = ns.rsplit_once('-')?.0.to_string();
-            let pid: u32 = prefix
-                .strip_prefix("slbc-t")?
-                .split_once('x')?
-                .0
-                .parse()
-                .ok()?;
-            let dead =
-                pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists();
-            dead.then_some(prefix)
-        })
-        .collect();
-    stale.sort();
-    stale.dedup();
-    for prefix in stale {
-        eprintln!("removing cluster lab {prefix} left by a dead test process");
-        let mut cmd = Command::new(script());
-        cmd.arg("down").env("SLB_LAB", &prefix);
-        let _ = run_bounded(&mut cmd, EXEC_TIMEOUT);
-    }
+    crate::lab::remove_stale_labs("cluster lab", "slbc-t", &script());
 }

@@ -1,6 +1,6 @@
 //! Locating slbd and the EAL options of a test run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The slbd binary under test: `$SLBD` if set, else `slbd` in the cargo
 /// target directory this test was built into (`./scripts/test` builds it
@@ -53,4 +53,29 @@ pub fn lcore_map(workers: u32) -> String {
         .map(|l| format!("{l}@{}", l % cpus))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The arguments of an slbd in balance mode on two `net_null` ports that
+/// receive nothing (3 lcores: main, scheduler, one worker), with
+/// configuration `config` and control socket `socket`; add slbd's other
+/// options (`--duration`, `--idle-sleep-us`, ...) after these.
+pub fn null_ports_args(memory_mb: u32, config: &Path, socket: &Path) -> Vec<String> {
+    let mut args = eal_base(memory_mb);
+    args.extend(
+        [
+            "--lcores",
+            "0@0,1@1,2@0",
+            "--vdev",
+            "net_null0,no-rx=1",
+            "--vdev",
+            "net_null1,no-rx=1",
+            "--",
+            "--config",
+        ]
+        .map(String::from),
+    );
+    args.push(config.display().to_string());
+    args.push("--ctl-socket".into());
+    args.push(socket.display().to_string());
+    args
 }

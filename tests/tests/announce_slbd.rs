@@ -207,24 +207,8 @@ fn launch(inst: &mut Instance) {
     std::fs::write(&cfg, CONFIG).unwrap();
     let mut args = vec!["netns".to_string(), "exec".into(), inst.ns.clone()];
     args.push(slbd::binary().display().to_string());
-    args.extend(slbd::eal_base(512));
-    for a in [
-        "--lcores",
-        "0@0,1@1,2@0",
-        "--vdev",
-        "net_null0,no-rx=1",
-        "--vdev",
-        "net_null1,no-rx=1",
-        "--",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--ctl-socket",
-        inst.socket.to_str().unwrap(),
-        "--idle-sleep-us",
-        "200",
-        "--duration",
-        "60",
-    ] {
+    args.extend(slbd::null_ports_args(512, &cfg, &inst.socket));
+    for a in ["--idle-sleep-us", "200", "--duration", "60"] {
         args.push(a.into());
     }
     let log = std::fs::File::create(inst.dir.path().join("slbd.log")).unwrap();

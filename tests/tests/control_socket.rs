@@ -53,33 +53,11 @@ fn start_at(extra: &[&str], socket: Option<PathBuf>) -> Slbd {
     let cfg = dir.path().join("slbd.json");
     std::fs::write(&cfg, CONFIG).unwrap();
     let socket = socket.unwrap_or_else(|| dir.path().join("slbd.sock"));
-    let mut args = slbd::eal_base(512);
+    let mut args = slbd::null_ports_args(512, &cfg, &socket);
     args.extend(
-        [
-            "--lcores",
-            "0@0,1@1,2@0",
-            "--vdev",
-            "net_null0,no-rx=1",
-            "--vdev",
-            "net_null1,no-rx=1",
-            "--",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
-    args.extend(
-        [
-            "--config",
-            cfg.to_str().unwrap(),
-            "--ctl-socket",
-            socket.to_str().unwrap(),
-            "--idle-sleep-us",
-            "200",
-            "--duration",
-            "120",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
+        ["--idle-sleep-us", "200", "--duration", "120"]
+            .iter()
+            .map(|s| s.to_string()),
     );
     args.extend(extra.iter().map(|s| s.to_string()));
     let log = std::fs::File::create(dir.path().join("slbd.log")).unwrap();

@@ -113,24 +113,8 @@ fn start_slbd(dir: &Path, metrics: SocketAddr) -> (Proc, PathBuf) {
     let cfg = dir.join("slbd.json");
     std::fs::write(&cfg, config(metrics)).unwrap();
     let socket = dir.join("slbd.sock");
-    let mut args = slbd::eal_base(512);
-    for a in [
-        "--lcores",
-        "0@0,1@1,2@0",
-        "--vdev",
-        "net_null0,no-rx=1",
-        "--vdev",
-        "net_null1,no-rx=1",
-        "--",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--ctl-socket",
-        socket.to_str().unwrap(),
-        "--idle-sleep-us",
-        "200",
-        "--duration",
-        "150",
-    ] {
+    let mut args = slbd::null_ports_args(512, &cfg, &socket);
+    for a in ["--idle-sleep-us", "200", "--duration", "150"] {
         args.push(a.to_string());
     }
     let log = dir.join("slbd.log");
@@ -386,22 +370,8 @@ fn an_address_in_use_stops_slbd_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("slbd.json");
     std::fs::write(&cfg, config(addr)).unwrap();
-    let mut args = slbd::eal_base(256);
-    for a in [
-        "--lcores",
-        "0@0,1@1,2@0",
-        "--vdev",
-        "net_null0,no-rx=1",
-        "--vdev",
-        "net_null1,no-rx=1",
-        "--",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--ctl-socket",
-        dir.path().join("slbd.sock").to_str().unwrap(),
-        "--duration",
-        "10",
-    ] {
+    let mut args = slbd::null_ports_args(256, &cfg, &dir.path().join("slbd.sock"));
+    for a in ["--duration", "10"] {
         args.push(a.to_string());
     }
     let out = Command::new(slbd::binary()).args(&args).output().unwrap();

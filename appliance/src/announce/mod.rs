@@ -112,8 +112,7 @@ impl Announcer {
         };
         let mut current = BTreeSet::new();
         for r in routes {
-            let host = r.prefix_len == if r.dst.is_ipv4() { 32 } else { 128 };
-            if host && r.kind == RTN_BLACKHOLE {
+            if r.is_blackhole_host() {
                 current.insert(r.dst);
             } else {
                 let res = self.routes.delete(&r);
@@ -123,12 +122,7 @@ impl Announcer {
         }
         let changes = plan::changes(&desired, &current);
         for vip in changes.remove {
-            let route = Route {
-                dst: vip,
-                prefix_len: if vip.is_ipv4() { 32 } else { 128 },
-                kind: RTN_BLACKHOLE,
-            };
-            let res = self.routes.delete(&route);
+            let res = self.routes.delete(&Route::blackhole(vip));
             if self.outcome(format!("withdraw {vip}"), res).is_some() {
                 tracing::info!(%vip, table = self.table, "VIP withdrawn");
                 current.remove(&vip);
@@ -224,11 +218,7 @@ impl Routes for MemoryRoutes {
 
     fn add_blackhole(&mut self, vip: IpAddr) -> io::Result<()> {
         let mut v = self.check()?;
-        let r = Route {
-            dst: vip,
-            prefix_len: if vip.is_ipv4() { 32 } else { 128 },
-            kind: RTN_BLACKHOLE,
-        };
+        let r = Route::blackhole(vip);
         v.retain(|x| (x.dst, x.prefix_len) != (r.dst, r.prefix_len));
         v.push(r);
         Ok(())

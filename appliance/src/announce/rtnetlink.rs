@@ -23,6 +23,22 @@ pub struct Route {
     pub kind: u8,
 }
 
+impl Route {
+    /// The blackhole host route (/32, /128) that announces `vip`.
+    pub fn blackhole(vip: IpAddr) -> Route {
+        Route {
+            dst: vip,
+            prefix_len: if vip.is_ipv4() { 32 } else { 128 },
+            kind: RTN_BLACKHOLE,
+        }
+    }
+
+    /// Whether this is such a route: the announcer's own kind.
+    pub fn is_blackhole_host(&self) -> bool {
+        *self == Route::blackhole(self.dst)
+    }
+}
+
 /// A route table the announcer keeps its routes in: the kernel's
 /// ([`RouteTable`]), or an in-memory one ([`super::MemoryRoutes`]) for the
 /// control plane's tests and the golden rig.
@@ -262,11 +278,7 @@ impl Routes for RouteTable {
     }
 
     fn add_blackhole(&mut self, vip: IpAddr) -> io::Result<()> {
-        let route = Route {
-            dst: vip,
-            prefix_len: if vip.is_ipv4() { 32 } else { 128 },
-            kind: RTN_BLACKHOLE,
-        };
+        let route = Route::blackhole(vip);
         let flags = (libc::NLM_F_CREATE | libc::NLM_F_REPLACE) as u16;
         self.request(
             libc::RTM_NEWROUTE,

@@ -13,7 +13,9 @@ use super::{Scheduler, Side};
 use crate::channels::WorkerOp;
 use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
+use crate::shared::drop_trace::Reason;
 use crate::shared::label_table::{ClientCheck, Entry};
+use crate::shared::ports::PortInfo;
 use slb_core::service::{Admitted, NewPacketOutcome, PacketInfo};
 use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
 use slb_wire::classify::{IpFrame, L4};
@@ -361,12 +363,8 @@ impl<F: Frame> Scheduler<F> {
         if ethernet::rewrite_macs(f.data_mut(), MacAddr(p.mac), MacAddr(mac)).is_err() {
             return self.drop_frame(PathDrop::Rewrite, None, &f, None);
         }
-        let l2 = match ethernet::l2(f.data()) {
-            Ok(l2) => l2.header_len,
-            Err(_) => return self.drop_frame(PathDrop::Rewrite, None, &f, None),
-        };
-        if f.len() - l2 > usize::from(p.mtu) {
-            return self.drop_frame(PathDrop::Oversize, None, &f, None);
+        if let Err(r) = fits_mtu(p, &f, PathDrop::Rewrite.into()) {
+            return self.drop_frame(r, None, &f, None);
         }
         self.counters.event(Event::SchedulerTx);
         out(port as usize, f);
@@ -393,4 +391,14 @@ impl<F: Frame> Scheduler<F> {
         self.counters.event(Event::ResetsSent);
         out(port as usize, f);
     }
+}
+
+/// Whether `f`'s L3 packet fits port `p`'s MTU: `Oversize` when it does
+/// not, `unreadable` when it has no L2 header to measure it by.
+pub(crate) fn fits_mtu<F: Frame>(p: &PortInfo, f: &F, unreadable: Reason) -> Result<(), Reason> {
+    let l2 = ethernet::l2(f.data()).map_err(|_| unreadable)?.header_len;
+    if f.len() - l2 > usize::from(p.mtu) {
+        return Err(PathDrop::Oversize.into());
+    }
+    Ok(())
 }

@@ -26,9 +26,11 @@ impl<F: Frame> Scheduler<F> {
 
     /// A label the scheduler's own replica does not hold: no session has
     /// it. An end's answer to a reset probe (`reset.rs`) gets its reset; in
-    /// a cluster, a server-to-client label that is not in quarantine here
-    /// is switched without state (`stateless.rs`); anything else is
-    /// counted as withdrawn (in quarantine) or unknown.
+    /// a cluster, a label that is not in quarantine here is switched
+    /// without state when it is server-to-client (`stateless.rs`), and
+    /// forwarded to its live owner or recovered by the hash when it is
+    /// client-to-server (`foreign_label.rs`); anything else is counted as
+    /// withdrawn (in quarantine) or unknown.
     pub(crate) fn dead_label(&mut self, port: u8, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
         let Some(f) = self.reset_answer_labelled(f, now, out) else {
             return;
@@ -38,12 +40,14 @@ impl<F: Frame> Scheduler<F> {
             .unwrap_or(0);
         let labels = self.core.labels();
         let status = labels.status(label);
-        let quarantined = status == LabelStatus::Quarantined;
-        if self.stateless_candidate(label, quarantined) {
-            return self.switch_stateless(port, f, now, out);
-        }
-        if self.foreign_c2s_candidate(label, quarantined) {
-            return self.recover_labelled(port, f, now, out);
+        // In a cluster, a label this instance did not withdraw may be
+        // another's (or its own before a restart).
+        if self.config.in_cluster() && status != LabelStatus::Quarantined {
+            return if label & 1 == 0 {
+                self.switch_stateless(port, f, now, out)
+            } else {
+                self.recover_labelled(port, label, f, now, out)
+            };
         }
         let labels = self.core.labels();
         let (reason, late) = match status {

@@ -2,10 +2,11 @@
 //! routing daemon's frames to the exception port, and the kernel's frames
 //! out of the port it peers through.
 
+use super::admission::fits_mtu;
 use super::Scheduler;
 use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
-use slb_wire::{ethernet, DropReason, MacAddr};
+use slb_wire::{DropReason, MacAddr};
 
 impl<F: Frame> Scheduler<F> {
     /// The exception port's index, if the data path has one.
@@ -13,29 +14,20 @@ impl<F: Frame> Scheduler<F> {
         self.shared.exception.map(|x| usize::from(x.port))
     }
 
-    /// BGP or BFD a worker handed over: to the kernel, unchanged.
-    pub(crate) fn punted_exception(&self, port: u8, f: F, out: &mut dyn FnMut(usize, F)) {
+    /// A frame received on `port` to the kernel, unchanged, when `port` is
+    /// the exception path's; else it is given back. The workers punt BGP
+    /// and BFD only from that port (a configuration change cannot move
+    /// it: the section needs a restart); of the ARP replies and neighbour
+    /// advertisements slbd learns from, the kernel gets that port's, to
+    /// resolve its own neighbours.
+    pub(crate) fn to_kernel(&self, port: u8, f: F, out: &mut dyn FnMut(usize, F)) -> Option<F> {
         match self.shared.exception {
             Some(x) if x.via == port => {
                 self.counters.event(Event::ExceptionToKernel);
                 out(usize::from(x.port), f);
+                None
             }
-            // (A worker punts only for the via port: a configuration
-            // change cannot move it, the section needs a restart.)
-            _ => self.drop_frame(PathDrop::ToAppliance, Some(port), &f, None),
-        }
-    }
-
-    /// An ARP reply or neighbour advertisement slbd has learned from
-    /// (received on `port`): the kernel resolves its own neighbours, so
-    /// it gets the frame too when `port` is the exception path's.
-    pub(crate) fn neighbour_to_kernel(&self, port: u8, f: F, out: &mut dyn FnMut(usize, F)) {
-        match self.shared.exception {
-            Some(x) if x.via == port => {
-                self.counters.event(Event::ExceptionToKernel);
-                out(usize::from(x.port), f);
-            }
-            _ => drop(f),
+            _ => Some(f),
         }
     }
 
@@ -49,15 +41,8 @@ impl<F: Frame> Scheduler<F> {
             self.drop_frame(PathDrop::NoNextHop, Some(x.port), &f, None);
             return None;
         };
-        let l2 = match ethernet::l2(f.data()) {
-            Ok(l2) => l2.header_len,
-            Err(_) => {
-                self.drop_frame(DropReason::TruncatedEthernet, Some(x.port), &f, None);
-                return None;
-            }
-        };
-        if f.len() - l2 > usize::from(p.mtu) {
-            self.drop_frame(PathDrop::Oversize, Some(x.port), &f, None);
+        if let Err(r) = fits_mtu(p, &f, DropReason::TruncatedEthernet.into()) {
+            self.drop_frame(r, Some(x.port), &f, None);
             return None;
         }
         if let Some(src) = f.data_mut().get_mut(6..12) {

@@ -38,17 +38,13 @@ use slb_core::LabelSlices;
 use slb_wire::{ethernet, mpls, MacAddr};
 
 impl<F: Frame> Scheduler<F> {
-    /// Whether a dead `label` goes to [`Self::recover_labelled`]: cluster
-    /// mode, a client-to-server label, not one this instance withdrew.
-    pub(crate) fn foreign_c2s_candidate(&self, label: u32, quarantined: bool) -> bool {
-        self.config.in_cluster() && label & 1 == 1 && !quarantined
-    }
-
-    /// Recovers a label-aware client's frame on a label no session here
-    /// holds (see the module's documentation), or drops it.
+    /// Forwards or recovers a label-aware client's frame on `label`, its
+    /// top label, which no session here holds (see the module's
+    /// documentation), or drops it.
     pub(crate) fn recover_labelled(
         &mut self,
         port: u8,
+        label: u32,
         mut f: F,
         now: u64,
         out: &mut dyn FnMut(usize, F),
@@ -57,8 +53,8 @@ impl<F: Frame> Scheduler<F> {
             return self.drop_frame(PathDrop::WrongPortRole, Some(port), &f, None);
         }
         // The owner lives: it holds the session.
-        let owner = mpls::top_label(f.data())
-            .and_then(|t| LabelSlices::from(&self.config).owner_of(t.lse.label.value()))
+        let owner = LabelSlices::from(&self.config)
+            .owner_of(label)
             .filter(|&o| o != self.config.instance());
         if let Some((p, mac)) = owner.and_then(|o| self.peers.live(o, now)) {
             let ours = self.shared.ports.get(usize::from(p)).map(|q| q.mac);

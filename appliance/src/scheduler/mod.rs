@@ -388,7 +388,11 @@ impl<F: Frame> Scheduler<F> {
             PuntKind::Neighbour => self.punted_neighbour(port, frame, now, out),
             PuntKind::Probe => self.punted_probe(port, frame, now, out),
             PuntKind::IcmpError => self.punted_icmp_error(port, frame, now, out),
-            PuntKind::Exception => self.punted_exception(port, frame, out),
+            PuntKind::Exception => {
+                if let Some(f) = self.to_kernel(port, frame, out) {
+                    self.drop_frame(PathDrop::ToAppliance, Some(port), &f, None);
+                }
+            }
         }
     }
 }

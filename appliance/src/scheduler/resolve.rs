@@ -54,7 +54,7 @@ impl<F: Frame> Scheduler<F> {
             }
             _ => None,
         };
-        self.neighbour_to_kernel(port, f, out);
+        drop(self.to_kernel(port, f, out));
         let Some((addr, mac)) = learned else {
             return;
         };

@@ -33,13 +33,6 @@ use slb_wire::{classify, mpls, mss, Classified, MacAddr, TcpFlags};
 use std::net::IpAddr;
 
 impl<F: Frame> Scheduler<F> {
-    /// Whether a dead `label` (no live entry on the scheduler) arriving
-    /// on `port` goes to [`Self::switch_stateless`]: cluster mode, a
-    /// server-to-client label, not one this instance withdrew.
-    pub(crate) fn stateless_candidate(&self, label: u32, quarantined: bool) -> bool {
-        self.config.in_cluster() && label & 1 == 0 && !quarantined
-    }
-
     /// Switches a server-to-client frame without a session (see the
     /// module's documentation), or drops it with its reason.
     pub(crate) fn switch_stateless(

@@ -27,27 +27,26 @@ impl<F: Frame> FastPath<F> {
         }
         let key = &ip.flow;
         let shared = &*self.shared;
-        let own = shared.ports.iter().any(|p| p.owns(key.dst));
-        if !own {
+        // Which of slbd's ports the destination is the address of.
+        let Some(own) = shared.ports.iter().position(|p| p.owns(key.dst)) else {
             let r = if self.vips.contains_key(&key.dst) {
                 PathDrop::ToAppliance
             } else {
                 PathDrop::NotForVip
             };
             return self.discard(r, in_port, &f);
+        };
+        // The routing daemon's: to the address of the port it peers
+        // through, received there (a fragment has no ports to tell).
+        let via = shared.exception.map(|x| usize::from(x.via));
+        if via == Some(in_port)
+            && own == in_port
+            && !ip.first_fragment
+            && is_routing_protocol(key.protocol, key.src_port, key.dst_port)
+        {
+            return self.punt(in_port, PuntKind::Exception, f);
         }
         let tcp_or_udp = matches!(key.protocol, IpProtocol::Tcp | IpProtocol::Udp);
-        // The routing daemon's, on the port it peers through (to that
-        // port's own address: a fragment has no ports to tell).
-        if let Some(x) = shared.exception {
-            if usize::from(x.via) == in_port
-                && !ip.first_fragment
-                && shared.ports.get(in_port).is_some_and(|p| p.owns(key.dst))
-                && is_routing_protocol(key.protocol, key.src_port, key.dst_port)
-            {
-                return self.punt(in_port, PuntKind::Exception, f);
-            }
-        }
         if tcp_or_udp && PROBE_PORTS.contains(&key.dst_port) {
             return self.punt(in_port, PuntKind::Probe, f);
         }

@@ -362,26 +362,37 @@ fn maglev_pick_for(n: &Net, client: Host, cport: u16, vport: u16) -> usize {
     }
 }
 
-/// c2's segment `seq`/`ack` with `payload` from `cport` to `vport`.
+/// A client's mid-flow segment (ACK, seq 1001, ack 5001) with `payload`.
+fn mid_flow(b: FrameBuilder, payload: &[u8]) -> FrameBuilder {
+    b.flags(TcpFlags::ACK).seq(1001).ack(5001).payload(payload)
+}
+
+/// The server's answer to it.
+fn answer(b: FrameBuilder) -> FrameBuilder {
+    b.flags(TcpFlags::ACK).seq(5001).ack(1019).payload(b"ok")
+}
+
+/// c2's segment from `cport` to `vport`.
 fn c2_segment(n: &Net, cport: u16, vport: u16, payload: &[u8]) -> FrameBuilder {
-    n.from_client(n.c2, cport, vport)
-        .flags(TcpFlags::ACK)
-        .seq(1001)
-        .ack(5001)
-        .payload(payload)
+    mid_flow(n.from_client(n.c2, cport, vport), payload)
+}
+
+/// `client`'s segment from `cport` to `vport`, as this instance sends it
+/// to server `x` on its first pair.
+fn to_server_on_own_pair(
+    n: &Net,
+    client: Host,
+    x: usize,
+    cport: u16,
+    vport: u16,
+    payload: &[u8],
+) -> FrameBuilder {
+    mid_flow(n.to_server(client, x, cport, vport), payload).label(OWN_C2S)
 }
 
 fn recovery(n: &Net) -> Case {
     let x = maglev_pick(n, 40000);
-    let to_x = |payload: &[u8]| {
-        n.to_server(n.c2, x, 40000, 80)
-            .flags(TcpFlags::ACK)
-            .seq(1001)
-            .ack(5001)
-            .payload(payload)
-            .label(OWN_C2S)
-    };
-    let reply = |b: FrameBuilder| b.flags(TcpFlags::ACK).seq(5001).ack(1019).payload(b"ok");
+    let to_x = |payload: &[u8]| to_server_on_own_pair(n, n.c2, x, 40000, 80, payload);
     Case::new(
         cluster_config(n, hash_services(n)),
         vec![
@@ -403,9 +414,9 @@ fn recovery(n: &Net) -> Case {
             send(
                 "the server's answer on 524296: the session's, popped toward c2",
                 SERVER,
-                reply(n.from_server(x, n.c2, 80, 40000)).label(OWN_S2C),
+                answer(n.from_server(x, n.c2, 80, 40000)).label(OWN_S2C),
             )
-            .out(CLIENT, reply(n.to_client(n.c2, 80, 40000)))
+            .out(CLIENT, answer(n.to_client(n.c2, 80, 40000)))
             .events(&[(Event::SwitchedStateless, 0)]),
             send(
                 "c2's ACK to service rr (round robin: no consistent pick): no_session, as before",
@@ -466,25 +477,12 @@ fn aware_hash_services(n: &Net) -> Vec<Value> {
 
 /// c1's (label-aware) segment from `cport` to `vport` on `label`.
 fn c1_segment(n: &Net, cport: u16, vport: u16, payload: &[u8], label: u32) -> FrameBuilder {
-    n.from_client(n.c1, cport, vport)
-        .flags(TcpFlags::ACK)
-        .seq(1001)
-        .ack(5001)
-        .payload(payload)
-        .label(label)
+    mid_flow(n.from_client(n.c1, cport, vport), payload).label(label)
 }
 
 fn labelled_recovery(n: &Net) -> Case {
     let x = maglev_pick_for(n, n.c1, 41000, 83);
-    let to_x = |payload: &[u8]| {
-        n.to_server(n.c1, x, 41000, 83)
-            .flags(TcpFlags::ACK)
-            .seq(1001)
-            .ack(5001)
-            .payload(payload)
-            .label(OWN_C2S)
-    };
-    let reply = |b: FrameBuilder| b.flags(TcpFlags::ACK).seq(5001).ack(1019).payload(b"ok");
+    let to_x = |payload: &[u8]| to_server_on_own_pair(n, n.c1, x, 41000, 83, payload);
     Case::new(
         cluster_config(n, aware_hash_services(n)),
         vec![
@@ -506,11 +504,11 @@ fn labelled_recovery(n: &Net) -> Case {
             send(
                 "the server's answer on 524296: the session's, label kept toward label-aware c1 (its agent learns 524295)",
                 SERVER,
-                reply(n.from_server(x, n.c1, 83, 41000)).label(OWN_S2C),
+                answer(n.from_server(x, n.c1, 83, 41000)).label(OWN_S2C),
             )
             .out(
                 CLIENT,
-                reply(n.to_client(n.c1, 83, 41000)).label(OWN_S2C),
+                answer(n.to_client(n.c1, 83, 41000)).label(OWN_S2C),
             )
             .events(&[(Event::SwitchedS2c, 1), (Event::SwitchedStateless, 0)]),
             send(
@@ -619,11 +617,7 @@ fn forward_to_owner(n: &Net) -> Case {
             )
             .out(
                 SERVER,
-                n.to_server(n.c1, x, 41000, 83)
-                    .flags(TcpFlags::ACK)
-                    .seq(1001)
-                    .ack(5001)
-                    .label(OWN_C2S),
+                to_server_on_own_pair(n, n.c1, x, 41000, 83, b""),
             )
             .events(&[(Event::ForwardedToOwner, 0), (Event::RecoveredByHash, 1)]),
             check(Check::Event(Event::ForwardedToOwner, 1)),
