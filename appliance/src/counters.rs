@@ -216,6 +216,36 @@ named_enum! {
         /// client-to-server label, forwarded to that instance while it is
         /// alive (scheduler, `scheduler/foreign_label.rs`).
         ForwardedToOwner => "forwarded_to_owner",
+        // Session sync and restore (issue 15; `scheduler/sync.rs`,
+        // `scheduler/install.rs`).
+        /// Session sync records sent to peers (scheduler, `scheduler/sync.rs`).
+        SyncRecordsSent => "sync_records_sent",
+        /// Session sync records received from peers.
+        SyncRecordsReceived => "sync_records_received",
+        /// Sync datagrams refused: bad magic, version, length or record, or not from a peer.
+        SyncBadDatagrams => "sync_bad_datagrams",
+        /// Bulk dumps sent to a (re)starting peer that asked for one.
+        SyncDumpsSent => "sync_dumps_sent",
+        /// Peers' sessions installed here from their sync records.
+        SyncInstalled => "sync_installed",
+        /// Sync records that updated a session already here (state, timer).
+        SyncUpdated => "sync_updated",
+        /// Synced sessions ended because their peer ended them.
+        SyncEnded => "sync_ended",
+        /// Sessions installed from the state file at start (`--restore`).
+        Restored => "restored",
+        /// Synced or restored sessions not installed: their service is not configured here.
+        InstallNoService => "install_no_service",
+        /// Synced or restored sessions not installed: their server is not in the service here.
+        InstallNoServer => "install_no_server",
+        /// Synced or restored sessions not installed: their label is outside the label range.
+        InstallLabelOutOfRange => "install_label_out_of_range",
+        /// Synced or restored sessions not installed: their label pair is held by another session.
+        InstallLabelBusy => "install_label_busy",
+        /// Synced or restored sessions not installed: their client flow is held by another session.
+        InstallKeyBusy => "install_key_busy",
+        /// Synced or restored sessions not installed: no next-hop slot for their client.
+        InstallNoNextHop => "install_no_next_hop",
     }
 }
 
@@ -431,6 +461,20 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::ExceptionToKernel => &mut out.exception_to_kernel,
                 Event::ExceptionFromKernel => &mut out.exception_from_kernel,
                 Event::ForwardedToOwner => &mut out.forwarded_to_owner,
+                Event::SyncRecordsSent => &mut out.sync_records_sent,
+                Event::SyncRecordsReceived => &mut out.sync_records_received,
+                Event::SyncBadDatagrams => &mut out.sync_bad_datagrams,
+                Event::SyncDumpsSent => &mut out.sync_dumps_sent,
+                Event::SyncInstalled => &mut out.sync_installed,
+                Event::SyncUpdated => &mut out.sync_updated,
+                Event::SyncEnded => &mut out.sync_ended,
+                Event::Restored => &mut out.restored,
+                Event::InstallNoService => &mut out.install_no_service,
+                Event::InstallNoServer => &mut out.install_no_server,
+                Event::InstallLabelOutOfRange => &mut out.install_label_out_of_range,
+                Event::InstallLabelBusy => &mut out.install_label_busy,
+                Event::InstallKeyBusy => &mut out.install_key_busy,
+                Event::InstallNoNextHop => &mut out.install_no_next_hop,
             };
             *field = s.event(e);
         }

@@ -25,9 +25,9 @@ pub struct QueueSizes {
     pub reports: usize,
     pub ops: usize,
     /// Flows each worker's flow cache holds without eviction; `None`: one
-    /// per label pair of this instance's label range (a worker never needs more:
-    /// each plain session has one flow), so a full label range never
-    /// evicts. The table is allocated once, at start; its pages cost
+    /// per label pair of the label range (a worker never needs more: each
+    /// plain session has one flow, its own or a peer's), so a full label
+    /// range never evicts. The table is allocated once, at start; its pages cost
     /// memory only as flows fill them.
     pub flow_capacity: Option<usize>,
 }
@@ -77,13 +77,13 @@ pub fn assemble<F: Frame>(
         .map(|(p, mac)| PortInfo::new(p, *mac))
         .collect();
     // One label table replica per worker, and one for the scheduler,
-    // sized to this instance's slice of the label range (the whole range
-    // without a cluster): another instance's label is not in the table.
-    let own = slb_config::convert::own_labels(cfg);
+    // over the whole label range: in a cluster, this instance assigns
+    // from its own slice, and holds other instances' sessions (synced)
+    // with their labels.
+    let space = (cfg.labels.first, cfg.labels.last);
     let exception = exception_path(cfg)?;
-    let shared = Arc::new(
-        Shared::new(workers + 1, (own.first, own.last), ports, 1 << 16).with_exception(exception),
-    );
+    let shared =
+        Arc::new(Shared::new(workers + 1, space, ports, 1 << 16).with_exception(exception));
     let core = Core::new(cfg.into()).map_err(|e| e.to_string())?;
     let chans: Vec<Arc<Channels<F>>> = (0..workers)
         .map(|_| Arc::new(Channels::new(queues.punts, queues.reports, queues.ops)))
@@ -109,8 +109,15 @@ pub fn assemble<F: Frame>(
         empty,
     );
     apply(&mut scheduler, cfg.clone()).map_err(|e| e.message)?;
-    // (`apply` above refused a range with no pair.)
-    let label_pairs = own.pairs().unwrap_or(0) as usize;
+    // (`apply` above refused a range with no pair.) A worker's flows:
+    // one per label pair of the range, its own sessions' and its peers'.
+    let label_pairs = slb_core::LabelConfig {
+        first: space.0,
+        last: space.1,
+        quarantine_ns: 0,
+    }
+    .pairs()
+    .unwrap_or(0) as usize;
     let flow_capacity = queues.flow_capacity.unwrap_or(label_pairs);
     let mut fast_paths: Vec<FastPath<F>> = chans
         .iter()

@@ -131,8 +131,9 @@ pub fn client_gateway(cfg: &Config, client: IpAddr) -> Option<IpAddr> {
     }
 }
 
-/// This instance's label slice, quarantine and timeouts for the session
-/// core, with room reserved for one session per label pair of the slice
+/// This instance's label slice (in the whole range, where other
+/// instances' synced sessions hold labels), quarantine and timeouts for the
+/// session core, with room reserved for one session per label pair of the slice
 /// (the most there can be): the session slab and index never grow under
 /// load, so admission never pauses to copy them (a slab of 524k sessions
 /// is 64 MiB). The reservation is address space: its pages cost memory
@@ -140,8 +141,14 @@ pub fn client_gateway(cfg: &Config, client: IpAddr) -> Option<IpAddr> {
 impl From<&Config> for slb_core::CoreConfig {
     fn from(cfg: &Config) -> Self {
         let labels = own_labels(cfg);
+        let space = slb_core::LabelConfig {
+            first: cfg.labels.first,
+            last: cfg.labels.last,
+            quarantine_ns: labels.quarantine_ns,
+        };
         slb_core::CoreConfig {
             labels,
+            space: cfg.cluster.is_some().then_some(space),
             timeouts: (&cfg.timeouts).into(),
             // (A range with no pair is refused by the core itself.)
             session_capacity_hint: labels.pairs().unwrap_or(0) as usize,

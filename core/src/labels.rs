@@ -104,6 +104,12 @@ pub enum LabelError {
     NotActive(u32),
     #[error("no free label pair")]
     Exhausted,
+    #[error("label {0} is outside the configured label range")]
+    OutOfSpace(u32),
+    #[error("label {0} is already held")]
+    Busy(u32),
+    #[error("own label slice {first}..={last} is not inside the label range")]
+    NotInSpace { first: u32, last: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,12 +170,25 @@ pub struct LabelCounts {
 
 /// Assigns, withdraws and recycles label pairs. One per appliance: all
 /// services share one label space.
+///
+/// In a cluster the manager indexes the whole configured range (the
+/// *space*: every instance's slice) but assigns only from its own slice.
+/// A pair of another slice becomes active here only when a session
+/// another instance admitted is installed here ([`LabelManager::claim`]:
+/// a synced or restored session); withdrawn, it waits out its quarantine
+/// and is then free again, but never assigned here.
 #[derive(Debug)]
 pub struct LabelManager {
     first_c2s: u32,
     capacity: u32,
+    /// This instance's pairs: indexes `own.0..own.1`.
+    own: (u32, u32),
     quarantine_ns: u64,
     active: u32,
+    /// Own pairs in the free state (the ring may also hold indexes
+    /// [`LabelManager::claim`] took out of the free state: `assign` skips
+    /// them).
+    free_own: u32,
     state: Vec<PairState>,
     free: VecDeque<u32>,
     quarantine: VecDeque<(u64, u32)>,
@@ -178,33 +197,73 @@ pub struct LabelManager {
 impl LabelManager {
     /// Builds a manager for `config`'s range; every pair starts free.
     pub fn new(config: LabelConfig) -> Result<LabelManager, LabelError> {
-        let capacity = config.pairs()?;
-        let first_c2s = config.first_c2s();
-        let mut free = VecDeque::with_capacity(capacity as usize);
-        free.extend(0..capacity);
+        LabelManager::with_space(config, config)
+    }
+
+    /// A manager that indexes `space` and assigns from `own`, a slice of
+    /// it (the quarantine is `own`'s).
+    pub fn with_space(space: LabelConfig, own: LabelConfig) -> Result<LabelManager, LabelError> {
+        let quarantine_ns = own.quarantine_ns;
+        let capacity = space.pairs()?;
+        let own_pairs = own.pairs()?;
+        let first_c2s = space.first_c2s();
+        let lo = own.first_c2s().checked_sub(first_c2s).map(|d| d / 2);
+        let own = match lo {
+            Some(lo) if own.first_c2s() % 2 == 1 && lo + own_pairs <= capacity => {
+                (lo, lo + own_pairs)
+            }
+            _ => {
+                return Err(LabelError::NotInSpace {
+                    first: own.first,
+                    last: own.last,
+                })
+            }
+        };
+        let mut free = VecDeque::with_capacity(own_pairs as usize);
+        free.extend(own.0..own.1);
         Ok(LabelManager {
             first_c2s,
             capacity,
-            quarantine_ns: config.quarantine_ns,
+            own,
+            quarantine_ns,
             active: 0,
+            free_own: own_pairs,
             state: vec![PairState::Free; capacity as usize],
             free,
             quarantine: VecDeque::new(),
         })
     }
 
-    /// Number of pairs the range holds.
+    /// Number of pairs the space holds (pair indexes are `0..capacity()`;
+    /// without a cluster, the range this manager assigns from).
     pub fn capacity(&self) -> u32 {
         self.capacity
     }
 
-    /// Current counts.
+    /// Number of pairs this manager assigns from (its own slice).
+    pub fn own_capacity(&self) -> u32 {
+        self.own.1 - self.own.0
+    }
+
+    /// Whether `label` is in this manager's own slice.
+    pub fn is_own(&self, label: u32) -> bool {
+        self.pair_index(label)
+            .is_some_and(|i| (self.own.0..self.own.1).contains(&i))
+    }
+
+    /// Current counts of the own slice, plus the active pairs of other
+    /// slices (`active` counts every active pair).
     pub fn counts(&self) -> LabelCounts {
+        let own_quarantined = self
+            .quarantine
+            .iter()
+            .filter(|&&(_, i)| (self.own.0..self.own.1).contains(&i))
+            .count() as u32;
         LabelCounts {
-            capacity: self.capacity,
-            free: self.free.len() as u32,
+            capacity: self.own_capacity(),
+            free: self.free_own,
             active: self.active,
-            quarantined: self.quarantine.len() as u32,
+            quarantined: own_quarantined,
         }
     }
 
@@ -215,7 +274,7 @@ impl LabelManager {
 
     /// True if `assign(now)` would succeed.
     pub fn can_assign(&self, now: u64) -> bool {
-        !self.free.is_empty() || self.release_due(now)
+        self.free_own > 0 || self.release_due(now)
     }
 
     /// True if a quarantined pair is due for release at `now`.
@@ -226,11 +285,79 @@ impl LabelManager {
     /// Takes a free pair: the one free longest. O(1).
     pub fn assign(&mut self, now: u64) -> Result<LabelPair, LabelError> {
         self.release_expired(now, RELEASE_PER_ASSIGN);
-        let index = self.free.pop_front().ok_or(LabelError::Exhausted)?;
-        debug_assert_eq!(self.state[index as usize], PairState::Free);
+        if self.free_own == 0 {
+            return Err(LabelError::Exhausted);
+        }
+        // Claimed pairs left their index in the ring: skip them.
+        while let Some(index) = self.free.pop_front() {
+            if self.state[index as usize] == PairState::Free {
+                self.state[index as usize] = PairState::Active;
+                self.active += 1;
+                self.free_own -= 1;
+                return Ok(self.pair_at(index));
+            }
+        }
+        unreachable!("free_own > 0 but no free index in the ring")
+    }
+
+    /// Makes the free pair containing `label` active: a session admitted
+    /// elsewhere (another instance, or this one before a restart) is
+    /// installed with the labels it already has. A pair of another slice
+    /// may also be taken from quarantine (its owner decides when it is
+    /// reused, not this instance). O(1).
+    pub fn claim(&mut self, label: u32) -> Result<LabelPair, LabelError> {
+        let index = self
+            .pair_index(label)
+            .ok_or(LabelError::OutOfSpace(label))?;
+        let own = (self.own.0..self.own.1).contains(&index);
+        match self.state[index as usize] {
+            PairState::Free => {
+                if own {
+                    self.free_own -= 1;
+                }
+            }
+            PairState::Quarantined if !own => {
+                // Its quarantine entry stays queued; release skips it.
+            }
+            PairState::Active | PairState::Quarantined => {
+                return Err(LabelError::Busy(label));
+            }
+        }
         self.state[index as usize] = PairState::Active;
         self.active += 1;
         Ok(self.pair_at(index))
+    }
+
+    /// Quarantines the free own pair containing `label` until `until`
+    /// (a restored label allocation: pairs withdrawn before a restart).
+    pub fn quarantine_until(&mut self, label: u32, until: u64) -> Result<(), LabelError> {
+        let index = self
+            .pair_index(label)
+            .ok_or(LabelError::OutOfSpace(label))?;
+        if self.state[index as usize] != PairState::Free {
+            return Err(LabelError::Busy(label));
+        }
+        if (self.own.0..self.own.1).contains(&index) {
+            self.free_own -= 1;
+        }
+        self.state[index as usize] = PairState::Quarantined;
+        // Keep the queue sorted by release time (restores come sorted;
+        // anything else waits behind the latest entry).
+        let until = self.quarantine.back().map_or(until, |&(t, _)| t.max(until));
+        self.quarantine.push_back((until, index));
+        Ok(())
+    }
+
+    /// Quarantined pairs of the own slice and when each is released, in
+    /// release order (for a state file).
+    pub fn quarantined(&self) -> impl Iterator<Item = (LabelPair, u64)> + '_ {
+        self.quarantine
+            .iter()
+            .filter(|&&(_, i)| {
+                (self.own.0..self.own.1).contains(&i)
+                    && self.state[i as usize] == PairState::Quarantined
+            })
+            .map(|&(t, i)| (self.pair_at(i), t))
     }
 
     /// Withdraws the pair containing `label` (C2S or S2C) into quarantine
@@ -257,9 +384,16 @@ impl LabelManager {
             match self.quarantine.front() {
                 Some(&(until, index)) if until <= now => {
                     self.quarantine.pop_front();
-                    self.state[index as usize] = PairState::Free;
-                    self.free.push_back(index);
                     moved += 1;
+                    // A pair claimed out of quarantine is active again.
+                    if self.state[index as usize] != PairState::Quarantined {
+                        continue;
+                    }
+                    self.state[index as usize] = PairState::Free;
+                    if (self.own.0..self.own.1).contains(&index) {
+                        self.free_own += 1;
+                        self.free.push_back(index);
+                    }
                 }
                 _ => break,
             }

@@ -23,7 +23,9 @@
 //! * [`service`]: [`Service`], one service and how it admits a new session.
 //! * [`session_core`]: [`Core`], which owns the label space, the session
 //!   table and the services, and turns the scheduler's events into session
-//!   changes.
+//!   changes; it installs sessions admitted elsewhere (sync, restore).
+//! * [`session_record`]: [`SessionRecord`], one session by value in a
+//!   compact binary form, for session sync and the state file.
 //!
 //! See `docs/session-core.md` for the API the scheduler calls, the state
 //! machine, the timeouts and the measured costs.
@@ -39,6 +41,7 @@ pub mod pool;
 pub mod service;
 pub mod session;
 pub mod session_core;
+pub mod session_record;
 
 pub use access::{AccessLists, PrefixSet};
 pub use admission::{RateLimit, Refusal};
@@ -50,6 +53,9 @@ pub use labels::{LabelConfig, LabelError, LabelManager, LabelPair};
 pub use pool::{ServerConfig, ServerPool, ServerState};
 pub use service::{Admitted, PacketInfo, Service, ServiceConfig};
 pub use session::{
-    Direction, EndReason, Protocol, Session, SessionKey, SessionState, TcpFlags, Timeouts,
+    Direction, EndReason, Origin, Protocol, Session, SessionKey, SessionState, TcpFlags, Timeouts,
 };
-pub use session_core::{Core, CoreConfig, Ended, EventOutcome, NewPacketOutcome, Sweep};
+pub use session_core::{
+    Core, CoreConfig, Ended, EventOutcome, InstallError, Installed, NewPacketOutcome, Sweep,
+};
+pub use session_record::SessionRecord;

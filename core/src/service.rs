@@ -260,6 +260,13 @@ impl Service {
         self.pool.session_ended(server);
     }
 
+    /// Accounts for a session installed with its server already chosen
+    /// (synced or restored, [`Core::install`]).
+    pub(crate) fn session_installed(&mut self, server: ServerId) {
+        self.sessions += 1;
+        self.pool.session_started(server);
+    }
+
     fn give_back_token(&mut self) {
         if let Some(bucket) = &mut self.bucket {
             bucket.give_back();

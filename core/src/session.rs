@@ -177,6 +177,8 @@ const VACANT: u8 = u8::MAX;
 const NIL: u32 = u32::MAX;
 /// `first_reply` value while the server has not answered.
 const NO_REPLY: u64 = u64::MAX;
+/// `synced_class` of a session no sync record was sent for.
+const NOT_SYNCED: u8 = u8::MAX;
 
 /// Why a session ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -194,16 +196,20 @@ pub enum EndReason {
     Replaced,
     /// Ended by the control plane.
     Administrative,
+    /// A synced copy ended because the instance that switches the
+    /// session said it ended (session sync).
+    Peer,
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 6] = [
+    pub const ALL: [EndReason; 7] = [
         EndReason::Closed,
         EndReason::Reset,
         EndReason::Idle,
         EndReason::NoReply,
         EndReason::Replaced,
         EndReason::Administrative,
+        EndReason::Peer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -214,6 +220,7 @@ impl EndReason {
             EndReason::NoReply => "no_reply",
             EndReason::Replaced => "replaced",
             EndReason::Administrative => "administrative",
+            EndReason::Peer => "peer",
         }
     }
 
@@ -356,6 +363,40 @@ pub fn tcp_transition(state: SessionState, flags: TcpFlags, dir: Direction) -> T
     }
 }
 
+/// Where a session came from (`slbctl sessions`, column `origin`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum Origin {
+    /// Admitted here from its first packet.
+    #[default]
+    Local,
+    /// Installed from another instance's sync record.
+    Synced,
+    /// Installed from a state file at start (`slbd --restore`).
+    Restored,
+    /// A flow of no session here re-admitted by the consistent hash
+    /// (cluster, issue 14).
+    RecoveredByHash,
+}
+
+impl Origin {
+    pub const ALL: [Origin; 4] = [
+        Origin::Local,
+        Origin::Synced,
+        Origin::Restored,
+        Origin::RecoveredByHash,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Local => "local",
+            Origin::Synced => "synced",
+            Origin::Restored => "restored",
+            Origin::RecoveredByHash => "recovered_by_hash",
+        }
+    }
+}
+
 /// Packet and byte counters, per direction, as reported to the scheduler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Counters {
@@ -363,7 +404,7 @@ pub struct Counters {
     pub bytes: [u64; 2],
 }
 
-/// One session. 128 bytes.
+/// One session. 144 bytes.
 #[derive(Clone, Debug)]
 pub struct Session {
     key: SessionKey,
@@ -376,6 +417,17 @@ pub struct Session {
     state: SessionState,
     /// Timer class, or VACANT for a free slab slot.
     class: u8,
+    origin: Origin,
+    /// Traffic or an event of this session was seen on this instance
+    /// (always true for a session admitted here; a synced copy becomes
+    /// this instance's to sync once its frames arrive here).
+    here: bool,
+    /// Timer class of the last sync record sent for it (`NOT_SYNCED`:
+    /// none yet).
+    synced_class: u8,
+    /// When its last sync record was sent: milliseconds, wrapping (a
+    /// refresh interval is far below the 49 days of a wrap).
+    synced_at_ms: u32,
     created: u64,
     last_seen: u64,
     first_reply: u64,
@@ -422,6 +474,24 @@ impl Session {
     }
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+    /// Whether this instance switches the session (see [`Origin`]): it
+    /// was admitted or restored here, or its frames arrived here.
+    pub fn is_here(&self) -> bool {
+        self.here
+    }
+    /// When its last sync record was sent (milliseconds of the clock,
+    /// wrapping: compare with `wrapping_sub`) and in which timer class,
+    /// if one was.
+    pub fn last_synced(&self) -> Option<(u32, u8)> {
+        (self.synced_class != NOT_SYNCED).then_some((self.synced_at_ms, self.synced_class))
+    }
+    /// Timer class of the session's state (changes with the state).
+    pub fn timer_class(&self) -> u8 {
+        self.class
     }
 }
 
@@ -569,6 +639,10 @@ impl SessionTable {
             client_mac: new.client_mac,
             state,
             class: state.class() as u8,
+            origin: Origin::Local,
+            here: true,
+            synced_class: NOT_SYNCED,
+            synced_at_ms: 0,
             created: new.now,
             last_seen: new.now,
             first_reply: NO_REPLY,
@@ -633,6 +707,67 @@ impl SessionTable {
         self.unlink(id.0, class);
         let s = &mut self.slots[id.0 as usize];
         s.last_seen = s.last_seen.max(now);
+        self.link_tail(id.0, class);
+    }
+
+    /// Sets where the session came from; a synced one is not this
+    /// instance's until its frames arrive ([`SessionTable::mark_here`]).
+    pub fn set_origin(&mut self, id: SessionId, origin: Origin) {
+        let s = &mut self.slots[id.0 as usize];
+        debug_assert_ne!(s.class, VACANT);
+        s.origin = origin;
+        s.here = origin != Origin::Synced;
+    }
+
+    /// Records that the session's traffic or events are seen here.
+    pub fn mark_here(&mut self, id: SessionId) {
+        self.slots[id.0 as usize].here = true;
+    }
+
+    /// Records that a sync record was sent for the session at `now`.
+    pub fn mark_synced(&mut self, id: SessionId, now: u64) {
+        let s = &mut self.slots[id.0 as usize];
+        debug_assert_ne!(s.class, VACANT);
+        s.synced_class = s.class;
+        s.synced_at_ms = (now / 1_000_000) as u32;
+    }
+
+    /// When the session's timer runs out (last restart + its state's
+    /// timeout).
+    pub fn deadline(&self, id: SessionId) -> u64 {
+        let s = self.get(id);
+        s.last_seen.saturating_add(self.timeouts[s.class as usize])
+    }
+
+    /// Puts an installed session (synced or restored) in `state` with
+    /// `remaining` ns left on its timer, the creation time and first
+    /// reply it had where it was admitted. Its timer never runs out
+    /// before another session's of the same state that was refreshed
+    /// later (the lists stay ordered): it may get more time, never less.
+    pub fn set_installed(
+        &mut self,
+        id: SessionId,
+        state: SessionState,
+        remaining: u64,
+        created: u64,
+        first_reply: Option<u64>,
+        now: u64,
+    ) {
+        let old = self.slots[id.0 as usize].class as usize;
+        self.unlink(id.0, old);
+        let class = state.class();
+        let timeout = self.timeouts[class];
+        let mut last_seen = now.saturating_sub(timeout.saturating_sub(remaining));
+        let tail = self.lists[class].tail;
+        if tail != NIL {
+            last_seen = last_seen.max(self.slots[tail as usize].last_seen);
+        }
+        let s = &mut self.slots[id.0 as usize];
+        s.state = state;
+        s.class = class as u8;
+        s.last_seen = last_seen;
+        s.created = created;
+        s.first_reply = first_reply.unwrap_or(NO_REPLY);
         self.link_tail(id.0, class);
     }
 
@@ -746,9 +881,9 @@ mod tests {
     use SessionState::*;
 
     #[test]
-    fn session_is_128_bytes() {
+    fn session_is_136_bytes() {
         assert_eq!(std::mem::size_of::<SessionKey>(), 40);
-        assert_eq!(std::mem::size_of::<Session>(), 128);
+        assert_eq!(std::mem::size_of::<Session>(), 136);
     }
 
     /// Expected outcome for a packet: (state, direction, flags that must be

@@ -18,9 +18,10 @@ use crate::ids::{ServerId, ServiceId, SessionId};
 use crate::labels::{LabelConfig, LabelManager, LabelPair};
 use crate::service::{Admitted, PacketInfo, Service, ServiceConfig};
 use crate::session::{
-    tcp_transition, Counters, Direction, EndReason, Next, Protocol, Session, SessionKey,
-    SessionState, SessionTable, TcpFlags, Timeouts, Transition,
+    tcp_transition, Counters, Direction, EndReason, NewSession, Next, Origin, Protocol, Session,
+    SessionKey, SessionState, SessionTable, TcpFlags, Timeouts, Transition,
 };
+use crate::session_record::SessionRecord;
 
 /// A session that ended: its labels are in quarantine; the scheduler removes
 /// its label table entries and flow cache entry.
@@ -35,6 +36,51 @@ pub struct Ended {
     pub ended_at: u64,
     pub first_reply: Option<u64>,
     pub counters: Counters,
+    pub origin: Origin,
+    /// A sync record was sent for it: peers hold a copy to drop.
+    pub synced: bool,
+}
+
+/// Result of [`Core::install`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Installed {
+    /// A new session with the record's labels.
+    New {
+        session: SessionId,
+        service: ServiceId,
+        server: ServerId,
+    },
+    /// The session was here already (same key, same labels): its state
+    /// and timer follow the record.
+    Updated(SessionId),
+}
+
+/// Why a record was not installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InstallError {
+    #[error("no service {0:?} {1} port {2}")]
+    NoService(Protocol, IpAddr, u16),
+    #[error("server {0} is not in the service")]
+    NoServer(IpAddr),
+    #[error("label {0} is outside the label range")]
+    LabelOutOfRange(u32),
+    #[error("label {0} is held by another session")]
+    LabelBusy(u32),
+    #[error("the client's flow is held by another session (labels {0})")]
+    KeyBusy(u32),
+}
+
+impl InstallError {
+    /// A short name, for counters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstallError::NoService(..) => "no_service",
+            InstallError::NoServer(_) => "no_server",
+            InstallError::LabelOutOfRange(_) => "label_out_of_range",
+            InstallError::LabelBusy(_) => "label_busy",
+            InstallError::KeyBusy(_) => "key_busy",
+        }
+    }
 }
 
 /// Result of [`Core::on_new_packet`].
@@ -93,7 +139,12 @@ pub struct Sweep {
 /// Core configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CoreConfig {
+    /// The slice this instance assigns from.
     pub labels: LabelConfig,
+    /// The whole label range of the cluster, which `labels` is a slice
+    /// of; `None`: the same as `labels` (no cluster). Sessions of other
+    /// instances (synced) hold labels anywhere in it.
+    pub space: Option<LabelConfig>,
     pub timeouts: Timeouts,
     /// Sessions to reserve room for up front (avoids rehash pauses on the
     /// scheduler; 0 = grow on demand).
@@ -122,7 +173,8 @@ pub struct Core {
 
 impl Core {
     pub fn new(config: CoreConfig) -> Result<Core, CoreError> {
-        let labels = LabelManager::new(config.labels)?;
+        let labels =
+            LabelManager::with_space(config.space.unwrap_or(config.labels), config.labels)?;
         let table = SessionTable::new(
             labels.capacity(),
             config.session_capacity_hint,
@@ -354,6 +406,8 @@ impl Core {
                 self.table
                     .set_state(admitted.session, SessionState::Established, now);
                 self.table.set_first_reply(admitted.session, now);
+                self.table
+                    .set_origin(admitted.session, Origin::RecoveredByHash);
                 NewPacketOutcome::Admitted {
                     admitted,
                     replaced: None,
@@ -396,6 +450,7 @@ impl Core {
         self.table
             .count(id, Direction::of_label(label), packets, bytes);
         self.table.touch(id, now);
+        self.table.mark_here(id);
         true
     }
 
@@ -431,6 +486,7 @@ impl Core {
                 && recent(self.table.get(id).labels().c2s(), reason)
             {
                 self.table.touch(id, now);
+                self.table.mark_here(id);
                 continue;
             }
             ended.push(self.end(id, reason, now));
@@ -456,6 +512,7 @@ impl Core {
     }
 
     fn apply(&mut self, id: SessionId, flags: TcpFlags, dir: Direction, now: u64) -> EventOutcome {
+        self.table.mark_here(id);
         let s = self.table.get(id);
         let (state, protocol, replied) = (s.state(), s.key().protocol, s.first_reply().is_some());
         let (service, server) = (s.service(), s.server());
@@ -530,7 +587,128 @@ impl Core {
             ended_at: now,
             first_reply: s.first_reply(),
             counters: *s.counters(),
+            origin: s.origin(),
+            synced: s.last_synced().is_some(),
         }
+    }
+
+    /// The session at `id` as a record (session sync, state file).
+    /// `None` if its server is no longer in its service.
+    pub fn record(&self, id: SessionId, now: u64) -> Option<SessionRecord> {
+        let s = self.table.get(id);
+        let server = self.service(s.service())?.pool().get(s.server())?.addr();
+        let ms = |ns: u64| u32::try_from(ns / 1_000_000).unwrap_or(u32::MAX);
+        Some(SessionRecord {
+            key: *s.key(),
+            c2s: s.labels().c2s(),
+            server,
+            client_mac: s.client_mac(),
+            ingress_port: s.ingress_port(),
+            state: s.state(),
+            remaining_ms: ms(self.table.deadline(id).saturating_sub(now)),
+            age_ms: ms(now.saturating_sub(s.created())),
+            replied: s.first_reply().is_some(),
+            ended: false,
+        })
+    }
+
+    /// Records that a sync record of `id` was sent at `now`.
+    pub fn mark_synced(&mut self, id: SessionId, now: u64) {
+        self.table.mark_synced(id, now);
+    }
+
+    /// Installs a session admitted elsewhere (another instance's sync
+    /// record, or this instance's state file) with the labels, server and
+    /// state it has there. Nothing is checked but that its service and
+    /// server exist here and its labels and flow are free: the session
+    /// exists already, so no admission check (limits, access lists,
+    /// rate) applies again. A record of a session that is here with the
+    /// same labels updates its state and timer. `origin` is
+    /// [`Origin::Synced`] or [`Origin::Restored`].
+    pub fn install(
+        &mut self,
+        rec: &SessionRecord,
+        origin: Origin,
+        now: u64,
+    ) -> Result<Installed, InstallError> {
+        let key = &rec.key;
+        let Some(&service_id) = self.by_vip.get(&(key.protocol, key.vip, key.vip_port)) else {
+            return Err(InstallError::NoService(key.protocol, key.vip, key.vip_port));
+        };
+        let ms = |v: u32| u64::from(v) * 1_000_000;
+        let created = now.saturating_sub(ms(rec.age_ms));
+        let replied = rec.replied.then_some(created);
+        let key_hash = self.table.hash_key(key);
+        if let Some(id) = self.table.find_hashed(key_hash, key) {
+            let held = self.table.get(id).labels().c2s();
+            if held != rec.c2s {
+                return Err(InstallError::KeyBusy(held));
+            }
+            let s = self.table.get(id);
+            let (created, replied) = (s.created(), s.first_reply());
+            self.table
+                .set_installed(id, rec.state, ms(rec.remaining_ms), created, replied, now);
+            return Ok(Installed::Updated(id));
+        }
+        let service = self.services[service_id.0 as usize]
+            .as_mut()
+            .expect("indexed service exists");
+        let Some(server) = service
+            .pool()
+            .iter()
+            .find(|(_, srv)| srv.addr() == rec.server)
+            .map(|(id, _)| id)
+        else {
+            return Err(InstallError::NoServer(rec.server));
+        };
+        let pair = match self.labels.claim(rec.c2s) {
+            Ok(p) => p,
+            Err(crate::labels::LabelError::OutOfSpace(l)) => {
+                return Err(InstallError::LabelOutOfRange(l))
+            }
+            Err(_) => return Err(InstallError::LabelBusy(rec.c2s)),
+        };
+        let pair_index = self
+            .labels
+            .pair_index(pair.c2s())
+            .expect("claimed label is in range");
+        let id = self.table.insert_hashed(
+            key_hash,
+            NewSession {
+                key: *key,
+                labels: pair,
+                pair_index,
+                server,
+                service: service_id,
+                client_mac: rec.client_mac,
+                ingress_port: rec.ingress_port,
+                now,
+            },
+        );
+        service.session_installed(server);
+        self.table.set_origin(id, origin);
+        self.table
+            .set_installed(id, rec.state, ms(rec.remaining_ms), created, replied, now);
+        Ok(Installed::New {
+            session: id,
+            service: service_id,
+            server,
+        })
+    }
+
+    /// An `ended` record: the session it names (same key, same labels)
+    /// ends here too ([`EndReason::Peer`]). `None` if it is not here.
+    pub fn end_synced(&mut self, rec: &SessionRecord, now: u64) -> Option<Ended> {
+        let id = self.table.find(&rec.key)?;
+        if self.table.get(id).labels().c2s() != rec.c2s {
+            return None;
+        }
+        Some(self.end(id, EndReason::Peer, now))
+    }
+
+    /// When the session at `id` times out.
+    pub fn deadline(&self, id: SessionId) -> u64 {
+        self.table.deadline(id)
     }
 }
 
@@ -670,6 +848,178 @@ mod tests {
                 reason: Refusal::SessionLimit
             }
         );
+    }
+
+    /// Two instances of a cluster: A's sessions as records, installed on
+    /// B with A's labels and servers; B never assigns A's labels, and
+    /// least connections counts them on B.
+    #[test]
+    fn records_install_on_a_peer_with_their_labels() {
+        let space = LabelConfig {
+            first: 16,
+            last: 115,
+            quarantine_ns: S,
+        };
+        let slice = |k: u32| LabelConfig {
+            first: 16 + 50 * k,
+            last: 65 + 50 * k,
+            quarantine_ns: S,
+        };
+        let cfg = |k| CoreConfig {
+            labels: slice(k),
+            space: Some(space),
+            ..CoreConfig::default()
+        };
+        let service = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::LeastConnections);
+        let (mut a, _) = core_with(cfg(0), service, 3);
+        let (mut b, svc_b) = core_with(cfg(1), service, 3);
+        let mut records = Vec::new();
+        for client in 1..=6u32 {
+            let adm = admit(&mut a, &packet(Protocol::Tcp, client, 40000, SYN), 0);
+            a.on_first_reply(adm.labels.s2c(), MS);
+            let rec = a.record(adm.session, 2 * S).unwrap();
+            assert_eq!(
+                (rec.c2s, rec.server, rec.state),
+                (adm.labels.c2s(), adm.server_addr, SessionState::Established)
+            );
+            assert_eq!(
+                (rec.age_ms, rec.remaining_ms, rec.replied),
+                (2000, 898_001, true)
+            );
+            records.push(rec);
+        }
+        for rec in &records {
+            let Installed::New { session, .. } = b.install(rec, Origin::Synced, 10 * S).unwrap()
+            else {
+                panic!("not new");
+            };
+            let s = b.session(session);
+            assert_eq!(
+                (s.origin(), s.is_here(), s.state()),
+                (Origin::Synced, false, SessionState::Established)
+            );
+            assert_eq!(s.labels().c2s(), rec.c2s);
+            assert_eq!(b.find_by_label(rec.c2s + 1), Some(session));
+            // Its timer: what was left on A, from now.
+            assert_eq!(b.deadline(session), 10 * S + 898_001 * MS);
+            assert!(!b.labels().is_own(rec.c2s));
+        }
+        // Least connections on B counts the installed sessions: 2 each.
+        let pool = b.service(svc_b).unwrap().pool();
+        assert!(pool.iter().all(|(_, srv)| srv.active_sessions() == 2));
+        // B's own sessions get B's labels, never A's.
+        let own = admit(&mut b, &packet(Protocol::Tcp, 50, 1, SYN), 10 * S);
+        assert!(b.labels().is_own(own.labels.c2s()));
+        assert_eq!(b.labels().counts().active, 7);
+        assert_eq!(b.labels().counts().free, b.labels().own_capacity() - 1);
+        // The same record again updates; a record on the same flow with
+        // other labels, or other labels' holder, is refused.
+        let mut rec = records[0];
+        rec.state = SessionState::Closing(Direction::ClientToServer);
+        assert!(matches!(
+            b.install(&rec, Origin::Synced, 11 * S),
+            Ok(Installed::Updated(_))
+        ));
+        assert_eq!(b.session(b.find(&rec.key).unwrap()).state(), rec.state);
+        let mut other = rec;
+        other.c2s = records[1].c2s;
+        assert_eq!(
+            b.install(&other, Origin::Synced, 11 * S),
+            Err(InstallError::KeyBusy(rec.c2s))
+        );
+        other.key.client_port = 1;
+        assert_eq!(
+            b.install(&other, Origin::Synced, 11 * S),
+            Err(InstallError::LabelBusy(records[1].c2s))
+        );
+        other.c2s = 1001;
+        assert_eq!(
+            b.install(&other, Origin::Synced, 11 * S),
+            Err(InstallError::LabelOutOfRange(1001))
+        );
+        other.c2s = 99;
+        other.server = "10.9.9.9".parse().unwrap();
+        assert_eq!(
+            b.install(&other, Origin::Synced, 11 * S),
+            Err(InstallError::NoServer(other.server))
+        );
+        other.key.vip_port = 81;
+        assert!(matches!(
+            b.install(&other, Origin::Synced, 11 * S),
+            Err(InstallError::NoService(..))
+        ));
+        // Frames of a synced session arriving here make it B's.
+        b.on_traffic(records[2].c2s, 1, 100, 12 * S);
+        assert!(b.session(b.find(&records[2].key).unwrap()).is_here());
+        // An ended record ends B's copy, once.
+        let e = b.end_synced(&records[3], 13 * S).unwrap();
+        assert_eq!((e.reason, e.origin), (EndReason::Peer, Origin::Synced));
+        assert_eq!(b.end_synced(&records[3], 13 * S), None);
+        assert_eq!(b.labels().counts().active, 6);
+        // A's label, quarantined on B, may be installed again at once
+        // (A decides when it reuses its labels).
+        let mut again = records[3];
+        again.key.client_port = 2;
+        assert!(matches!(
+            b.install(&again, Origin::Synced, 13 * S),
+            Ok(Installed::New { .. })
+        ));
+    }
+
+    /// A restart: this instance's own labels come back as they were, and
+    /// assignment skips them until they are withdrawn.
+    #[test]
+    fn restored_own_labels_are_not_assigned_again() {
+        let cfg = CoreConfig {
+            labels: LabelConfig {
+                first: 16,
+                last: 24,
+                quarantine_ns: S,
+            },
+            ..CoreConfig::default()
+        };
+        let service = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::RoundRobin);
+        let (mut before, _) = core_with(cfg, service, 2);
+        let mut recs = Vec::new();
+        for c in 1..=2 {
+            let adm = admit(&mut before, &packet(Protocol::Tcp, c, 1, SYN), 0);
+            recs.push(before.record(adm.session, S).unwrap());
+        }
+        let (mut after, _) = core_with(cfg, service, 2);
+        // Restored in the opposite order: pairs 1 then 0.
+        for r in recs.iter().rev() {
+            after.install(r, Origin::Restored, 0).unwrap();
+        }
+        let mut got = Vec::new();
+        loop {
+            match after.on_new_packet(&packet(Protocol::Tcp, 9, got.len() as u16, SYN), 0) {
+                NewPacketOutcome::Admitted { admitted, .. } => got.push(admitted.labels.c2s()),
+                other => {
+                    assert!(
+                        matches!(
+                            other,
+                            NewPacketOutcome::Refused {
+                                reason: Refusal::LabelsExhausted,
+                                ..
+                            }
+                        ),
+                        "{other:?}"
+                    );
+                    break;
+                }
+            }
+        }
+        assert_eq!(got, [21, 23]);
+        assert_eq!(after.labels().counts().free, 0);
+        let id = after.find(&recs[0].key).unwrap();
+        assert_eq!(after.session(id).origin(), Origin::Restored);
+        assert!(after.session(id).is_here());
+        let e = after.end_session(id, 0);
+        after.expire(2 * S, 10, &mut Vec::new());
+        assert_eq!(e.labels.c2s(), 17);
+        assert_eq!(after.labels().counts().free, 1);
+        let a = admit(&mut after, &packet(Protocol::Tcp, 9, 100, SYN), 2 * S);
+        assert_eq!(a.labels.c2s(), 17);
     }
 
     #[test]
@@ -1264,6 +1614,7 @@ mod tests {
         fn core_invariants(algo in 0usize..7, ops in proptest::collection::vec(op(), 0..300)) {
             let config = CoreConfig {
                 labels: LabelConfig { first: 16, last: 16 + 2 * 24, quarantine_ns: 500 * MS },
+                space: None,
                 timeouts: Timeouts {
                     tcp_syn_sent_ns: 2 * S,
                     tcp_established_ns: 10 * S,

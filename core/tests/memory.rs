@@ -105,7 +105,9 @@ fn memory_per_session() {
             core_heap as f64 / n as f64
         );
         if n == 500_000 {
-            assert!(per < 160.0, "{per} bytes per session at {n}");
+            // 136 bytes of session (8 of them its origin and sync marks),
+            // the key index, the label index and manager.
+            assert!(per < 170.0, "{per} bytes per session at {n}");
         }
     }
 }

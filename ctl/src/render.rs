@@ -304,7 +304,8 @@ fn servers<'a>(o: &mut Out, list: impl Iterator<Item = &'a Server>) {
 fn sessions(o: &mut Out, r: &SessionList) {
     o.table(
         &[
-            "SERVICE", "SERVER", "PROTO", "CLIENT", "VIP", "STATE", "C2S", "S2C", "AGE_S", "IDLE_S",
+            "SERVICE", "SERVER", "PROTO", "CLIENT", "VIP", "STATE", "C2S", "S2C", "AGE_S",
+            "IDLE_S", "ORIGIN",
         ],
         r.sessions
             .iter()
@@ -320,6 +321,7 @@ fn sessions(o: &mut Out, r: &SessionList) {
                     x.s2c_label.cell(),
                     format!("{:.1}", x.age_ms / 1e3),
                     format!("{:.1}", x.idle_ms / 1e3),
+                    x.origin.clone(),
                 ]
             })
             .collect(),

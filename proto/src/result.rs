@@ -237,6 +237,20 @@ events! {
     exception_to_kernel,
     exception_from_kernel,
     forwarded_to_owner,
+    sync_records_sent,
+    sync_records_received,
+    sync_bad_datagrams,
+    sync_dumps_sent,
+    sync_installed,
+    sync_updated,
+    sync_ended,
+    restored,
+    install_no_service,
+    install_no_server,
+    install_label_out_of_range,
+    install_label_busy,
+    install_key_busy,
+    install_no_next_hop,
 }
 
 /// One lcore's counters.
@@ -435,10 +449,21 @@ pub struct Session {
     pub client_mac: String,
     pub age_ms: f64,
     pub idle_ms: f64,
-    /// First packet to first server reply; null until the server replied.
+    /// First packet to first server reply; null until the server replied,
+    /// and for a session not admitted here (see `origin`).
     pub response_time_us: Option<f64>,
     pub packets: PerDirection,
     pub bytes: PerDirection,
+    /// Where the session came from: `local` (admitted here), `synced` (a
+    /// peer's sync record), `restored` (the state file at start),
+    /// `recovered_by_hash` (a flow of no session here, re-admitted by the
+    /// consistent hash).
+    #[serde(default = "local")]
+    pub origin: String,
+}
+
+fn local() -> String {
+    "local".into()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -338,6 +338,90 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         "Label-aware clients' frames on another instance's label, forwarded to that live instance (cluster).",
         None,
     ),
+    ev(
+        "sync_records_sent",
+        "slbd_sync_records_sent_total",
+        "Session sync records sent to peers (cluster).",
+        None,
+    ),
+    ev(
+        "sync_records_received",
+        "slbd_sync_records_received_total",
+        "Session sync records received from peers (cluster).",
+        None,
+    ),
+    ev(
+        "sync_bad_datagrams",
+        "slbd_sync_bad_datagrams_total",
+        "Sync datagrams refused as malformed or not from a peer (cluster).",
+        None,
+    ),
+    ev(
+        "sync_dumps_sent",
+        "slbd_sync_dumps_sent_total",
+        "Bulk dumps of sessions sent to a (re)starting peer (cluster).",
+        None,
+    ),
+    ev(
+        "sync_installed",
+        "slbd_sessions_installed_total",
+        "Sessions installed from a peer's sync record or the state file, by origin.",
+        Some(("origin", "synced")),
+    ),
+    ev(
+        "sync_updated",
+        "slbd_sync_updated_total",
+        "Sync records that updated a session already installed (cluster).",
+        None,
+    ),
+    ev(
+        "sync_ended",
+        "slbd_sync_ended_total",
+        "Synced sessions ended because the peer switching them ended them (cluster).",
+        None,
+    ),
+    ev(
+        "restored",
+        "slbd_sessions_installed_total",
+        "Sessions installed from a peer's sync record or the state file, by origin.",
+        Some(("origin", "restored")),
+    ),
+    ev(
+        "install_no_service",
+        "slbd_install_refused_total",
+        "Synced or restored sessions not installed, by reason.",
+        Some(("reason", "no_service")),
+    ),
+    ev(
+        "install_no_server",
+        "slbd_install_refused_total",
+        "Synced or restored sessions not installed, by reason.",
+        Some(("reason", "no_server")),
+    ),
+    ev(
+        "install_label_out_of_range",
+        "slbd_install_refused_total",
+        "Synced or restored sessions not installed, by reason.",
+        Some(("reason", "label_out_of_range")),
+    ),
+    ev(
+        "install_label_busy",
+        "slbd_install_refused_total",
+        "Synced or restored sessions not installed, by reason.",
+        Some(("reason", "label_busy")),
+    ),
+    ev(
+        "install_key_busy",
+        "slbd_install_refused_total",
+        "Synced or restored sessions not installed, by reason.",
+        Some(("reason", "key_busy")),
+    ),
+    ev(
+        "install_no_next_hop",
+        "slbd_install_refused_total",
+        "Synced or restored sessions not installed, by reason.",
+        Some(("reason", "no_next_hop")),
+    ),
 ];
 
 const ICMP_SENT: &str = "ICMP messages slbd sent itself, by lcore and kind (rate-limited drops: slbd_drops_total, reason icmp_*).";

@@ -299,8 +299,10 @@ impl<F: Frame> Scheduler<F> {
             client_mac: mac_str(s.client_mac()),
             age_ms: ms_ago(now, s.created()),
             idle_ms: ms_ago(now, s.last_seen()),
+            // (A session admitted elsewhere has no response time here.)
             response_time_us: s
                 .first_reply()
+                .filter(|_| s.origin() == slb_core::Origin::Local)
                 .map(|t| t.saturating_sub(s.created()) as f64 / 1e3),
             packets: proto::PerDirection {
                 c2s: c.packets[0],
@@ -310,6 +312,7 @@ impl<F: Frame> Scheduler<F> {
                 c2s: c.bytes[0],
                 s2c: c.bytes[1],
             },
+            origin: s.origin().as_str().into(),
         }
     }
 

@@ -133,7 +133,7 @@ impl<F: Frame> Scheduler<F> {
                 if recovering {
                     self.counters.event(Event::RecoveredByHash);
                 }
-                if !self.install(worker, &admitted, &key, port, client_mac, &ip.flow) {
+                if !self.install(worker, &admitted, &key, port, client_mac, &ip.flow, true) {
                     // No next-hop slot for the client: undo.
                     let e = self.core.end_session(admitted.session, now);
                     self.withdraw(&e);
@@ -232,6 +232,8 @@ impl<F: Frame> Scheduler<F> {
 
     /// Label entries on every worker for both directions, and the
     /// flow-cache entry on the worker that saw the flow (plain clients).
+    /// `want_reply`: the workers report the server's first reply.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn install(
         &mut self,
         worker: usize,
@@ -240,6 +242,7 @@ impl<F: Frame> Scheduler<F> {
         port: u8,
         client_mac: [u8; 6],
         flow: &FlowKey,
+        want_reply: bool,
     ) -> bool {
         let plain = self
             .services
@@ -267,7 +270,7 @@ impl<F: Frame> Scheduler<F> {
             want_reply: false,
             client: ClientCheck::of(key.client, &self.shared.fingerprint),
         };
-        let s2c = Entry::s2c(client_slot, plain, true, server_slot);
+        let s2c = Entry::s2c(client_slot, plain, want_reply, server_slot);
         // A reused pair starts with no traffic of its own.
         if let Some(first) = self.shared.activity.first() {
             let i = first.index(a.labels.c2s());

@@ -25,6 +25,8 @@
 //!   server that went down (`on_down: reset`);
 //! - [`session_reset`]: those resets sent: probes to both ends, resets to
 //!   their answers;
+//! - [`install`]: sessions admitted elsewhere (a peer's sync record, the
+//!   state file) installed with their labels, server and state;
 //! - [`stateless`]: server-to-client frames of sessions this instance
 //!   does not hold, switched without state (cluster mode);
 //! - [`poll_loop`]: the DPDK side: RX, the round, TX, on the scheduler lcore.
@@ -35,6 +37,7 @@ pub mod exception;
 pub mod foreign_label;
 pub mod health;
 pub mod icmp_errors;
+pub mod install;
 pub mod late_frames;
 pub mod neighbours;
 pub mod peers;
