@@ -166,6 +166,9 @@ pub struct LabelCounts {
     /// quarantine has elapsed but that no `assign`/`release_expired` has
     /// moved yet).
     pub quarantined: u32,
+    /// Active pairs of other instances' slices: their sessions, synced
+    /// here (not part of `capacity`).
+    pub peers_active: u32,
 }
 
 /// Assigns, withdraws and recycles label pairs. One per appliance: all
@@ -189,6 +192,8 @@ pub struct LabelManager {
     /// [`LabelManager::claim`] took out of the free state: `assign` skips
     /// them).
     free_own: u32,
+    /// Own pairs in quarantine.
+    quarantined_own: u32,
     state: Vec<PairState>,
     free: VecDeque<u32>,
     quarantine: VecDeque<(u64, u32)>,
@@ -228,6 +233,7 @@ impl LabelManager {
             quarantine_ns,
             active: 0,
             free_own: own_pairs,
+            quarantined_own: 0,
             state: vec![PairState::Free; capacity as usize],
             free,
             quarantine: VecDeque::new(),
@@ -251,20 +257,21 @@ impl LabelManager {
             .is_some_and(|i| (self.own.0..self.own.1).contains(&i))
     }
 
-    /// Current counts of the own slice, plus the active pairs of other
-    /// slices (`active` counts every active pair).
+    /// Current counts of the own slice, and the active pairs of other
+    /// slices (`peers_active`: sessions of other instances held here).
     pub fn counts(&self) -> LabelCounts {
-        let own_quarantined = self
-            .quarantine
-            .iter()
-            .filter(|&&(_, i)| (self.own.0..self.own.1).contains(&i))
-            .count() as u32;
+        let active_own = self.own_capacity() - self.free_own - self.quarantined_own;
         LabelCounts {
             capacity: self.own_capacity(),
             free: self.free_own,
-            active: self.active,
-            quarantined: own_quarantined,
+            active: active_own,
+            quarantined: self.quarantined_own,
+            peers_active: self.active - active_own,
         }
+    }
+
+    fn owns(&self, index: u32) -> bool {
+        (self.own.0..self.own.1).contains(&index)
     }
 
     /// Quarantine time in nanoseconds.
@@ -337,8 +344,9 @@ impl LabelManager {
         if self.state[index as usize] != PairState::Free {
             return Err(LabelError::Busy(label));
         }
-        if (self.own.0..self.own.1).contains(&index) {
+        if self.owns(index) {
             self.free_own -= 1;
+            self.quarantined_own += 1;
         }
         self.state[index as usize] = PairState::Quarantined;
         // Keep the queue sorted by release time (restores come sorted;
@@ -371,6 +379,9 @@ impl LabelManager {
         }
         *state = PairState::Quarantined;
         self.active -= 1;
+        if self.owns(index) {
+            self.quarantined_own += 1;
+        }
         self.quarantine
             .push_back((now.saturating_add(self.quarantine_ns), index));
         Ok(self.pair_at(index))
@@ -390,7 +401,8 @@ impl LabelManager {
                         continue;
                     }
                     self.state[index as usize] = PairState::Free;
-                    if (self.own.0..self.own.1).contains(&index) {
+                    if self.owns(index) {
+                        self.quarantined_own -= 1;
                         self.free_own += 1;
                         self.free.push_back(index);
                     }

@@ -186,8 +186,11 @@ fn stats(o: &mut Out, r: &Stats) {
     ));
     let l = &r.labels;
     o.line(format!(
-        "label pairs: free {}  active {}  quarantined {}",
-        l.free_pairs, l.active_pairs, l.quarantined_pairs
+        "label pairs: free {}  active {}  quarantined {}{}",
+        l.free_pairs,
+        l.active_pairs,
+        l.quarantined_pairs,
+        peers(l.peer_pairs)
     ));
     o.line(format!("drops: {}", nonzero(&r.drops)));
     o.line(format!("refusals: {}", nonzero(&r.refusals)));
@@ -334,11 +337,24 @@ fn sessions(o: &mut Out, r: &SessionList) {
     ));
 }
 
+/// Peers' pairs held here (cluster session sync), when there are any.
+fn peers(n: u64) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!("  peers' {n}")
+    }
+}
+
 fn labels(o: &mut Out, r: &Labels) {
     let u = &r.usage;
     o.line(format!(
-        "label pairs: capacity {}  free {}  active {}  quarantined {}",
-        u.capacity_pairs, u.free_pairs, u.active_pairs, u.quarantined_pairs
+        "label pairs: capacity {}  free {}  active {}  quarantined {}{}",
+        u.capacity_pairs,
+        u.free_pairs,
+        u.active_pairs,
+        u.quarantined_pairs,
+        peers(u.peer_pairs)
     ));
     o.table(
         &[

@@ -485,10 +485,16 @@ pub struct Labels {
 /// Label pairs by state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabelUsage {
+    /// This instance's pairs (its slice of the range, in a cluster);
+    /// `free + active + quarantined = capacity`.
     pub capacity_pairs: u64,
     pub free_pairs: u64,
     pub active_pairs: u64,
     pub quarantined_pairs: u64,
+    /// Pairs of other instances' slices held by their sessions, synced
+    /// here (cluster session sync; not part of the capacity).
+    #[serde(default)]
+    pub peer_pairs: u64,
 }
 
 /// One live label of the switching table.

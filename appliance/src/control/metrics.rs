@@ -445,10 +445,11 @@ pub fn render(s: &Stats) -> String {
         ("free", l.free_pairs),
         ("active", l.active_pairs),
         ("quarantined", l.quarantined_pairs),
+        ("peer", l.peer_pairs),
     ] {
         o.gauge(
             "slbd_label_pairs",
-            "Label pairs by state.",
+            "Label pairs by state (peer: other instances' pairs held by their synced sessions).",
             &[("state", st)],
             n,
         );

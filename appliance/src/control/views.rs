@@ -391,10 +391,11 @@ impl<F: Frame> Scheduler<F> {
     fn label_usage(&self) -> proto::LabelUsage {
         let counts = self.core.labels().counts();
         proto::LabelUsage {
-            capacity_pairs: u64::from(self.core.labels().capacity()),
+            capacity_pairs: u64::from(counts.capacity),
             free_pairs: u64::from(counts.free),
             active_pairs: u64::from(counts.active),
             quarantined_pairs: u64::from(counts.quarantined),
+            peer_pairs: u64::from(counts.peers_active),
         }
     }
 
