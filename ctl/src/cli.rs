@@ -266,6 +266,10 @@ enum SessionsCmd {
         /// syn_sent, established, closing, linger, udp.
         #[arg(long)]
         state: Option<String>,
+        /// Where sessions came from: local, synced (a cluster peer's sync
+        /// record), restored (the state file at start), recovered_by_hash.
+        #[arg(long)]
+        origin: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u64,
     },
@@ -470,11 +474,12 @@ impl Cli {
                 server,
                 client,
                 state,
+                origin,
                 limit,
             }) => {
                 return Ok(checked(
                     "sessions.list",
-                    json!({ "service": service, "server": server, "client": client, "state": state, "limit": limit }),
+                    json!({ "service": service, "server": server, "client": client, "state": state, "origin": origin, "limit": limit }),
                 ))
             }
             Cmd::Sessions(SessionsCmd::Show {

@@ -26,6 +26,9 @@ pub const SESSION_STATES: &[&str] = &[
     "udp",
 ];
 
+/// Session origins `sessions.list` filters on.
+pub const SESSION_ORIGINS: &[&str] = &["local", "synced", "restored", "recovered_by_hash"];
+
 /// `services.list`, `servers.list`, `health`: every service, or one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceFilter {
@@ -46,6 +49,9 @@ pub struct SessionFilter {
     /// One of [`SESSION_STATES`]; matches the states it prefixes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// One of [`SESSION_ORIGINS`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// 1 to [`MAX_LIMIT`]; [`DEFAULT_LIMIT`] if absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
@@ -122,11 +128,21 @@ impl SessionFilter {
                 )));
             }
         }
+        let origin = a.opt_str("origin")?;
+        if let Some(o) = &origin {
+            if !SESSION_ORIGINS.contains(&o.as_str()) {
+                return Err(ErrorBody::invalid(format!(
+                    "origin: one of {} (got {o})",
+                    SESSION_ORIGINS.join(", ")
+                )));
+            }
+        }
         Ok(SessionFilter {
             service,
             server,
             client,
             state,
+            origin,
             limit,
         })
     }

@@ -128,10 +128,11 @@ fn requests() -> Vec<(Request, Value)> {
                 server: None,
                 client: Some("198.19.0.0".parse().unwrap()),
                 state: Some("syn_sent".into()),
+                origin: Some("synced".into()),
                 limit: Some(1),
             }),
             json!({"id": 1, "command": "sessions.list",
-                   "args": {"service": "web", "client": "198.19.0.0", "state": "syn_sent", "limit": 1}}),
+                   "args": {"service": "web", "client": "198.19.0.0", "state": "syn_sent", "origin": "synced", "limit": 1}}),
         ),
         (
             Request::SessionsShow(SessionSelector::Label { label: 17 }),
@@ -373,6 +374,10 @@ fn bad_requests_get_the_code_and_a_message_naming_the_argument() {
     invalid(
         r#"{"command":"labels","args":{"limit":"5"}}"#,
         r#"limit: must be a non-negative integer (got "5")"#,
+    );
+    invalid(
+        r#"{"command":"sessions.list","args":{"origin":"elsewhere"}}"#,
+        "origin: one of local, synced, restored, recovered_by_hash (got elsewhere)",
     );
     invalid(
         r#"{"command":"sessions.list","args":{"state":"open"}}"#,

@@ -340,6 +340,9 @@ impl<F: Frame> Scheduler<F> {
                 || server.is_some_and(|(v, r)| v != s.service() || r != s.server())
                 || f.client.is_some_and(|c| c != s.key().client)
                 || state.is_some_and(|st| !s.state().as_str().starts_with(st))
+                || f.origin
+                    .as_deref()
+                    .is_some_and(|o| o != s.origin().as_str())
             {
                 continue;
             }

@@ -769,6 +769,14 @@ fn cases() -> Vec<Case> {
             &["sessions", "list", "--state", "open"],
         ),
         case(
+            "sessions-list-origin",
+            &["sessions", "list", "--origin", "local", "--limit", "2"],
+        ),
+        case(
+            "sessions-list-bad-origin",
+            &["sessions", "list", "--origin", "elsewhere"],
+        ),
+        case(
             "sessions-list-server-without-service",
             &["sessions", "list", "--server", "s1"],
         ),
