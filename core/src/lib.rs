@@ -15,8 +15,9 @@
 //!   new-session rate limit ([`RateLimit`], token bucket), admission counters.
 //! * [`pool`]: [`ServerPool`], a service's servers, their configuration,
 //!   state and live counts.
-//! * [`session`]: [`SessionKey`], the TCP/UDP session state machine,
-//!   [`Timeouts`], and the [`session::SessionTable`] with its expiry lists.
+//! * [`session`]: [`SessionKey`], session states, [`Timeouts`], and the
+//!   [`session::SessionTable`] with its expiry lists;
+//!   [`tcp_transition`]: the TCP state machine.
 //! * [`balance`]: the balancing [`Algorithm`]s and the per-service
 //!   [`balance::Picker`]; `balance::maglev`: the Maglev table and its hash.
 //! * [`error`]: [`CoreError`], configuration errors of the core.
@@ -42,6 +43,7 @@ pub mod service;
 pub mod session;
 pub mod session_core;
 pub mod session_record;
+pub mod tcp_transition;
 
 pub use access::{AccessLists, PrefixSet};
 pub use admission::{RateLimit, Refusal};

@@ -30,6 +30,7 @@ pub mod commands;
 pub mod drops_view;
 pub mod edit;
 pub mod instance;
+mod metric_events;
 pub mod metrics;
 pub mod metrics_http;
 pub mod server;
