@@ -21,6 +21,11 @@
 //! * `state` is one byte per pair, so `withdraw` can refuse a label that is not
 //!   active instead of corrupting the lists.
 //!
+//! * In a cluster the manager indexes every instance's pairs and assigns
+//!   from its own slice only (see [`LabelManager`]); other slices' pairs,
+//!   withdrawn here, wait in a quarantine queue of their own, so they never
+//!   hold up the release of this instance's pairs.
+//!
 //! Assign and withdraw are O(1). `assign` moves at most [`RELEASE_PER_ASSIGN`]
 //! expired pairs from quarantine to the free ring, so the work it does is
 //! bounded; [`LabelManager::release_expired`] does the same in bounded slices
@@ -197,6 +202,10 @@ pub struct LabelManager {
     state: Vec<PairState>,
     free: VecDeque<u32>,
     quarantine: VecDeque<(u64, u32)>,
+    /// Other slices' withdrawn pairs (synced sessions that ended here):
+    /// a queue of their own, so they never hold up the release of this
+    /// instance's pairs (`assign` releases from `quarantine` only).
+    peer_quarantine: VecDeque<(u64, u32)>,
 }
 
 impl LabelManager {
@@ -237,6 +246,7 @@ impl LabelManager {
             state: vec![PairState::Free; capacity as usize],
             free,
             quarantine: VecDeque::new(),
+            peer_quarantine: VecDeque::new(),
         })
     }
 
@@ -281,17 +291,31 @@ impl LabelManager {
 
     /// True if `assign(now)` would succeed.
     pub fn can_assign(&self, now: u64) -> bool {
-        self.free_own > 0 || self.release_due(now)
+        self.free_own > 0 || self.own_release_due(now)
     }
 
     /// True if a quarantined pair is due for release at `now`.
     pub fn release_due(&self, now: u64) -> bool {
+        self.own_release_due(now) || self.peer_quarantine.front().is_some_and(|&(t, _)| t <= now)
+    }
+
+    fn own_release_due(&self, now: u64) -> bool {
         self.quarantine.front().is_some_and(|&(t, _)| t <= now)
     }
 
     /// Takes a free pair: the one free longest. O(1).
     pub fn assign(&mut self, now: u64) -> Result<LabelPair, LabelError> {
-        self.release_expired(now, RELEASE_PER_ASSIGN);
+        Self::release(
+            &mut self.quarantine,
+            &mut self.state,
+            Some((
+                &mut self.free,
+                &mut self.free_own,
+                &mut self.quarantined_own,
+            )),
+            now,
+            RELEASE_PER_ASSIGN,
+        );
         if self.free_own == 0 {
             return Err(LabelError::Exhausted);
         }
@@ -335,9 +359,11 @@ impl LabelManager {
         Ok(self.pair_at(index))
     }
 
-    /// Quarantines the free own pair containing `label` until `until`
-    /// (a restored label allocation: pairs withdrawn before a restart).
-    pub fn quarantine_until(&mut self, label: u32, until: u64) -> Result<(), LabelError> {
+    /// Quarantines the free pair containing `label` until `until`, at
+    /// most one quarantine from `now` (a restored label allocation: pairs
+    /// withdrawn before a restart). The cap keeps the quarantine queue in
+    /// release order: every later withdrawal releases no earlier.
+    pub fn quarantine_until(&mut self, label: u32, until: u64, now: u64) -> Result<(), LabelError> {
         let index = self
             .pair_index(label)
             .ok_or(LabelError::OutOfSpace(label))?;
@@ -349,10 +375,15 @@ impl LabelManager {
             self.quarantined_own += 1;
         }
         self.state[index as usize] = PairState::Quarantined;
-        // Keep the queue sorted by release time (restores come sorted;
-        // anything else waits behind the latest entry).
-        let until = self.quarantine.back().map_or(until, |&(t, _)| t.max(until));
-        self.quarantine.push_back((until, index));
+        let until = until.min(now.saturating_add(self.quarantine_ns));
+        let queue = if self.owns(index) {
+            &mut self.quarantine
+        } else {
+            &mut self.peer_quarantine
+        };
+        // Restores come sorted; anything else waits behind the latest.
+        let until = queue.back().map_or(until, |&(t, _)| t.max(until));
+        queue.push_back((until, index));
         Ok(())
     }
 
@@ -379,32 +410,59 @@ impl LabelManager {
         }
         *state = PairState::Quarantined;
         self.active -= 1;
+        let until = now.saturating_add(self.quarantine_ns);
         if self.owns(index) {
             self.quarantined_own += 1;
+            self.quarantine.push_back((until, index));
+        } else {
+            self.peer_quarantine.push_back((until, index));
         }
-        self.quarantine
-            .push_back((now.saturating_add(self.quarantine_ns), index));
         Ok(self.pair_at(index))
     }
 
     /// Moves at most `max` pairs whose quarantine has elapsed to the free ring,
     /// oldest first. Returns how many moved.
     pub fn release_expired(&mut self, now: u64, max: usize) -> usize {
+        let own = Self::release(
+            &mut self.quarantine,
+            &mut self.state,
+            Some((
+                &mut self.free,
+                &mut self.free_own,
+                &mut self.quarantined_own,
+            )),
+            now,
+            max,
+        );
+        own + Self::release(&mut self.peer_quarantine, &mut self.state, None, now, max)
+    }
+
+    /// Moves at most `max` due pairs of `queue` to the free state; for the
+    /// own queue (`own`: the free ring, the free and quarantined counts)
+    /// to the free ring too. A queue entry of a pair claimed since is
+    /// dropped.
+    fn release(
+        queue: &mut VecDeque<(u64, u32)>,
+        state: &mut [PairState],
+        mut own: Option<(&mut VecDeque<u32>, &mut u32, &mut u32)>,
+        now: u64,
+        max: usize,
+    ) -> usize {
         let mut moved = 0;
         while moved < max {
-            match self.quarantine.front() {
+            match queue.front() {
                 Some(&(until, index)) if until <= now => {
-                    self.quarantine.pop_front();
+                    queue.pop_front();
                     moved += 1;
                     // A pair claimed out of quarantine is active again.
-                    if self.state[index as usize] != PairState::Quarantined {
+                    if state[index as usize] != PairState::Quarantined {
                         continue;
                     }
-                    self.state[index as usize] = PairState::Free;
-                    if self.owns(index) {
-                        self.quarantined_own -= 1;
-                        self.free_own += 1;
-                        self.free.push_back(index);
+                    state[index as usize] = PairState::Free;
+                    if let Some((free, free_own, quarantined_own)) = own.as_mut() {
+                        **quarantined_own -= 1;
+                        **free_own += 1;
+                        free.push_back(index);
                     }
                 }
                 _ => break,
@@ -449,7 +507,8 @@ impl LabelManager {
     pub fn heap_bytes(&self) -> usize {
         self.state.capacity()
             + self.free.capacity() * std::mem::size_of::<u32>()
-            + self.quarantine.capacity() * std::mem::size_of::<(u64, u32)>()
+            + (self.quarantine.capacity() + self.peer_quarantine.capacity())
+                * std::mem::size_of::<(u64, u32)>()
     }
 }
 
@@ -689,6 +748,152 @@ mod tests {
                 prop_assert!(seen.insert(p.c2s()));
             }
             prop_assert_eq!(seen.len() as u32, c.capacity);
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum SliceOp {
+        Assign,
+        Withdraw(usize),
+        /// Claim the pair at this index of the space.
+        Claim(u32),
+        Advance(u64),
+        Release(usize),
+    }
+
+    fn slice_op() -> impl Strategy<Value = SliceOp> {
+        prop_oneof![
+            4 => Just(SliceOp::Assign),
+            3 => any::<usize>().prop_map(SliceOp::Withdraw),
+            3 => (0u32..40).prop_map(SliceOp::Claim),
+            2 => (1u64..30).prop_map(SliceOp::Advance),
+            1 => (0usize..5).prop_map(SliceOp::Release),
+        ]
+    }
+
+    proptest! {
+        /// A manager over a space of 30 pairs assigning from a slice of
+        /// it, with claims (synced or restored sessions) of any pair mixed
+        /// in: assign only ever hands out a free pair of the slice that
+        /// waited out its quarantine; a claim takes a free pair (or a
+        /// quarantined one of another slice) and refuses the rest; the
+        /// counts agree with a model; nothing leaks.
+        #[test]
+        fn claims_never_double_assign(
+            lo in 0u32..20,
+            len in 1u32..10,
+            quarantine in 0u64..40,
+            restored in proptest::collection::vec((0u32..40, 0u64..50), 0..10),
+            ops in proptest::collection::vec(slice_op(), 0..300),
+        ) {
+            let space = LabelConfig { first: 17, last: 17 + 2 * 30 - 1, quarantine_ns: quarantine };
+            let own = LabelConfig { first: 17 + 2 * lo, last: 17 + 2 * (lo + len) - 1, quarantine_ns: quarantine };
+            let mut m = LabelManager::with_space(space, own).unwrap();
+            prop_assert_eq!((m.capacity(), m.own_capacity()), (30, len));
+            let is_own = |i: u32| (lo..lo + len).contains(&i);
+            #[derive(Clone, Copy, PartialEq, Debug)]
+            enum St { Free, Active, Quarantined(u64) }
+            let mut model = vec![St::Free; 30];
+            let mut now = 0u64;
+            // A restart first: the quarantined pairs of the state file, in
+            // release order.
+            let mut restored = restored;
+            restored.sort_by_key(|&(_, d)| d);
+            for (i, d) in restored {
+                let label = 17 + 2 * i;
+                let r = m.quarantine_until(label, d, now);
+                if i >= 30 {
+                    prop_assert_eq!(r, Err(LabelError::OutOfSpace(label)));
+                } else if model[i as usize] == St::Free {
+                    prop_assert_eq!(r, Ok(()));
+                    model[i as usize] = St::Quarantined(d.min(quarantine));
+                } else {
+                    prop_assert_eq!(r, Err(LabelError::Busy(label)));
+                }
+            }
+            for op in ops {
+                match op {
+                    SliceOp::Assign => match m.assign(now) {
+                        Ok(p) => {
+                            let i = m.pair_index(p.c2s()).unwrap();
+                            prop_assert!(is_own(i), "assigned {} outside the slice", p.c2s());
+                            match model[i as usize] {
+                                St::Free => {}
+                                St::Quarantined(t) => prop_assert!(t <= now, "{} before its quarantine", p.c2s()),
+                                St::Active => prop_assert!(false, "{} assigned twice", p.c2s()),
+                            }
+                            model[i as usize] = St::Active;
+                        }
+                        Err(e) => {
+                            prop_assert_eq!(e, LabelError::Exhausted);
+                            for i in lo..lo + len {
+                                let st = model[i as usize];
+                                prop_assert!(st == St::Active || matches!(st, St::Quarantined(t) if t > now),
+                                    "exhausted with {} {:?}", i, st);
+                            }
+                        }
+                    },
+                    SliceOp::Withdraw(k) => {
+                        let active: Vec<u32> = (0..30).filter(|&i| model[i as usize] == St::Active).collect();
+                        if !active.is_empty() {
+                            let i = active[k % active.len()];
+                            prop_assert!(m.withdraw(m.pair_at(i).s2c(), now).is_ok());
+                            model[i as usize] = St::Quarantined(now + quarantine);
+                        }
+                    }
+                    SliceOp::Claim(i) => {
+                        let label = 17 + 2 * i;
+                        let r = m.claim(label);
+                        if i >= 30 {
+                            prop_assert_eq!(r, Err(LabelError::OutOfSpace(label)));
+                            continue;
+                        }
+                        let ok = match model[i as usize] {
+                            St::Free => true,
+                            St::Quarantined(t) => !is_own(i) || t <= now && false,
+                            St::Active => false,
+                        };
+                        if ok {
+                            prop_assert_eq!(r.map(|p| p.c2s()), Ok(label));
+                            model[i as usize] = St::Active;
+                        } else {
+                            // (An own pair due for release but not yet
+                            // released is still quarantined: refused.)
+                            prop_assert_eq!(r, Err(LabelError::Busy(label)));
+                        }
+                    }
+                    SliceOp::Advance(d) => now += d,
+                    SliceOp::Release(n) => { m.release_expired(now, n); }
+                }
+                // The manager may release due pairs lazily: sync the model.
+                for i in 0..30u32 {
+                    if let St::Quarantined(_) = model[i as usize] {
+                        if m.status(17 + 2 * i) == LabelStatus::Free {
+                            model[i as usize] = St::Free;
+                        }
+                    }
+                }
+                let c = m.counts();
+                prop_assert_eq!(c.free + c.active + c.quarantined, c.capacity);
+                let own_active = (lo..lo + len).filter(|&i| model[i as usize] == St::Active).count() as u32;
+                let all_active = model.iter().filter(|&&s| s == St::Active).count() as u32;
+                prop_assert_eq!((c.active, c.peers_active), (own_active, all_active - own_active));
+            }
+            // Nothing leaks: end everything, let every quarantine pass.
+            for i in 0..30u32 {
+                if model[i as usize] == St::Active {
+                    m.withdraw(17 + 2 * i, now).unwrap();
+                }
+            }
+            now += 1_000;
+            m.release_expired(now, usize::MAX);
+            let c = m.counts();
+            prop_assert_eq!((c.free, c.active, c.quarantined, c.peers_active), (len, 0, 0, 0));
+            let mut seen = HashSet::new();
+            while let Ok(p) = m.assign(now) {
+                prop_assert!(seen.insert(p.c2s()));
+            }
+            prop_assert_eq!(seen.len() as u32, len);
         }
     }
 }
