@@ -1612,6 +1612,67 @@ mod tests {
     }
 
     proptest! {
+        /// Installed sessions (records in any order, any state, any time
+        /// left) never time out before the time their record left them,
+        /// and all of them do time out.
+        #[test]
+        fn installed_sessions_get_at_least_their_time(
+            recs in proptest::collection::vec((0u8..6, 0u32..20_000, 0u64..5_000), 1..60),
+        ) {
+            let service = ServiceConfig::new(Protocol::Tcp, vip(), 80, Algorithm::Maglev);
+            let (mut core, _) = core_with(CoreConfig::default(), service, 2);
+            let states = [
+                SessionState::SynSent,
+                SessionState::Established,
+                SessionState::Closing(Direction::ClientToServer),
+                SessionState::Closing(Direction::ServerToClient),
+                SessionState::Linger,
+                SessionState::Reset,
+            ];
+            let timeouts = Timeouts::default();
+            let mut due = std::collections::HashMap::new();
+            let mut now = 0;
+            for (k, &(st, remaining_ms, gap_ms)) in recs.iter().enumerate() {
+                now += gap_ms * MS;
+                let state = states[st as usize];
+                let rec = SessionRecord {
+                    key: packet(Protocol::Tcp, k as u32, 1000, SYN).key,
+                    c2s: 17 + 2 * k as u32,
+                    server: server(1).addr,
+                    client_mac: [2, 0, 0, 0, 0, 1],
+                    ingress_port: 0,
+                    state,
+                    remaining_ms,
+                    age_ms: 0,
+                    replied: true,
+                    ended: false,
+                };
+                core.install(&rec, Origin::Synced, now).unwrap();
+                // A record never gets more than its state's timeout.
+                let timeout = match state {
+                    SessionState::SynSent => timeouts.tcp_syn_sent_ns,
+                    SessionState::Established => timeouts.tcp_established_ns,
+                    SessionState::Closing(_) => timeouts.tcp_closing_ns,
+                    _ => timeouts.tcp_linger_ns,
+                };
+                due.insert(rec.c2s, now + (u64::from(remaining_ms) * MS).min(timeout));
+            }
+            let mut ended = Vec::new();
+            let end = now + 1_000 * S;
+            while now < end && !due.is_empty() {
+                now += 100 * MS;
+                ended.clear();
+                core.expire(now, 1_000, &mut ended);
+                for e in &ended {
+                    let d = due.remove(&e.labels.c2s()).unwrap();
+                    prop_assert!(now >= d, "label {} ended at {} before {}", e.labels.c2s(), now, d);
+                }
+            }
+            prop_assert!(due.is_empty(), "never ended: {:?}", due);
+        }
+    }
+
+    proptest! {
         #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
         /// Random traffic against a small label space: the session table, the
         /// label manager and the server counts always agree, and nothing
