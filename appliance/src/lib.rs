@@ -28,5 +28,6 @@ pub mod dpdk;
 pub mod frame;
 pub mod scheduler;
 pub mod shared;
+pub mod state_file;
 pub mod stop;
 pub mod worker;
