@@ -26,6 +26,7 @@ pub mod counters;
 pub mod datapath;
 pub mod dpdk;
 pub mod frame;
+pub mod restart;
 pub mod scheduler;
 pub mod shared;
 pub mod state_file;
