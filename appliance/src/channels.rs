@@ -180,7 +180,7 @@ answers! {
     /// A configuration applied ([`Call::Apply`]).
     Applied(Applied),
     /// The sessions and label quarantine ([`Call::Snapshot`]).
-    Snapshot(Box<crate::restart::Snapshot>),
+    Snapshot(Box<crate::state_file::Snapshot>),
 }
 
 /// What the control thread asks of the scheduler.
@@ -190,7 +190,7 @@ pub enum Call {
     /// Apply this configuration (validated by the caller).
     Apply(Box<Config>),
     /// The sessions and label quarantine for a state file
-    /// (`sessions.save`, see [`crate::restart`]).
+    /// (`sessions.save`, see [`crate::state_file`]).
     Snapshot,
 }
 

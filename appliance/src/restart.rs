@@ -3,12 +3,13 @@
 //! [`crate::state_file`]'s; this module fills it and empties it.
 //!
 //! - Saving: the scheduler's [`Snapshot`] (every session this instance
-//!   switches, as a [`SessionRecord`], and the quarantined pairs of its
-//!   own slice with the time each has left), taken as the scheduler lcore
-//!   stops (slbd) or between its rounds (`sessions.save`,
-//!   [`crate::channels::Call::Snapshot`]), plus the [`ChangeLog`]: the
-//!   change requests the control thread applied since start. [`write`]
-//!   puts them in the file.
+//!   switches, as a [`slb_core::SessionRecord`], and the quarantined
+//!   pairs of its own slice with the time each has left), taken as the
+//!   scheduler lcore stops (slbd) or between its rounds (`sessions.save`,
+//!   [`crate::channels::Call::Snapshot`]), plus the change log
+//!   ([`crate::control::change_log`]): the change requests the control
+//!   thread applied since start. [`crate::state_file::write`] puts them in
+//!   the file.
 //! - Restoring (`slbd --restore`), before any lcore switches a frame:
 //!   [`replay`] applies the saved change requests to the configuration
 //!   file's configuration, each checked like a live request (one that
@@ -19,35 +20,20 @@
 //!   time ran out while slbd was down is dropped as `expired`) and
 //!   quarantines the saved pairs for the time they have left.
 //!
-//! A `config.reload` resets the change log: the file read is then the
-//! truth. A reload of another file than `--config` leaves one entry, that
-//! reload (with the file's absolute path), so a restart reads the same
-//! file again.
+//! A reload of another file than `--config` is in the change log as that
+//! reload (with the file's absolute path): replaying it reads the file
+//! again.
 
 use crate::datapath::DataPath;
 use crate::frame::Frame;
 use crate::scheduler::Scheduler;
-use crate::state_file::{LoadError, State};
+use crate::state_file::{Snapshot, State};
 use serde_json::Value;
 use slb_config::Config;
-use slb_core::{Origin, SessionRecord};
-use slb_proto::{ReloadArgs, Request, SessionsSaved};
+use slb_core::Origin;
+use slb_proto::{ReloadArgs, Request};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-
-/// What the scheduler holds that a state file keeps.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    /// Every session this instance switches (not a peer's synced copy).
-    pub sessions: Vec<SessionRecord>,
-    /// Quarantined pairs of the own slice: C2S label, milliseconds left.
-    pub quarantined: Vec<(u32, u32)>,
-    /// Sessions not recorded: their server has left their service (a
-    /// removed server's sessions finish first, but a record names its
-    /// server, and the next run has no such server).
-    pub left_out: u64,
-}
+use std::path::Path;
 
 fn ms_until(t: u64, now: u64) -> u32 {
     u32::try_from(t.saturating_sub(now) / 1_000_000).unwrap_or(u32::MAX)
@@ -83,79 +69,6 @@ impl<F: Frame> Scheduler<F> {
         let now = self.shared.clock.load(std::sync::atomic::Ordering::Relaxed);
         self.snapshot(now)
     }
-}
-
-/// The change requests applied since start (or since the last reload),
-/// as protocol lines, in order. Shared by the control thread (which
-/// records) and slbd's main thread (which saves them as slbd stops).
-#[derive(Clone, Default, Debug)]
-pub struct ChangeLog(Arc<Mutex<Vec<String>>>);
-
-impl ChangeLog {
-    /// A log that starts with `lines` (the changes a restore replayed).
-    pub fn new(lines: Vec<String>) -> ChangeLog {
-        ChangeLog(Arc::new(Mutex::new(lines)))
-    }
-
-    /// Records an applied change request.
-    pub fn push(&self, r: &Request) {
-        if let Ok(mut l) = self.0.lock() {
-            let id = l.len() + 1;
-            l.push(r.to_line(id));
-        }
-    }
-
-    /// A reload of `path` applied: the file is the truth now. `config` is
-    /// slbd's `--config`; a reload of another file stays in the log.
-    pub fn reloaded(&self, path: &Path, config: Option<&Path>) {
-        let Ok(mut l) = self.0.lock() else { return };
-        l.clear();
-        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-        if config.map(abs) != Some(abs(path)) {
-            let r = Request::ConfigReload(ReloadArgs {
-                path: Some(abs(path).display().to_string()),
-            });
-            l.push(r.to_line(1));
-        }
-    }
-
-    /// The requests, in order.
-    pub fn lines(&self) -> Vec<String> {
-        self.0.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Writes `snap` and `changes` to the state file `path` (atomically, see
-/// [`State::save`]); what was written.
-pub fn write(
-    path: &Path,
-    snap: Snapshot,
-    changes: Vec<String>,
-) -> Result<SessionsSaved, LoadError> {
-    let mut state = State {
-        saved_at_ms: unix_ms(),
-        sessions: snap.sessions,
-        quarantined: snap.quarantined,
-        changes,
-    };
-    state.sort();
-    let (bytes, skipped) = state.save(path)?;
-    Ok(SessionsSaved {
-        path: path.display().to_string(),
-        sessions: (state.sessions.len() - skipped) as u64,
-        left_out: snap.left_out + skipped as u64,
-        quarantined_labels: state.quarantined.len() as u64,
-        changes: state.changes.len() as u64,
-        bytes: bytes as u64,
-    })
 }
 
 /// The configuration after the saved changes.
@@ -298,12 +211,56 @@ impl<F: Frame> DataPath<F> {
 /// The state file to restore: `Some` if it reads whole, `None` (after an
 /// error on stderr naming the file and the problem) if not: slbd then
 /// starts with nothing restored, never half.
-pub fn load(path: &PathBuf) -> Option<State> {
+pub fn load(path: &Path) -> Option<State> {
     match State::load(path) {
         Ok(s) => Some(s),
         Err(e) => {
             eprintln!("slbd: --restore {e}; starting with nothing restored");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"{
+      "ports": [
+        { "name": "c", "device": "net_null0", "role": "client", "ipv4": "198.18.0.1/24" },
+        { "name": "s", "device": "net_null1", "role": "server", "ipv4": "198.18.1.1/24" }
+      ],
+      "services": [
+        { "name": "web", "vip": "198.18.100.1", "port": 80, "protocol": "tcp",
+          "servers": [ { "name": "s1", "address": "198.18.1.11" } ] }
+      ]
+    }"#;
+
+    #[test]
+    fn replay_applies_in_order_and_skips_what_fails() {
+        let cfg = Config::from_json_str(CONFIG).unwrap();
+        let changes = [
+            r#"{"id":1,"command":"servers.add","args":{"service":"web","name":"s2","address":"198.18.1.12"}}"#,
+            r#"{"id":2,"command":"servers.update","args":{"service":"web","server":"s2","weight":0}}"#,
+            r#"{"id":3,"command":"servers.drain","args":{"service":"web","server":"s2"}}"#,
+            r#"{"id":4,"command":"status"}"#,
+            "not json",
+        ]
+        .map(String::from);
+        let r = replay(&cfg, &changes);
+        assert_eq!(
+            r.applied,
+            [changes[0].clone(), changes[2].clone()],
+            "{:?}",
+            r.failed
+        );
+        let why: Vec<&str> = r.failed.iter().map(|(_, w)| w.as_str()).collect();
+        assert_eq!(why.len(), 3, "{why:?}");
+        assert!(why[0].contains("weight"), "{why:?}");
+        assert_eq!(why[1], "status is not a change");
+        let s2 = &r.config.services[0].servers[1];
+        assert_eq!(s2.name, "s2");
+        assert_eq!(s2.state, slb_config::ServerState::Drain);
+        assert_eq!(s2.weight, 1);
     }
 }

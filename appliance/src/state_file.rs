@@ -30,6 +30,7 @@
 //! checksum are read.
 
 use slb_core::{RecordError, SessionRecord};
+use slb_proto::SessionsSaved;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -262,6 +263,52 @@ impl State {
             error,
         })
     }
+}
+
+/// What the scheduler holds that a state file keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Every session this instance switches (not a peer's synced copy).
+    pub sessions: Vec<SessionRecord>,
+    /// Quarantined pairs of the own slice: C2S label, milliseconds left.
+    pub quarantined: Vec<(u32, u32)>,
+    /// Sessions not recorded: their server has left their service (a
+    /// removed server's sessions finish first, but a record names its
+    /// server, and the next run has no such server).
+    pub left_out: u64,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Writes `snap` and `changes` to the state file `path` (atomically, see
+/// [`State::save`]); what was written.
+pub fn write(
+    path: &Path,
+    snap: Snapshot,
+    changes: Vec<String>,
+) -> Result<SessionsSaved, LoadError> {
+    let mut state = State {
+        saved_at_ms: unix_ms(),
+        sessions: snap.sessions,
+        quarantined: snap.quarantined,
+        changes,
+    };
+    state.sort();
+    let (bytes, skipped) = state.save(path)?;
+    Ok(SessionsSaved {
+        path: path.display().to_string(),
+        sessions: (state.sessions.len() - skipped) as u64,
+        left_out: snap.left_out + skipped as u64,
+        quarantined_labels: state.quarantined.len() as u64,
+        changes: state.changes.len() as u64,
+        bytes: bytes as u64,
+    })
 }
 
 fn put_u32(out: &mut Vec<u8>, n: usize) {

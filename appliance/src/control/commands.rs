@@ -3,7 +3,7 @@
 //! the control thread's queue ([`crate::channels::Command`]) and answers
 //! each on its reply slot: a read-only view ([`super::views`]), a
 //! configuration to apply ([`super::apply`]) or a snapshot of the sessions
-//! for the state file ([`crate::restart`]).
+//! for the state file ([`crate::state_file`]).
 
 use super::apply::apply;
 use crate::channels::{Answer, Call};

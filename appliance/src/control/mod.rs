@@ -25,6 +25,7 @@
 //! at a time.
 
 pub mod apply;
+pub mod change_log;
 pub mod cluster_view;
 pub mod commands;
 pub mod drops_view;
@@ -37,7 +38,8 @@ pub mod views;
 
 use crate::channels::{Answer, Call, Command, CommandQueue, CoreTotals, PeerStatus, View};
 use crate::counters::{Counters, Event, PathDrop, Snapshot};
-use crate::restart::{self, ChangeLog};
+use crate::state_file;
+use change_log::ChangeLog;
 use serde_json::Value;
 use slb_config::Config;
 use slb_proto::{
@@ -143,8 +145,8 @@ impl Control {
                 "slbd runs without --save-state FILE: there is nowhere to save the sessions",
             )
         })?;
-        let snap: Box<restart::Snapshot> = self.ask(Call::Snapshot, pump)?;
-        restart::write(path, *snap, self.changes.lines())
+        let snap: Box<state_file::Snapshot> = self.ask(Call::Snapshot, pump)?;
+        state_file::write(path, *snap, self.changes.lines())
             .map_err(|e| err(code::NO_STATE_FILE, e.to_string()))
     }
 
@@ -433,7 +435,7 @@ impl Control {
 
     /// A change: [`edit::change`] edits the running document (and says
     /// what it did), `slb-config` validates it, the scheduler applies it,
-    /// and the change log gets the request ([`crate::restart`]).
+    /// and the change log gets the request ([`change_log`]).
     fn edit(&self, pump: &mut dyn FnMut(), request: &Request) -> Result<Edit, ErrorBody> {
         let mut cur = self.config.lock().map_err(poisoned)?;
         let mut doc: Value = serde_json::from_str(&cur.to_json_pretty())

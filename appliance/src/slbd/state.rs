@@ -5,8 +5,9 @@
 //! the change log are written.
 
 use crate::options::{Mode, Options};
-use slb_appliance::restart::{self, ChangeLog, Snapshot};
-use slb_appliance::state_file::State;
+use slb_appliance::control::change_log::ChangeLog;
+use slb_appliance::restart;
+use slb_appliance::state_file::{self, Snapshot, State};
 use slb_config::Config;
 
 /// What `--restore` brought, for the data path.
@@ -56,7 +57,7 @@ pub fn save(opts: &Options, snapshot: Option<Snapshot>, log: &ChangeLog) -> Resu
         return Ok(());
     };
     let snap = snapshot.ok_or("--save-state: the scheduler left no snapshot")?;
-    let s = restart::write(path, snap, log.lines())
+    let s = state_file::write(path, snap, log.lines())
         .map_err(|e| format!("--save-state {e}: the state was not saved"))?;
     tracing::info!(
         "saved {} sessions ({} left out), {} label pairs in quarantine, {} changes to {} ({} bytes)",
