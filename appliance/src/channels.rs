@@ -179,6 +179,8 @@ answers! {
     Peers(Vec<PeerStatus>),
     /// A configuration applied ([`Call::Apply`]).
     Applied(Applied),
+    /// The sessions and label quarantine ([`Call::Snapshot`]).
+    Snapshot(Box<crate::state_file::Snapshot>),
 }
 
 /// What the control thread asks of the scheduler.
@@ -187,6 +189,9 @@ pub enum Call {
     View(View),
     /// Apply this configuration (validated by the caller).
     Apply(Box<Config>),
+    /// The sessions and label quarantine for a state file
+    /// (`sessions.save`, see [`crate::state_file`]).
+    Snapshot,
 }
 
 /// One command and where its answer goes.

@@ -10,6 +10,8 @@
 //! | [`announce`] | the control plane (a thread of its own in slbd, and requests) | the VIPs the routing daemon announces: blackhole routes in `cluster.announce_table`, the instance drain |
 //! | [`shared`] | written by the scheduler, read by workers | label tables, next hops, activity marks, ports, next-hop slots |
 //! | [`channels`] | crossed by every thread | punts, reports, worker ops, control commands |
+//! | [`state_file`] | (pure) | the planned-restart state file: format, checks, atomic save |
+//! | [`restart`] | the scheduler (snapshot) and the main thread at start-up (restore) | saving and restoring sessions, label quarantine and runtime changes (`slbd --save-state`, `--restore`) |
 //! | [`datapath`] | the main thread at start-up (and the golden rig) | assembles the data path: an empty one, then the configuration applied to it |
 //! | [`counters`] | written by workers and scheduler, read by control | drop and event counters |
 //! | [`frame`] | all | the frame abstraction over mbufs and test vectors |
@@ -26,7 +28,9 @@ pub mod counters;
 pub mod datapath;
 pub mod dpdk;
 pub mod frame;
+pub mod restart;
 pub mod scheduler;
 pub mod shared;
+pub mod state_file;
 pub mod stop;
 pub mod worker;

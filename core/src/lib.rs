@@ -60,4 +60,4 @@ pub use session::{
 pub use session_core::{
     Core, CoreConfig, Ended, EventOutcome, InstallError, Installed, NewPacketOutcome, Sweep,
 };
-pub use session_record::SessionRecord;
+pub use session_record::{RecordError, SessionRecord};

@@ -710,6 +710,20 @@ impl Core {
     pub fn deadline(&self, id: SessionId) -> u64 {
         self.table.deadline(id)
     }
+
+    /// Quarantines the free pair containing `label` until `until` (a
+    /// restored label allocation: the pairs a stopped run had withdrawn,
+    /// whose late frames may still arrive). A pair in use or outside the
+    /// range is an error and changes nothing. At most one quarantine from
+    /// `now` (see [`LabelManager::quarantine_until`]).
+    pub fn quarantine_label(
+        &mut self,
+        label: u32,
+        until: u64,
+        now: u64,
+    ) -> Result<(), crate::labels::LabelError> {
+        self.labels.quarantine_until(label, until, now)
+    }
 }
 
 #[cfg(test)]

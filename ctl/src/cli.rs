@@ -138,6 +138,10 @@ enum Cmd {
     DrainInstance,
     /// Announce the VIPs again (each one with a server in service).
     UndrainInstance,
+    /// Write the sessions, the label quarantine and the changes made
+    /// since start to slbd's --save-state file now (slbd also writes it
+    /// as it stops), for a restart with --restore.
+    SaveSessions,
     /// Show or reload the configuration.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -520,6 +524,7 @@ impl Cli {
             Cmd::Cluster => Request::Cluster,
             Cmd::DrainInstance => Request::InstanceDrain,
             Cmd::UndrainInstance => Request::InstanceUndrain,
+            Cmd::SaveSessions => Request::SessionsSave,
             Cmd::Config(ConfigCmd::Show) => Request::ConfigShow,
             Cmd::Config(ConfigCmd::Reload { path }) => Request::ConfigReload(ReloadArgs {
                 path: path.as_ref().map(|p| p.display().to_string()),

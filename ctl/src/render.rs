@@ -126,6 +126,7 @@ pub fn render(reply: &Reply) -> String {
         Reply::ConfigShow(r) => o.line(pretty(&r.config)),
         Reply::ConfigReload(r) => reload(&mut o, r),
         Reply::Edit(r) => edit(&mut o, r),
+        Reply::SessionsSave(r) => saved(&mut o, r),
     }
     o.0
 }
@@ -531,6 +532,19 @@ fn changes(o: &mut Out, changes: &[String]) {
 fn edit(o: &mut Out, r: &Edit) {
     o.line(&r.done);
     changes(o, &r.applied.changes);
+}
+
+fn saved(o: &mut Out, r: &slb_proto::SessionsSaved) {
+    o.line(format!(
+        "saved {} sessions, {} label pairs in quarantine, {} changes to {} ({} bytes)",
+        r.sessions, r.quarantined_labels, r.changes, r.path, r.bytes
+    ));
+    if r.left_out > 0 {
+        o.line(format!(
+            "left out {} sessions whose server left their service",
+            r.left_out
+        ));
+    }
 }
 
 fn reload(o: &mut Out, r: &Reload) {

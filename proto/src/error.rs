@@ -58,6 +58,10 @@ pub mod code {
     /// `instance.drain`, `instance.undrain`: slbd announces no VIPs (no
     /// `cluster.announce_table`), so there is nothing to withdraw.
     pub const NOT_ANNOUNCING: &str = "not_announcing";
+    /// `sessions.save`: slbd runs without `--save-state FILE`, so there
+    /// is nowhere to write; or writing the file failed (the message says
+    /// why).
+    pub const NO_STATE_FILE: &str = "no_state_file";
     /// Too many clients, or the command queue to the scheduler is full.
     pub const BUSY: &str = "busy";
     /// The scheduler did not answer in time.
@@ -79,6 +83,7 @@ pub mod code {
         INVALID_CONFIG,
         RESTART_REQUIRED,
         NOT_ANNOUNCING,
+        NO_STATE_FILE,
         BUSY,
         TIMEOUT,
         INTERNAL,

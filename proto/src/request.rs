@@ -41,6 +41,7 @@ pub const COMMANDS: &[&str] = &[
     "servers.disable",
     "sessions.list",
     "sessions.show",
+    "sessions.save",
     "labels",
     "health",
     "drops",
@@ -90,6 +91,11 @@ pub enum Request {
     SessionsList(SessionFilter),
     #[serde(rename = "sessions.show")]
     SessionsShow(SessionSelector),
+    /// Writes the sessions, the label quarantine and the runtime changes
+    /// to slbd's `--save-state` file (what a restart with `--restore`
+    /// reinstalls).
+    #[serde(rename = "sessions.save")]
+    SessionsSave,
     #[serde(rename = "labels")]
     Labels(LabelFilter),
     #[serde(rename = "health")]
@@ -143,6 +149,7 @@ impl Request {
             "servers.disable" => Request::ServersDisable(ServerRef::decode(&a)?),
             "sessions.list" => Request::SessionsList(SessionFilter::decode(&a)?),
             "sessions.show" => Request::SessionsShow(SessionSelector::decode(&a)?),
+            "sessions.save" => Request::SessionsSave,
             "labels" => Request::Labels(LabelFilter::decode(&a)?),
             "health" => Request::Health(ServiceFilter::decode(&a)?),
             "drops" => Request::Drops(DropsArgs::decode(&a)?),
@@ -182,6 +189,7 @@ impl Request {
             Request::ServersDisable(_) => "servers.disable",
             Request::SessionsList(_) => "sessions.list",
             Request::SessionsShow(_) => "sessions.show",
+            Request::SessionsSave => "sessions.save",
             Request::Labels(_) => "labels",
             Request::Health(_) => "health",
             Request::Drops(_) => "drops",
@@ -223,6 +231,7 @@ impl Request {
             Request::ServersList(_) => Reply::ServersList(from(result)?),
             Request::SessionsList(_) => Reply::SessionsList(from(result)?),
             Request::SessionsShow(_) => Reply::SessionsShow(from(result)?),
+            Request::SessionsSave => Reply::SessionsSave(from(result)?),
             Request::Labels(_) => Reply::Labels(from(result)?),
             Request::Health(_) => Reply::Health(from(result)?),
             Request::Drops(_) => Reply::Drops(from(result)?),

@@ -27,6 +27,7 @@ pub enum Reply {
     ServersList(ServerList),
     SessionsList(SessionList),
     SessionsShow(Session),
+    SessionsSave(SessionsSaved),
     Labels(Labels),
     Health(Health),
     Drops(crate::drops::Drops),
@@ -621,4 +622,23 @@ pub struct Reload {
     pub applied: Applied,
     /// The file read.
     pub path: String,
+}
+
+/// `sessions.save`: what was written to the state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsSaved {
+    /// The state file (slbd's `--save-state`).
+    pub path: String,
+    /// Sessions written.
+    pub sessions: u64,
+    /// Sessions not written: their server is no longer in their service
+    /// (removed, its sessions finishing).
+    pub left_out: u64,
+    /// Label pairs in quarantine written.
+    pub quarantined_labels: u64,
+    /// Runtime changes written (change requests since start or since the
+    /// last reload).
+    pub changes: u64,
+    /// The file's size.
+    pub bytes: u64,
 }

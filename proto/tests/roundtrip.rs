@@ -172,6 +172,10 @@ fn requests() -> Vec<(Request, Value)> {
             json!({"id": 1, "command": "config.show"}),
         ),
         (
+            Request::SessionsSave,
+            json!({"id": 1, "command": "sessions.save"}),
+        ),
+        (
             Request::ConfigReload(ReloadArgs {
                 path: Some("/etc/slbd.json".into()),
             }),
@@ -257,6 +261,7 @@ fn commands_without_arguments_take_none_empty_or_null() {
         ("cluster", Request::Cluster),
         ("instance.drain", Request::InstanceDrain),
         ("instance.undrain", Request::InstanceUndrain),
+        ("sessions.save", Request::SessionsSave),
         (
             "services.list",
             Request::ServicesList(ServiceFilter::default()),
@@ -577,6 +582,7 @@ fn answers() -> Vec<(&'static str, Request)> {
         ("rig-instance.drain", Request::InstanceDrain),
         ("rig-instance.undrain", Request::InstanceUndrain),
         ("slbd-config.show", Request::ConfigShow),
+        ("slbd-sessions.save", Request::SessionsSave),
         ("rig-config.show", Request::ConfigShow),
         (
             "slbd-config.reload",

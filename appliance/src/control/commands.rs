@@ -1,8 +1,9 @@
 //! Control commands on the scheduler lcore: between its rounds the
 //! scheduler's poll loop takes up to [`COMMANDS_PER_POLL`] commands from
 //! the control thread's queue ([`crate::channels::Command`]) and answers
-//! each on its reply slot: a read-only view ([`super::views`]) or a
-//! configuration to apply ([`super::apply`]).
+//! each on its reply slot: a read-only view ([`super::views`]), a
+//! configuration to apply ([`super::apply`]) or a snapshot of the sessions
+//! for the state file ([`crate::state_file`]).
 
 use super::apply::apply;
 use crate::channels::{Answer, Call};
@@ -24,6 +25,7 @@ pub fn run<F: Frame>(sched: &mut Scheduler<F>, now: u64) -> usize {
         let result = match cmd.call {
             Call::View(view) => sched.view(view, now),
             Call::Apply(cfg) => apply(sched, *cfg).map(Answer::Applied),
+            Call::Snapshot => Ok(Answer::Snapshot(Box::new(sched.snapshot(now)))),
         };
         // The asker may have given up (timeout, vanished client).
         let _ = cmd.reply.try_send(result);

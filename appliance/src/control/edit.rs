@@ -9,7 +9,8 @@
 use serde_json::{Map, Value};
 use slb_config::ServerState;
 use slb_proto::{
-    code, ErrorBody, ServerAdd, ServerRef, ServerUpdate, ServiceName, ServiceSpec, ServiceUpdate,
+    code, ErrorBody, Request, ServerAdd, ServerRef, ServerUpdate, ServiceName, ServiceSpec,
+    ServiceUpdate,
 };
 
 fn err(c: &str, m: impl Into<String>) -> ErrorBody {
@@ -58,6 +59,44 @@ fn server_at<'a>(
         )
     })?;
     Ok((servers, vi))
+}
+
+/// Whether `r` is a change command (one [`change`] edits the document
+/// for).
+pub fn is_change(r: &Request) -> bool {
+    matches!(
+        r,
+        Request::ServicesAdd(_)
+            | Request::ServicesRemove(_)
+            | Request::ServicesUpdate(_)
+            | Request::ServersAdd(_)
+            | Request::ServersRemove(_)
+            | Request::ServersUpdate(_)
+            | Request::ServersDrain(_)
+            | Request::ServersEnable(_)
+            | Request::ServersDisable(_)
+    )
+}
+
+/// The edit of change command `r` on `doc`: what the control thread does
+/// for a live request, and what `slbd --restore` replays. A request that
+/// is not a change is an `invalid_argument` error.
+pub fn change(doc: &mut Value, r: &Request) -> Result<String, ErrorBody> {
+    match r {
+        Request::ServicesAdd(s) => add_service(doc, s),
+        Request::ServicesRemove(s) => remove_service(doc, s),
+        Request::ServicesUpdate(u) => update_service(doc, u),
+        Request::ServersAdd(a) => add_server(doc, a),
+        Request::ServersRemove(s) => remove_server(doc, s),
+        Request::ServersUpdate(u) => update_server(doc, u),
+        Request::ServersDrain(s) => set_server_state(doc, s, ServerState::Drain),
+        Request::ServersEnable(s) => set_server_state(doc, s, ServerState::Up),
+        Request::ServersDisable(s) => set_server_state(doc, s, ServerState::Disabled),
+        other => Err(err(
+            code::INVALID_ARGUMENT,
+            format!("{} is not a change", other.command()),
+        )),
+    }
 }
 
 /// `services.add`.

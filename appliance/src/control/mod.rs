@@ -25,6 +25,7 @@
 //! at a time.
 
 pub mod apply;
+pub mod change_log;
 pub mod cluster_view;
 pub mod commands;
 pub mod drops_view;
@@ -38,12 +39,14 @@ pub mod views;
 
 use crate::channels::{Answer, Call, Command, CommandQueue, CoreTotals, PeerStatus, View};
 use crate::counters::{Counters, Event, PathDrop, Snapshot};
+use crate::state_file;
+use change_log::ChangeLog;
 use serde_json::Value;
-use slb_config::{Config, ServerState};
+use slb_config::Config;
 use slb_proto::{
     code, decode_line, Applied, ConfigShow, CoreStats, Edit, ErrorBody, Lcores, LoopStats, Metrics,
-    PeerLiveness, Port, Rates, Reload, ReloadArgs, Reply, Request, Response, Session, Stats,
-    Status, Totals,
+    PeerLiveness, Port, Rates, Reload, ReloadArgs, Reply, Request, Response, Session,
+    SessionsSaved, Stats, Status, Totals,
 };
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, TryRecvError};
@@ -87,6 +90,10 @@ pub struct Control {
     pub timeout: Duration,
     /// The VIPs the routing daemon announces (`cluster.announce_table`).
     announcer: Option<Mutex<crate::announce::Announcer>>,
+    /// The change requests since start or the last reload.
+    changes: ChangeLog,
+    /// Where `sessions.save` writes (slbd's `--save-state`).
+    state_path: Option<PathBuf>,
 }
 
 fn err(c: &str, m: impl Into<String>) -> ErrorBody {
@@ -117,7 +124,31 @@ impl Control {
             rates: Mutex::new(RateSampler::default()),
             timeout: Duration::from_secs(5),
             announcer: None,
+            changes: ChangeLog::default(),
+            state_path: None,
         }
+    }
+
+    /// Keeps the change requests in `changes` (slbd's, which it saves
+    /// as it stops) and writes `sessions.save` to `path`.
+    pub fn with_state_file(mut self, path: Option<PathBuf>, changes: ChangeLog) -> Control {
+        self.state_path = path;
+        self.changes = changes;
+        self
+    }
+
+    /// `sessions.save`: the scheduler's sessions and label quarantine,
+    /// with the change log, to the `--save-state` file.
+    fn save_sessions(&self, pump: &mut dyn FnMut()) -> Result<SessionsSaved, ErrorBody> {
+        let path = self.state_path.as_ref().ok_or_else(|| {
+            err(
+                code::NO_STATE_FILE,
+                "slbd runs without --save-state FILE: there is nowhere to save the sessions",
+            )
+        })?;
+        let snap: Box<state_file::Snapshot> = self.ask(Call::Snapshot, pump)?;
+        state_file::write(path, *snap, self.changes.lines())
+            .map_err(|e| err(code::NO_STATE_FILE, e.to_string()))
     }
 
     /// Answers one request line. `pump` runs while waiting for the
@@ -156,29 +187,10 @@ impl Control {
             Request::InstanceUndrain => Reply::Announce(self.set_draining(false, pump)?),
             Request::ConfigShow => Reply::ConfigShow(self.config_show()?),
             Request::ConfigReload(a) => Reply::ConfigReload(self.reload(a, pump)?),
-            Request::ServicesAdd(s) => Reply::Edit(self.edit(pump, |d| edit::add_service(d, &s))?),
-            Request::ServicesRemove(s) => {
-                Reply::Edit(self.edit(pump, |d| edit::remove_service(d, &s))?)
-            }
-            Request::ServicesUpdate(u) => {
-                Reply::Edit(self.edit(pump, |d| edit::update_service(d, &u))?)
-            }
-            Request::ServersAdd(a) => Reply::Edit(self.edit(pump, |d| edit::add_server(d, &a))?),
-            Request::ServersRemove(r) => {
-                Reply::Edit(self.edit(pump, |d| edit::remove_server(d, &r))?)
-            }
-            Request::ServersUpdate(u) => {
-                Reply::Edit(self.edit(pump, |d| edit::update_server(d, &u))?)
-            }
-            Request::ServersDrain(r) => {
-                Reply::Edit(self.edit(pump, |d| edit::set_server_state(d, &r, ServerState::Drain))?)
-            }
-            Request::ServersEnable(r) => {
-                Reply::Edit(self.edit(pump, |d| edit::set_server_state(d, &r, ServerState::Up))?)
-            }
-            Request::ServersDisable(r) => Reply::Edit(self.edit(pump, |d| {
-                edit::set_server_state(d, &r, ServerState::Disabled)
-            })?),
+            Request::SessionsSave => Reply::SessionsSave(self.save_sessions(pump)?),
+            r if edit::is_change(&r) => Reply::Edit(self.edit(pump, &r)?),
+            // (Every change command is answered above.)
+            r => return Err(err(code::INTERNAL, format!("{} unanswered", r.command()))),
         })
     }
 
@@ -413,6 +425,7 @@ impl Control {
         let mut cur = self.config.lock().map_err(poisoned)?;
         let applied: Applied = self.ask(Call::Apply(Box::new(new.clone())), pump)?;
         *cur = new;
+        self.changes.reloaded(&path, self.config_path.as_deref());
         drop(cur);
         self.announce_after_change(pump);
         Ok(Reload {
@@ -421,21 +434,19 @@ impl Control {
         })
     }
 
-    /// A change: `change` edits the running document (and says what it
-    /// did), `slb-config` validates it, the scheduler applies it.
-    fn edit(
-        &self,
-        pump: &mut dyn FnMut(),
-        change: impl FnOnce(&mut Value) -> Result<String, ErrorBody>,
-    ) -> Result<Edit, ErrorBody> {
+    /// A change: [`edit::change`] edits the running document (and says
+    /// what it did), `slb-config` validates it, the scheduler applies it,
+    /// and the change log gets the request ([`change_log`]).
+    fn edit(&self, pump: &mut dyn FnMut(), request: &Request) -> Result<Edit, ErrorBody> {
         let mut cur = self.config.lock().map_err(poisoned)?;
         let mut doc: Value = serde_json::from_str(&cur.to_json_pretty())
             .map_err(|e| err(code::INTERNAL, e.to_string()))?;
-        let done = change(&mut doc)?;
+        let done = edit::change(&mut doc, request)?;
         let new = Config::from_json_str(&doc.to_string())
             .map_err(|e| err(code::INVALID_ARGUMENT, e.to_string()))?;
         let applied: Applied = self.ask(Call::Apply(Box::new(new.clone())), pump)?;
         *cur = new;
+        self.changes.push(request);
         drop(cur);
         self.announce_after_change(pump);
         Ok(Edit { applied, done })

@@ -9,13 +9,16 @@ use crate::bring_up::Lcores;
 use crate::host::SlbdHost;
 use crate::options::{Mode, Options};
 use crate::report::LabelUse;
+use crate::state::Restore;
 use slb_appliance::announce::Announcer;
 use slb_appliance::channels::CommandQueue;
+use slb_appliance::control::change_log::ChangeLog;
 use slb_appliance::control::{instance, metrics_http, server, Control};
 use slb_appliance::counters::Counters;
 use slb_appliance::datapath::{assemble, DataPath, QueueSizes};
 use slb_appliance::dpdk::{lcore, Mbuf, Mempool, Port};
 use slb_appliance::scheduler::poll_loop as scheduler_loop;
+use slb_appliance::state_file::{self, Snapshot};
 use slb_appliance::stop;
 use slb_appliance::worker::forward::Forward;
 use slb_appliance::worker::{self, Idle, LoopCounters};
@@ -41,6 +44,9 @@ pub struct Running {
     pub sched_loop: Arc<LoopCounters>,
     /// Label pairs when the scheduler stopped.
     pub labels: Arc<Mutex<Option<LabelUse>>>,
+    /// With `--save-state`: the sessions and label quarantine when the
+    /// scheduler stopped.
+    pub snapshot: Arc<Mutex<Option<Snapshot>>>,
 }
 
 impl Running {
@@ -52,6 +58,7 @@ impl Running {
             commands: None,
             sched_loop: Arc::default(),
             labels: Arc::default(),
+            snapshot: Arc::default(),
         }
     }
 
@@ -87,6 +94,7 @@ pub fn start(
     ports: &Arc<Vec<Port>>,
     exception: &Arc<Option<Port>>,
     pool: Mempool,
+    restore: Option<Restore>,
 ) -> Result<Running, String> {
     let mut run = Running::new(lcores.workers.len());
     let idle = Idle {
@@ -95,7 +103,16 @@ pub fn start(
     let result = match opts.mode() {
         Mode::Forward => start_forward(&mut run, lcores, ports, idle),
         Mode::Balance => match config {
-            Some(cfg) => start_balance(&mut run, opts, cfg, lcores, ports, exception, pool, idle),
+            Some(cfg) => {
+                let lanes = Lanes {
+                    lcores,
+                    ports,
+                    exception,
+                    pool,
+                    idle,
+                };
+                start_balance(&mut run, opts, cfg, &lanes, restore)
+            }
             None => Err("no configuration".into()),
         },
     };
@@ -136,17 +153,29 @@ fn mbuf_of(pool: Mempool, bytes: &[u8]) -> Option<Mbuf> {
     Some(m)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the balance mode's lcores run on.
+struct Lanes<'a> {
+    lcores: &'a Lcores,
+    ports: &'a Arc<Vec<Port>>,
+    exception: &'a Arc<Option<Port>>,
+    pool: Mempool,
+    idle: Idle,
+}
+
 fn start_balance(
     run: &mut Running,
     opts: &Options,
     cfg: &Config,
-    lcores: &Lcores,
-    ports: &Arc<Vec<Port>>,
-    exception: &Arc<Option<Port>>,
-    pool: Mempool,
-    idle: Idle,
+    lanes: &Lanes,
+    restore: Option<Restore>,
 ) -> Result<(), String> {
+    let Lanes {
+        lcores,
+        ports,
+        exception,
+        pool,
+        idle,
+    } = *lanes;
     let macs: Vec<[u8; 6]> = ports.iter().map(|p| p.mac()).collect();
     let mut dp = assemble::<Mbuf>(
         cfg,
@@ -165,6 +194,17 @@ fn start_balance(
             "preloaded"
         );
     }
+    if let Some(r) = restore {
+        // Before any lcore runs: at the scheduler clock's start (1 ns).
+        let elapsed = state_file::unix_ms().saturating_sub(r.state.saved_at_ms);
+        let done = dp.restore(&r.state, elapsed, 1);
+        tracing::info!(
+            "{done}, replayed {} changes ({} failed), saved {} ms ago",
+            r.replayed,
+            r.failed,
+            elapsed
+        );
+    }
     let DataPath {
         mut scheduler,
         workers,
@@ -177,6 +217,7 @@ fn start_balance(
     scheduler.set_health_enabled(true);
     run.commands = Some(scheduler.command_queue());
     let (p, dropped, labels) = (ports.clone(), run.sched_loop.clone(), run.labels.clone());
+    let (snapshot, save) = (run.snapshot.clone(), opts.save_state.is_some());
     let x = exception.clone();
     let queue = lcores.workers.len() as u16;
     run.launch(
@@ -190,6 +231,11 @@ fn start_balance(
             let c = scheduler.core().labels().counts();
             if let Ok(mut slot) = labels.lock() {
                 *slot = Some((c.capacity, c.free, c.active, c.quarantined));
+            }
+            if save {
+                if let Ok(mut slot) = snapshot.lock() {
+                    *slot = Some(scheduler.snapshot_last_round());
+                }
             }
             0
         }),
@@ -230,6 +276,7 @@ pub fn control_thread(
     run: &Running,
     lcores: &Lcores,
     ports: &Arc<Vec<Port>>,
+    changes: &ChangeLog,
 ) -> Result<Vec<JoinHandle<()>>, String> {
     let Some(queue) = run.commands.clone() else {
         return Ok(Vec::new());
@@ -254,7 +301,8 @@ pub fn control_thread(
         queue,
         run.path.clone(),
         Some(host),
-    );
+    )
+    .with_state_file(opts.save_state.clone(), changes.clone());
     if let Some(a) = announcer {
         control = control.with_announcer(a);
     }

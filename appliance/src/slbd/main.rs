@@ -9,6 +9,7 @@ mod host;
 mod launch;
 mod options;
 mod report;
+mod state;
 
 use clap::Parser;
 use options::{split_args, Options};
@@ -59,6 +60,9 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     if eal_args.len() <= 1 {
         return Err("no EAL options: give them before `--` (see slbd --help)".into());
     }
+    // `--restore`: its changes on the configuration before anything is
+    // built from it.
+    let (config, restore, changes) = state::prepare(opts, config);
     let listener = bring_up::bind_control(config.as_ref(), opts)?;
     let metrics = bring_up::bind_metrics(config.as_ref(), opts)?;
     let announcer = bring_up::start_announcer(config.as_ref(), opts)?;
@@ -69,7 +73,15 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     let exception = bring_up::start_exception_port(config.as_ref(), opts, &ports, &pool)?;
     let ports = Arc::new(ports);
     let exception = Arc::new(exception);
-    let running = launch::start(opts, config.as_ref(), &lcores, &ports, &exception, pool)?;
+    let running = launch::start(
+        opts,
+        config.as_ref(),
+        &lcores,
+        &ports,
+        &exception,
+        pool,
+        restore,
+    )?;
     tracing::info!(
         mode = opts.mode().name(),
         workers = lcores.workers.len(),
@@ -84,7 +96,7 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
                 metrics,
                 announcer,
             };
-            launch::control_thread(ctl, opts, cfg, &running, &lcores, &ports)?
+            launch::control_thread(ctl, opts, cfg, &running, &lcores, &ports, &changes)?
         }
         _ => Vec::new(),
     };
@@ -94,10 +106,16 @@ fn run(eal_args: &[String], opts: &Options) -> Result<(), String> {
     }
     let (loops, path) = (running.loops.clone(), running.path.clone());
     let (labels, sched_loop) = (running.labels.clone(), running.sched_loop.clone());
-    // The scheduler lcore writes the label usage as it stops: read it
-    // once every lcore has joined.
-    let errors = running.join();
+    let snapshot = running.snapshot.clone();
+    // The scheduler lcore writes the label usage (and, with
+    // --save-state, its snapshot) as it stops: read them once every
+    // lcore has joined.
+    let mut errors = running.join();
     let labels = labels.lock().ok().and_then(|g| *g);
+    let snapshot = snapshot.lock().ok().and_then(|mut g| g.take());
+    if let Err(e) = state::save(opts, snapshot, &changes) {
+        errors.push(e);
+    }
     let sched_loop = sched_loop.snapshot();
     for p in ports.iter().chain(exception.iter()) {
         p.stop();

@@ -41,7 +41,11 @@ Examples (no NIC):
     slbd --no-pci --no-huge -m 512 --no-shconf -l 0-2 \\
          --vdev net_tap0,iface=slbc --vdev net_tap1,iface=slbs \\
          -- --config config/examples/lab.json
-    slbd -- --config slbd.json --check-config";
+    slbd -- --config slbd.json --check-config
+
+Planned restart (docs/operations.md, \"Restart with state\"):
+    slbd ... -- --config slbd.json --save-state /var/lib/slb/state \\
+                --restore /var/lib/slb/state";
 
 #[derive(Parser, Debug)]
 #[command(name = "slbd", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -107,6 +111,24 @@ pub struct Options {
     /// running process listens on is an error. See docs/operations.md.
     #[arg(long, value_name = "PATH")]
     pub ctl_socket: Option<std::path::PathBuf>,
+
+    /// balance mode: as slbd stops (SIGTERM, SIGINT, --duration), and on
+    /// `slbctl save-sessions`, write the sessions, the label quarantine
+    /// and the changes made over the control socket since start to this
+    /// file, for a restart with --restore (written whole or not at all:
+    /// FILE.tmp, then renamed). See docs/operations.md, "Restart with
+    /// state".
+    #[arg(long, value_name = "FILE")]
+    pub save_state: Option<std::path::PathBuf>,
+
+    /// balance mode: before any frame is switched, apply the changes saved
+    /// in this state file to the configuration, then reinstall its
+    /// sessions (those whose service or server is gone, or whose time ran
+    /// out, are dropped and counted) and label quarantine. A file that is
+    /// unreadable, truncated, corrupt or of another version is an error
+    /// on stderr, and slbd starts with nothing restored.
+    #[arg(long, value_name = "FILE")]
+    pub restore: Option<std::path::PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

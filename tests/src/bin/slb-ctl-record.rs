@@ -1123,6 +1123,8 @@ fn cases() -> Vec<Case> {
         case("usage-bad-number", &["labels", "--limit", "many"]),
         case("cluster-one-box", &["cluster"]),
         case("drain-instance-not-announcing", &["drain-instance"]),
+        case("save-sessions", &["save-sessions"]),
+        case("save-sessions-json", &["--json", "save-sessions"]),
     ]);
     v
 }
@@ -1137,6 +1139,7 @@ fn cluster_cases() -> Vec<Case> {
         case("cluster-drained", &["cluster"]),
         case("undrain-instance-json", &["--json", "undrain-instance"]),
         case("undrain-instance", &["undrain-instance"]),
+        case("save-sessions-no-state-file", &["save-sessions"]),
     ]
 }
 
@@ -1255,6 +1258,10 @@ fn main() {
     .unwrap();
 
     let mut lab = Lab::new(dir);
+    // `save-sessions` writes here (slbd's --save-state).
+    lab.control = lab
+        .control
+        .with_state_file(Some(dir.join("slbd.state")), Default::default());
     // Health: everyone answers but web's s3, which goes down.
     lab.silent.insert(ip("198.18.1.13"));
     lab.rig.dp.scheduler.set_health_enabled(true);
