@@ -1,8 +1,8 @@
 //! A planned restart of slbd with its state (issue 15) in the lab, under
 //! load. slbd runs with `--save-state FILE --restore FILE`; s3 of `web` is
-//! drained over the socket. Two long downloads run (16 MB at 2 MB/s: a
-//! plain client, c2, on `web`, and the label-aware client, c1, on
-//! `web-label`) while c2 opens new connections; slbd is stopped (SIGTERM:
+//! drained over the socket. Eight long downloads run (16 MB at 2 MB/s:
+//! four from a plain client, c2, on `web`, and four from the label-aware
+//! client, c1, on `web-label`) while c2 opens new connections; slbd is stopped (SIGTERM:
 //! it saves its state) and started again (it restores it). Every
 //! established download completes whole, with the right bytes; new
 //! connections may fail only around the restart (counted and reported);
@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use slb_tests::lab::{self, Lab};
 
 const BYTES: usize = 16_000_000;
+/// Long downloads per client.
+const EACH: usize = 4;
 
 fn slbctl_json(socket: &str, args: &[&str]) -> serde_json::Value {
     let mut all = args.to_vec();
@@ -112,31 +114,26 @@ fn slbd_restarted_with_its_state_keeps_every_transfer() {
 
     let t0 = Instant::now();
     let (plain, label, load, gap, saved) = std::thread::scope(|sc| {
-        let plain = sc.spawn(|| {
-            download(
-                &lab,
-                "c2",
-                &format!("{vip}/bytes/{BYTES}"),
-                "2M",
-                "plain.bin",
-            )
-        });
-        let label = sc.spawn(|| {
-            download(
-                &lab,
-                "c1",
-                &format!("{vip_label}/bytes/{BYTES}"),
-                "2M",
-                "label.bin",
-            )
-        });
+        let lab = &lab;
+        let plain: Vec<_> = (0..EACH)
+            .map(|i| {
+                let url = format!("{vip}/bytes/{BYTES}");
+                sc.spawn(move || download(lab, "c2", &url, "2M", &format!("plain{i}.bin")))
+            })
+            .collect();
+        let label: Vec<_> = (0..EACH)
+            .map(|i| {
+                let url = format!("{vip_label}/bytes/{BYTES}");
+                sc.spawn(move || download(lab, "c1", &url, "2M", &format!("label{i}.bin")))
+            })
+            .collect();
         std::thread::sleep(Duration::from_millis(2000));
         // New connections through the restart: 5 s each at most.
         let load = sc.spawn(|| lab.curl_load_timed("c2", &vip, 300, 2, 5));
         std::thread::sleep(Duration::from_millis(1000));
         let live = slbctl_json(&socket, &["stats"]);
         assert!(
-            live["totals"]["sessions"].as_u64().unwrap_or(0) >= 2,
+            live["totals"]["sessions"].as_u64().unwrap_or(0) >= 2 * EACH as u64,
             "the downloads are not sessions: {}",
             live["totals"]
         );
@@ -155,8 +152,14 @@ fn slbd_restarted_with_its_state_keeps_every_transfer() {
         );
         let gap = t.elapsed();
         (
-            plain.join().unwrap(),
-            label.join().unwrap(),
+            plain
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .collect::<Vec<_>>(),
+            label
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .collect::<Vec<_>>(),
             load.join().unwrap(),
             gap,
             saved,
@@ -173,12 +176,8 @@ fn slbd_restarted_with_its_state_keeps_every_transfer() {
     let stats = slbctl_json(&socket, &["stats"]);
     eprintln!(
         "restart with state: slbd gone {gap:?}; {saved_line}; {restored_line}; \
-         plain download: curl exit {} {} bytes; label-aware: exit {} {} bytes; \
+         plain downloads (curl exit, bytes): {plain:?}; label-aware: {label:?}; \
          new connections meanwhile: {} ok, {} failed; restored events {}; total {:?}",
-        plain.0,
-        plain.1,
-        label.0,
-        label.1,
         load.ok,
         load.failed,
         stats["events"]["restored"],
@@ -189,15 +188,24 @@ fn slbd_restarted_with_its_state_keeps_every_transfer() {
         restored_line.contains("replayed 1 changes (0 failed)"),
         "{restored}"
     );
-    assert_eq!(plain, (0, BYTES), "the plain client's download");
-    assert_eq!(label, (0, BYTES), "the label-aware client's download");
-    assert!(pattern_ok(&lab, "plain.bin"), "plain download: wrong bytes");
+    for i in 0..EACH {
+        assert_eq!(plain[i], (0, BYTES), "the plain client's download {i}");
+        assert_eq!(
+            label[i],
+            (0, BYTES),
+            "the label-aware client's download {i}"
+        );
+        assert!(
+            pattern_ok(&lab, &format!("plain{i}.bin")),
+            "plain download {i}: wrong bytes"
+        );
+        assert!(
+            pattern_ok(&lab, &format!("label{i}.bin")),
+            "label-aware download {i}: wrong bytes"
+        );
+    }
     assert!(
-        pattern_ok(&lab, "label.bin"),
-        "label-aware download: wrong bytes"
-    );
-    assert!(
-        stats["events"]["restored"].as_u64().unwrap_or(0) >= 2,
+        stats["events"]["restored"].as_u64().unwrap_or(0) >= 2 * EACH as u64,
         "{}",
         stats["events"]
     );
