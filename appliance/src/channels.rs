@@ -44,6 +44,9 @@ pub enum PuntKind {
     /// BGP or BFD to the exception path's own address: for the routing
     /// daemon's kernel interface (`shared/exception.rs`).
     Exception,
+    /// UDP to slbd's own address on the session sync port
+    /// (`cluster.sync.port`): a peer's sync datagram (`scheduler/sync.rs`).
+    Sync,
 }
 
 /// TCP source ports slbd's health probes use (destination ports of the

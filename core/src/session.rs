@@ -832,6 +832,18 @@ impl SessionTable {
     }
 
     /// Live sessions, in slot order (for control-plane listings; O(capacity)).
+    /// Number of slots (live or vacant): the bound of [`Self::get_slot`],
+    /// for scans that visit a few slots per call (session sync).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The live session in slot `i`, if any (`None` past the end too).
+    pub fn get_slot(&self, i: usize) -> Option<(SessionId, &Session)> {
+        let s = self.slots.get(i)?;
+        (s.class != VACANT).then_some((SessionId(i as u32), s))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (SessionId, &Session)> {
         self.slots
             .iter()

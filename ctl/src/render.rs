@@ -225,7 +225,8 @@ fn stats(o: &mut Out, r: &Stats) {
                     + e.punted_neighbour
                     + e.punted_probe
                     + e.punted_icmp
-                    + e.punted_exception;
+                    + e.punted_exception
+                    + e.punted_sync;
                 let drops: u64 = c.drops.values().sum();
                 vec![
                     c.core.clone(),

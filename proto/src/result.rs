@@ -251,6 +251,7 @@ events! {
     install_label_busy,
     install_key_busy,
     install_no_next_hop,
+    punted_sync,
 }
 
 /// One lcore's counters.

@@ -422,6 +422,12 @@ const EVENT_FAMILIES: &[EventFamily] = &[
         "Synced or restored sessions not installed, by reason.",
         Some(("reason", "no_next_hop")),
     ),
+    ev(
+        "punted_sync",
+        "slbd_punted_frames_total",
+        PUNTED,
+        Some(("reason", "sync")),
+    ),
 ];
 
 const ICMP_SENT: &str = "ICMP messages slbd sent itself, by lcore and kind (rate-limited drops: slbd_drops_total, reason icmp_*).";

@@ -127,7 +127,8 @@ impl<F: Frame> Scheduler<F> {
             .filter_map(|sid| self.core.service(*sid))
             .map(|svc| crate::announce::VipHealth {
                 vip: svc.config().vip,
-                serving: svc.pool().in_service_count() > 0,
+                // Not before the peers' sessions are here (`sync.rs`).
+                serving: svc.pool().in_service_count() > 0 && !self.sync.holding(),
             })
             .collect()
     }

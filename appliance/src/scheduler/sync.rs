@@ -1,0 +1,498 @@
+//! Session sync, the sending side (issue 15, docs/operations.md "Session
+//! sync"): this instance sends its peers the sessions worth keeping, so
+//! that a peer switches them on when this instance dies.
+//!
+//! Everything runs on the scheduler, bounded per round, never on a
+//! worker:
+//!
+//! - a cursor scan visits at most [`SCAN_PER_ROUND`] session slots a round
+//!   and records a session when it is *due*: this instance switches it
+//!   (`is_here`), it is past SYN, it is older than `after_ms` (or carried
+//!   `after_packets`), and it was never synced, changed its timer class
+//!   (state) since its last record, or was last synced `refresh_ms` ago
+//!   (the peers' copies must not time out during a long transfer);
+//! - a session that ends after a record of it was sent becomes an `ended`
+//!   record (queued by [`Scheduler::withdraw`], at most [`ENDED_QUEUE`]);
+//! - records are packed into UDP datagrams (`slb_wire::sync`) up to the
+//!   smallest port MTU, and each datagram goes to every live peer from the
+//!   address of the port facing it, on `cluster.sync.port` at both ends,
+//!   through the scheduler's own TX;
+//! - a peer's dump request starts a dump: every session this instance
+//!   switches, whatever its age, to that peer only, the same number of
+//!   slots a round, then a dump end;
+//! - at start, this instance asks every live peer for a dump and holds
+//!   its route announcements ([`SyncState::holding`]) until every live
+//!   peer's dump end arrived (and at least [`RESOLVE_NS`] passed, for the
+//!   peers to answer ARP) or `dump_wait_ms` passed.
+//!
+//! A synced copy here is *live*, not standby: its labels are in every
+//! label table and its flow in every flow cache, so a frame the network
+//! sends here is switched at once, and there is nothing to take over. When
+//! a copy's frames arrive here (activity marks), this instance marks it its
+//! own and syncs it from then on, so the remaining peers keep a fresh copy.
+//! The datagrams received are `sync_receive.rs`'s.
+
+use super::Scheduler;
+use crate::counters::Event;
+use crate::frame::Frame;
+use slb_config::Config;
+use slb_core::service::Ended;
+use slb_core::session::{Session, SessionState};
+use slb_core::session_record::{SessionRecord, V6_LEN};
+use slb_core::{Protocol, SessionId};
+use slb_wire::builder::FrameBuilder;
+use slb_wire::sync::{self as wire, Kind};
+use slb_wire::MacAddr;
+
+/// Session slots the scan visits a round (and each dump).
+pub const SCAN_PER_ROUND: usize = 256;
+/// Ended records waiting to be sent; past it, peers' copies time out.
+pub const ENDED_QUEUE: usize = 1 << 16;
+/// How long a starting instance gives its peers to answer ARP before it
+/// decides that the live ones have all sent their dumps.
+pub const RESOLVE_NS: u64 = 500_000_000;
+/// How often a dump request is repeated to a live peer that has not
+/// answered it.
+pub const ASK_AGAIN_NS: u64 = 500_000_000;
+/// IPv6 (40) and UDP (8) headers: what a datagram leaves of the MTU.
+const IP_UDP_LEN: usize = 48;
+
+/// `cluster.sync`, in the scheduler's units.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    port: u16,
+    after_ns: u64,
+    after_packets: u64,
+    refresh_ms: u32,
+    dump_wait_ns: u64,
+}
+
+/// Records being packed into one datagram's payload.
+#[derive(Debug, Default)]
+struct Datagram {
+    /// Header then records.
+    buf: Vec<u8>,
+    count: u16,
+}
+
+impl Datagram {
+    fn push(&mut self, rec: &SessionRecord) {
+        if self.buf.is_empty() {
+            self.buf.extend_from_slice(&[0; wire::HEADER_LEN]);
+        }
+        if rec.encode(&mut self.buf).is_ok() {
+            self.count += 1;
+        }
+    }
+
+    fn has_room(&self, max_payload: usize) -> bool {
+        self.buf.len().max(wire::HEADER_LEN) + V6_LEN <= max_payload
+    }
+
+    /// The payload, header written, and the record count; empties it.
+    fn take(&mut self, sender: u16) -> Option<(Vec<u8>, u16)> {
+        if self.count == 0 {
+            return None;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let count = std::mem::take(&mut self.count);
+        wire::Packet::new_unchecked(&mut buf[..]).emit_header(Kind::Records, sender, count);
+        Some((buf, count))
+    }
+}
+
+/// A dump a peer asked for.
+#[derive(Debug)]
+struct Dump {
+    peer: u16,
+    cursor: usize,
+    out: Datagram,
+}
+
+/// This instance's own wait for its peers' dumps.
+#[derive(Debug, Default)]
+struct Hold {
+    /// When the wait started (the first round); 0 before.
+    started: u64,
+    /// Peers whose dump end arrived.
+    done: Vec<u16>,
+    /// Peers asked, and when.
+    asked: Vec<(u16, u64)>,
+}
+
+/// The scheduler's session sync state.
+#[derive(Debug, Default)]
+pub struct SyncState {
+    settings: Option<Settings>,
+    instance: u16,
+    cursor: usize,
+    ended: Vec<SessionRecord>,
+    out: Datagram,
+    dumps: Vec<Dump>,
+    hold: Option<Hold>,
+    /// Records of the datagram being received (`sync_receive.rs`).
+    pub(super) decoded: Vec<SessionRecord>,
+    max_payload: usize,
+}
+
+impl SyncState {
+    /// For `cfg` (no sync without `cluster.sync`); `min_mtu` is the
+    /// smallest port MTU.
+    pub fn new(cfg: &Config, min_mtu: u16) -> SyncState {
+        let settings = cfg.cluster.as_ref().and_then(|c| c.sync).map(|s| Settings {
+            port: s.port,
+            after_ns: s.after.as_nanos() as u64,
+            after_packets: u64::from(s.after_packets),
+            refresh_ms: s.refresh.as_millis().min(u128::from(u32::MAX / 2)) as u32,
+            dump_wait_ns: s.dump_wait.as_nanos() as u64,
+        });
+        SyncState {
+            hold: settings.map(|_| Hold::default()),
+            settings,
+            instance: cfg.instance(),
+            max_payload: usize::from(min_mtu).saturating_sub(IP_UDP_LEN),
+            ..SyncState::default()
+        }
+    }
+
+    /// The sync port, when sync is on.
+    pub fn port(&self) -> Option<u16> {
+        self.settings.map(|s| s.port)
+    }
+
+    /// Whether route announcements wait for the peers' dumps.
+    pub fn holding(&self) -> bool {
+        self.hold.is_some()
+    }
+
+    /// A peer asked for a dump (again: it starts over).
+    pub(super) fn dump_requested(&mut self, peer: u16) {
+        self.dumps.retain(|d| d.peer != peer);
+        self.dumps.push(Dump {
+            peer,
+            cursor: 0,
+            out: Datagram::default(),
+        });
+    }
+
+    /// A peer's dump is complete.
+    pub(super) fn dump_ended(&mut self, peer: u16) {
+        if let Some(h) = &mut self.hold {
+            if !h.done.contains(&peer) {
+                h.done.push(peer);
+            }
+        }
+    }
+}
+
+/// Whether session `s` needs a record now.
+fn due(s: &Session, st: &Settings, now: u64) -> bool {
+    if matches!(
+        s.state(),
+        SessionState::SynSent | SessionState::Linger | SessionState::Reset
+    ) {
+        return false;
+    }
+    let old = now.saturating_sub(s.created()) >= st.after_ns;
+    let busy = st.after_packets > 0 && s.counters().packets.iter().sum::<u64>() >= st.after_packets;
+    if !old && !busy {
+        return false;
+    }
+    match s.last_synced() {
+        None => true,
+        Some((at, class)) => {
+            let now_ms = (now / 1_000_000) as u32;
+            class != s.timer_class() || now_ms.wrapping_sub(at) >= st.refresh_ms
+        }
+    }
+}
+
+impl<F: Frame> Scheduler<F> {
+    /// One round of session sync: the hold, the scan, the ended records,
+    /// the dumps. Returns the records sent.
+    pub(crate) fn run_sync(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
+        let Some(st) = self.sync.settings else {
+            return 0;
+        };
+        self.sync_hold(&st, now, out);
+        let mut work = 0;
+        if self
+            .peers
+            .iter()
+            .any(|p| self.peers.live(p.instance, now).is_some())
+        {
+            work += self.sync_scan(&st, now, out);
+            work += self.sync_ended(now, out);
+            if let Some((payload, count)) = self.sync.out.take(self.sync.instance) {
+                self.send_to_peers(&payload, count, now, out);
+            }
+        } else {
+            // Nobody to tell: their dumps will carry the sessions.
+            self.sync.ended.clear();
+        }
+        work + self.sync_dumps(now, out)
+    }
+
+    /// A session ended: when its peers hold a copy, they get an `ended`
+    /// record (next round).
+    pub(crate) fn sync_withdrawn(&mut self, e: &Ended) {
+        if !e.synced || self.sync.settings.is_none() || self.sync.ended.len() >= ENDED_QUEUE {
+            return;
+        }
+        let server = self
+            .core
+            .service(e.service)
+            .and_then(|s| s.pool().get(e.server))
+            .map_or(e.key.vip, |s| s.addr());
+        self.sync.ended.push(SessionRecord {
+            key: e.key,
+            c2s: e.labels.c2s(),
+            server,
+            client_mac: [0; 6],
+            ingress_port: 0,
+            state: match e.key.protocol {
+                Protocol::Udp => SessionState::Udp,
+                Protocol::Tcp => SessionState::Reset,
+            },
+            remaining_ms: 0,
+            age_ms: (e.ended_at.saturating_sub(e.created) / 1_000_000) as u32,
+            replied: e.first_reply.is_some(),
+            ended: true,
+        });
+    }
+
+    /// Asks the live peers for their dumps, and releases the hold.
+    fn sync_hold(&mut self, st: &Settings, now: u64, out: &mut dyn FnMut(usize, F)) {
+        let Some(h) = &mut self.sync.hold else {
+            return;
+        };
+        if h.started == 0 {
+            h.started = now;
+        }
+        let started = h.started;
+        let mut ask = Vec::new();
+        let mut live_pending = 0;
+        for p in self.peers.iter() {
+            if h.done.contains(&p.instance) || self.peers.live(p.instance, now).is_none() {
+                continue;
+            }
+            live_pending += 1;
+            let last = h.asked.iter().find(|(i, _)| *i == p.instance).map(|a| a.1);
+            if last.is_none_or(|t| now.saturating_sub(t) >= ASK_AGAIN_NS) {
+                ask.push(p.instance);
+            }
+        }
+        for peer in ask {
+            if self.send_to(
+                peer,
+                &wire::header(Kind::DumpRequest, self.sync.instance, 0),
+                now,
+                out,
+            ) {
+                if let Some(h) = &mut self.sync.hold {
+                    h.asked.retain(|(i, _)| *i != peer);
+                    h.asked.push((peer, now));
+                }
+            }
+        }
+        let waited = now.saturating_sub(started);
+        let timed_out = waited >= st.dump_wait_ns;
+        let complete = waited >= RESOLVE_NS.min(st.dump_wait_ns) && live_pending == 0;
+        if timed_out || complete {
+            let done = self.sync.hold.take().map(|h| h.done).unwrap_or_default();
+            let missing: Vec<u16> = self
+                .peers
+                .iter()
+                .map(|p| p.instance)
+                .filter(|i| !done.contains(i))
+                .collect();
+            tracing::info!(
+                dumps_from = ?done,
+                missing = ?missing,
+                waited_ms = waited / 1_000_000,
+                timed_out = timed_out && !complete,
+                "session sync: peers' dumps in, routes may be announced"
+            );
+        }
+    }
+
+    /// The bounded scan: due sessions to every live peer.
+    fn sync_scan(&mut self, st: &Settings, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
+        let n = self.core.sessions().slot_count();
+        let mut sent = 0;
+        for _ in 0..SCAN_PER_ROUND.min(n) {
+            let i = self.sync.cursor % n;
+            self.sync.cursor = (i + 1) % n;
+            let Some((id, s)) = self.core.sessions().get_slot(i) else {
+                continue;
+            };
+            if !s.is_here() {
+                // A peer's copy whose frames arrived here: ours now.
+                let c2s = s.labels().c2s();
+                if !self.carried_traffic(c2s) {
+                    continue;
+                }
+                self.core.mark_here(id);
+            }
+            if !due(self.core.session(id), st, now) {
+                continue;
+            }
+            if self.record_into_out(id, now, out) {
+                sent += 1;
+            }
+        }
+        sent
+    }
+
+    /// Whether a session's pair carried traffic since the expiry last
+    /// looked (on any core); the marks stay for the expiry.
+    fn carried_traffic(&self, c2s: u32) -> bool {
+        let Some(first) = self.shared.activity.first() else {
+            return false;
+        };
+        let i = first.index(c2s);
+        self.shared.activity.iter().any(|a| a.peek(i) != 0)
+    }
+
+    /// `id`'s record into the datagram to every peer (sent when full).
+    fn record_into_out(&mut self, id: SessionId, now: u64, out: &mut dyn FnMut(usize, F)) -> bool {
+        let Some(rec) = self.core.record(id, now) else {
+            return false;
+        };
+        self.push_out(&rec, now, out);
+        self.core.mark_synced(id, now);
+        true
+    }
+
+    fn push_out(&mut self, rec: &SessionRecord, now: u64, out: &mut dyn FnMut(usize, F)) {
+        if !self.sync.out.has_room(self.sync.max_payload) {
+            if let Some((payload, count)) = self.sync.out.take(self.sync.instance) {
+                self.send_to_peers(&payload, count, now, out);
+            }
+        }
+        self.sync.out.push(rec);
+    }
+
+    /// The queued ended records (every one: they are few, and cheap).
+    fn sync_ended(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
+        let ended = std::mem::take(&mut self.sync.ended);
+        for rec in &ended {
+            self.push_out(rec, now, out);
+        }
+        let n = ended.len();
+        self.sync.ended = ended;
+        self.sync.ended.clear();
+        n
+    }
+
+    /// The dumps peers asked for, [`SCAN_PER_ROUND`] slots each a round.
+    fn sync_dumps(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
+        let mut work = 0;
+        let mut dumps = std::mem::take(&mut self.sync.dumps);
+        dumps.retain_mut(|d| {
+            // A peer that died asks again when it is back.
+            if self.peers.live(d.peer, now).is_none() {
+                return false;
+            }
+            let n = self.core.sessions().slot_count();
+            let end = (d.cursor + SCAN_PER_ROUND).min(n);
+            for i in d.cursor..end {
+                let Some((id, s)) = self.core.sessions().get_slot(i) else {
+                    continue;
+                };
+                if !s.is_here() || s.state() == SessionState::SynSent {
+                    continue;
+                }
+                let Some(rec) = self.core.record(id, now) else {
+                    continue;
+                };
+                if !d.out.has_room(self.sync.max_payload) {
+                    self.flush_dump(d, now, out);
+                }
+                d.out.push(&rec);
+                self.core.mark_synced(id, now);
+                work += 1;
+            }
+            d.cursor = end;
+            if end < n {
+                return true;
+            }
+            self.flush_dump(d, now, out);
+            let header = wire::header(Kind::DumpEnd, self.sync.instance, 0);
+            if self.send_to(d.peer, &header, now, out) {
+                self.counters.event(Event::SyncDumpsSent);
+            }
+            false
+        });
+        self.sync.dumps = dumps;
+        work
+    }
+
+    fn flush_dump(&mut self, d: &mut Dump, now: u64, out: &mut dyn FnMut(usize, F)) {
+        if let Some((payload, count)) = d.out.take(self.sync.instance) {
+            if self.send_to(d.peer, &payload, now, out) {
+                self.counters
+                    .events(Event::SyncRecordsSent, u64::from(count));
+            }
+        }
+    }
+
+    /// A records datagram to every live peer.
+    fn send_to_peers(
+        &mut self,
+        payload: &[u8],
+        count: u16,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        let peers: Vec<u16> = self.peers.iter().map(|p| p.instance).collect();
+        for peer in peers {
+            if self.send_to(peer, payload, now, out) {
+                self.counters
+                    .events(Event::SyncRecordsSent, u64::from(count));
+            }
+        }
+    }
+
+    /// A sync datagram to `peer` while it lives: from the address of the
+    /// port facing it, on the sync port at both ends.
+    fn send_to(&self, peer: u16, payload: &[u8], now: u64, out: &mut dyn FnMut(usize, F)) -> bool {
+        let Some(sync_port) = self.sync.port() else {
+            return false;
+        };
+        let Some((pi, mac)) = self.peers.live(peer, now) else {
+            return false;
+        };
+        let Some(addr) = self
+            .peers
+            .iter()
+            .find(|p| p.instance == peer)
+            .map(|p| p.addr)
+        else {
+            return false;
+        };
+        let Some(port) = self.shared.ports.get(usize::from(pi)) else {
+            return false;
+        };
+        let Some(src) = port.address_like(addr) else {
+            return false;
+        };
+        let bytes = FrameBuilder::udp(
+            MacAddr(port.mac),
+            MacAddr(mac),
+            src,
+            addr,
+            sync_port,
+            sync_port,
+        )
+        .payload(payload)
+        .build();
+        match (self.alloc)(&bytes) {
+            Some(f) => {
+                out(usize::from(pi), f);
+                true
+            }
+            None => false,
+        }
+    }
+}
