@@ -208,6 +208,12 @@ fn due(s: &Session, st: &Settings, now: u64) -> bool {
 }
 
 impl<F: Frame> Scheduler<F> {
+    /// Whether this instance still holds its route announcements until
+    /// its peers' dumps are in (always false without sync).
+    pub fn sync_holding(&self) -> bool {
+        self.sync.holding()
+    }
+
     /// One round of session sync: the hold, the scan, the ended records,
     /// the dumps. Returns the records sent.
     pub(crate) fn run_sync(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
@@ -424,6 +430,8 @@ impl<F: Frame> Scheduler<F> {
             }
             false
         });
+        // A dump under way is work even when its slots held nothing.
+        work += dumps.len();
         self.sync.dumps = dumps;
         work
     }
