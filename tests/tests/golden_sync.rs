@@ -190,8 +190,8 @@ fn c2_data(n: &Net, dst_mac: MacAddr, cport: u16) -> FrameBuilder {
         .payload(b"more")
 }
 
-/// The datagram A sends once the session is a second old.
-fn expected_record(n: &Net, cport: u16) -> SessionRecord {
+/// The record A sends of the session when it is `age_ms` old.
+fn expected_record(n: &Net, cport: u16, age_ms: u32) -> SessionRecord {
     SessionRecord {
         key: SessionKey {
             protocol: Protocol::Tcp,
@@ -205,9 +205,9 @@ fn expected_record(n: &Net, cport: u16) -> SessionRecord {
         client_mac: n.c2.mac.0,
         ingress_port: CLIENT as u16,
         state: SessionState::Established,
-        // The established timeout (900 s) less the second.
-        remaining_ms: 899_000,
-        age_ms: 1000,
+        // The established timeout (900 s) less its age.
+        remaining_ms: 900_000 - age_ms,
+        age_ms,
         replied: true,
         ended: false,
     }
@@ -269,10 +269,19 @@ fn sync_between_two_instances(family: Family) {
     let synced_before = p.a_sync.len();
     p.advance_ms(990);
     assert_eq!(p.a_sync.len(), synced_before, "not a second old yet");
-    p.advance_ms(10);
-    assert_eq!(p.a_sync.len(), synced_before + 1, "one datagram at 1 s");
+    // The scan passes each slot every 250 ms (a quarter of after_ms): the
+    // record leaves within 250 ms of the session's first second.
+    let mut waited = 0;
+    while p.a_sync.len() == synced_before && waited < 260 {
+        p.advance_ms(10);
+        waited += 10;
+    }
+    assert_eq!(p.a_sync.len(), synced_before + 1, "one datagram after 1 s");
+    let age = 1000 + waited - 10;
     let mut payload = wire::header(Kind::Records, 0, 1).to_vec();
-    expected_record(&n, cport).encode(&mut payload).unwrap();
+    expected_record(&n, cport, age as u32)
+        .encode(&mut payload)
+        .unwrap();
     let want = datagram(
         (port_mac(CLIENT), a_ip(&n)),
         (MacAddr(B_MACS[CLIENT]), b_ip(&n)),
@@ -318,7 +327,9 @@ fn sync_between_two_instances(family: Family) {
         .payload(b"ok")
         .build();
     assert_eq!(out, vec![(CLIENT, to_c2)], "s1's answer at B, to c2");
-    // B switches it now: it syncs it at once (A's copy is updated).
+    // B switches it now: its scan finds it within 250 ms and syncs it
+    // (A's copy is updated).
+    p.advance_ms(250);
     assert_eq!(p.b.event(Event::SyncRecordsSent), 1, "B took it over");
     assert_eq!(p.a.event(Event::SyncUpdated), 1);
     p.advance_ms(1000);
@@ -358,7 +369,7 @@ fn sync_between_two_instances(family: Family) {
     let installed = p.b.event(Event::SyncInstalled);
     let b_mac = MacAddr(B_MACS[CLIENT]);
     let mut good = wire::header(Kind::Records, 0, 1).to_vec();
-    expected_record(&n, 40001).encode(&mut good).unwrap();
+    expected_record(&n, 40001, 1000).encode(&mut good).unwrap();
     let mut wrong_sender = good.clone();
     wrong_sender[7] = 1;
     let mut short = good.clone();
@@ -401,7 +412,9 @@ fn no_sync_section_no_sync() {
     assert!(!rig.dp.scheduler.sync_holding());
     rig.settle();
     let mut payload = wire::header(Kind::Records, 1, 1).to_vec();
-    expected_record(&n, 40000).encode(&mut payload).unwrap();
+    expected_record(&n, 40000, 1000)
+        .encode(&mut payload)
+        .unwrap();
     let f = datagram(
         (MacAddr(B_MACS[CLIENT]), b_ip(&n)),
         (port_mac(CLIENT), a_ip(&n)),

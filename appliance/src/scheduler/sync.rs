@@ -5,8 +5,11 @@
 //! Everything runs on the scheduler, bounded per round, never on a
 //! worker:
 //!
-//! - a cursor scan visits at most [`SCAN_PER_ROUND`] session slots a round
-//!   and records a session when it is *due*: this instance switches it
+//! - a cursor scan visits every session slot once per scan period (a
+//!   quarter of `after_ms`, within [`SCAN_PERIOD_MIN_NS`] and
+//!   [`SCAN_PERIOD_MAX_NS`]: 250 ms for 1 s), paced by the clock (so an idle scheduler spinning through rounds does
+//!   not scan faster), at most [`SCAN_PER_ROUND`] slots a round, and
+//!   records a session when it is *due*: this instance switches it
 //!   (`is_here`), it is past SYN, it is older than `after_ms` (or carried
 //!   `after_packets`), and it was never synced, changed its timer class
 //!   (state) since its last record, or was last synced `refresh_ms` ago
@@ -44,8 +47,13 @@ use slb_wire::builder::FrameBuilder;
 use slb_wire::sync::{self as wire, Kind};
 use slb_wire::MacAddr;
 
-/// Session slots the scan visits a round (and each dump).
+/// Session slots the scan visits a round at most (and each dump).
 pub const SCAN_PER_ROUND: usize = 256;
+/// The scan passes every slot once per period, a quarter of `after_ms`
+/// within these bounds: a due session is synced at most a period late.
+/// The scan's cost is the slots over the period (docs/performance.md).
+pub const SCAN_PERIOD_MIN_NS: u64 = 50_000_000;
+pub const SCAN_PERIOD_MAX_NS: u64 = 1_000_000_000;
 /// Ended records waiting to be sent; past it, peers' copies time out.
 pub const ENDED_QUEUE: usize = 1 << 16;
 /// How long a starting instance gives its peers to answer ARP before it
@@ -65,6 +73,7 @@ struct Settings {
     after_packets: u64,
     refresh_ms: u32,
     dump_wait_ns: u64,
+    scan_period_ns: u64,
 }
 
 /// Records being packed into one datagram's payload.
@@ -126,6 +135,8 @@ pub struct SyncState {
     settings: Option<Settings>,
     instance: u16,
     cursor: usize,
+    /// The scan's clock: slots are due to be visited for the time since.
+    scanned_to: u64,
     ended: Vec<SessionRecord>,
     out: Datagram,
     dumps: Vec<Dump>,
@@ -145,6 +156,8 @@ impl SyncState {
             after_packets: u64::from(s.after_packets),
             refresh_ms: s.refresh.as_millis().min(u128::from(u32::MAX / 2)) as u32,
             dump_wait_ns: s.dump_wait.as_nanos() as u64,
+            scan_period_ns: (s.after.as_nanos() as u64 / 4)
+                .clamp(SCAN_PERIOD_MIN_NS, SCAN_PERIOD_MAX_NS),
         });
         SyncState {
             hold: settings.map(|_| Hold::default()),
@@ -325,8 +338,23 @@ impl<F: Frame> Scheduler<F> {
     /// The bounded scan: due sessions to every live peer.
     fn sync_scan(&mut self, st: &Settings, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
         let n = self.core.sessions().slot_count();
+        // Slots owed for the time since the scan's clock (no backlog of
+        // more than a period), at most a round's worth.
+        let since = self
+            .sync
+            .scanned_to
+            .max(now.saturating_sub(st.scan_period_ns));
+        let owed = (n as u128 * u128::from(now - since) / u128::from(st.scan_period_ns)) as usize;
+        let visits = owed.min(SCAN_PER_ROUND);
+        if visits == 0 {
+            self.sync.scanned_to = since;
+            return 0;
+        }
+        // The time those visits were owed for (the fraction stays owed).
+        self.sync.scanned_to =
+            (since + (visits as u64 * st.scan_period_ns).div_ceil(n as u64)).min(now);
         let mut sent = 0;
-        for _ in 0..SCAN_PER_ROUND.min(n) {
+        for _ in 0..visits {
             let i = self.sync.cursor % n;
             self.sync.cursor = (i + 1) % n;
             let Some((id, s)) = self.core.sessions().get_slot(i) else {
