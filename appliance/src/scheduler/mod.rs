@@ -29,7 +29,7 @@
 //!   state file) installed with their labels, server and state;
 //! - [`stateless`]: server-to-client frames of sessions this instance
 //!   does not hold, switched without state (cluster mode);
-//! - [`sync`], [`sync_receive`]: session sync with the peers (cluster
+//! - [`sync`], [`sync_receive`], [`sync_state`]: session sync with the peers (cluster
 //!   mode): records out, bulk dumps, the route hold at start; peers'
 //!   datagrams in;
 //! - [`poll_loop`]: the DPDK side: RX, the round, TX, on the scheduler lcore.
@@ -52,6 +52,7 @@ pub mod session_reset;
 pub mod stateless;
 pub mod sync;
 pub mod sync_receive;
+pub mod sync_state;
 
 use crate::channels::{Channels, CommandQueue, Punt, PuntKind, ServiceKey, WorkerOp, QUEUE_LEN};
 use crate::counters::{Counters, PathDrop};
@@ -131,7 +132,7 @@ pub struct Scheduler<F: Frame> {
     /// The cluster's other instances and their liveness.
     pub(crate) peers: Peers,
     /// Session sync with the peers (`cluster.sync`).
-    pub(crate) sync: sync::SyncState,
+    pub(crate) sync: sync_state::SyncState,
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -166,7 +167,7 @@ impl<F: Frame> Scheduler<F> {
             },
         );
         let min_mtu = shared.ports.iter().map(|p| p.mtu).min().unwrap_or(1500);
-        let sync = sync::SyncState::new(&config, min_mtu);
+        let sync = sync_state::SyncState::new(&config, min_mtu);
         shared.sync_port.store(
             sync.port().unwrap_or(0),
             std::sync::atomic::Ordering::Relaxed,

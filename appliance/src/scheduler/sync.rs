@@ -6,16 +6,15 @@
 //! worker:
 //!
 //! - a cursor scan visits every session slot once per scan period (a
-//!   quarter of `after_ms`, within [`SCAN_PERIOD_MIN_NS`] and
-//!   [`SCAN_PERIOD_MAX_NS`]: 250 ms for 1 s), paced by the clock (so an idle scheduler spinning through rounds does
-//!   not scan faster), at most [`SCAN_PER_ROUND`] slots a round, and
-//!   records a session when it is *due*: this instance switches it
+//!   quarter of `after_ms`, 50 ms to 1 s: 250 ms for 1 s), paced by the
+//!   clock (so an idle scheduler spinning through rounds does not scan
+//!   faster), at most [`SCAN_PER_ROUND`] slots a round, and records a session when it is *due*: this instance switches it
 //!   (`is_here`), it is past SYN, it is older than `after_ms` (or carried
 //!   `after_packets`), and it was never synced, changed its timer class
 //!   (state) since its last record, or was last synced `refresh_ms` ago
 //!   (the peers' copies must not time out during a long transfer);
 //! - a session that ends after a record of it was sent becomes an `ended`
-//!   record (queued by [`Scheduler::withdraw`], at most [`ENDED_QUEUE`]);
+//!   record (queued by `Scheduler::withdraw`, at most [`ENDED_QUEUE`]);
 //! - records are packed into UDP datagrams (`slb_wire::sync`) up to the
 //!   smallest port MTU, and each datagram goes to every live peer from the
 //!   address of the port facing it, on `cluster.sync.port` at both ends,
@@ -24,7 +23,7 @@
 //!   switches, whatever its age, to that peer only, the same number of
 //!   slots a round, then a dump end;
 //! - at start, this instance asks every live peer for a dump and holds
-//!   its route announcements ([`SyncState::holding`]) until every live
+//!   its route announcements (`SyncState::holding`) until every live
 //!   peer's dump end arrived (and at least [`RESOLVE_NS`] passed, for the
 //!   peers to answer ARP) or `dump_wait_ms` passed.
 //!
@@ -35,190 +34,19 @@
 //! own and syncs it from then on, so the remaining peers keep a fresh copy.
 //! The datagrams received are `sync_receive.rs`'s.
 
+use super::sync_state::{
+    due, Dump, Settings, ASK_AGAIN_NS, ENDED_QUEUE, RESOLVE_NS, SCAN_PER_ROUND,
+};
 use super::Scheduler;
 use crate::counters::Event;
 use crate::frame::Frame;
-use slb_config::Config;
 use slb_core::service::Ended;
-use slb_core::session::{Session, SessionState};
-use slb_core::session_record::{SessionRecord, V6_LEN};
+use slb_core::session::SessionState;
+use slb_core::session_record::SessionRecord;
 use slb_core::{Protocol, SessionId};
 use slb_wire::builder::FrameBuilder;
 use slb_wire::sync::{self as wire, Kind};
 use slb_wire::MacAddr;
-
-/// Session slots the scan visits a round at most (and each dump).
-pub const SCAN_PER_ROUND: usize = 256;
-/// The scan passes every slot once per period, a quarter of `after_ms`
-/// within these bounds: a due session is synced at most a period late.
-/// The scan's cost is the slots over the period (docs/performance.md).
-pub const SCAN_PERIOD_MIN_NS: u64 = 50_000_000;
-pub const SCAN_PERIOD_MAX_NS: u64 = 1_000_000_000;
-/// Ended records waiting to be sent; past it, peers' copies time out.
-pub const ENDED_QUEUE: usize = 1 << 16;
-/// How long a starting instance gives its peers to answer ARP before it
-/// decides that the live ones have all sent their dumps.
-pub const RESOLVE_NS: u64 = 500_000_000;
-/// How often a dump request is repeated to a live peer that has not
-/// answered it.
-pub const ASK_AGAIN_NS: u64 = 500_000_000;
-/// IPv6 (40) and UDP (8) headers: what a datagram leaves of the MTU.
-const IP_UDP_LEN: usize = 48;
-
-/// `cluster.sync`, in the scheduler's units.
-#[derive(Debug, Clone, Copy)]
-struct Settings {
-    port: u16,
-    after_ns: u64,
-    after_packets: u64,
-    refresh_ms: u32,
-    dump_wait_ns: u64,
-    scan_period_ns: u64,
-}
-
-/// Records being packed into one datagram's payload.
-#[derive(Debug, Default)]
-struct Datagram {
-    /// Header then records.
-    buf: Vec<u8>,
-    count: u16,
-}
-
-impl Datagram {
-    fn push(&mut self, rec: &SessionRecord) {
-        if self.buf.is_empty() {
-            self.buf.extend_from_slice(&[0; wire::HEADER_LEN]);
-        }
-        if rec.encode(&mut self.buf).is_ok() {
-            self.count += 1;
-        }
-    }
-
-    fn has_room(&self, max_payload: usize) -> bool {
-        self.buf.len().max(wire::HEADER_LEN) + V6_LEN <= max_payload
-    }
-
-    /// The payload, header written, and the record count; empties it.
-    fn take(&mut self, sender: u16) -> Option<(Vec<u8>, u16)> {
-        if self.count == 0 {
-            return None;
-        }
-        let mut buf = std::mem::take(&mut self.buf);
-        let count = std::mem::take(&mut self.count);
-        wire::Packet::new_unchecked(&mut buf[..]).emit_header(Kind::Records, sender, count);
-        Some((buf, count))
-    }
-}
-
-/// A dump a peer asked for.
-#[derive(Debug)]
-struct Dump {
-    peer: u16,
-    cursor: usize,
-    out: Datagram,
-}
-
-/// This instance's own wait for its peers' dumps.
-#[derive(Debug, Default)]
-struct Hold {
-    /// When the wait started (the first round); 0 before.
-    started: u64,
-    /// Peers whose dump end arrived.
-    done: Vec<u16>,
-    /// Peers asked, and when.
-    asked: Vec<(u16, u64)>,
-}
-
-/// The scheduler's session sync state.
-#[derive(Debug, Default)]
-pub struct SyncState {
-    settings: Option<Settings>,
-    instance: u16,
-    cursor: usize,
-    /// The scan's clock: slots are due to be visited for the time since.
-    scanned_to: u64,
-    ended: Vec<SessionRecord>,
-    out: Datagram,
-    dumps: Vec<Dump>,
-    hold: Option<Hold>,
-    /// Records of the datagram being received (`sync_receive.rs`).
-    pub(super) decoded: Vec<SessionRecord>,
-    max_payload: usize,
-}
-
-impl SyncState {
-    /// For `cfg` (no sync without `cluster.sync`); `min_mtu` is the
-    /// smallest port MTU.
-    pub fn new(cfg: &Config, min_mtu: u16) -> SyncState {
-        let settings = cfg.cluster.as_ref().and_then(|c| c.sync).map(|s| Settings {
-            port: s.port,
-            after_ns: s.after.as_nanos() as u64,
-            after_packets: u64::from(s.after_packets),
-            refresh_ms: s.refresh.as_millis().min(u128::from(u32::MAX / 2)) as u32,
-            dump_wait_ns: s.dump_wait.as_nanos() as u64,
-            scan_period_ns: (s.after.as_nanos() as u64 / 4)
-                .clamp(SCAN_PERIOD_MIN_NS, SCAN_PERIOD_MAX_NS),
-        });
-        SyncState {
-            hold: settings.map(|_| Hold::default()),
-            settings,
-            instance: cfg.instance(),
-            max_payload: usize::from(min_mtu).saturating_sub(IP_UDP_LEN),
-            ..SyncState::default()
-        }
-    }
-
-    /// The sync port, when sync is on.
-    pub fn port(&self) -> Option<u16> {
-        self.settings.map(|s| s.port)
-    }
-
-    /// Whether route announcements wait for the peers' dumps.
-    pub fn holding(&self) -> bool {
-        self.hold.is_some()
-    }
-
-    /// A peer asked for a dump (again: it starts over).
-    pub(super) fn dump_requested(&mut self, peer: u16) {
-        self.dumps.retain(|d| d.peer != peer);
-        self.dumps.push(Dump {
-            peer,
-            cursor: 0,
-            out: Datagram::default(),
-        });
-    }
-
-    /// A peer's dump is complete.
-    pub(super) fn dump_ended(&mut self, peer: u16) {
-        if let Some(h) = &mut self.hold {
-            if !h.done.contains(&peer) {
-                h.done.push(peer);
-            }
-        }
-    }
-}
-
-/// Whether session `s` needs a record now.
-fn due(s: &Session, st: &Settings, now: u64) -> bool {
-    if matches!(
-        s.state(),
-        SessionState::SynSent | SessionState::Linger | SessionState::Reset
-    ) {
-        return false;
-    }
-    let old = now.saturating_sub(s.created()) >= st.after_ns;
-    let busy = st.after_packets > 0 && s.counters().packets.iter().sum::<u64>() >= st.after_packets;
-    if !old && !busy {
-        return false;
-    }
-    match s.last_synced() {
-        None => true,
-        Some((at, class)) => {
-            let now_ms = (now / 1_000_000) as u32;
-            class != s.timer_class() || now_ms.wrapping_sub(at) >= st.refresh_ms
-        }
-    }
-}
 
 impl<F: Frame> Scheduler<F> {
     /// Whether this instance still holds its route announcements until

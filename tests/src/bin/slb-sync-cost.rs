@@ -20,7 +20,7 @@
 use slb_appliance::counters::Event;
 use slb_appliance::frame::VecFrame;
 use slb_appliance::scheduler::poll_loop::round;
-use slb_appliance::scheduler::sync::SCAN_PER_ROUND;
+use slb_appliance::scheduler::sync_state::SCAN_PER_ROUND;
 use slb_core::session::{Origin, Protocol, SessionKey, SessionState};
 use slb_core::SessionRecord;
 use slb_tests::golden::net::{port_mac, Net, CLIENT, PORT_MACS};

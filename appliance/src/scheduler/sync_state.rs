@@ -1,0 +1,182 @@
+//! The scheduler's session sync state (`sync.rs` runs it, `sync_receive.rs`
+//! feeds it): the settings, the scan's cursor and clock, the datagram
+//! being packed, the ended records waiting, the dumps peers asked for,
+//! this instance's wait for its peers' dumps; and when a session is due.
+
+use slb_config::Config;
+use slb_core::session::{Session, SessionState};
+use slb_core::session_record::{SessionRecord, V6_LEN};
+use slb_wire::sync::{self as wire, Kind};
+
+/// Session slots the scan visits a round at most (and each dump).
+pub const SCAN_PER_ROUND: usize = 256;
+/// The scan passes every slot once per period, a quarter of `after_ms`
+/// within these bounds: a due session is synced at most a period late.
+/// The scan's cost is the slots over the period (docs/performance.md).
+pub const SCAN_PERIOD_MIN_NS: u64 = 50_000_000;
+pub const SCAN_PERIOD_MAX_NS: u64 = 1_000_000_000;
+/// Ended records waiting to be sent; past it, peers' copies time out.
+pub const ENDED_QUEUE: usize = 1 << 16;
+/// How long a starting instance gives its peers to answer ARP before it
+/// decides that the live ones have all sent their dumps.
+pub const RESOLVE_NS: u64 = 500_000_000;
+/// How often a dump request is repeated to a live peer that has not
+/// answered it.
+pub const ASK_AGAIN_NS: u64 = 500_000_000;
+/// IPv6 (40) and UDP (8) headers: what a datagram leaves of the MTU.
+const IP_UDP_LEN: usize = 48;
+
+/// `cluster.sync`, in the scheduler's units.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Settings {
+    pub(super) port: u16,
+    pub(super) after_ns: u64,
+    pub(super) after_packets: u64,
+    pub(super) refresh_ms: u32,
+    pub(super) dump_wait_ns: u64,
+    pub(super) scan_period_ns: u64,
+}
+
+/// Records being packed into one datagram's payload.
+#[derive(Debug, Default)]
+pub(super) struct Datagram {
+    /// Header then records.
+    pub(super) buf: Vec<u8>,
+    pub(super) count: u16,
+}
+
+impl Datagram {
+    pub(super) fn push(&mut self, rec: &SessionRecord) {
+        if self.buf.is_empty() {
+            self.buf.extend_from_slice(&[0; wire::HEADER_LEN]);
+        }
+        if rec.encode(&mut self.buf).is_ok() {
+            self.count += 1;
+        }
+    }
+
+    pub(super) fn has_room(&self, max_payload: usize) -> bool {
+        self.buf.len().max(wire::HEADER_LEN) + V6_LEN <= max_payload
+    }
+
+    /// The payload, header written, and the record count; empties it.
+    pub(super) fn take(&mut self, sender: u16) -> Option<(Vec<u8>, u16)> {
+        if self.count == 0 {
+            return None;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let count = std::mem::take(&mut self.count);
+        wire::Packet::new_unchecked(&mut buf[..]).emit_header(Kind::Records, sender, count);
+        Some((buf, count))
+    }
+}
+
+/// A dump a peer asked for.
+#[derive(Debug)]
+pub(super) struct Dump {
+    pub(super) peer: u16,
+    pub(super) cursor: usize,
+    pub(super) out: Datagram,
+}
+
+/// This instance's own wait for its peers' dumps.
+#[derive(Debug, Default)]
+pub(super) struct Hold {
+    /// When the wait started (the first round); 0 before.
+    pub(super) started: u64,
+    /// Peers whose dump end arrived.
+    pub(super) done: Vec<u16>,
+    /// Peers asked, and when.
+    pub(super) asked: Vec<(u16, u64)>,
+}
+
+/// The scheduler's session sync state.
+#[derive(Debug, Default)]
+pub struct SyncState {
+    pub(super) settings: Option<Settings>,
+    pub(super) instance: u16,
+    pub(super) cursor: usize,
+    /// The scan's clock: slots are due to be visited for the time since.
+    pub(super) scanned_to: u64,
+    pub(super) ended: Vec<SessionRecord>,
+    pub(super) out: Datagram,
+    pub(super) dumps: Vec<Dump>,
+    pub(super) hold: Option<Hold>,
+    /// Records of the datagram being received (`sync_receive.rs`).
+    pub(super) decoded: Vec<SessionRecord>,
+    pub(super) max_payload: usize,
+}
+
+impl SyncState {
+    /// For `cfg` (no sync without `cluster.sync`); `min_mtu` is the
+    /// smallest port MTU.
+    pub fn new(cfg: &Config, min_mtu: u16) -> SyncState {
+        let settings = cfg.cluster.as_ref().and_then(|c| c.sync).map(|s| Settings {
+            port: s.port,
+            after_ns: s.after.as_nanos() as u64,
+            after_packets: u64::from(s.after_packets),
+            refresh_ms: s.refresh.as_millis().min(u128::from(u32::MAX / 2)) as u32,
+            dump_wait_ns: s.dump_wait.as_nanos() as u64,
+            scan_period_ns: (s.after.as_nanos() as u64 / 4)
+                .clamp(SCAN_PERIOD_MIN_NS, SCAN_PERIOD_MAX_NS),
+        });
+        SyncState {
+            hold: settings.map(|_| Hold::default()),
+            settings,
+            instance: cfg.instance(),
+            max_payload: usize::from(min_mtu).saturating_sub(IP_UDP_LEN),
+            ..SyncState::default()
+        }
+    }
+
+    /// The sync port, when sync is on.
+    pub fn port(&self) -> Option<u16> {
+        self.settings.map(|s| s.port)
+    }
+
+    /// Whether route announcements wait for the peers' dumps.
+    pub fn holding(&self) -> bool {
+        self.hold.is_some()
+    }
+
+    /// A peer asked for a dump (again: it starts over).
+    pub(super) fn dump_requested(&mut self, peer: u16) {
+        self.dumps.retain(|d| d.peer != peer);
+        self.dumps.push(Dump {
+            peer,
+            cursor: 0,
+            out: Datagram::default(),
+        });
+    }
+
+    /// A peer's dump is complete.
+    pub(super) fn dump_ended(&mut self, peer: u16) {
+        if let Some(h) = &mut self.hold {
+            if !h.done.contains(&peer) {
+                h.done.push(peer);
+            }
+        }
+    }
+}
+
+/// Whether session `s` needs a record now.
+pub(super) fn due(s: &Session, st: &Settings, now: u64) -> bool {
+    if matches!(
+        s.state(),
+        SessionState::SynSent | SessionState::Linger | SessionState::Reset
+    ) {
+        return false;
+    }
+    let old = now.saturating_sub(s.created()) >= st.after_ns;
+    let busy = st.after_packets > 0 && s.counters().packets.iter().sum::<u64>() >= st.after_packets;
+    if !old && !busy {
+        return false;
+    }
+    match s.last_synced() {
+        None => true,
+        Some((at, class)) => {
+            let now_ms = (now / 1_000_000) as u32;
+            class != s.timer_class() || now_ms.wrapping_sub(at) >= st.refresh_ms
+        }
+    }
+}
