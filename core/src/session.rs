@@ -1054,6 +1054,19 @@ mod tests {
     }
 
     #[test]
+    fn slots_one_at_a_time_for_bounded_scans() {
+        let mut t = SessionTable::new(100, 0, Timeouts::default());
+        assert_eq!((t.slot_count(), t.get_slot(0).map(|s| s.0)), (0, None));
+        let a = t.insert(new(1, 0, 0));
+        let b = t.insert(new(2, 1, 0));
+        t.remove(a);
+        assert_eq!(t.slot_count(), 2, "a vacant slot still counts");
+        assert_eq!(t.get_slot(0).map(|s| s.0), None, "vacant");
+        assert_eq!(t.get_slot(1).map(|s| s.0), Some(b));
+        assert_eq!(t.get_slot(2).map(|s| s.0), None, "past the end");
+    }
+
+    #[test]
     fn expiry_follows_timeouts_per_state() {
         let to = Timeouts {
             tcp_syn_sent_ns: 10,
