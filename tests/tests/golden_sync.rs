@@ -64,7 +64,8 @@ fn config(n: &Net, me: u16, own: (&str, &str), peer: IpAddr) -> String {
     let text = n.config(
         json!({
             "neighbours": neighbours,
-            "timeouts": { "tcp_linger_ms": 1000 },
+            // Established: 60 s, less than two refresh periods.
+            "timeouts": { "tcp_linger_ms": 1000, "tcp_established_s": 60 },
             "cluster": {
                 "instance": me, "instances": 2,
                 "peers": [{ "instance": 1 - me, "address": peer }],
@@ -205,8 +206,9 @@ fn expected_record(n: &Net, cport: u16, age_ms: u32) -> SessionRecord {
         client_mac: n.c2.mac.0,
         ingress_port: CLIENT as u16,
         state: SessionState::Established,
-        // The established timeout (900 s) less its age.
-        remaining_ms: 900_000 - age_ms,
+        // The established timeout (60 s) less its age is less than two
+        // refresh periods (2 x 60 s): the peer's copy gets those.
+        remaining_ms: 120_000.max(60_000 - age_ms),
         age_ms,
         replied: true,
         ended: false,

@@ -218,12 +218,26 @@ impl<F: Frame> Scheduler<F> {
 
     /// `id`'s record into the datagram to every peer (sent when full).
     fn record_into_out(&mut self, id: SessionId, now: u64, out: &mut dyn FnMut(usize, F)) -> bool {
-        let Some(rec) = self.core.record(id, now) else {
+        let Some(rec) = self.sync_record(id, now) else {
             return false;
         };
         self.push_out(&rec, now, out);
         self.core.mark_synced(id, now);
         true
+    }
+
+    /// `id`'s record for the peers. Its timer runs for at least two
+    /// refresh periods there: this instance's own deadline moves only when
+    /// its expiry finds traffic (activity marks), so a copy given just
+    /// the time left could time out on a peer between two refreshes of a
+    /// session that lives on here. A copy outliving its session is ended
+    /// by the `ended` record.
+    fn sync_record(&self, id: SessionId, now: u64) -> Option<SessionRecord> {
+        let mut rec = self.core.record(id, now)?;
+        if let Some(st) = self.sync.settings {
+            rec.remaining_ms = rec.remaining_ms.max(st.refresh_ms.saturating_mul(2));
+        }
+        Some(rec)
     }
 
     fn push_out(&mut self, rec: &SessionRecord, now: u64, out: &mut dyn FnMut(usize, F)) {
@@ -265,7 +279,7 @@ impl<F: Frame> Scheduler<F> {
                 if !s.is_here() || s.state() == SessionState::SynSent {
                     continue;
                 }
-                let Some(rec) = self.core.record(id, now) else {
+                let Some(rec) = self.sync_record(id, now) else {
                     continue;
                 };
                 if !d.out.has_room(self.sync.max_payload) {
