@@ -42,25 +42,37 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn config(n: &Net, sessions: u64) -> String {
+/// Instance 0 (at the rig's 198.18.0.1) or, `receiver`, instance 1 at
+/// 198.18.0.2.
+fn config(n: &Net, sessions: u64, receiver: bool) -> String {
     let service = n.service(
         "web",
         80,
         serde_json::json!({ "client_mode": "plain", "algorithm": "least_connections" }),
         &[(0, serde_json::json!({}))],
     );
+    let (me, peer) = if receiver {
+        (1, "198.18.0.1")
+    } else {
+        (0, "198.18.0.2")
+    };
     let text = n.config(
         serde_json::json!({
             "cluster": {
-                "instance": 0, "instances": 2,
-                "peers": [{ "instance": 1, "address": "198.18.0.2" }],
+                "instance": me, "instances": 2,
+                "peers": [{ "instance": 1 - me, "address": peer }],
                 "sync": { "after_ms": 100, "refresh_ms": 3_600_000, "dump_wait_ms": 0 }
             }
         }),
         vec![service],
     );
     assert!(sessions < 250_000, "labels of instance 0's slice");
-    text
+    if !receiver {
+        return text;
+    }
+    let mut doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    doc["ports"][0]["ipv4"] = serde_json::json!("198.18.0.2/24");
+    doc.to_string()
 }
 
 struct Run {
@@ -70,11 +82,15 @@ struct Run {
     bytes: u64,
     idle_ns_per_slot: f64,
     slots: usize,
+    /// Scheduler time receiving them all at the peer (worker punt
+    /// excluded): parse, install (labels on every core, flows queued).
+    receive_ns: f64,
+    installed: u64,
 }
 
 fn run(sessions: u64) -> Run {
     let n = Net::new(Family::V4);
-    let mut rig = Rig::with_macs(&config(&n, sessions), 1, &PORT_MACS);
+    let mut rig = Rig::with_macs(&config(&n, sessions, false), 1, &PORT_MACS);
     rig.settle();
     let peer: Ipv4Addr = "198.18.0.2".parse().unwrap();
     let IpAddr::V4(own) = n.port_ip[CLIENT] else {
@@ -123,16 +139,13 @@ fn run(sessions: u64) -> Run {
     // (Taken in by the first timed round.)
     sched.receive(CLIENT, VecFrame::new(&answer));
     let before = sched.counters().snapshot().event(Event::SyncRecordsSent);
-    let (mut frames, mut bytes) = (0u64, 0u64);
+    let mut datagrams: Vec<Vec<u8>> = Vec::with_capacity(sessions as usize / 16);
     let t = Instant::now();
     let mut rounds = 0;
     while sched.counters().snapshot().event(Event::SyncRecordsSent) - before < sessions {
         for _ in 0..16 {
             now += 1_000_000;
-            let mut sink = |_p: usize, f: VecFrame| {
-                frames += 1;
-                bytes += f.into_vec().len() as u64;
-            };
+            let mut sink = |_p: usize, f: VecFrame| datagrams.push(f.into_vec());
             round(sched, now, &mut sink);
         }
         rounds += 16;
@@ -146,9 +159,10 @@ fn run(sessions: u64) -> Run {
     }
     let sync_ns = t.elapsed().as_nanos() as f64;
     let records = sched.counters().snapshot().event(Event::SyncRecordsSent) - before;
-    // ARP probes of the peer are in `frames`; one a 200 ms.
-    frames -= rounds / 200;
-    bytes -= 60 * (rounds / 200);
+    // (The peer's ARP probes, one a 200 ms, are not datagrams.)
+    datagrams.retain(|f| is_sync(f));
+    let frames = datagrams.len() as u64;
+    let bytes = datagrams.iter().map(|f| f.len() as u64).sum();
     // Nothing due now: the scan alone, over every slot a few times.
     let slots = sched.core().sessions().slot_count();
     let idle_rounds = 4 * slots.div_ceil(SCAN_PER_ROUND);
@@ -166,7 +180,31 @@ fn run(sessions: u64) -> Run {
         idle_ns += t.elapsed().as_nanos() as f64;
     }
     assert_eq!(idle_frames, 0, "nothing was due");
+    // The peer's side: every datagram into its scheduler's own RX (the
+    // punt queue holds 1,024), a round per 64 (its punts a round).
+    let mut b = Rig::with_macs(
+        &config(&n, sessions, true),
+        1,
+        &[PEER_MAC.0, [0x02, 0x5b, 0, 0, 1, 1]],
+    );
+    b.settle();
+    let sched = &mut b.dp.scheduler;
+    let now = b.now;
+    let t = Instant::now();
+    for chunk in datagrams.chunks(64) {
+        for f in chunk {
+            let left = sched.receive(CLIENT, VecFrame::new(f));
+            assert!(left.is_none(), "a datagram is punted");
+        }
+        round(sched, now, &mut |_p, _f: VecFrame| {});
+    }
+    let receive_ns = t.elapsed().as_nanos() as f64;
+    let c = sched.counters().snapshot();
+    assert_eq!(c.event(Event::SyncBadDatagrams), 0, "every datagram good");
+    let installed = c.event(Event::SyncInstalled);
     Run {
+        receive_ns,
+        installed,
         sync_ns,
         records,
         frames,
@@ -208,6 +246,17 @@ fn main() {
         "scan with nothing due: {idle:.1} ns per slot ({} slots)",
         best.slots
     );
+    let rx = runs
+        .iter()
+        .min_by(|a, b| a.receive_ns.total_cmp(&b.receive_ns))
+        .expect("a run");
+    let per_install = rx.receive_ns / rx.installed as f64;
+    println!(
+        "receiving: {} records installed in {:.1} ms: {per_install:.0} ns per record \
+         (parse, install on every core; the worker's punt not counted)",
+        rx.installed,
+        rx.receive_ns / 1e6
+    );
     // The scan visits every slot once per period (250 ms for after_ms
     // 1000), whatever is due.
     for live in [1e6, 5e6] {
@@ -226,12 +275,16 @@ fn main() {
         // not counted: 60 s by default).
         let records = 2.0 * 1e6 * rate;
         let core = records * per_record / 1e9;
+        // Every peer receives every instance's records: with n
+        // instances each receives (n - 1) times its own rate.
         println!(
             "at 1 M new sessions/s, {what}: {:.2} M records/s, {:.0} MB/s per peer, \
-             {:.0} % of the scheduler core for the records (plus the scan)",
+             {:.0} % of the scheduler core to send them (plus the scan), \
+             {:.0} % of a peer's to receive as many",
             records / 1e6,
             records * bytes_per_record / 1e6,
-            core * 100.0
+            core * 100.0,
+            records * per_install / 1e9 * 100.0
         );
     }
 }
