@@ -82,7 +82,7 @@ impl<F: Frame> Scheduler<F> {
             return Err(BadDatagram::Sender);
         }
         match msg.kind() {
-            Kind::DumpRequest => self.sync.dump_requested(peer),
+            Kind::DumpRequest => self.sync.dump_requested(peer, now),
             Kind::DumpEnd => self.sync.dump_ended(peer),
             Kind::Records => {
                 let mut recs = std::mem::take(&mut self.sync.decoded);

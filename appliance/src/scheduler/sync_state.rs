@@ -23,6 +23,9 @@ pub const RESOLVE_NS: u64 = 500_000_000;
 /// How often a dump request is repeated to a live peer that has not
 /// answered it.
 pub const ASK_AGAIN_NS: u64 = 500_000_000;
+/// A dump request this long after the dump to that peer started starts it
+/// over.
+pub const DUMP_RESTART_NS: u64 = 5_000_000_000;
 /// IPv6 (40) and UDP (8) headers: what a datagram leaves of the MTU.
 const IP_UDP_LEN: usize = 48;
 
@@ -75,6 +78,8 @@ impl Datagram {
 #[derive(Debug)]
 pub(super) struct Dump {
     pub(super) peer: u16,
+    /// When it was asked for.
+    pub(super) started: u64,
     pub(super) cursor: usize,
     pub(super) out: Datagram,
 }
@@ -140,10 +145,20 @@ impl SyncState {
     }
 
     /// A peer asked for a dump (again: it starts over).
-    pub(super) fn dump_requested(&mut self, peer: u16) {
+    /// A request repeated while that peer's dump is under way (it asks
+    /// again every [`ASK_AGAIN_NS`] until the dump ends) leaves the dump
+    /// going; one after [`DUMP_RESTART_NS`] starts it over (the peer
+    /// restarted again).
+    pub(super) fn dump_requested(&mut self, peer: u16, now: u64) {
+        if let Some(d) = self.dumps.iter().find(|d| d.peer == peer) {
+            if now.saturating_sub(d.started) < DUMP_RESTART_NS {
+                return;
+            }
+        }
         self.dumps.retain(|d| d.peer != peer);
         self.dumps.push(Dump {
             peer,
+            started: now,
             cursor: 0,
             out: Datagram::default(),
         });
@@ -178,5 +193,51 @@ pub(super) fn due(s: &Session, st: &Settings, now: u64) -> bool {
             let now_ms = (now / 1_000_000) as u32;
             class != s.timer_class() || now_ms.wrapping_sub(at) >= st.refresh_ms
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn a_repeated_request_leaves_the_dump_going_a_late_one_restarts_it() {
+        let mut st = SyncState::default();
+        st.dump_requested(2, S);
+        st.dumps[0].cursor = 700;
+        st.dump_requested(2, S + ASK_AGAIN_NS);
+        assert_eq!((st.dumps.len(), st.dumps[0].cursor), (1, 700));
+        st.dump_requested(3, S + ASK_AGAIN_NS);
+        assert_eq!(st.dumps.len(), 2);
+        st.dump_requested(2, S + DUMP_RESTART_NS);
+        let d = st.dumps.iter().find(|d| d.peer == 2).unwrap();
+        assert_eq!(
+            (st.dumps.len(), d.cursor, d.started),
+            (2, 0, S + DUMP_RESTART_NS)
+        );
+    }
+
+    #[test]
+    fn the_hold_counts_each_peer_once() {
+        let cfg = slb_config::Config::from_json_str(
+            r#"{"ports": [{"name": "c", "device": "net_null0", "role": "both",
+                 "ipv4": "198.18.0.1/24"}],
+                "cluster": {"instance": 0, "instances": 2,
+                  "peers": [{"instance": 1, "address": "198.18.0.2"}], "sync": {}}}"#,
+        )
+        .unwrap();
+        let mut st = SyncState::new(&cfg, 1500);
+        assert!(st.holding());
+        assert_eq!(st.port(), Some(7471));
+        assert_eq!(st.max_payload, 1452);
+        st.dump_ended(1);
+        st.dump_ended(1);
+        assert_eq!(st.hold.as_ref().unwrap().done, [1]);
+        let mut no_sync = cfg.clone();
+        no_sync.cluster.as_mut().unwrap().sync = None;
+        let off = SyncState::new(&no_sync, 1500);
+        assert!(!off.holding() && off.port().is_none());
     }
 }
