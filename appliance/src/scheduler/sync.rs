@@ -14,7 +14,8 @@
 //!   (state) since its last record, or was last synced `refresh_ms` ago
 //!   (the peers' copies must not time out during a long transfer);
 //! - a session that ends after a record of it was sent becomes an `ended`
-//!   record (queued by `Scheduler::withdraw`, at most [`ENDED_QUEUE`]);
+//!   record (queued by `Scheduler::withdraw`, at most [`ENDED_QUEUE`],
+//!   sent at most [`SCAN_PER_ROUND`] a round);
 //! - records are packed into UDP datagrams (`slb_wire::sync`) up to the
 //!   smallest port MTU, and each datagram goes to every live peer from the
 //!   address of the port facing it, on `cluster.sync.port` at both ends,
@@ -249,15 +250,17 @@ impl<F: Frame> Scheduler<F> {
         self.sync.out.push(rec);
     }
 
-    /// The queued ended records (every one: they are few, and cheap).
+    /// Queued ended records, at most [`SCAN_PER_ROUND`] a round (a
+    /// server gone down with `on_down: reset` ends its sessions at once).
     fn sync_ended(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
-        let ended = std::mem::take(&mut self.sync.ended);
-        for rec in &ended {
-            self.push_out(rec, now, out);
+        let mut n = 0;
+        while n < SCAN_PER_ROUND {
+            let Some(rec) = self.sync.ended.pop() else {
+                break;
+            };
+            self.push_out(&rec, now, out);
+            n += 1;
         }
-        let n = ended.len();
-        self.sync.ended = ended;
-        self.sync.ended.clear();
         n
     }
 
