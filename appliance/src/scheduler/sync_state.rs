@@ -220,6 +220,79 @@ mod tests {
     }
 
     #[test]
+    fn due_past_syn_and_the_threshold_then_on_a_state_change_or_the_refresh() {
+        use slb_core::session::{NewSession, SessionKey, SessionTable};
+        use slb_core::{LabelPair, Protocol, ServerId, ServiceId, Timeouts};
+        const MS: u64 = 1_000_000;
+        let st = Settings {
+            port: 7471,
+            after_ns: 1000 * MS,
+            after_packets: 0,
+            refresh_ms: 60_000,
+            dump_wait_ns: 0,
+            scan_period_ns: 250 * MS,
+        };
+        let mut t = SessionTable::new(16, 0, Timeouts::default());
+        let t0 = 5 * S;
+        let id = t.insert(NewSession {
+            key: SessionKey {
+                protocol: Protocol::Tcp,
+                vip: "198.18.100.1".parse().unwrap(),
+                vip_port: 80,
+                client: "198.18.0.12".parse().unwrap(),
+                client_port: 40000,
+            },
+            labels: LabelPair::containing(17).unwrap(),
+            pair_index: 0,
+            server: ServerId(0),
+            service: ServiceId(0),
+            client_mac: [2, 0, 0, 0, 0, 1],
+            ingress_port: 0,
+            now: t0,
+        });
+        assert!(!due(t.get(id), &st, t0 + 2 * S), "still SYN_SENT");
+        t.set_state(id, SessionState::Established, t0);
+        assert!(!due(t.get(id), &st, t0 + 999 * MS), "younger than after_ms");
+        assert!(due(t.get(id), &st, t0 + S));
+        t.mark_synced(id, t0 + S);
+        assert!(!due(t.get(id), &st, t0 + 30 * S), "synced, unchanged");
+        assert!(due(t.get(id), &st, t0 + 61 * S), "the refresh");
+        t.set_state(
+            id,
+            SessionState::Closing(slb_core::Direction::ClientToServer),
+            t0 + 2 * S,
+        );
+        assert!(due(t.get(id), &st, t0 + 2 * S), "its state changed");
+        t.set_state(id, SessionState::Linger, t0 + 3 * S);
+        assert!(
+            !due(t.get(id), &st, t0 + 3 * S),
+            "closed: its end is sent instead"
+        );
+        let busy = Settings {
+            after_ns: 3_600_000 * MS,
+            after_packets: 2,
+            ..st
+        };
+        let young = t.insert(NewSession {
+            key: SessionKey {
+                client_port: 40001,
+                ..*t.get(id).key()
+            },
+            labels: LabelPair::containing(19).unwrap(),
+            pair_index: 1,
+            server: ServerId(0),
+            service: ServiceId(0),
+            client_mac: [2, 0, 0, 0, 0, 1],
+            ingress_port: 0,
+            now: t0,
+        });
+        t.set_state(young, SessionState::Established, t0);
+        assert!(!due(t.get(young), &busy, t0 + S));
+        t.count(young, slb_core::Direction::ClientToServer, 2, 120);
+        assert!(due(t.get(young), &busy, t0 + S), "after_packets");
+    }
+
+    #[test]
     fn the_hold_counts_each_peer_once() {
         let cfg = slb_config::Config::from_json_str(
             r#"{"ports": [{"name": "c", "device": "net_null0", "role": "both",
