@@ -24,6 +24,7 @@ use std::sync::mpsc::SyncSender;
 
 pub use crate::announce::VipHealth;
 pub use crate::scheduler::peers::PeerStatus;
+pub use crate::scheduler::sync_state::SyncHolding;
 pub use crate::shared::ServiceKey;
 
 /// Why a frame goes to the scheduler.
@@ -130,6 +131,9 @@ pub enum View {
     Vips,
     /// The cluster's peers and their liveness (`cluster`).
     Peers,
+    /// Whether the route announcements wait for the peers' dumps
+    /// (`cluster`, session sync).
+    SyncHolding,
 }
 
 /// The scheduler's part of `stats`: what only the session core knows.
@@ -180,6 +184,7 @@ answers! {
     Stats(Box<CoreTotals>),
     Vips(Vec<VipHealth>),
     Peers(Vec<PeerStatus>),
+    SyncHolding(SyncHolding),
     /// A configuration applied ([`Call::Apply`]).
     Applied(Applied),
 }

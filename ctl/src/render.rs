@@ -385,6 +385,25 @@ fn cluster(o: &mut Out, r: &Cluster) {
         r.client_gateway_ipv6.cell()
     ));
     announce(o, r.announce.as_ref());
+    match &r.sync {
+        None => o.line("session sync: off"),
+        Some(s) => o.line(format!(
+            "session sync: port {}  after {} ms{}  refresh {} ms  routes {}",
+            s.port,
+            s.after_ms,
+            if s.after_packets > 0 {
+                format!(" or {} packets", s.after_packets)
+            } else {
+                String::new()
+            },
+            s.refresh_ms,
+            if s.holding_routes {
+                "held for the peers' dumps"
+            } else {
+                "free"
+            }
+        )),
+    }
     if r.peers.is_empty() {
         o.line("peers: none");
         return;

@@ -232,6 +232,14 @@ fn sync_between_two_instances(family: Family) {
         b_out: Vec::new(),
     };
     assert!(p.a.dp.scheduler.sync_holding() && p.b.dp.scheduler.sync_holding());
+    let held = |rig: &mut Rig| {
+        let c = rig.ctl("cluster", json!({})).expect("cluster");
+        assert_eq!(c["sync"]["port"], SYNC_PORT);
+        c["sync"]["holding_routes"]
+            .as_bool()
+            .expect("holding_routes")
+    };
+    assert!(held(&mut p.a), "`cluster` says the routes are held");
     // Probes, dump requests, empty dumps.
     p.advance_ms(400);
     assert!(
@@ -239,6 +247,7 @@ fn sync_between_two_instances(family: Family) {
         "A waits at least 500 ms for its peers to answer"
     );
     p.advance_ms(200);
+    assert!(!held(&mut p.a), "`cluster`: released");
     for (rig, who) in [(&p.a, "A"), (&p.b, "B")] {
         assert!(
             !rig.dp.scheduler.sync_holding(),

@@ -114,6 +114,9 @@ impl<F: Frame> Scheduler<F> {
                 let now = self.shared.clock.load(std::sync::atomic::Ordering::Relaxed);
                 Answer::Peers(self.peers.status(now))
             }
+            View::SyncHolding => {
+                Answer::SyncHolding(crate::channels::SyncHolding(self.sync.holding()))
+            }
         })
     }
 

@@ -95,6 +95,10 @@ pub(super) struct Hold {
     pub(super) asked: Vec<(u16, u64)>,
 }
 
+/// Whether the route announcements wait for the peers' dumps (`cluster`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncHolding(pub bool);
+
 /// The scheduler's session sync state.
 #[derive(Debug, Default)]
 pub struct SyncState {
