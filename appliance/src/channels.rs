@@ -24,6 +24,7 @@ use std::sync::mpsc::SyncSender;
 
 pub use crate::announce::VipHealth;
 pub use crate::scheduler::peers::PeerStatus;
+pub use crate::scheduler::sync_state::SyncHolding;
 pub use crate::shared::ServiceKey;
 
 /// Why a frame goes to the scheduler.
@@ -44,6 +45,9 @@ pub enum PuntKind {
     /// BGP or BFD to the exception path's own address: for the routing
     /// daemon's kernel interface (`shared/exception.rs`).
     Exception,
+    /// UDP to slbd's own address on the session sync port
+    /// (`cluster.sync.port`): a peer's sync datagram (`scheduler/sync.rs`).
+    Sync,
 }
 
 /// TCP source ports slbd's health probes use (destination ports of the
@@ -127,6 +131,9 @@ pub enum View {
     Vips,
     /// The cluster's peers and their liveness (`cluster`).
     Peers,
+    /// Whether the route announcements wait for the peers' dumps
+    /// (`cluster`, session sync).
+    SyncHolding,
 }
 
 /// The scheduler's part of `stats`: what only the session core knows.
@@ -177,6 +184,7 @@ answers! {
     Stats(Box<CoreTotals>),
     Vips(Vec<VipHealth>),
     Peers(Vec<PeerStatus>),
+    SyncHolding(SyncHolding),
     /// A configuration applied ([`Call::Apply`]).
     Applied(Applied),
     /// The sessions and label quarantine ([`Call::Snapshot`]).

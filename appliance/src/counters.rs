@@ -246,6 +246,9 @@ named_enum! {
         InstallKeyBusy => "install_key_busy",
         /// Synced or restored sessions not installed: no next-hop slot for their client.
         InstallNoNextHop => "install_no_next_hop",
+        /// Frames handed to the scheduler: session sync datagrams to
+        /// slbd's own address on `cluster.sync.port`.
+        PuntedSync => "punted_sync",
     }
 }
 
@@ -342,6 +345,11 @@ impl Counters {
     #[inline]
     pub fn event(&self, e: Event) {
         bump(&self.events[e.index()], 1);
+    }
+
+    /// `n` occurrences of `e` at once.
+    pub fn events(&self, e: Event, n: u64) {
+        bump(&self.events[e.index()], n);
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -475,6 +483,7 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::InstallLabelBusy => &mut out.install_label_busy,
                 Event::InstallKeyBusy => &mut out.install_key_busy,
                 Event::InstallNoNextHop => &mut out.install_no_next_hop,
+                Event::PuntedSync => &mut out.punted_sync,
             };
             *field = s.event(e);
         }

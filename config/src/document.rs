@@ -47,6 +47,23 @@ pub(crate) struct ClusterDoc {
     pub announce_table: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<ExceptionDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<SyncDoc>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SyncDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_packets: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_wait_ms: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use crate::address::format_mac;
 use crate::document::{
     ClusterDoc, ControlDoc, Document, ExceptionDoc, HealthDoc, HealthKindDoc, IcmpDoc, LabelsDoc,
-    NeighbourDoc, PeerDoc, PortDoc, ServerDoc, ServiceDoc, TimeoutsDoc,
+    NeighbourDoc, PeerDoc, PortDoc, ServerDoc, ServiceDoc, SyncDoc, TimeoutsDoc,
 };
 use crate::model::{Config, HealthKind};
 
@@ -120,6 +120,13 @@ pub(crate) fn document(c: &Config) -> Document {
                 port: e.port.clone(),
             }),
             announce_table: k.announce_table.map(u64::from),
+            sync: k.sync.map(|s| SyncDoc {
+                port: Some(s.port.into()),
+                after_ms: ms(s.after),
+                after_packets: Some(s.after_packets.into()),
+                refresh_ms: ms(s.refresh),
+                dump_wait_ms: ms(s.dump_wait),
+            }),
         }),
     }
 }

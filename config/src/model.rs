@@ -175,6 +175,45 @@ pub struct Cluster {
     /// The exception path: where the routing daemon's frames (BGP, BFD)
     /// meet the kernel.
     pub exception: Option<Exception>,
+    /// Session sync with the peers (issue 15); `None`: none.
+    pub sync: Option<Sync>,
+}
+
+/// `cluster.sync`: which sessions this instance sends its peers, and how
+/// (docs/operations.md, "Session sync"). Records go over UDP from the
+/// address of the port facing the peer to the peer's address, both on
+/// `port`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sync {
+    /// The UDP port sync datagrams are sent from and to.
+    pub port: u16,
+    /// A session is synced once it is this old (IPVS's threshold: short
+    /// sessions are not worth a record).
+    pub after: Duration,
+    /// ... or once it has carried this many packets; 0: age only.
+    pub after_packets: u32,
+    /// A synced session is sent again this often while it lives, so the
+    /// peers' copies do not time out (and after every state change).
+    pub refresh: Duration,
+    /// How long a starting instance waits for its peers' dumps before it
+    /// announces its routes.
+    pub dump_wait: Duration,
+}
+
+impl Sync {
+    pub const DEFAULT_PORT: u16 = 7471;
+}
+
+impl Default for Sync {
+    fn default() -> Sync {
+        Sync {
+            port: Sync::DEFAULT_PORT,
+            after: Duration::from_millis(1000),
+            after_packets: 0,
+            refresh: Duration::from_secs(60),
+            dump_wait: Duration::from_millis(2000),
+        }
+    }
 }
 
 /// The exception path of an instance (docs/operations.md, "Cluster"): a

@@ -1621,6 +1621,105 @@ fn cluster_parses_and_round_trips() {
 }
 
 #[test]
+fn cluster_sync_defaults_rules_and_round_trip() {
+    use crate::model::Sync;
+    use std::time::Duration;
+    assert_eq!(parses(&cluster_lab()).cluster.unwrap().sync, None);
+    let mut doc = cluster_lab();
+    set(&mut doc, "/cluster/sync", json!({}));
+    let c = parses(&doc);
+    assert_eq!(c.cluster.as_ref().unwrap().sync, Some(Sync::default()));
+    assert_eq!(Sync::default().port, 7471);
+    assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
+    set(
+        &mut doc,
+        "/cluster/sync",
+        json!({"port": 9000, "after_ms": 0, "after_packets": 10, "refresh_ms": 5000,
+               "dump_wait_ms": 0}),
+    );
+    let c = parses(&doc);
+    let s = c.cluster.as_ref().unwrap().sync.unwrap();
+    assert_eq!(
+        s,
+        Sync {
+            port: 9000,
+            after: Duration::ZERO,
+            after_packets: 10,
+            refresh: Duration::from_secs(5),
+            dump_wait: Duration::ZERO,
+        }
+    );
+    assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
+    for (ptr, v, path, reason) in [
+        (
+            "/cluster/sync/port",
+            json!(0),
+            "cluster.sync.port",
+            "must be between 1 and 65535 (got 0)",
+        ),
+        (
+            "/cluster/sync/port",
+            json!(3784),
+            "cluster.sync.port",
+            "3784 is a BGP or BFD port",
+        ),
+        (
+            "/cluster/sync/port",
+            json!(61005),
+            "cluster.sync.port",
+            "health probes' source ports",
+        ),
+        (
+            "/cluster/sync/after_ms",
+            json!(3_600_001),
+            "cluster.sync.after_ms",
+            "must be between 0 and 3600000",
+        ),
+        (
+            "/cluster/sync/refresh_ms",
+            json!(99),
+            "cluster.sync.refresh_ms",
+            "must be between 100 and 3600000 (got 99)",
+        ),
+        (
+            "/cluster/sync/dump_wait_ms",
+            json!(600_001),
+            "cluster.sync.dump_wait_ms",
+            "must be between 0 and 600000",
+        ),
+        (
+            "/cluster/sync/after_packets",
+            json!(-1),
+            "cluster.sync.after_packets",
+            "invalid value",
+        ),
+        (
+            "/cluster/sync/every_ms",
+            json!(1),
+            "cluster.sync.every_ms",
+            "unknown field `every_ms`",
+        ),
+    ] {
+        let mut d = cluster_lab();
+        set(&mut d, "/cluster/sync", json!({}));
+        set(&mut d, ptr, v);
+        assert_error(&errors(&d), path, reason);
+    }
+    let mut d = cluster_lab();
+    set(&mut d, "/cluster/peers", json!([]));
+    set(&mut d, "/cluster/sync", json!({}));
+    assert_error(&errors(&d), "cluster.sync", "needs cluster.peers");
+    // A sync change is a cluster change: it needs a restart.
+    let old = parses(&cluster_lab());
+    let diff = crate::diff::diff(&old, &c);
+    assert!(
+        diff.to_string()
+            .contains("cluster changed: needs a restart"),
+        "{diff}"
+    );
+}
+
+#[test]
 fn announce_table_rules() {
     for (t, name) in [
         (0, "unspec"),

@@ -30,7 +30,7 @@ const FULL: &str = include_str!("every_field.json");
 
 /// Leaves in `config show` of `FULL`. A new field changes it: add the field
 /// to `every_field.json` (and, for a string, a rule in `candidates`).
-const LEAVES: usize = 232;
+const LEAVES: usize = 237;
 
 /// Leaves whose alternative the rules in `candidates` cannot find, with
 /// the value to write instead (JSON path, JSON value). Tried first.
@@ -504,6 +504,7 @@ fn the_full_configuration_holds_every_field() {
             "cluster",
             "cluster.exception",
             "cluster.peers[]",
+            "cluster.sync",
             "control",
             "icmp",
             "labels",
@@ -606,6 +607,11 @@ const READ_AS: &[(&str, &[&str])] = &[
     ("cluster.exception.device", &["device"]),
     ("cluster.exception.port", &["port"]),
     ("cluster.announce_table", &["announce_table"]),
+    ("cluster.sync.port", &["port"]),
+    ("cluster.sync.after_ms", &["after"]),
+    ("cluster.sync.after_packets", &["after_packets"]),
+    ("cluster.sync.refresh_ms", &["refresh"]),
+    ("cluster.sync.dump_wait_ms", &["dump_wait"]),
 ];
 
 /// The code that runs with a configuration: slbd, the agent and slbctl,

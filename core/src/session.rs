@@ -752,6 +752,18 @@ impl SessionTable {
     }
 
     /// Live sessions, in slot order (for control-plane listings; O(capacity)).
+    /// Number of slots (live or vacant): the bound of [`Self::get_slot`],
+    /// for scans that visit a few slots per call (session sync).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The live session in slot `i`, if any (`None` past the end too).
+    pub fn get_slot(&self, i: usize) -> Option<(SessionId, &Session)> {
+        let s = self.slots.get(i)?;
+        (s.class != VACANT).then_some((SessionId(i as u32), s))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (SessionId, &Session)> {
         self.slots
             .iter()
@@ -959,6 +971,19 @@ mod tests {
         assert_eq!(c, a, "slot reused");
         assert_eq!(t.len(), 2);
         assert_eq!(t.iter().count(), 2);
+    }
+
+    #[test]
+    fn slots_one_at_a_time_for_bounded_scans() {
+        let mut t = SessionTable::new(100, 0, Timeouts::default());
+        assert_eq!((t.slot_count(), t.get_slot(0).map(|s| s.0)), (0, None));
+        let a = t.insert(new(1, 0, 0));
+        let b = t.insert(new(2, 1, 0));
+        t.remove(a);
+        assert_eq!(t.slot_count(), 2, "a vacant slot still counts");
+        assert_eq!(t.get_slot(0).map(|s| s.0), None, "vacant");
+        assert_eq!(t.get_slot(1).map(|s| s.0), Some(b));
+        assert_eq!(t.get_slot(2).map(|s| s.0), None, "past the end");
     }
 
     #[test]

@@ -612,6 +612,12 @@ impl Core {
         })
     }
 
+    /// Records that `id`'s frames arrived here: a peer's copy becomes this
+    /// instance's to sync (its origin stays).
+    pub fn mark_here(&mut self, id: SessionId) {
+        self.table.mark_here(id);
+    }
+
     /// Records that a sync record of `id` was sent at `now`.
     pub fn mark_synced(&mut self, id: SessionId, now: u64) {
         self.table.mark_synced(id, now);

@@ -229,7 +229,8 @@ fn stats(o: &mut Out, r: &Stats) {
                     + e.punted_neighbour
                     + e.punted_probe
                     + e.punted_icmp
-                    + e.punted_exception;
+                    + e.punted_exception
+                    + e.punted_sync;
                 let drops: u64 = c.drops.values().sum();
                 vec![
                     c.core.clone(),
@@ -401,6 +402,25 @@ fn cluster(o: &mut Out, r: &Cluster) {
         r.client_gateway_ipv6.cell()
     ));
     announce(o, r.announce.as_ref());
+    match &r.sync {
+        None => o.line("session sync: off"),
+        Some(s) => o.line(format!(
+            "session sync: port {}  after {} ms{}  refresh {} ms  routes {}",
+            s.port,
+            s.after_ms,
+            if s.after_packets > 0 {
+                format!(" or {} packets", s.after_packets)
+            } else {
+                String::new()
+            },
+            s.refresh_ms,
+            if s.holding_routes {
+                "held for the peers' dumps"
+            } else {
+                "free"
+            }
+        )),
+    }
     if r.peers.is_empty() {
         o.line("peers: none");
         return;

@@ -252,6 +252,7 @@ events! {
     install_label_busy,
     install_key_busy,
     install_no_next_hop,
+    punted_sync,
 }
 
 /// One lcore's counters.
@@ -547,6 +548,24 @@ pub struct Cluster {
     /// Left out when slbd announces nothing (no `cluster.announce_table`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announce: Option<Announce>,
+    /// Session sync (`cluster.sync`); left out without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<ClusterSync>,
+}
+
+/// Session sync as configured, and whether the routes still wait for the
+/// peers' dumps (part of `cluster`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterSync {
+    pub port: u16,
+    pub after_ms: u64,
+    /// 0: off.
+    pub after_packets: u32,
+    pub refresh_ms: u64,
+    pub dump_wait_ms: u64,
+    /// The VIPs are not announced yet: this instance waits for its peers'
+    /// dumps (at start).
+    pub holding_routes: bool,
 }
 
 /// What this instance has the routing daemon announce: the answer of

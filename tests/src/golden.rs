@@ -149,7 +149,9 @@ impl Rig {
     }
 
     pub fn active_sessions(&self) -> usize {
-        self.dp.scheduler.core().labels().counts().active as usize
+        let c = self.dp.scheduler.core().labels().counts();
+        // This instance's pairs and its peers' (synced sessions).
+        (c.active + c.peers_active) as usize
     }
 
     /// A control plane over the rig's scheduler and counters (the

@@ -20,6 +20,9 @@ use crate::lab::{run_bounded, EXEC_TIMEOUT, LOCK_FILE};
 pub const VIP: &str = "198.18.100.1";
 /// The VIP of the label-aware clients' service (`web-label`, Maglev).
 pub const VIP_LABEL: &str = "198.18.100.2";
+/// The VIP of the plain clients' least-connections service (`web-sync`):
+/// its sessions survive an instance only by session sync.
+pub const VIP_SYNC: &str = "198.18.100.3";
 /// The IPv6 VIP of the plain clients' service (`web6`, Maglev).
 pub const VIP6: &str = "2001:db8:100::1";
 /// Plain clients (behind the router) and the label-aware client (on the
@@ -127,6 +130,8 @@ pub struct SessionSeen {
     pub service: String,
     pub c2s_label: u32,
     pub s2c_label: u32,
+    /// `local`, `synced` (a peer's copy), `restored`, `recovered_by_hash`.
+    pub origin: String,
 }
 
 impl ClusterLab {
@@ -162,7 +167,7 @@ impl ClusterLab {
         for i in INSTANCES {
             lab.start(i);
         }
-        for vip in [VIP, VIP_LABEL, VIP6] {
+        for vip in [VIP, VIP_LABEL, VIP6, VIP_SYNC] {
             lab.wait_nexthops(vip, 3, Duration::from_secs(60));
         }
         lab
@@ -397,8 +402,16 @@ impl ClusterLab {
         (get("first"), get("last"))
     }
 
-    /// Instance `i`'s live sessions (at most 5000).
+    /// Instance `i`'s live sessions (at most 5000) but its peers' copies
+    /// (session sync).
     pub fn sessions(&self, i: usize) -> Vec<SessionSeen> {
+        let mut s = self.all_sessions(i);
+        s.retain(|s| s.origin != "synced");
+        s
+    }
+
+    /// Instance `i`'s live sessions (at most 5000), its peers' copies too.
+    pub fn all_sessions(&self, i: usize) -> Vec<SessionSeen> {
         let json = self.ctl_json(i, &["sessions", "list", "--limit", "5000"]);
         let list = json["sessions"].as_array().cloned().unwrap_or_default();
         list.iter()
@@ -408,6 +421,7 @@ impl ClusterLab {
                 service: s["service"].as_str().unwrap_or("?").to_string(),
                 c2s_label: s["c2s_label"].as_u64().unwrap_or(0) as u32,
                 s2c_label: s["s2c_label"].as_u64().unwrap_or(0) as u32,
+                origin: s["origin"].as_str().unwrap_or("?").to_string(),
             })
             .collect()
     }

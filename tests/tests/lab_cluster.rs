@@ -24,7 +24,12 @@
 //!    and it takes new flows afterwards.
 //!
 //! `cluster_resilient`: phase 3 with the router's next hops as a resilient
-//! next-hop group.
+//! next-hop group, then phase 3 again on the least-connections service
+//! (`web-sync`, 60 downloads from the plain clients) with another victim:
+//! no hash can find a least-connections session's server, so the killed
+//! instance's transfers complete only by session sync (`cluster.sync` on
+//! every instance) — every transfer must complete byte for byte, and each
+//! survivor's sync counters are printed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -34,7 +39,7 @@ use std::time::{Duration, Instant};
 use slb_tests::lab;
 use slb_tests::lab_cluster::{
     self, instance_addr, instance_addr6, ClusterLab, NextHops, SessionSeen, INSTANCES,
-    LABEL_CLIENT, PLAIN_CLIENTS, VIP, VIP6, VIP_LABEL,
+    LABEL_CLIENT, PLAIN_CLIENTS, VIP, VIP6, VIP_LABEL, VIP_SYNC,
 };
 
 /// Each download: 3 MB at 300 kB/s (10 s), so the kill lands mid-transfer.
@@ -317,11 +322,27 @@ fn labels_in_slices(lab: &ClusterLab, sessions: &[Vec<SessionSeen>]) {
 
 /// Phase 3: kill -9 instance `victim` under 60 downloads. Returns after
 /// restarting it and seeing it back on the router.
-fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
+///
+/// `synced`: the 60 downloads go to the least-connections service
+/// (`web-sync`, 30 from each plain client), whose sessions the survivors
+/// hold only by session sync; the killed instance's transfers must all
+/// complete too, and each instance's sync counters are printed.
+fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool, synced: bool) {
     let expect = lab.run_dir().join("expect.bin");
     std::fs::write(&expect, expected_bytes(TRANSFER_BYTES)).expect("write expected body");
-    let url_plain = format!("http://{VIP}/bytes/{TRANSFER_BYTES}");
-    let url_label = format!("http://{VIP_LABEL}/bytes/{TRANSFER_BYTES}");
+    let (vip_plain, vip_label) = if synced {
+        (VIP_SYNC, VIP_SYNC)
+    } else {
+        (VIP, VIP_LABEL)
+    };
+    let url_plain = format!("http://{vip_plain}/bytes/{TRANSFER_BYTES}");
+    let url_label = format!("http://{vip_label}/bytes/{TRANSFER_BYTES}");
+    // The label-aware client's share goes to the plain clients.
+    let (plain_transfers, label_transfers) = if synced {
+        (PLAIN_TRANSFERS + LABEL_TRANSFERS / 2, 0)
+    } else {
+        (PLAIN_TRANSFERS, LABEL_TRANSFERS)
+    };
     let before = admitted_all(lab);
     // Sessions left from earlier phases (closing, linger).
     let old_keys: BTreeSet<(String, u16)> = INSTANCES
@@ -332,12 +353,12 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
     let (transfers, owner_of, withdraw, live_before) = std::thread::scope(|sc| {
         let mut handles = Vec::new();
         for ns in PLAIN_CLIENTS {
-            for _ in 0..PLAIN_TRANSFERS {
+            for _ in 0..plain_transfers {
                 let (u, e) = (&url_plain, &expect);
                 handles.push(sc.spawn(move || download(lab, ns, u, e)));
             }
         }
-        for _ in 0..LABEL_TRANSFERS {
+        for _ in 0..label_transfers {
             let (u, e) = (&url_label, &expect);
             handles.push(sc.spawn(move || download(lab, LABEL_CLIENT, u, e)));
         }
@@ -356,7 +377,10 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        std::thread::sleep(Duration::from_millis(500));
+        // Synced: every session older than `after_ms` (1 s) is on the
+        // peers by now.
+        let settle = if synced { 2000 } else { 500 };
+        std::thread::sleep(Duration::from_millis(settle));
         let sessions: Vec<Vec<SessionSeen>> = INSTANCES.iter().map(|&i| lab.sessions(i)).collect();
         let live_before: Vec<usize> = sessions.iter().map(Vec::len).collect();
         if check_labels {
@@ -376,7 +400,7 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
         }
         eprintln!("flows with a session on two instances at the kill: {twice}");
         let t_kill = lab.kill_now(victim);
-        let withdraw = [VIP, VIP_LABEL].map(|vip| {
+        let withdraw = [vip_plain, vip_label].map(|vip| {
             lab.wait_withdrawn(vip, &instance_addr(victim), t_kill, Duration::from_secs(10))
         });
         lab.wait_gone(victim);
@@ -428,9 +452,25 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
         }
     }
     eprintln!(
-        "kill -9 instance {victim}: router withdrew it from {VIP} in {:?}, from {VIP_LABEL} in {:?}",
+        "kill -9 instance {victim}: router withdrew it from {vip_plain} in {:?}, from {vip_label} in {:?}",
         withdraw[0], withdraw[1]
     );
+    if synced {
+        for i in INSTANCES.into_iter().filter(|&i| i != victim) {
+            let ev = |n: &str| lab.stat(i, "events", n);
+            eprintln!(
+                "instance {i} session sync: records sent {}, received {}, installed {}, \
+                 updated {}, ended {}, bad datagrams {}, dumps sent {}",
+                ev("sync_records_sent"),
+                ev("sync_records_received"),
+                ev("sync_installed"),
+                ev("sync_updated"),
+                ev("sync_ended"),
+                ev("sync_bad_datagrams"),
+                ev("sync_dumps_sent"),
+            );
+        }
+    }
     eprintln!(
         "sessions admitted before the downloads {before:?}, live at the kill {live_before:?}, \
          admitted after (victim not asked) {after:?}; recovered_by_hash {recovered:?}, \
@@ -475,17 +515,23 @@ fn kill_under_transfers(lab: &ClusterLab, victim: usize, check_labels: bool) {
         );
     }
     for i in INSTANCES {
-        if i != victim {
+        if i != victim || synced {
             assert_eq!(
                 per_instance[i].1, per_instance[i].0,
-                "transfers on surviving instance {i} did not all complete"
+                "transfers on instance {i} did not all complete"
             );
         }
+    }
+    if synced {
+        assert!(
+            per_instance[victim].0 > 0,
+            "no transfer was on the killed instance: nothing shown"
+        );
     }
 
     // Back: the victim restarts and the router has three next hops again.
     lab.start(victim);
-    for vip in [VIP, VIP_LABEL] {
+    for vip in [vip_plain, vip_label] {
         let took = lab.wait_nexthops(vip, 3, Duration::from_secs(30));
         eprintln!("instance {victim} restarted: back on the router for {vip} after {took:?}");
     }
@@ -618,7 +664,7 @@ fn cluster_multipath() {
     eprintln!("cluster lab {} up in {:?}", lab.prefix(), t.elapsed());
     spread(&lab);
     ipv6(&lab);
-    kill_under_transfers(&lab, 2, true);
+    kill_under_transfers(&lab, 2, true, false);
     drain_restart_rejoin(&lab, 1);
     eprintln!("cluster_multipath: {:?}", t.elapsed());
 }
@@ -642,6 +688,7 @@ fn cluster_resilient() {
         String::from_utf8_lossy(&group.stdout).contains("type resilient"),
         "no resilient group on the router"
     );
-    kill_under_transfers(&lab, 0, false);
+    kill_under_transfers(&lab, 0, false, false);
+    kill_under_transfers(&lab, 1, false, true);
     eprintln!("cluster_resilient: {:?}", t.elapsed());
 }

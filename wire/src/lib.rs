@@ -34,6 +34,7 @@
 //!   [`DropReason`]).
 //! * [`flow`]: the flow key of a frame or of the packet under a label.
 //! * [`mss`]: TCP MSS clamping on a whole frame.
+//! * [`sync`]: the header of session sync datagrams between instances.
 //! * [`builder`] (feature `builder`): [`FrameBuilder`] and ready-made ARP /
 //!   ND frames, for tests and fixtures; never on the data path.
 //! * `bytes` (private): panic-free big-endian reads on byte slices.
@@ -64,6 +65,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod mpls;
 pub mod mss;
+pub mod sync;
 pub mod tcp;
 pub mod udp;
 pub mod vlan;

@@ -7,7 +7,7 @@
 use crate::channels::PeerStatus;
 use slb_config::Config;
 use slb_core::{LabelConfig, LabelManager, LabelSlices};
-use slb_proto::{Cluster, ClusterPeer, LabelRange};
+use slb_proto::{Cluster, ClusterPeer, ClusterSync, LabelRange};
 
 /// A peer's state before the scheduler said (listed in the
 /// configuration, nothing more).
@@ -68,6 +68,15 @@ pub fn cluster(cfg: &Config) -> Cluster {
             .unwrap_or_default(),
         // The announcer's, filled in by the control plane.
         announce: None,
+        // Whether it holds the routes is the scheduler's, filled in too.
+        sync: c.and_then(|c| c.sync).map(|s| ClusterSync {
+            port: s.port,
+            after_ms: s.after.as_millis() as u64,
+            after_packets: s.after_packets,
+            refresh_ms: s.refresh.as_millis() as u64,
+            dump_wait_ms: s.dump_wait.as_millis() as u64,
+            holding_routes: false,
+        }),
     }
 }
 

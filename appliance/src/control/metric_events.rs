@@ -310,4 +310,10 @@ pub(super) const EVENT_FAMILIES: &[EventFamily] = &[
         "Synced or restored sessions not installed, by reason.",
         Some(("reason", "no_next_hop")),
     ),
+    ev(
+        "punted_sync",
+        "slbd_punted_frames_total",
+        PUNTED,
+        Some(("reason", "sync")),
+    ),
 ];

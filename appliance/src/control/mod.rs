@@ -180,6 +180,10 @@ impl Control {
                 let peers: Vec<PeerStatus> = self.view(View::Peers, pump)?;
                 let mut c = cluster_view::cluster(&*self.config.lock().map_err(poisoned)?);
                 cluster_view::with_peer_states(&mut c, &peers);
+                if let Some(s) = &mut c.sync {
+                    let h: crate::channels::SyncHolding = self.view(View::SyncHolding, pump)?;
+                    s.holding_routes = h.0;
+                }
                 c.announce = self.announce_state();
                 Reply::Cluster(c)
             }

@@ -114,6 +114,9 @@ impl<F: Frame> Scheduler<F> {
                 let now = self.shared.clock.load(std::sync::atomic::Ordering::Relaxed);
                 Answer::Peers(self.peers.status(now))
             }
+            View::SyncHolding => {
+                Answer::SyncHolding(crate::channels::SyncHolding(self.sync.holding()))
+            }
         })
     }
 
@@ -127,7 +130,8 @@ impl<F: Frame> Scheduler<F> {
             .filter_map(|sid| self.core.service(*sid))
             .map(|svc| crate::announce::VipHealth {
                 vip: svc.config().vip,
-                serving: svc.pool().in_service_count() > 0,
+                // Not before the peers' sessions are here (`sync.rs`).
+                serving: svc.pool().in_service_count() > 0 && !self.sync.holding(),
             })
             .collect()
     }

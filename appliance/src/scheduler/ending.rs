@@ -93,6 +93,7 @@ impl<F: Frame> Scheduler<F> {
         self.shared.tables.clear(s2c);
         self.counters.event(Event::SessionsEnded);
         self.health_ended(e);
+        self.sync_withdrawn(e);
         let Some(pi) = self.core.labels().pair_index(c2s) else {
             return;
         };

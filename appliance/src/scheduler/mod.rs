@@ -29,6 +29,9 @@
 //!   state file) installed with their labels, server and state;
 //! - [`stateless`]: server-to-client frames of sessions this instance
 //!   does not hold, switched without state (cluster mode);
+//! - [`sync`], [`sync_receive`], [`sync_state`]: session sync with the peers (cluster
+//!   mode): records out, bulk dumps, the route hold at start; peers'
+//!   datagrams in;
 //! - [`poll_loop`]: the DPDK side: RX, the round, TX, on the scheduler lcore.
 
 pub mod admission;
@@ -47,6 +50,9 @@ pub mod reset;
 pub mod resolve;
 pub mod session_reset;
 pub mod stateless;
+pub mod sync;
+pub mod sync_receive;
+pub mod sync_state;
 
 use crate::channels::{Channels, CommandQueue, Punt, PuntKind, ServiceKey, WorkerOp, QUEUE_LEN};
 use crate::counters::{Counters, PathDrop};
@@ -125,6 +131,8 @@ pub struct Scheduler<F: Frame> {
     pub(crate) recent_ends: RecentEnds,
     /// The cluster's other instances and their liveness.
     pub(crate) peers: Peers,
+    /// Session sync with the peers (`cluster.sync`).
+    pub(crate) sync: sync_state::SyncState,
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -158,6 +166,12 @@ impl<F: Frame> Scheduler<F> {
                     .and_then(|i| u8::try_from(i).ok())
             },
         );
+        let min_mtu = shared.ports.iter().map(|p| p.mtu).min().unwrap_or(1500);
+        let sync = sync_state::SyncState::new(&config, min_mtu);
+        shared.sync_port.store(
+            sync.port().unwrap_or(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Scheduler {
             core,
             shared,
@@ -179,6 +193,7 @@ impl<F: Frame> Scheduler<F> {
             resets: reset::Pending::default(),
             recent_ends: RecentEnds::new(pairs),
             peers,
+            sync,
         }
     }
 
@@ -374,6 +389,7 @@ impl<F: Frame> Scheduler<F> {
         }
         work += self.run_health(now, out);
         work += self.probe_peers(now, out);
+        work += self.run_sync(now, out);
         work
     }
 
@@ -391,6 +407,7 @@ impl<F: Frame> Scheduler<F> {
             PuntKind::Neighbour => self.punted_neighbour(port, frame, now, out),
             PuntKind::Probe => self.punted_probe(port, frame, now, out),
             PuntKind::IcmpError => self.punted_icmp_error(port, frame, now, out),
+            PuntKind::Sync => self.punted_sync(port, frame, now),
             PuntKind::Exception => {
                 if let Some(f) = self.to_kernel(port, frame, out) {
                     self.drop_frame(PathDrop::ToAppliance, Some(port), &f, None);

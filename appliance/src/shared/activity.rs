@@ -97,6 +97,15 @@ impl Activity {
         }
     }
 
+    /// Scheduler side: what [`Self::take`] would return, left in place
+    /// (session sync: a peer's copy whose frames arrived here).
+    #[inline]
+    pub fn peek(&self, index: usize) -> u8 {
+        self.slots
+            .get(index)
+            .map_or(0, |s| s.load(Ordering::Relaxed))
+    }
+
     pub fn bytes(&self) -> usize {
         self.slots.len()
     }

@@ -28,7 +28,7 @@ use nexthop::NextHops;
 use ports::{max_mss, PortInfo};
 use slb_wire::{FlowKey, IpProtocol};
 use std::net::IpAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU16, AtomicU64};
 
 /// A service as the worker matches it: (protocol, VIP, port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,6 +108,10 @@ pub struct Shared {
     /// The routing daemon's kernel interface, when configured
     /// (`cluster.exception`).
     pub exception: Option<ExceptionPath>,
+    /// The session sync UDP port (`cluster.sync.port`), 0 without sync:
+    /// the workers punt UDP to slbd's own address on it. Written by the
+    /// scheduler when it starts (a change needs a restart).
+    pub sync_port: AtomicU16,
 }
 
 impl Shared {
@@ -131,6 +135,7 @@ impl Shared {
             drops: DropTrace::new(workers, drop_trace::PER_LCORE),
             clock: AtomicU64::new(0),
             exception: None,
+            sync_port: AtomicU16::new(0),
         }
     }
 

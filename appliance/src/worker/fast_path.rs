@@ -279,6 +279,7 @@ impl<F: Frame> FastPath<F> {
             PuntKind::Probe => Event::PuntedProbe,
             PuntKind::IcmpError => Event::PuntedIcmp,
             PuntKind::Exception => Event::PuntedException,
+            PuntKind::Sync => Event::PuntedSync,
         };
         match self.chan.punts.push(Punt {
             port: in_port as u8,

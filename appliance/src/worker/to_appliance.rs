@@ -1,8 +1,8 @@
 //! Unlabelled frames that match no service: ICMP (`icmp.rs`), answers to
-//! slbd's own health probes and, with a cluster's exception path, the
-//! routing daemon's BGP and BFD (both to the scheduler); the rest is
-//! dropped as addressed to slbd or a VIP (`to_appliance`) or to nothing
-//! slbd serves (`not_for_vip`).
+//! slbd's own health probes, peers' session sync datagrams and, with a
+//! cluster's exception path, the routing daemon's BGP and BFD (all to the
+//! scheduler); the rest is dropped as addressed to slbd or a VIP
+//! (`to_appliance`) or to nothing slbd serves (`not_for_vip`).
 
 use super::fast_path::FastPath;
 use crate::channels::{PuntKind, PROBE_PORTS};
@@ -11,6 +11,7 @@ use crate::frame::Frame;
 use crate::shared::exception::is_routing_protocol;
 use slb_wire::classify::{IpFrame, L4};
 use slb_wire::IpProtocol;
+use std::sync::atomic::Ordering;
 
 impl<F: Frame> FastPath<F> {
     /// An unlabelled frame whose (protocol, destination, port) is no
@@ -45,6 +46,14 @@ impl<F: Frame> FastPath<F> {
             && is_routing_protocol(key.protocol, key.src_port, key.dst_port)
         {
             return self.punt(in_port, PuntKind::Exception, f);
+        }
+        // A peer's session sync datagram (the scheduler checks its sender).
+        if key.protocol == IpProtocol::Udp
+            && !ip.first_fragment
+            && key.dst_port != 0
+            && key.dst_port == shared.sync_port.load(Ordering::Relaxed)
+        {
+            return self.punt(in_port, PuntKind::Sync, f);
         }
         let tcp_or_udp = matches!(key.protocol, IpProtocol::Tcp | IpProtocol::Udp);
         if tcp_or_udp && PROBE_PORTS.contains(&key.dst_port) {

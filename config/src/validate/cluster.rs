@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::checker::Checker;
-use crate::document::{ClusterDoc, ExceptionDoc};
-use crate::model::{Cluster, Exception, Labels, Peer, Port};
+use crate::document::{ClusterDoc, ExceptionDoc, SyncDoc};
+use crate::model::{Cluster, Exception, Labels, Peer, Port, Sync};
 use slb_core::label_slices::{LabelSlices, SliceError, MAX_INSTANCES};
+use std::time::Duration;
 
 pub(super) fn cluster(
     c: &mut Checker,
@@ -101,6 +102,7 @@ pub(super) fn cluster(
     );
     let exception = doc.exception.as_ref().and_then(|e| exception(c, e, ports));
     let announce_table = doc.announce_table.and_then(|t| announce_table(c, t));
+    let sync = doc.sync.as_ref().map(|s| sync(c, s, &peers));
     Cluster {
         instance: instance.unwrap_or(0),
         instances: n,
@@ -115,6 +117,71 @@ pub(super) fn cluster(
         }),
         exception,
         announce_table,
+        sync,
+    }
+}
+
+/// `cluster.sync`: the port, the threshold (age, packets), the refresh
+/// interval and the dump wait, within bounds that keep the scheduler's
+/// work and the peers' copies sane.
+fn sync(c: &mut Checker, doc: &SyncDoc, peers: &[Peer]) -> Sync {
+    let d = Sync::default();
+    let ms = |d: Duration| d.as_millis() as u64;
+    let port = c.field("cluster.sync.port", doc.port, d.port.into(), 1, 65535) as u16;
+    // BGP, BFD single hop and multihop (the exception path's; UDP 179 is
+    // not BGP, but a sync port there would confuse anyone reading a trace).
+    if [179, 3784, 4784].contains(&port) {
+        c.err(
+            "cluster.sync.port",
+            format!("{port} is a BGP or BFD port (the routing daemon's)"),
+        );
+    }
+    if (61000..=61999).contains(&port) {
+        c.err(
+            "cluster.sync.port",
+            format!("{port} is in 61000-61999, the health probes' source ports"),
+        );
+    }
+    let after = c.field(
+        "cluster.sync.after_ms",
+        doc.after_ms,
+        ms(d.after),
+        0,
+        3_600_000,
+    );
+    let after_packets = c.field(
+        "cluster.sync.after_packets",
+        doc.after_packets,
+        0,
+        0,
+        u64::from(u32::MAX),
+    ) as u32;
+    let refresh = c.field(
+        "cluster.sync.refresh_ms",
+        doc.refresh_ms,
+        ms(d.refresh),
+        100,
+        3_600_000,
+    );
+    let dump_wait = c.field(
+        "cluster.sync.dump_wait_ms",
+        doc.dump_wait_ms,
+        ms(d.dump_wait),
+        0,
+        600_000,
+    );
+    if peers.is_empty() {
+        c.err(
+            "cluster.sync",
+            "needs cluster.peers: sessions are synced to the peers listed there",
+        );
+    }
+    Sync {
+        port,
+        after: Duration::from_millis(after),
+        after_packets,
+        refresh: Duration::from_millis(refresh),
+        dump_wait: Duration::from_millis(dump_wait),
     }
 }
 

@@ -1245,7 +1245,8 @@ fn main() {
     std::fs::write(dir.join("restart.json"), config(8191, 1, "")).unwrap();
     let cluster = r#"{
   "cluster": { "instance": 1, "instances": 3, "client_gateway_ipv4": "198.18.0.254", "announce_table": 100,
-    "peers": [ { "instance": 0, "address": "198.18.0.2" }, { "instance": 2, "address": "2001:db8::3" } ] },"#;
+    "peers": [ { "instance": 0, "address": "198.18.0.2" }, { "instance": 2, "address": "2001:db8::3" } ],
+    "sync": { "after_ms": 2000, "dump_wait_ms": 0 } },"#;
     std::fs::write(
         dir.join("cluster.json"),
         config(4095, 1, "").replacen('{', cluster, 1),
