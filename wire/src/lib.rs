@@ -35,6 +35,8 @@
 //! * [`flow`]: the flow key of a frame or of the packet under a label.
 //! * [`mss`]: TCP MSS clamping on a whole frame.
 //! * [`sync`]: the header of session sync datagrams between instances.
+//! * [`syn_cookie`]: SYN cookies (keyed, with the client's options) and
+//!   the cookie SYN-ACK written in place over the SYN ([`syn_cookie::syn_ack`]).
 //! * [`builder`] (feature `builder`): [`FrameBuilder`] and ready-made ARP /
 //!   ND frames, for tests and fixtures; never on the data path.
 //! * `bytes` (private): panic-free big-endian reads on byte slices.
@@ -65,6 +67,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod mpls;
 pub mod mss;
+pub mod syn_cookie;
 pub mod sync;
 pub mod tcp;
 pub mod udp;
