@@ -55,6 +55,9 @@
 
 pub mod syn_ack;
 
+#[cfg(test)]
+mod golden;
+
 use core::net::IpAddr;
 use siphasher::sip::SipHasher24;
 

@@ -399,3 +399,100 @@ pub fn syn_ack_in_place(
     p.fill_checksum(t.dst, t.src);
     Ok(need)
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::builder::{checksums_valid, FrameBuilder};
+    use crate::MacAddr;
+    use core::net::Ipv4Addr;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    const M: MacAddr = MacAddr([2, 0, 0, 0, 0, 1]);
+
+    fn syn(options: &[u8]) -> Vec<u8> {
+        FrameBuilder::tcp4(
+            M,
+            M,
+            Ipv4Addr::new(198, 18, 0, 10),
+            Ipv4Addr::new(198, 18, 1, 1),
+            1,
+            80,
+        )
+        .flags(TcpFlags::SYN)
+        .tcp_options(options)
+        .build()
+    }
+
+    #[test]
+    fn tfo_mptcp_and_repeats_are_noted() {
+        // TFO under the experimental kind, with its ExID and a cookie.
+        let o = parse_syn(&syn(&[254, 6, 0xf9, 0x89, 1, 2]))
+            .unwrap()
+            .options;
+        assert!(o.fast_open && !o.mp_capable);
+        // Kind 254 with another ExID is not TFO; MP_JOIN (subtype 1) is
+        // not MP_CAPABLE.
+        let o = parse_syn(&syn(&[254, 4, 0x12, 0x34, 30, 3, 0x10, 1]))
+            .unwrap()
+            .options;
+        assert!(!o.fast_open && !o.mp_capable);
+        // The last MSS and window scale count; End of List ends the walk.
+        let o = parse_syn(&syn(&[2, 4, 5, 0xb4, 2, 4, 2, 0x18, 3, 3, 2, 0, 3, 3, 9]))
+            .unwrap()
+            .options;
+        assert_eq!((o.mss, o.wscale), (Some(536), Some(2)));
+        // No MSS: index 0 (RFC 9293's default 536).
+        let o = parse_syn(&syn(&[])).unwrap().options;
+        assert_eq!(o, SynOptions::default());
+        assert_eq!(o.cookie_options(false).mss_index, 0);
+    }
+
+    #[test]
+    fn window_scale_over_14_is_sent_as_14() {
+        let f = syn(&[1, 3, 3, 2]);
+        let s = parse_syn(&f).unwrap();
+        // The SYN-ACK adds an MSS option the SYN did not have.
+        let mut b = f.clone();
+        b.resize(f.len() + 4, 0);
+        let adv = Advertise {
+            mss: 1460,
+            wscale: 15,
+            window: 1000,
+        };
+        let n = syn_ack_in_place(&mut b, &s, 7, &adv, 0).unwrap();
+        assert_eq!(b[n - 4..n], [1, 3, 3, 14]);
+        assert!(checksums_valid(&b[..n]));
+    }
+
+    proptest! {
+        /// Any bytes: an error or a SYN, never a panic; and what parses
+        /// gets a SYN-ACK whose checksums verify, in any buffer length.
+        #[test]
+        fn any_frame(mut f in proptest::collection::vec(any::<u8>(), 0..120), room in 0usize..40) {
+            if let Ok(s) = parse_syn(&f) {
+                f.resize(f.len() + room, 0);
+                if let Ok(n) = syn_ack_in_place(&mut f, &s, 1, &Advertise { mss: 1, wscale: 1, window: 1 }, 2) {
+                    prop_assert!(checksums_valid(&f[..n]));
+                }
+            }
+        }
+
+        /// Random option bytes after a well-formed SYN header.
+        #[test]
+        fn any_options(opts in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let mut f = syn(&opts);
+            if let Ok(s) = parse_syn(&f) {
+                let need = syn_ack_len(&s);
+                f.resize(f.len().max(need), 0);
+                let n = syn_ack_in_place(&mut f, &s, 9, &Advertise { mss: 1400, wscale: 7, window: 9 }, 3).unwrap();
+                prop_assert_eq!(n, need);
+                prop_assert!(checksums_valid(&f[..n]));
+                let back = crate::tcp::Packet::new_checked(&f[34..n]).unwrap();
+                prop_assert_eq!(back.options_iter().filter(|o| o.is_err()).count(), 0);
+            }
+        }
+    }
+}
