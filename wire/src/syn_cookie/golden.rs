@@ -356,12 +356,15 @@ fn syn_ack_golden() {
     }
 }
 
+/// How a cookie was made: tuple, counter, options (ISN is [`ISN`]).
+type Made = (fn() -> Tuple, u32, CookieOptions);
+
 /// One cookie validation row: the cookie is a literal, `made` says how
 /// [`encode`] makes it (checked), `None` for a guessed one.
 struct CheckRow {
     name: &'static str,
     tuple: fn() -> Tuple,
-    made: Option<(fn() -> Tuple, u32, CookieOptions)>,
+    made: Option<Made>,
     cookie: u32,
     now: u32,
     expect: Result<CookieOptions, CookieError>,
