@@ -357,6 +357,11 @@ pub fn syn_ack_in_place(
         return Err(SynError::NoRoom { need });
     }
     let t = &syn.tuple;
+    // A Syn from parse_syn has both addresses of one family; check before
+    // anything is written.
+    if t.src.is_ipv6() != t.dst.is_ipv6() {
+        return Err(SynError::NotTcp);
+    }
     if let Some(macs) = frame.get_mut(0..12) {
         let (dst, src) = macs.split_at_mut(6);
         dst.swap_with_slice(src);
@@ -380,8 +385,7 @@ pub fn syn_ack_in_place(
             hop_limit: TTL,
         }
         .emit(&mut ipv6::Packet::new_unchecked(hdr)),
-        // A Syn is made with both addresses of one family and `need`
-        // covers the header: neither arm is reachable from parse_syn.
+        // Families checked above, `need` covers the header: unreachable.
         _ => return Err(SynError::NotTcp),
     }
     let seg = frame.get_mut(l4..need).ok_or(SynError::NoRoom { need })?;
