@@ -108,7 +108,7 @@ fn replay_one(cfg: &Config, line: &str) -> Result<Config, String> {
     if let Request::ConfigReload(ReloadArgs { path: Some(p) }) = &request {
         return Config::from_file(Path::new(p)).map_err(|e| format!("{p}: {e}"));
     }
-    if !crate::control::edit::is_change(&request) {
+    if !request.is_change() {
         return Err(format!("{} is not a change", request.command()));
     }
     let mut doc: Value = serde_json::from_str(&cfg.to_json_pretty()).map_err(|e| e.to_string())?;

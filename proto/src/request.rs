@@ -201,6 +201,24 @@ impl Request {
         }
     }
 
+    /// Whether this is a change command: an edit of the running
+    /// configuration (`services.*` and `servers.*` changes), which slbd
+    /// applies, logs for its state file, and answers with an `Edit`.
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self,
+            Request::ServicesAdd(_)
+                | Request::ServicesRemove(_)
+                | Request::ServicesUpdate(_)
+                | Request::ServersAdd(_)
+                | Request::ServersRemove(_)
+                | Request::ServersUpdate(_)
+                | Request::ServersDrain(_)
+                | Request::ServersEnable(_)
+                | Request::ServersDisable(_)
+        )
+    }
+
     /// The request line (newline excluded) with this `id`:
     /// `{"id":..,"command":..,"args":{..}}`.
     pub fn to_line(&self, id: impl Into<Value>) -> String {

@@ -61,23 +61,6 @@ fn server_at<'a>(
     Ok((servers, vi))
 }
 
-/// Whether `r` is a change command (one [`change`] edits the document
-/// for).
-pub fn is_change(r: &Request) -> bool {
-    matches!(
-        r,
-        Request::ServicesAdd(_)
-            | Request::ServicesRemove(_)
-            | Request::ServicesUpdate(_)
-            | Request::ServersAdd(_)
-            | Request::ServersRemove(_)
-            | Request::ServersUpdate(_)
-            | Request::ServersDrain(_)
-            | Request::ServersEnable(_)
-            | Request::ServersDisable(_)
-    )
-}
-
 /// The edit of change command `r` on `doc`: what the control thread does
 /// for a live request, and what `slbd --restore` replays. A request that
 /// is not a change is an `invalid_argument` error.

@@ -192,7 +192,7 @@ impl Control {
             Request::ConfigShow => Reply::ConfigShow(self.config_show()?),
             Request::ConfigReload(a) => Reply::ConfigReload(self.reload(a, pump)?),
             Request::SessionsSave => Reply::SessionsSave(self.save_sessions(pump)?),
-            r if edit::is_change(&r) => Reply::Edit(self.edit(pump, &r)?),
+            r if r.is_change() => Reply::Edit(self.edit(pump, &r)?),
             // (Every change command is answered above.)
             r => return Err(err(code::INTERNAL, format!("{} unanswered", r.command()))),
         })
