@@ -6,7 +6,8 @@
 //! data path then gets what admission would have given it: both label
 //! entries on every core, the client's next hop, and for a plain client's
 //! service a flow-cache entry on every worker (the record does not say
-//! which worker RSS gives the flow here). An ended record ends the copy
+//! which worker RSS gives the flow here; the scheduler's own fast path
+//! learns it from the first frame its queue gets). An ended record ends the copy
 //! here. Every record that is not installed is counted by reason
 //! (`install_*`), and changes nothing.
 
@@ -116,8 +117,12 @@ impl<F: Frame> Scheduler<F> {
         }
         let plain = self.services.get(&service).is_none_or(|s| s.plain_clients);
         if plain {
-            // Worker 0 has it from `install`; every other core too.
-            for w in 1..self.chans.len() {
+            // Worker 0 has it from `install`; every other worker too. Not
+            // the scheduler's own fast path (the last channel): its small
+            // flow cache would churn under a dump, and a frame its RX
+            // queue gets for the flow comes back as a punt that joins the
+            // session and installs the flow there (`admission.rs`).
+            for w in 1..self.local_id {
                 self.install_flow(w, flow, labels.c2s());
             }
         }
