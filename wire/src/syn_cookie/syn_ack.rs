@@ -79,11 +79,14 @@ pub struct SynOptions {
 }
 
 impl SynOptions {
-    /// What the cookie keeps of them, for a client of this family.
+    /// What the cookie keeps of them, for a client of this family: a
+    /// window scale over 14 is 14 (RFC 7323, section 2.3: the receiver
+    /// uses 14), as the cookie carries it, so what a cookie gives back
+    /// is what this says.
     pub fn cookie_options(&self, v6: bool) -> CookieOptions {
         CookieOptions {
             mss_index: mss_index(v6, self.mss),
-            wscale: self.wscale,
+            wscale: self.wscale.map(|w| w.min(super::WSCALE_MAX)),
             sack_ok: self.sack_ok,
             ts_ok: self.tsval.is_some(),
         }
@@ -469,6 +472,23 @@ mod tests {
         let n = syn_ack_in_place(&mut b, &s, 7, &adv, 0).unwrap();
         assert_eq!(b[n - 4..n], [1, 3, 3, 14]);
         assert!(checksums_valid(&b[..n]));
+    }
+
+    /// Found by `scripts/fuzz syn_cookie`: a client's window scale over
+    /// 14 is 14 in its cookie options, as the cookie gives it back (it
+    /// gave 248 before, and the cookie 14).
+    #[test]
+    fn a_client_window_scale_over_14_is_14_in_the_cookie() {
+        let s = parse_syn(&syn(&[1, 3, 3, 248])).unwrap();
+        assert_eq!(s.options.wscale, Some(248));
+        let opts = s.options.cookie_options(false);
+        assert_eq!(opts.wscale, Some(14));
+        let key = super::super::CookieKey(*b"slb cookie key!!");
+        let cookie = super::super::encode(&key, &s.tuple, s.isn, 3, &opts);
+        assert_eq!(
+            super::super::check(&key, &s.tuple, s.isn, cookie, 3, super::super::MAX_AGE),
+            Ok(opts)
+        );
     }
 
     proptest! {
