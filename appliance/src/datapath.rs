@@ -82,8 +82,11 @@ pub fn assemble<F: Frame>(
     // with their labels.
     let space = (cfg.labels.first, cfg.labels.last);
     let exception = exception_path(cfg)?;
-    let shared =
-        Arc::new(Shared::new(workers + 1, space, ports, 1 << 16).with_exception(exception));
+    let shared = Arc::new(
+        Shared::new(workers + 1, space, ports, 1 << 16)
+            .with_exception(exception)
+            .with_sync_port(cfg.cluster.as_ref().and_then(|c| c.sync).map(|s| s.port)),
+    );
     let core = Core::new(cfg.into()).map_err(|e| e.to_string())?;
     let chans: Vec<Arc<Channels<F>>> = (0..workers)
         .map(|_| Arc::new(Channels::new(queues.punts, queues.reports, queues.ops)))

@@ -168,10 +168,6 @@ impl<F: Frame> Scheduler<F> {
         );
         let min_mtu = shared.ports.iter().map(|p| p.mtu).min().unwrap_or(1500);
         let sync = sync_state::SyncState::new(&config, min_mtu);
-        shared.sync_port.store(
-            sync.port().unwrap_or(0),
-            std::sync::atomic::Ordering::Relaxed,
-        );
         Scheduler {
             core,
             shared,

@@ -28,7 +28,7 @@ use nexthop::NextHops;
 use ports::{max_mss, PortInfo};
 use slb_wire::{FlowKey, IpProtocol};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU16, AtomicU64};
+use std::sync::atomic::AtomicU64;
 
 /// A service as the worker matches it: (protocol, VIP, port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,9 +109,9 @@ pub struct Shared {
     /// (`cluster.exception`).
     pub exception: Option<ExceptionPath>,
     /// The session sync UDP port (`cluster.sync.port`), 0 without sync:
-    /// the workers punt UDP to slbd's own address on it. Written by the
-    /// scheduler when it starts (a change needs a restart).
-    pub sync_port: AtomicU16,
+    /// the workers punt UDP to slbd's own address on it (set at start: a
+    /// change needs a restart).
+    pub sync_port: u16,
 }
 
 impl Shared {
@@ -135,13 +135,19 @@ impl Shared {
             drops: DropTrace::new(workers, drop_trace::PER_LCORE),
             clock: AtomicU64::new(0),
             exception: None,
-            sync_port: AtomicU16::new(0),
+            sync_port: 0,
         }
     }
 
     /// With the exception path (before the data path starts).
     pub fn with_exception(mut self, exception: Option<ExceptionPath>) -> Shared {
         self.exception = exception;
+        self
+    }
+
+    /// The session sync port, `None` without sync.
+    pub fn with_sync_port(mut self, port: Option<u16>) -> Shared {
+        self.sync_port = port.unwrap_or(0);
         self
     }
 

@@ -11,7 +11,6 @@ use crate::frame::Frame;
 use crate::shared::exception::is_routing_protocol;
 use slb_wire::classify::{IpFrame, L4};
 use slb_wire::IpProtocol;
-use std::sync::atomic::Ordering;
 
 impl<F: Frame> FastPath<F> {
     /// An unlabelled frame whose (protocol, destination, port) is no
@@ -51,7 +50,7 @@ impl<F: Frame> FastPath<F> {
         if key.protocol == IpProtocol::Udp
             && !ip.first_fragment
             && key.dst_port != 0
-            && key.dst_port == shared.sync_port.load(Ordering::Relaxed)
+            && key.dst_port == shared.sync_port
         {
             return self.punt(in_port, PuntKind::Sync, f);
         }
