@@ -1,4 +1,4 @@
-//! The splice (issue 16, `notes/splice-contract.md`): what slbd sends and
+//! The splice (issue 16's splice contract): what slbd sends and
 //! reads once a cookie ACK has checked. The client's SYN is rebuilt from
 //! the ACK and its cookie ([`write_replay_syn`]) and sent to the server
 //! under the session's label, marked ([`mark_lse_in_place`]); the server's
