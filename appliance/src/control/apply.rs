@@ -11,9 +11,9 @@
 //! `From` impls of `slb_config::convert`.
 
 use crate::channels::ServiceKey;
+use crate::channels::WorkerOp;
 use crate::frame::Frame;
 use crate::scheduler::{Scheduler, ServiceRt};
-use crate::channels::WorkerOp;
 use slb_config::{ClientMode, Config, Refuse, ServerChange, ServiceChange};
 use slb_core::{ServerId, ServiceId};
 use slb_proto::{code, Applied, ErrorBody};

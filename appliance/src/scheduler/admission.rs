@@ -19,7 +19,7 @@ use crate::shared::ports::PortInfo;
 use slb_core::service::{Admitted, NewPacketOutcome, PacketInfo};
 use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
 use slb_wire::classify::{IpFrame, L4};
-use slb_wire::{classify, ethernet, mpls, mss, Classified, FlowKey, Label, Lse, MacAddr};
+use slb_wire::{classify, ethernet, mpls, mss, Classified, FlowKey, MacAddr};
 use std::net::IpAddr;
 
 /// Where an unlabelled packet to a service comes from.
@@ -312,6 +312,7 @@ impl<F: Frame> Scheduler<F> {
             self.sides[pi as usize] = Side {
                 client_slot,
                 flow_workers: 0,
+                spliced: false,
             };
         }
         if plain {

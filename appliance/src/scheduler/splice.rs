@@ -240,7 +240,7 @@ impl<F: Frame> Scheduler<F> {
         };
         p.tries += 1;
         p.syn_sent = now;
-        let mut buf = [0u8; replay::MAX_SYN_LEN];
+        let mut buf = [0u8; 128];
         let n = match replay::write_replay_syn(
             &mut buf,
             &p.tuple,
@@ -253,6 +253,14 @@ impl<F: Frame> Scheduler<F> {
             Err(_) => return self.counters.path_drop(PathDrop::Rewrite),
         };
         let server = p.admitted.server_addr;
+        // Clamped as every SYN slbd forwards (the cookie's MSS table may
+        // say more than a labelled segment can carry).
+        let v6 = p.tuple.is_v6();
+        if let Some(frame) = buf.get_mut(..n) {
+            if let Ok(true) = slb_wire::mss::clamp_mss(frame, self.shared.max_mss(v6)) {
+                self.counters.event(Event::MssClamped);
+            }
+        }
         let Some(f) = (self.alloc)(buf.get(..n).unwrap_or_default()) else {
             return self.counters.path_drop(PathDrop::NoHeadroom);
         };
@@ -312,7 +320,7 @@ impl<F: Frame> Scheduler<F> {
             self.drop_frame(PathDrop::ForeignServer, Some(port), &f, None);
             return None;
         }
-        let flags = lf.tcp_flags.unwrap_or(TcpFlags::empty());
+        let flags = lf.tcp_flags.unwrap_or(TcpFlags(0));
         if flags.contains(TcpFlags::RST) {
             self.counters.event(Event::SpliceRefused);
             self.abandon(c2s, now, out);

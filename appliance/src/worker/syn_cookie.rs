@@ -60,6 +60,12 @@ impl<F: Frame> FastPath<F> {
             counter(wall_ms / 1000),
             &syn.options.cookie_options(v6),
         );
+        // No more than a labelled segment can carry (as slbd clamps every
+        // SYN it forwards).
+        let adv = Advertise {
+            mss: adv.mss.min(self.shared.max_mss(v6)),
+            ..adv
+        };
         let need = syn_ack::syn_ack_len(&syn);
         if f.len() < need && !f.set_len(need) {
             return self.discard(PathDrop::BadSyn, in_port, &f);
