@@ -391,7 +391,7 @@ impl<F: Frame> Scheduler<F> {
                 let Some(r) = self.chans[w].reports.pop() else {
                     break;
                 };
-                self.report(r, now);
+                self.report(r, now, out);
                 work += 1;
             }
         }

@@ -56,6 +56,12 @@ pub(crate) const RETRY_NS: u64 = 1_000_000_000;
 pub(crate) const TRIES: u8 = 3;
 /// How often the waiting handshakes are looked at.
 const CHECK_NS: u64 = 100_000_000;
+/// How long a replayed ACK is kept to send again, should the server send
+/// its SYN-ACK again (the replayed ACK was lost on the way): Linux sends
+/// its SYN-ACK again after 1, 3 and 7 s.
+pub(crate) const REPLAYED_KEEP_NS: u64 = 8_000_000_000;
+/// Replayed ACKs kept, at most (about 100 bytes each).
+pub(crate) const REPLAYED_MAX: usize = 65536;
 
 /// One handshake between slbd and a server, for a bound session.
 pub(crate) struct Pending<F> {
@@ -77,10 +83,16 @@ pub(crate) struct Pending<F> {
     tries: u8,
 }
 
-/// The handshakes waiting for their servers, by client-to-server label.
+/// The handshakes waiting for their servers, by client-to-server label,
+/// and the ACKs replayed lately (to send again).
 pub(crate) struct Splices<F> {
     pending: HashMap<u32, Pending<F>>,
     next_check: u64,
+    /// By client-to-server label: the client's ACK as replayed (frame
+    /// bytes, unlabelled), the server's address, until when it is kept.
+    replayed: HashMap<u32, (Vec<u8>, std::net::IpAddr, u64)>,
+    /// `replayed`'s labels, oldest first, with their deadlines.
+    replayed_order: std::collections::VecDeque<(u32, u64)>,
 }
 
 impl<F> Default for Splices<F> {
@@ -88,6 +100,8 @@ impl<F> Default for Splices<F> {
         Splices {
             pending: HashMap::new(),
             next_check: 0,
+            replayed: HashMap::new(),
+            replayed_order: std::collections::VecDeque::new(),
         }
     }
 }
@@ -391,6 +405,9 @@ impl<F: Frame> Scheduler<F> {
         }
         self.counters.event(Event::SessionsSpliced);
         let server = p.admitted.server_addr;
+        if let Some(ack) = p.held.first() {
+            self.keep_replayed(c2s, ack.data().to_vec(), server, now);
+        }
         for (i, f) in p.held.drain(..).enumerate() {
             let tc = if i == 0 { replay::SPLICE_TC } else { 0 };
             self.send_c2s_tc(f, c2s, tc, server, now, out);
@@ -422,6 +439,40 @@ impl<F: Frame> Scheduler<F> {
         self.withdraw(&e);
     }
 
+    /// Keeps the ACK replayed for `c2s`, for [`Self::syn_ack_again`].
+    fn keep_replayed(&mut self, c2s: u32, ack: Vec<u8>, server: std::net::IpAddr, now: u64) {
+        let sp = &mut self.splices;
+        if sp.replayed.len() >= REPLAYED_MAX {
+            return;
+        }
+        let until = now + REPLAYED_KEEP_NS;
+        sp.replayed.insert(c2s, (ack, server, until));
+        sp.replayed_order.push_back((c2s, until));
+    }
+
+    /// The server of the session holding S2C label `s2c` sent its SYN-ACK
+    /// again after the session was installed: the replayed ACK did not
+    /// reach it (nor its agent, which still waits for the mark). Sent
+    /// again, marked, while it is kept.
+    pub(crate) fn syn_ack_again(&mut self, s2c: u32, now: u64, out: &mut dyn FnMut(usize, F)) {
+        if s2c & 1 == 1 {
+            return;
+        }
+        let c2s = s2c - 1;
+        let Some((ack, server, until)) = self.splices.replayed.get(&c2s) else {
+            return;
+        };
+        if now > *until {
+            return;
+        }
+        let server = *server;
+        let Some(f) = (self.alloc)(ack) else {
+            return;
+        };
+        self.counters.event(Event::SpliceAckResent);
+        self.send_c2s_tc(f, c2s, replay::SPLICE_TC, server, now, out);
+    }
+
     /// A session ended while its server's handshake was under way (the
     /// client reset it, it expired, it was ended by hand): its held frames
     /// go.
@@ -436,6 +487,20 @@ impl<F: Frame> Scheduler<F> {
     /// Every [`CHECK_NS`]: SYNs again to servers that have not answered
     /// in [`RETRY_NS`], handshakes given up after [`TRIES`].
     pub(crate) fn run_splices(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
+        while let Some(&(c2s, until)) = self.splices.replayed_order.front() {
+            if until > now {
+                break;
+            }
+            self.splices.replayed_order.pop_front();
+            if self
+                .splices
+                .replayed
+                .get(&c2s)
+                .is_some_and(|r| r.2 == until)
+            {
+                self.splices.replayed.remove(&c2s);
+            }
+        }
         if self.splices.pending.is_empty() || now < self.splices.next_check {
             return 0;
         }
