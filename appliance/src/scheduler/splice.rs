@@ -27,95 +27,26 @@
 //! never an ordinary first ACK; workers clear the traffic class of every
 //! client frame they switch, so only slbd can send it.
 //!
-//! Bounded: at most [`PENDING_MAX`] handshakes wait for their servers, each
-//! holding at most [`HELD_MAX`] client frames (the cookie SYN-ACK
-//! advertised a window of four segments). A server that does not answer
-//! gets the SYN again every [`RETRY_NS`], [`TRIES`] times in all; then,
-//! or when it answers with a reset, the client is reset and the session
-//! ends.
+//! Bounded (`splice_state.rs`): at most `PENDING_MAX` handshakes wait for
+//! their servers, each holding at most `HELD_MAX` client frames (the
+//! cookie SYN-ACK advertised a window of four segments). A server that
+//! does not answer gets the SYN again every `RETRY_NS`, `TRIES` times in
+//! all; then, or when it answers with a reset, the client is reset and the
+//! session ends.
 
+use super::splice_state::{
+    Pending, CHECK_NS, HELD_MAX, PENDING_MAX, REPLAYED_KEEP_NS, REPLAYED_MAX, RETRY_NS, TRIES,
+};
 use super::Scheduler;
 use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
-use hashbrown::HashMap;
-use slb_core::service::{Admitted, NewPacketOutcome, PacketInfo};
+use slb_core::service::{NewPacketOutcome, PacketInfo};
 use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
 use slb_wire::classify::IpFrame;
 use slb_wire::syn_cookie::replay::{self, ServerSynAck};
 use slb_wire::syn_cookie::{self, counter, CookieError, CookieOptions, Tuple};
-use slb_wire::{classify, mpls, Classified, FlowKey, IpVersion, TcpFlags};
+use slb_wire::{classify, mpls, Classified, IpVersion, TcpFlags};
 use std::sync::atomic::Ordering;
-
-/// Handshakes waiting for their servers, at most.
-pub(crate) const PENDING_MAX: usize = 4096;
-/// Client frames held per handshake (the cookie ACK included).
-pub(crate) const HELD_MAX: usize = 8;
-/// A server that has not answered the replayed SYN gets it again after.
-pub(crate) const RETRY_NS: u64 = 1_000_000_000;
-/// SYNs sent in all before the handshake is given up.
-pub(crate) const TRIES: u8 = 3;
-/// How often the waiting handshakes are looked at.
-const CHECK_NS: u64 = 100_000_000;
-/// How long a replayed ACK is kept to send again, should the server send
-/// its SYN-ACK again (the replayed ACK was lost on the way): Linux sends
-/// its SYN-ACK again after 1, 3 and 7 s.
-pub(crate) const REPLAYED_KEEP_NS: u64 = 8_000_000_000;
-/// Replayed ACKs kept, at most (about 100 bytes each).
-pub(crate) const REPLAYED_MAX: usize = 65536;
-
-/// One handshake between slbd and a server, for a bound session.
-pub(crate) struct Pending<F> {
-    admitted: Admitted,
-    key: SessionKey,
-    /// The worker that saw the client's flow, the port and next hop it
-    /// came from, its flow key: what `install` needs at the end.
-    worker: usize,
-    port: u8,
-    client_mac: [u8; 6],
-    flow: FlowKey,
-    tuple: Tuple,
-    client_isn: u32,
-    opts: CookieOptions,
-    client_tsval: Option<u32>,
-    /// The cookie ACK first, then what the client sent after it.
-    held: Vec<F>,
-    syn_sent: u64,
-    tries: u8,
-}
-
-/// The handshakes waiting for their servers, by client-to-server label,
-/// and the ACKs replayed lately (to send again).
-pub(crate) struct Splices<F> {
-    pending: HashMap<u32, Pending<F>>,
-    next_check: u64,
-    /// By client-to-server label: the client's ACK as replayed (frame
-    /// bytes, unlabelled), the server's address, until when it is kept.
-    replayed: HashMap<u32, (Vec<u8>, std::net::IpAddr, u64)>,
-    /// `replayed`'s labels, oldest first, with their deadlines.
-    replayed_order: std::collections::VecDeque<(u32, u64)>,
-}
-
-impl<F> Default for Splices<F> {
-    fn default() -> Self {
-        Splices {
-            pending: HashMap::new(),
-            next_check: 0,
-            replayed: HashMap::new(),
-            replayed_order: std::collections::VecDeque::new(),
-        }
-    }
-}
-
-impl<F> Splices<F> {
-    /// Whether the session holding `c2s` waits for its server.
-    pub(crate) fn waiting(&self, c2s: u32) -> bool {
-        self.pending.contains_key(&c2s)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.pending.len()
-    }
-}
 
 /// The cookie tuple of a client's packet.
 fn tuple_of(ip: &IpFrame) -> Tuple {
@@ -330,7 +261,7 @@ impl<F: Frame> Scheduler<F> {
                 && k.src_port == p.tuple.dst_port
                 && k.dst_port == p.tuple.src_port
         });
-        if !ours || !self.from_server(&f, p.admitted.server_addr) {
+        if !ours || !self.sent_by_server(&f, p.admitted.server_addr) {
             self.drop_frame(PathDrop::ForeignServer, Some(port), &f, None);
             return None;
         }
@@ -353,7 +284,7 @@ impl<F: Frame> Scheduler<F> {
     }
 
     /// Whether `f`'s source MAC is the server's at `addr`.
-    fn from_server(&self, f: &F, addr: std::net::IpAddr) -> bool {
+    fn sent_by_server(&self, f: &F, addr: std::net::IpAddr) -> bool {
         self.neighbours
             .get(&addr)
             .and_then(|n| n.mac)
