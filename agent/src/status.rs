@@ -13,7 +13,8 @@ use crate::neigh::format_mac;
 use crate::netlink;
 use crate::pins;
 use crate::program::{
-    splice_state_name, FlowKey, FlowValue, Role, SPLICE_NONE, COUNTERS, COUNTERS_MAP, FLOWS_MAP, NEXT_HOP_FALLBACK, NEXT_HOP_VALID,
+    splice_state_name, FlowKey, FlowValue, Role, COUNTERS, COUNTERS_MAP, FLOWS_MAP,
+    NEXT_HOP_FALLBACK, NEXT_HOP_VALID, SPLICE_NONE,
 };
 
 #[derive(Debug, Serialize)]
@@ -294,10 +295,7 @@ impl Status {
                 let splice = if f.splice == splice_state_name(SPLICE_NONE) {
                     String::new()
                 } else {
-                    format!(
-                        " splice {} delta {} tsoff {}",
-                        f.splice, f.delta, f.tsoff
-                    )
+                    format!(" splice {} delta {} tsoff {}", f.splice, f.delta, f.tsoff)
                 };
                 let _ = writeln!(
                     out,
