@@ -54,6 +54,15 @@ pub fn l4_checksum_ok(p: &Parsed) -> bool {
     fold(sum16(&p.l4, pseudo_sum(p.src, p.dst, p.proto, p.l4.len()))) == 0
 }
 
+/// The checksum field of a captured TCP/UDP segment holds what
+/// CHECKSUM_PARTIAL leaves there for the device to complete: the folded
+/// pseudo-header sum (a veth with TX checksum offload on carries that).
+pub fn l4_partial_checksum_ok(p: &Parsed) -> bool {
+    let at = if p.proto == UDP { 6 } else { 16 };
+    let field = u16::from_be_bytes([p.l4[at], p.l4[at + 1]]);
+    field == !fold(pseudo_sum(p.src, p.dst, p.proto, p.l4.len()))
+}
+
 fn sum16(data: &[u8], mut acc: u32) -> u32 {
     for chunk in data.chunks(2) {
         let word = if chunk.len() == 2 {
