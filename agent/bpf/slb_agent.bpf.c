@@ -13,6 +13,11 @@
  * destination MAC becomes that of the instance owning the label's slice, or
  * of the live instance standing in for it (map slb_cluster).
  *
+ * Splicing (server role, splice.h): a SYN marked by slbd (LSE traffic class
+ * 1) starts a SYN-proxied flow; the agent learns the server's ISN and TSval
+ * from its SYN-ACK and the client's view from the marked ACK slbd replays,
+ * then translates seq/ack, timestamps, SACK blocks and ICMP quotes.
+ *
  * Both programs live in this one object and share its maps: the loader loads
  * the object once and attaches both programs (two `tc ... bpf obj` commands
  * would each create their own copy of the maps).
@@ -281,10 +286,11 @@ enum learn_mode {
  * splice state changes only by mode: an unmarked SYN makes the flow plain, a
  * marked SYN starts AWAIT_SYNACK with the options it offered (a marked SYN
  * retransmitted by slbd while the flow waits keeps what is known: the server
- * answers a duplicate SYN with the same ISN).
+ * answers a duplicate SYN with the same ISN). Returns the entry (NULL when
+ * the update failed, counted in errors).
  */
-static __always_inline void learn(struct slb_flow_key *key, __u32 label, enum learn_mode mode,
-				  __u8 syn_opts)
+static __always_inline struct slb_flow_value *learn(struct slb_flow_key *key, __u32 label,
+						     enum learn_mode mode, __u8 syn_opts)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct slb_flow_value *old = bpf_map_lookup_elem(&slb_flows, key);
@@ -297,7 +303,7 @@ static __always_inline void learn(struct slb_flow_key *key, __u32 label, enum le
 							 old->splice == SPLICE_SYNACK_SEEN));
 		if (keep) {
 			old->last_seen_ns = now;
-			return;
+			return old;
 		}
 	}
 	val.label = label;
@@ -308,11 +314,12 @@ static __always_inline void learn(struct slb_flow_key *key, __u32 label, enum le
 	}
 	if (bpf_map_update_elem(&slb_flows, key, &val, BPF_ANY) < 0) {
 		count(CNT_ERRORS);
-		return;
+		return 0;
 	}
 	count(CNT_LEARNED);
 	if (mode == LEARN_SPLICE_SYN)
 		count(CNT_SPLICE_STARTED);
+	return bpf_map_lookup_elem(&slb_flows, key);
 }
 
 /*

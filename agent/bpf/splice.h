@@ -232,13 +232,20 @@ static __always_inline int splice_ingress(struct __sk_buff *skb, struct slb_flow
 		learn(rev, reply, LEARN_KEEP, 0);
 		return TC_ACT_OK;
 	}
-	tcp_options(skb, l4off, th.hdrlen, &opts);
 	if ((th.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
-		learn(rev, reply, mark ? LEARN_SPLICE_SYN : LEARN_PLAIN_SYN, opts.have);
+		if (!mark) {
+			learn(rev, reply, LEARN_PLAIN_SYN, 0);
+			return TC_ACT_OK;
+		}
+		tcp_options(skb, l4off, th.hdrlen, &opts);
+		learn(rev, reply, LEARN_SPLICE_SYN, opts.have);
 		return TC_ACT_OK;
 	}
-	learn(rev, reply, LEARN_KEEP, 0);
-	val = bpf_map_lookup_elem(&slb_flows, rev);
+	val = learn(rev, reply, LEARN_KEEP, 0);
+	/* Plain sessions stop here: no option walk. */
+	if (!mark && (!val || val->splice == SPLICE_NONE))
+		return TC_ACT_OK;
+	tcp_options(skb, l4off, th.hdrlen, &opts);
 	if (mark) {
 		struct slb_flow_value next;
 		__u32 tsecr = 0;
@@ -269,8 +276,6 @@ static __always_inline int splice_ingress(struct __sk_buff *skb, struct slb_flow
 		delta = next.delta;
 		tsoff = next.tsoff;
 	} else {
-		if (!val || val->splice == SPLICE_NONE)
-			return TC_ACT_OK;
 		if (val->splice != SPLICE_ACTIVE) {
 			/* Data or a retransmission that overtook the replayed
 			 * ACK: the server would answer with a RST. The client

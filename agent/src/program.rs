@@ -210,6 +210,24 @@ mod tests {
     }
 
     #[test]
+    fn splice_states_have_names() {
+        let names: Vec<_> = [
+            SPLICE_NONE,
+            SPLICE_AWAIT_SYNACK,
+            SPLICE_SYNACK_SEEN,
+            SPLICE_ACTIVE,
+            4,
+        ]
+        .into_iter()
+        .map(splice_state_name)
+        .collect();
+        assert_eq!(
+            names,
+            ["none", "await_synack", "synack_seen", "active", "?"]
+        );
+    }
+
+    #[test]
     fn role_round_trips() {
         for role in [Role::Server, Role::Client] {
             assert_eq!(Role::from_raw(role.to_raw()), Some(role));
