@@ -75,6 +75,7 @@ enum slb_counter {
 	CNT_SPLICE_BAD_MARK,     /* marked ACK in another state, mark on non-TCP or unlearnable: dropped */
 	CNT_SPLICE_OPTION_MISMATCH, /* SYN-ACK lacking an option the marked SYN offered */
 	CNT_SPLICE_ICMP_TRANSLATED, /* ICMP errors quoting an ACTIVE flow: quoted seq translated */
+	CNT_UNLABELLED_SYN_ACK,  /* client: unlabelled SYN-ACKs that removed a flow's old label */
 	CNT_MAX = 32, /* slots in slb_counters (room to grow without a new layout) */
 };
 
@@ -402,6 +403,52 @@ static __always_inline void cluster_next_hop(const struct slb_config *cfg, __u32
 		count(CNT_CLUSTER_FALLBACK);
 }
 
+/*
+ * Client role, an unlabelled frame: a SYN-ACK answering a connection this
+ * host opens, from a service that has no label for it yet (a SYN proxy's
+ * cookie SYN-ACK: the session is bound on the handshake's ACK; or a host not
+ * behind slbd). A label still in the flow map for the same tuple (a reused
+ * port whose old entry has not gone idle) would ride that ACK to another
+ * session, and slbd would drop it: the entry is removed, and the label comes
+ * with the server's first labelled frame, as for any new connection.
+ */
+static __always_inline void client_unlabelled(struct __sk_buff *skb)
+{
+	struct slb_config *cfg;
+	struct slb_flow_key key = {};
+	struct slb_flow_key rev = {};
+	__u32 l4off = 0;
+	__u16 proto;
+	__u8 flags;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		proto = ETH_P_IP;
+	else if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		proto = ETH_P_IPV6;
+	else
+		return;
+	if (skb->vlan_present)
+		return;
+	cfg = config();
+	if (!cfg || cfg->role != SLB_ROLE_CLIENT)
+		return;
+	if (parse_flow(skb, ETH_HLEN, proto, &key, &l4off) < 0 || key.proto != IPPROTO_TCP)
+		return;
+	if (bpf_skb_load_bytes(skb, l4off + 13, &flags, 1) < 0)
+		return;
+	/* SYN and ACK, not RST. */
+	if ((flags & 0x16) != 0x12)
+		return;
+	rev.family = key.family;
+	rev.proto = key.proto;
+	rev.sport = key.dport;
+	rev.dport = key.sport;
+	__builtin_memcpy(rev.saddr, key.daddr, sizeof(rev.saddr));
+	__builtin_memcpy(rev.daddr, key.saddr, sizeof(rev.daddr));
+	if (bpf_map_delete_elem(&slb_flows, &rev) == 0)
+		count(CNT_UNLABELLED_SYN_ACK);
+}
+
 SEC("classifier")
 int slb_ingress(struct __sk_buff *skb)
 {
@@ -414,8 +461,10 @@ int slb_ingress(struct __sk_buff *skb)
 	__u8 ver;
 	__u16 inner_proto;
 
-	if (skb->protocol != bpf_htons(ETH_P_MPLS_UC_))
+	if (skb->protocol != bpf_htons(ETH_P_MPLS_UC_)) {
+		client_unlabelled(skb);
 		return TC_ACT_OK;
+	}
 	cfg = config();
 	if (!cfg)
 		return TC_ACT_OK;

@@ -188,6 +188,7 @@ pub const COUNTERS: &[&str] = &[
     "splice_bad_mark",
     "splice_option_mismatch",
     "splice_icmp_translated",
+    "unlabelled_syn_ack",
 ];
 
 #[cfg(test)]
