@@ -184,10 +184,7 @@ impl<F: Frame> Scheduler<F> {
                     .and_then(|s| s.pool().get(server).map(|srv| srv.addr()));
                 // Its server has not answered the replayed SYN yet.
                 if ended.is_none() && self.splices.waiting(labels.c2s()) {
-                    if let Err(f) = self.hold_for_splice(labels.c2s(), port, f) {
-                        self.drop_frame(PathDrop::SpliceHoldFull, Some(port), &f, None);
-                    }
-                    return;
+                    return self.hold_for_splice(labels.c2s(), port, f);
                 }
                 let plain = self.services.get(&service).is_some_and(|s| s.plain_clients);
                 if ended.is_none() && plain {

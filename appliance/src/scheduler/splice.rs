@@ -212,20 +212,16 @@ impl<F: Frame> Scheduler<F> {
         self.send_c2s_tc(f, c2s, replay::SPLICE_TC, server, now, out);
     }
 
-    /// A client frame of a session whose server has not answered yet:
-    /// held (true), or dropped when the session holds enough (true too);
-    /// false when the session does not wait.
-    pub(crate) fn hold_for_splice(&mut self, c2s: u32, port: u8, f: F) -> Result<(), F> {
-        let Some(p) = self.splices.pending.get_mut(&c2s) else {
-            return Err(f);
-        };
-        if p.held.len() >= HELD_MAX {
-            self.drop_frame(PathDrop::SpliceHoldFull, Some(port), &f, None);
-        } else {
-            p.held.push(f);
-            self.counters.event(Event::SpliceHeld);
+    /// A client frame of a session whose server has not answered yet
+    /// (`Splices::waiting`): held, or dropped past `HELD_MAX`.
+    pub(crate) fn hold_for_splice(&mut self, c2s: u32, port: u8, f: F) {
+        match self.splices.pending.get_mut(&c2s) {
+            Some(p) if p.held.len() < HELD_MAX => {
+                p.held.push(f);
+                self.counters.event(Event::SpliceHeld);
+            }
+            _ => self.drop_frame(PathDrop::SpliceHoldFull, Some(port), &f, None),
         }
-        Ok(())
     }
 
     /// A labelled frame no table knows: the server's answer to a replayed
