@@ -154,6 +154,10 @@ named_enum! {
         /// waits, that is not the answer to the SYN slbd sent (a SYN-ACK
         /// acknowledging another ISN, or no SYN-ACK).
         SpliceBadAnswer => "splice_bad_answer",
+        /// A spliced session's server sending its SYN-ACK again (its
+        /// replayed ACK was lost): answered by the scheduler with the ACK
+        /// again (`splice_ack_resent`), kept from the client.
+        SplicedSynAck => "spliced_syn_ack",
     }
 }
 

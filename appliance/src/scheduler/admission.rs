@@ -293,6 +293,7 @@ impl<F: Frame> Scheduler<F> {
             nexthop: server_slot,
             pop: false,
             want_reply: false,
+            spliced: false,
             client: ClientCheck::of(key.client, &self.shared.fingerprint),
         };
         let s2c = Entry::s2c(client_slot, plain, want_reply, server_slot);

@@ -330,6 +330,11 @@ impl<F: Frame> Scheduler<F> {
                 side.spliced = true;
             }
         }
+        // A SYN-ACK the server repeats comes back here, not to the client.
+        if let Some(mut e) = self.shared.tables.replica(self.local_id).get(c2s + 1) {
+            e.spliced = true;
+            self.shared.tables.set(c2s + 1, e);
+        }
         self.counters.event(Event::SessionsSpliced);
         let server = p.admitted.server_addr;
         if let Some(ack) = p.held.first() {

@@ -12,10 +12,10 @@
 //! Entry layout (bit 0 is the least significant):
 //!
 //! ```text
-//!  63      56 55          40 39   36 35  34  33  32 31                  0
-//! +----------+--------------+-------+---+---+---+---+---------------------+
-//! |  spare   | next hop idx | spare |v6 |rep|pop|liv| client check value  |
-//! +----------+--------------+-------+---+---+---+---+---------------------+
+//!  63      56 55          40 39 37 36  35  34  33  32 31                  0
+//! +----------+--------------+-----+---+---+---+---+---+---------------------+
+//! |  spare   | next hop idx |spare|spl|v6 |rep|pop|liv| client check value  |
+//! +----------+--------------+-----+---+---+---+---+---+---------------------+
 //! ```
 //! - live: the label belongs to a session.
 //! - pop: server-to-client label toward a plain client: pop it.
@@ -28,6 +28,9 @@
 //!   check, the low 16 bits name the session's server's next-hop slot
 //!   ([`Entry::server_slot`]); the worker drops a frame whose source MAC
 //!   is not that next hop's.
+//! - spl: server-to-client label of a spliced session (delayed binding,
+//!   `scheduler/splice.rs`): a SYN-ACK on it is the server's handshake
+//!   repeated, kept from the client (the scheduler answers the server).
 //! - next hop index: into [`crate::shared::nexthop::NextHops`] (out port and MAC).
 //!
 //! The direction is the label's parity (odd: client to server, claim 7 in
@@ -40,6 +43,7 @@ const LIVE: u64 = 1 << 32;
 const POP: u64 = 1 << 33;
 const WANT_REPLY: u64 = 1 << 34;
 const V6: u64 = 1 << 35;
+const SPLICED: u64 = 1 << 36;
 const NH_SHIFT: u32 = 40;
 
 /// A decoded label table entry.
@@ -48,6 +52,8 @@ pub struct Entry {
     pub nexthop: u16,
     pub pop: bool,
     pub want_reply: bool,
+    /// Server-to-client label of a spliced session.
+    pub spliced: bool,
     /// Client address check for client-to-server labels (0 = none).
     pub client: ClientCheck,
 }
@@ -119,6 +125,7 @@ impl Entry {
             nexthop: client_slot,
             pop,
             want_reply,
+            spliced: false,
             client: ClientCheck {
                 v6: false,
                 value: u32::from(server_slot),
@@ -145,6 +152,9 @@ impl Entry {
         if self.client.v6 {
             w |= V6;
         }
+        if self.spliced {
+            w |= SPLICED;
+        }
         w
     }
 
@@ -158,6 +168,7 @@ impl Entry {
             nexthop: (w >> NH_SHIFT) as u16,
             pop: w & POP != 0,
             want_reply: w & WANT_REPLY != 0,
+            spliced: w & SPLICED != 0,
             client: ClientCheck {
                 v6: w & V6 != 0,
                 value: w as u32,
@@ -299,9 +310,11 @@ mod tests {
         let e = Entry::s2c(7, true, true, 0xfffe);
         let d = Entry::decode(e.encode()).unwrap();
         assert_eq!(
-            (d.nexthop, d.pop, d.want_reply, d.server_slot()),
-            (7, true, true, 0xfffe)
+            (d.nexthop, d.pop, d.want_reply, d.server_slot(), d.spliced),
+            (7, true, true, 0xfffe, false)
         );
+        let spliced = Entry { spliced: true, ..e };
+        assert_eq!(Entry::decode(spliced.encode()), Some(spliced));
     }
 
     #[test]

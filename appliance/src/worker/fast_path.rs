@@ -396,6 +396,13 @@ impl<F: Frame> FastPath<F> {
         };
         if let Some(flags) = lf.tcp_flags {
             if flags.contains(TcpFlags::SYN) {
+                // A spliced session's server repeating its SYN-ACK: its
+                // replayed ACK was lost. The scheduler answers it again;
+                // the client, which had the cookie's, never sees it.
+                if !c2s && e.spliced {
+                    self.report(label, ReportKind::SynAckAgain);
+                    return self.discard(PathDrop::SplicedSynAck, in_port, &f);
+                }
                 let v6 = matches!(lf.inner_src, IpAddr::V6(_));
                 match mss::clamp_mss(f.data_mut(), shared.max_mss(v6)) {
                     Ok(true) => self.counters.event(Event::MssClamped),
@@ -403,12 +410,6 @@ impl<F: Frame> FastPath<F> {
                         return self.discard(DropReason::BadMssOption, in_port, &f);
                     }
                     _ => {}
-                }
-                // A server's SYN-ACK after its first reply was seen: sent
-                // again, so its handshake ACK did not arrive (a spliced
-                // session's replayed ACK lost: `scheduler/splice.rs`).
-                if !c2s && !e.want_reply {
-                    self.report(label, ReportKind::SynAckAgain);
                 }
             }
             self.report_end(label, flags);
