@@ -75,6 +75,7 @@ impl<F: Frame> Scheduler<F> {
                 return;
             }
             ReportKind::FirstReply => {
+                self.replay_answered(r.label);
                 let o = self.core.on_first_reply(r.label, now);
                 // The reply is seen: stop the workers reporting it.
                 if let Some(mut e) = self.shared.tables.replica(self.local_id).get(r.label) {

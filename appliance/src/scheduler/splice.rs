@@ -35,7 +35,7 @@
 //! session ends.
 
 use super::splice_state::{
-    Pending, CHECK_NS, HELD_MAX, PENDING_MAX, REPLAYED_KEEP_NS, REPLAYED_MAX, RETRY_NS, TRIES,
+    Pending, CHECK_NS, HELD_MAX, PENDING_MAX, REPLAYED_MAX, RETRY_NS, TRIES,
 };
 use super::Scheduler;
 use crate::counters::{Event, PathDrop};
@@ -304,6 +304,8 @@ impl<F: Frame> Scheduler<F> {
                 self.counters.event(Event::SpliceOptionMismatch);
             }
         }
+        // The server's first segment after its SYN-ACK is reported: the
+        // replayed ACK arrived (`replay_answered`).
         if !self.install(
             p.worker,
             &p.admitted,
@@ -311,7 +313,7 @@ impl<F: Frame> Scheduler<F> {
             p.port,
             p.client_mac,
             &p.flow,
-            false,
+            true,
         ) {
             let e = self.core.end_session(p.admitted.session, now);
             self.withdraw(&e);
@@ -338,7 +340,7 @@ impl<F: Frame> Scheduler<F> {
         self.counters.event(Event::SessionsSpliced);
         let server = p.admitted.server_addr;
         if let Some(ack) = p.held.first() {
-            self.keep_replayed(c2s, ack.data().to_vec(), server, now);
+            self.keep_replayed(c2s, ack.data().to_vec(), server);
         }
         for (i, f) in p.held.drain(..).enumerate() {
             let tc = if i == 0 { replay::SPLICE_TC } else { 0 };
@@ -372,31 +374,25 @@ impl<F: Frame> Scheduler<F> {
     }
 
     /// Keeps the ACK replayed for `c2s`, for [`Self::syn_ack_again`].
-    fn keep_replayed(&mut self, c2s: u32, ack: Vec<u8>, server: std::net::IpAddr, now: u64) {
-        let sp = &mut self.splices;
-        if sp.replayed.len() >= REPLAYED_MAX {
-            return;
+    fn keep_replayed(&mut self, c2s: u32, ack: Vec<u8>, server: std::net::IpAddr) {
+        if self.splices.replayed.len() < REPLAYED_MAX {
+            self.splices.replayed.insert(c2s, (ack, server));
         }
-        let until = now + REPLAYED_KEEP_NS;
-        sp.replayed.insert(c2s, (ack, server, until));
-        sp.replayed_order.push_back((c2s, until));
     }
 
     /// The server of the session holding S2C label `s2c` sent its SYN-ACK
     /// again after the session was installed: the replayed ACK did not
     /// reach it (nor its agent, which still waits for the mark). Sent
-    /// again, marked, while it is kept.
+    /// again, marked, while the copy is kept (until the server's first
+    /// segment after the SYN-ACK, or the session's end).
     pub(crate) fn syn_ack_again(&mut self, s2c: u32, now: u64, out: &mut dyn FnMut(usize, F)) {
         if s2c & 1 == 1 {
             return;
         }
         let c2s = s2c - 1;
-        let Some((ack, server, until)) = self.splices.replayed.get(&c2s) else {
+        let Some((ack, server)) = self.splices.replayed.get(&c2s) else {
             return;
         };
-        if now > *until {
-            return;
-        }
         let server = *server;
         let Some(f) = (self.alloc)(ack) else {
             return;
@@ -405,10 +401,19 @@ impl<F: Frame> Scheduler<F> {
         self.send_c2s_tc(f, c2s, replay::SPLICE_TC, server, now, out);
     }
 
+    /// The server of the session holding `s2c` sent a segment after its
+    /// SYN-ACK: it has the replayed ACK; the copy goes.
+    pub(crate) fn replay_answered(&mut self, s2c: u32) {
+        if s2c & 1 == 0 && !self.splices.replayed.is_empty() {
+            self.splices.replayed.remove(&(s2c - 1));
+        }
+    }
+
     /// A session ended while its server's handshake was under way (the
     /// client reset it, it expired, it was ended by hand): its held frames
     /// go.
     pub(crate) fn splice_withdrawn(&mut self, c2s: u32) {
+        self.splices.replayed.remove(&c2s);
         if let Some(p) = self.splices.pending.remove(&c2s) {
             for f in &p.held {
                 self.drop_frame(PathDrop::SpliceAbandoned, None, f, None);
@@ -419,20 +424,6 @@ impl<F: Frame> Scheduler<F> {
     /// Every [`CHECK_NS`]: SYNs again to servers that have not answered
     /// in [`RETRY_NS`], handshakes given up after [`TRIES`].
     pub(crate) fn run_splices(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
-        while let Some(&(c2s, until)) = self.splices.replayed_order.front() {
-            if until > now {
-                break;
-            }
-            self.splices.replayed_order.pop_front();
-            if self
-                .splices
-                .replayed
-                .get(&c2s)
-                .is_some_and(|r| r.2 == until)
-            {
-                self.splices.replayed.remove(&c2s);
-            }
-        }
         if self.splices.pending.is_empty() || now < self.splices.next_check {
             return 0;
         }

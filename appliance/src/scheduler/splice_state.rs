@@ -7,7 +7,6 @@ use slb_core::service::Admitted;
 use slb_core::session::SessionKey;
 use slb_wire::syn_cookie::{CookieOptions, Tuple};
 use slb_wire::FlowKey;
-use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// Handshakes waiting for their servers, at most.
@@ -20,11 +19,12 @@ pub(crate) const RETRY_NS: u64 = 1_000_000_000;
 pub(crate) const TRIES: u8 = 3;
 /// How often the waiting handshakes are looked at.
 pub(crate) const CHECK_NS: u64 = 100_000_000;
-/// How long a replayed ACK is kept to send again, should the server send
-/// its SYN-ACK again (the replayed ACK was lost on the way): Linux sends
-/// its SYN-ACK again after 1, 3 and 7 s.
-pub(crate) const REPLAYED_KEEP_NS: u64 = 8_000_000_000;
-/// Replayed ACKs kept, at most (about 100 bytes each).
+/// Replayed ACKs kept, at most (about 100 bytes each). A copy is kept from
+/// the replay until the server's first segment after its SYN-ACK (the
+/// first-reply report: the ACK arrived) or the session's end, about a
+/// round trip: should the server send its SYN-ACK again meanwhile (the
+/// replayed ACK was lost; Linux repeats it up to 5 times over 31 s), the
+/// copy goes again.
 pub(crate) const REPLAYED_MAX: usize = 65536;
 
 /// One handshake between slbd and a server, for a bound session.
@@ -53,10 +53,8 @@ pub(crate) struct Splices<F> {
     pub(crate) pending: HashMap<u32, Pending<F>>,
     pub(crate) next_check: u64,
     /// By client-to-server label: the client's ACK as replayed (frame
-    /// bytes, unlabelled), the server's address, until when it is kept.
-    pub(crate) replayed: HashMap<u32, (Vec<u8>, IpAddr, u64)>,
-    /// `replayed`'s labels, oldest first, with their deadlines.
-    pub(crate) replayed_order: VecDeque<(u32, u64)>,
+    /// bytes, unlabelled) and the server's address.
+    pub(crate) replayed: HashMap<u32, (Vec<u8>, IpAddr)>,
 }
 
 impl<F> Default for Splices<F> {
@@ -65,7 +63,6 @@ impl<F> Default for Splices<F> {
             pending: HashMap::new(),
             next_check: 0,
             replayed: HashMap::new(),
-            replayed_order: VecDeque::new(),
         }
     }
 }

@@ -298,6 +298,7 @@ mod tests {
                 nexthop: 0xbeef,
                 pop: true,
                 want_reply: false,
+                spliced: true,
                 client: ClientCheck::of(client, &key),
             };
             assert_eq!(Entry::decode(e.encode()), Some(e));
