@@ -1,0 +1,712 @@
+//! Issue 16's acceptance in the lab: the SYN proxy (delayed binding) at
+//! slbd and the sequence splicing of the servers' agents.
+//!
+//! One lab, one test, in phases; the phases run first with slbd's TCP
+//! services as today (no `syn_proxy`), then, on a restarted slbd, with
+//! `"syn_proxy": true` on every TCP service, and the two runs must give the
+//! same results. `SLB_LAB_SYN_PROXY=off` (or `on`) runs one of the two only;
+//! the default is both.
+//!
+//! Services: `config/examples/demo.json` (web, web6 plain on 198.18.100.1 /
+//! 2001:db8:100::1 for c2; web-label, web6-label on .2 / ::2 for the
+//! label-aware c1) plus the same four on port 8081, where an upload sink
+//! on each server answers a PUT with the body's SHA-256.
+//!
+//! Phases, for each mode:
+//! 1. curl: the first six answers of each service follow weighted round
+//!    robin (s1 s2 s1 s3 s2 s1); `/whoami` shows the client's own
+//!    address; 120 one-connection requests per client split exactly
+//!    60/40/20.
+//! 2. wrk (keep-alive) on the four paths: no socket error, no non-2xx.
+//! 3. For the servers' `net.ipv4.tcp_timestamps` at 1, 0 and 2: a 10 MB
+//!    download and a 10 MB upload on each path (client, family), checked
+//!    by SHA-256.
+//! 4. 1% loss (`tc netem`) both ways on every server's link: the same
+//!    transfers; the servers and clients went through SACK recovery, and
+//!    no SACK block was discarded as invalid (`TCPSACKDiscard`).
+//! 5. Captures on c1, c2 and every server during one connection per
+//!    path: the client's ISN reaches the server; with the proxy the client
+//!    sees the cookie ISN and the server its own (printed side by side,
+//!    with both SYN-ACKs' window scale), the server gets a marked SYN
+//!    (traffic class 1) and the replayed marked cookie ACK, and the data
+//!    the server sends is in the cookie's sequence space on both links.
+//!    The agents' `splice_learned` counts exactly these sessions (0
+//!    without the proxy).
+//! 6. A SYN flood from spoofed sources (c2, raw socket, as fast as it
+//!    goes, bounded) on web while four rate-limited 10 MB transfers run and
+//!    both clients open new connections: the transfers complete whole; the
+//!    share of new connections that succeeded is printed. With the proxy,
+//!    no session (so no label pair) belongs to a flood source and no
+//!    session is half-open afterwards; without it, the flood's sessions
+//!    are there (the problem the proxy solves, shown, not asserted away).
+//!
+//! slbd's stats (cookie counters, sessions spliced) and the agents'
+//! counters are printed after each mode.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use slb_tests::lab::{self, Lab};
+use slb_tests::lab_tcp::{self, Segment, UploadSinks};
+
+const MB10: usize = 10_000_000;
+const UPLOAD_PORT: u16 = 8081;
+
+/// (client namespace, VIP, service) of each path.
+const PATHS: [(&str, &str, &str); 4] = [
+    ("c2", lab::VIP4, "web"),
+    ("c2", lab::VIP6, "web6"),
+    ("c1", lab::VIP4_LABEL, "web-label"),
+    ("c1", lab::VIP6_LABEL, "web6-label"),
+];
+
+/// The counters of slbd's stats printed after each mode (those of issue 16
+/// must exist when the proxy is on).
+const COOKIE_EVENTS: [&str; 4] = [
+    "syn_cookies_sent",
+    "syn_cookies_valid",
+    "syn_cookies_invalid",
+    "sessions_spliced",
+];
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn host(vip: &str) -> String {
+    if vip.contains(':') {
+        format!("[{vip}]")
+    } else {
+        vip.to_string()
+    }
+}
+
+fn client_addr(ns: &str, vip: &str) -> IpAddr {
+    if vip.contains(':') {
+        lab::addr6(ns).parse().unwrap()
+    } else {
+        lab::addr4(ns).parse().unwrap()
+    }
+}
+
+/// Smooth weighted round robin over s1 s2 s3 at 3:2:1, the first `n`.
+fn smooth_wrr(n: usize) -> Vec<String> {
+    let names = ["s1", "s2", "s3"];
+    let weights = [3i64, 2, 1];
+    let mut current = [0i64; 3];
+    let mut out = Vec::new();
+    for _ in 0..n {
+        for (c, w) in current.iter_mut().zip(weights) {
+            *c += w;
+        }
+        let best = (0..3).fold(0, |b, i| if current[i] > current[b] { i } else { b });
+        current[best] -= 6;
+        out.push(names[best].to_string());
+    }
+    out
+}
+
+fn slbctl_json(socket: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = lab::slbctl(socket, &all);
+    assert!(
+        out.status.success(),
+        "slbctl {args:?}: {}",
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("slbctl {args:?} --json: {e}"))
+}
+
+fn event(stats: &serde_json::Value, name: &str) -> u64 {
+    stats["events"][name].as_u64().unwrap_or(0)
+}
+
+/// The lab's configuration with the upload services, and `syn_proxy` on
+/// every TCP service when `proxy`; its path (ports on the lab's devices).
+fn config(lab: &Lab, proxy: bool) -> PathBuf {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/examples/demo.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&demo).expect("demo.json")).unwrap();
+    let services = doc["services"].as_array_mut().expect("services");
+    let uploads: Vec<serde_json::Value> = services
+        .iter()
+        .filter(|s| PATHS.iter().any(|p| s["name"] == p.2))
+        .map(|s| {
+            let mut up = s.clone();
+            up["name"] = format!("{}-up", s["name"].as_str().unwrap()).into();
+            up["port"] = UPLOAD_PORT.into();
+            up["health"]["port"] = UPLOAD_PORT.into();
+            up
+        })
+        .collect();
+    assert_eq!(uploads.len(), 4, "demo.json's web services");
+    services.extend(uploads);
+    if proxy {
+        for s in services.iter_mut().filter(|s| s["protocol"] == "tcp") {
+            s["syn_proxy"] = true.into();
+        }
+    }
+    let name = if proxy { "syn-proxy-on.json" } else { "syn-proxy-off.json" };
+    let path = lab.run_dir().join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).expect("write config");
+    lab::lab_config(&path)
+}
+
+/// What a mode's phases produced, compared between the modes.
+#[derive(Debug, Default, PartialEq)]
+struct Results {
+    picks: Vec<(String, Vec<String>)>,
+    split: Vec<(String, BTreeMap<String, usize>)>,
+}
+
+struct Files {
+    download_sha: String,
+    upload: PathBuf,
+    upload_sha: String,
+}
+
+/// 10 MB down from `/bytes/` and up to the sink on one path; panics with
+/// what went wrong. `rate`: curl's `--limit-rate`, if any.
+fn transfer_pair(lab: &Lab, files: &Files, ns: &str, vip: &str, rate: Option<&str>, what: &str) {
+    let limit = rate.map_or(String::new(), |r| format!("--limit-rate {r}"));
+    let url = format!("http://{}/bytes/{MB10}", host(vip));
+    let down = lab.exec_timeout(
+        ns,
+        &[
+            "bash",
+            "-c",
+            &format!(
+                "set -o pipefail; curl -sS -g --max-time 50 {limit} '{url}' | sha256sum"
+            ),
+        ],
+        Duration::from_secs(60),
+    );
+    let got = text(&down.stdout);
+    assert!(
+        down.status.success() && got.split_whitespace().next() == Some(&files.download_sha),
+        "{what}: 10 MB download {ns} -> {url}: {got} {} (want {})",
+        text(&down.stderr),
+        files.download_sha
+    );
+    let url = format!("http://{}:{UPLOAD_PORT}/up", host(vip));
+    let up = lab.exec_timeout(
+        ns,
+        &[
+            "bash",
+            "-c",
+            &format!(
+                "curl -sS -g --max-time 50 {limit} -H 'Expect:' -T '{}' '{url}'",
+                files.upload.display()
+            ),
+        ],
+        Duration::from_secs(60),
+    );
+    let got = text(&up.stdout);
+    let fields: Vec<&str> = got.split_whitespace().collect();
+    assert!(
+        up.status.success()
+            && fields.len() == 3
+            && fields[1] == files.upload_sha
+            && fields[2] == MB10.to_string(),
+        "{what}: 10 MB upload {ns} -> {url}: {got:?} {} (want {} {MB10})",
+        text(&up.stderr),
+        files.upload_sha
+    );
+}
+
+/// Every path's download and upload, one after another.
+fn transfers(lab: &Lab, files: &Files, what: &str) {
+    let t = Instant::now();
+    for (ns, vip, _) in PATHS {
+        transfer_pair(lab, files, ns, vip, None, what);
+    }
+    eprintln!("  {what}: 4 paths x (10 MB down + 10 MB up) ok in {:?}", t.elapsed());
+}
+
+fn set_timestamps(lab: &Lab, value: u32) {
+    for s in lab::SERVERS {
+        lab.exec_ok(
+            s,
+            &["sysctl", "-qw", &format!("net.ipv4.tcp_timestamps={value}")],
+        );
+    }
+}
+
+/// Sum of `names` over namespaces `nss` of `nstat`.
+fn nstat_sum(lab: &Lab, nss: &[&str], names: &[&str]) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for ns in nss {
+        let n = lab_tcp::nstat(lab, ns);
+        for name in names {
+            *out.entry(name.to_string()).or_insert(0) += n.get(*name).copied().unwrap_or(0);
+        }
+    }
+    out
+}
+
+fn delta(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .collect()
+}
+
+/// The agents' counters summed over the servers.
+fn agent_sum(lab: &Lab, agent: &Path) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for s in lab::SERVERS {
+        for (k, v) in lab_tcp::agent_counters(agent, &lab.ns(s), "eth0") {
+            *out.entry(k).or_insert(0) += v;
+        }
+    }
+    out
+}
+
+/// Phase 5: one connection's handshake on both links, checked.
+fn check_handshake(
+    proxy: bool,
+    ns: &str,
+    vip: &str,
+    client_side: &[Segment],
+    server_side: &[Segment],
+) -> String {
+    let c: IpAddr = client_addr(ns, vip);
+    let v: IpAddr = vip.parse().unwrap();
+    let ours = |s: &&Segment| {
+        (s.src == c && s.dst == v && s.dport == 80) || (s.src == v && s.dst == c && s.sport == 80)
+    };
+    let cli: Vec<&Segment> = client_side.iter().filter(ours).collect();
+    let srv: Vec<&Segment> = server_side.iter().filter(ours).collect();
+    let dump = || {
+        format!(
+            "client link:\n{}\nserver link:\n{}",
+            cli.iter().map(|s| format!("  {s}\n")).collect::<String>(),
+            srv.iter().map(|s| format!("  {s}\n")).collect::<String>()
+        )
+    };
+    let from_client = |s: &&&Segment| s.src == c;
+    let syn = cli
+        .iter()
+        .find(|s| s.is_syn())
+        .unwrap_or_else(|| panic!("{ns} -> {vip}: no SYN on the client link\n{}", dump()));
+    let isn_c = syn.seq;
+    let syn_ack_c = cli
+        .iter()
+        .find(|s| s.is_syn_ack())
+        .unwrap_or_else(|| panic!("{ns} -> {vip}: no SYN-ACK on the client link\n{}", dump()));
+    let syn_s = srv
+        .iter()
+        .find(|s| s.is_syn())
+        .unwrap_or_else(|| panic!("{ns} -> {vip}: no SYN on the server link\n{}", dump()));
+    let syn_ack_s = srv
+        .iter()
+        .find(|s| s.is_syn_ack())
+        .unwrap_or_else(|| panic!("{ns} -> {vip}: no SYN-ACK on the server link\n{}", dump()));
+    let cookie = syn_ack_c.seq;
+    let server_isn = syn_ack_s.seq;
+    let line = format!(
+        "{ns} -> {vip}: client ISN {isn_c}; client link SYN-ACK seq {cookie} wscale {:?} mss {:?} ts {}; \
+         server link SYN seq {} (label {:?} tc {}) wscale {:?}, server's SYN-ACK seq {server_isn} wscale {:?} mss {:?} ts {}",
+        syn_ack_c.wscale,
+        syn_ack_c.mss,
+        syn_ack_c.ts.is_some(),
+        syn_s.seq,
+        syn_s.label,
+        syn_s.tc,
+        syn_s.wscale,
+        syn_ack_s.wscale,
+        syn_ack_s.mss,
+        syn_ack_s.ts.is_some(),
+    );
+    assert_eq!(syn_s.seq, isn_c, "{line}\nthe server got another ISN\n{}", dump());
+    assert_eq!(syn_ack_c.ack, isn_c.wrapping_add(1), "{line}\n{}", dump());
+    assert_eq!(syn_ack_s.ack, isn_c.wrapping_add(1), "{line}\n{}", dump());
+    assert!(
+        syn_s.label.is_some_and(|l| l % 2 == 1),
+        "{line}\nthe server's SYN is not under an odd label\n{}",
+        dump()
+    );
+    // Data from the server: in the sequence space the client knows, on
+    // both links (the server's egress is captured after the agent).
+    let first_data = |segs: &[&Segment]| {
+        segs.iter()
+            .find(|s| s.src == v && s.len > 0)
+            .map(|s| s.seq)
+    };
+    assert_eq!(
+        first_data(&cli),
+        Some(cookie.wrapping_add(1)),
+        "{line}\nthe client's first data byte\n{}",
+        dump()
+    );
+    assert_eq!(
+        first_data(&srv),
+        Some(cookie.wrapping_add(1)),
+        "{line}\nthe server link's first data byte (after the agent)\n{}",
+        dump()
+    );
+    let marked: Vec<&&Segment> = srv.iter().filter(from_client).filter(|s| s.tc != 0).collect();
+    if proxy {
+        assert_ne!(
+            cookie, server_isn,
+            "{line}\nthe client saw the server's ISN: no proxy\n{}",
+            dump()
+        );
+        assert_eq!(syn_s.tc, 1, "{line}\nthe server's SYN is not marked\n{}", dump());
+        let replay = srv.iter().find(|s| {
+            s.src == c && s.tc == 1 && !s.flags.contains(slb_wire::TcpFlags::SYN)
+        });
+        let replay = replay
+            .unwrap_or_else(|| panic!("{line}\nno marked ACK on the server link\n{}", dump()));
+        assert_eq!(
+            (replay.seq, replay.ack),
+            (isn_c.wrapping_add(1), cookie.wrapping_add(1)),
+            "{line}\nthe replayed ACK is not the client's cookie ACK\n{}",
+            dump()
+        );
+        assert_eq!(
+            marked.len(),
+            2,
+            "{line}\nmarked frames other than the SYN and the replayed ACK\n{}",
+            dump()
+        );
+        assert_eq!(
+            syn_ack_c.wscale, syn_ack_s.wscale,
+            "{line}\nslbd advertised another window scale than the server's"
+        );
+    } else {
+        assert_eq!(cookie, server_isn, "{line}\n{}", dump());
+        assert!(marked.is_empty(), "{line}\nmarked frames without the proxy\n{}", dump());
+    }
+    line
+}
+
+fn sessions_from_flood(socket: &str) -> (usize, u64) {
+    let list = slbctl_json(socket, &["sessions", "list", "--limit", "5000"]);
+    let from_flood = list["sessions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|s| {
+                    s["client"]
+                        .as_str()
+                        .and_then(|c| c.parse::<std::net::Ipv4Addr>().ok())
+                        .is_some_and(|a| {
+                            let o = a.octets();
+                            o[..3] == [198, 18, 0] && o[3] >= 128
+                        })
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    (from_flood, list["matched"].as_u64().unwrap_or(0))
+}
+
+/// Phase 6; the share of new connections that succeeded under the flood.
+fn flood_phase(lab: &Lab, files: &Files, socket: &str, proxy: bool) -> f64 {
+    let before = slbctl_json(socket, &["stats"]);
+    let t0 = Instant::now();
+    let (flood, legit, transfers_done) = std::thread::scope(|sc| {
+        // Established transfers: 10 MB at 2.5 MB/s (4 s), under way before
+        // the flood starts.
+        let transfers: Vec<_> = [("c2", lab::VIP4), ("c1", lab::VIP4_LABEL), ("c2", lab::VIP6), ("c1", lab::VIP6_LABEL)]
+            .into_iter()
+            .map(|(ns, vip)| {
+                sc.spawn(move || {
+                    transfer_pair(lab, files, ns, vip, Some("5000K"), "during the flood");
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(700));
+        let legit: Vec<_> = [("c2", lab::VIP4), ("c1", lab::VIP4_LABEL)]
+            .into_iter()
+            .map(|(ns, vip)| {
+                sc.spawn(move || {
+                    std::thread::sleep(Duration::from_millis(300));
+                    lab.curl_load_timed(ns, &format!("http://{vip}"), 150, 4, 5)
+                })
+            })
+            .collect();
+        let flood = lab_tcp::syn_flood(lab, "c2", lab::VIP4, 80, 400_000, 3.0);
+        let legit: Vec<_> = legit.into_iter().map(|t| t.join().unwrap()).collect();
+        let done = transfers.into_iter().map(|t| t.join().is_ok()).collect::<Vec<_>>();
+        (flood, legit, done)
+    });
+    let after = slbctl_json(socket, &["stats"]);
+    let labels = slbctl_json(socket, &["labels", "--limit", "0"]);
+    let half_open = slbctl_json(socket, &["sessions", "list", "--state", "syn_sent", "--limit", "0"]);
+    let (from_flood, listed) = sessions_from_flood(socket);
+    let ev = |k: &str| event(&after, k) - event(&before, k);
+    let dr = |k: &str| {
+        after["drops"][k].as_u64().unwrap_or(0) - before["drops"][k].as_u64().unwrap_or(0)
+    };
+    let legit_ok: usize = legit.iter().map(|l| l.ok).sum();
+    let legit_failed: usize = legit.iter().map(|l| l.failed).sum();
+    let rx = |s: &serde_json::Value| s["ports"][0]["stats"]["rx_packets"].as_u64().unwrap_or(0);
+    let missed = |s: &serde_json::Value| s["ports"][0]["stats"]["rx_missed"].as_u64().unwrap_or(0);
+    eprintln!(
+        "  flood: {} SYNs in {:.2} s ({:.0}/s) from spoofed 198.18.0.128/25 to {}:80; slbd client port rx {} (missed {}) over {:?}; \
+         sessions admitted {}, punt_queue_full {}, refused {}; {}; \
+         new connections meanwhile {legit_ok} ok, {legit_failed} failed ({:.1} % ok); transfers completed {transfers_done:?}; \
+         afterwards: label pairs {}, sessions {} (half-open {}, from flood sources {from_flood} of {listed} listed)",
+        flood.sent,
+        flood.secs,
+        flood.sent as f64 / flood.secs,
+        lab::VIP4,
+        rx(&after) - rx(&before),
+        missed(&after) - missed(&before),
+        t0.elapsed(),
+        ev("sessions_admitted"),
+        dr("punt_queue_full"),
+        dr("refused"),
+        COOKIE_EVENTS
+            .iter()
+            .map(|k| format!("{k} {}", ev(k)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        100.0 * legit_ok as f64 / (legit_ok + legit_failed).max(1) as f64,
+        labels["usage"],
+        after["totals"]["sessions"],
+        half_open["matched"],
+    );
+    assert!(
+        transfers_done.iter().all(|d| *d),
+        "a transfer under the flood failed (its panic is above)"
+    );
+    if proxy {
+        assert_eq!(from_flood, 0, "sessions of flood sources with the proxy on");
+        assert_eq!(
+            listed,
+            after["totals"]["sessions"].as_u64().unwrap_or(0),
+            "the list holds every session"
+        );
+        assert_eq!(half_open["matched"], 0, "half-open sessions after the flood");
+        assert_eq!(
+            labels["usage"]["active_pairs"], after["totals"]["sessions"],
+            "label pairs held other than by sessions"
+        );
+        assert!(
+            ev("syn_cookies_sent") >= flood.sent / 2,
+            "the flood did not reach slbd: {} cookies for {} SYNs",
+            ev("syn_cookies_sent"),
+            flood.sent
+        );
+    } else {
+        // The flood reached slbd: its sources hold sessions (and pairs).
+        assert!(
+            from_flood > 0,
+            "no flood session without the proxy: did the flood reach slbd?"
+        );
+    }
+    legit_ok as f64 / (legit_ok + legit_failed).max(1) as f64
+}
+
+fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results {
+    let mode = if proxy { "syn_proxy on" } else { "syn_proxy off" };
+    eprintln!("== {mode}");
+    let t_mode = Instant::now();
+    let socket = lab.run_dir().join("ctl.sock").display().to_string();
+    let cfg = config(lab, proxy).display().to_string();
+    set_timestamps(lab, 1);
+    lab.start_slbd(&["--config", &cfg, "--ctl-socket", &socket]);
+    let agents_start = agent_sum(lab, agent);
+    let mut results = Results::default();
+
+    // 1. curl: weighted round robin, who am I, the split.
+    for (ns, vip, service) in PATHS {
+        let url = format!("http://{}/", host(vip));
+        let picks: Vec<String> = (0..6)
+            .map(|i| {
+                let out = lab.curl(ns, &url, 10);
+                assert!(
+                    out.status.success(),
+                    "{mode}: request {i} {ns} -> {url}: {}",
+                    text(&out.stderr)
+                );
+                text(&out.stdout).trim().to_string()
+            })
+            .collect();
+        assert_eq!(picks, smooth_wrr(6), "{mode}: {service}'s first picks");
+        let who = lab.curl(ns, &format!("{url}whoami"), 10);
+        let own = client_addr(ns, vip).to_string();
+        assert!(
+            who.status.success() && text(&who.stdout).contains(&own),
+            "{mode}: {ns} -> {url}whoami: {} {}",
+            text(&who.stdout),
+            text(&who.stderr)
+        );
+        results.picks.push((service.to_string(), picks));
+    }
+    for (ns, vip, service) in [PATHS[0], PATHS[2]] {
+        let r = lab.curl_load(ns, &format!("http://{vip}"), 120, 10);
+        assert_eq!(r.failed, 0, "{mode}: {service}: failed requests: {r:?}");
+        assert_eq!(
+            (r.count("s1"), r.count("s2"), r.count("s3")),
+            (60, 40, 20),
+            "{mode}: {service}'s split"
+        );
+        results.split.push((service.to_string(), r.per_server));
+    }
+    eprintln!("  curl: first picks, whoami and the 60/40/20 split as expected");
+
+    // 2. wrk.
+    for (ns, vip, service) in PATHS {
+        let w = lab_tcp::wrk(lab, ns, &format!("http://{}/", host(vip)), 10, 2);
+        eprintln!(
+            "  wrk {service} from {ns}: {} requests, {:.0}/s, {} errors",
+            w.requests, w.requests_per_s, w.errors
+        );
+        assert_eq!(w.errors, 0, "{mode}: wrk on {service}:\n{}", w.text);
+    }
+
+    // 3. 10 MB each way with the servers' timestamps at 1, 0, 2.
+    for ts in [1, 0, 2] {
+        set_timestamps(lab, ts);
+        transfers(lab, files, &format!("{mode}, tcp_timestamps={ts}"));
+    }
+    set_timestamps(lab, 1);
+
+    // 4. 1 % loss both ways on every server link: SACK recovery.
+    const SACK: [&str; 5] = [
+        "TcpExtTCPSackRecovery",
+        "TcpExtTCPSACKDiscard",
+        "TcpExtTCPSACKReneging",
+        "TcpExtTCPDSACKIgnoredOld",
+        "TcpExtTCPDSACKIgnoredNoUndo",
+    ];
+    let (srv_before, cli_before) = (
+        nstat_sum(lab, &lab::SERVERS, &SACK),
+        nstat_sum(lab, &lab::CLIENTS, &SACK),
+    );
+    for s in lab::SERVERS {
+        lab.exec_ok(s, &["tc", "qdisc", "add", "dev", "eth0", "root", "netem", "loss", "1%"]);
+        lab.exec_ok("app", &["tc", "qdisc", "add", "dev", s, "root", "netem", "loss", "1%"]);
+    }
+    transfers(lab, files, &format!("{mode}, 1% loss"));
+    for s in lab::SERVERS {
+        lab.exec_ok(s, &["tc", "qdisc", "del", "dev", "eth0", "root"]);
+        lab.exec_ok("app", &["tc", "qdisc", "del", "dev", s, "root"]);
+    }
+    let srv = delta(&nstat_sum(lab, &lab::SERVERS, &SACK), &srv_before);
+    let cli = delta(&nstat_sum(lab, &lab::CLIENTS, &SACK), &cli_before);
+    eprintln!("  1% loss: servers {srv:?}; clients {cli:?}");
+    assert!(srv["TcpExtTCPSackRecovery"] > 0, "{mode}: no SACK recovery on the servers: {srv:?}");
+    assert!(cli["TcpExtTCPSackRecovery"] > 0, "{mode}: no SACK recovery on the clients: {cli:?}");
+    assert_eq!(srv["TcpExtTCPSACKDiscard"], 0, "{mode}: servers discarded SACK blocks: {srv:?}");
+    assert_eq!(cli["TcpExtTCPSACKDiscard"], 0, "{mode}: clients discarded SACK blocks: {cli:?}");
+
+    // 5. Captures: ISNs, marks, the agents' count.
+    let stats_before = slbctl_json(&socket, &["stats"]);
+    let agents_before = agent_sum(lab, agent);
+    let caps: Vec<(&str, lab::Capture)> = ["c1", "c2", "s1", "s2", "s3"]
+        .into_iter()
+        .map(|ns| (ns, lab.capture(ns, "eth0", &format!("{ns}-{proxy}.pcap"))))
+        .collect();
+    for (ns, vip, service) in PATHS {
+        let path = if vip.contains(':') { "whoami" } else { "bytes/200000" };
+        let out = lab.curl(ns, &format!("http://{}/{path}", host(vip)), 10);
+        assert!(out.status.success(), "{mode}: capture phase, {service}: {}", text(&out.stderr));
+    }
+    let mut client_side = Vec::new();
+    let mut server_side = Vec::new();
+    for (ns, cap) in caps {
+        let segs = lab_tcp::segments(&cap.finish());
+        if ns.starts_with('c') {
+            client_side.extend(segs);
+        } else {
+            server_side.extend(segs);
+        }
+    }
+    for (ns, vip, _) in PATHS {
+        let line = check_handshake(proxy, ns, vip, &client_side, &server_side);
+        eprintln!("  {line}");
+    }
+    let stats_after = slbctl_json(&socket, &["stats"]);
+    let agents_after = agent_sum(lab, agent);
+    let learned = agents_after.get("splice_learned").copied().unwrap_or(0)
+        - agents_before.get("splice_learned").copied().unwrap_or(0);
+    let admitted = event(&stats_after, "sessions_admitted") - event(&stats_before, "sessions_admitted");
+    eprintln!("  capture phase: sessions admitted {admitted}, agents' splice_learned {learned}");
+    assert_eq!(admitted, 4, "{mode}: sessions of the capture phase");
+    assert_eq!(learned, if proxy { 4 } else { 0 }, "{mode}: splice_learned");
+
+    // 6. The SYN flood.
+    let share = flood_phase(lab, files, &socket, proxy);
+
+    let stats = slbctl_json(&socket, &["stats"]);
+    let agents = delta(&agent_sum(lab, agent), &agents_start);
+    eprintln!(
+        "  slbd: {}; sessions admitted {}; drops {}",
+        COOKIE_EVENTS
+            .iter()
+            .map(|k| format!("{k} {}", stats["events"][k]))
+            .collect::<Vec<_>>()
+            .join(", "),
+        event(&stats, "sessions_admitted"),
+        stats["drops"]
+    );
+    eprintln!("  agents (servers, this mode): {agents:?}");
+    if proxy {
+        for k in COOKIE_EVENTS {
+            assert!(
+                stats["events"][k].is_u64(),
+                "{mode}: slbd's stats have no event {k}: {}",
+                stats["events"]
+            );
+        }
+        assert_eq!(
+            event(&stats, "sessions_spliced"),
+            agents.get("splice_learned").copied().unwrap_or(0),
+            "{mode}: slbd's spliced sessions and the agents' splice_learned"
+        );
+        for k in ["splice_bad_mark", "splice_option_mismatch"] {
+            eprintln!("  agents' {k}: {:?}", agents.get(k));
+        }
+        assert_eq!(agents.get("splice_bad_mark").copied().unwrap_or(0), 0, "{mode}: {agents:?}");
+    }
+    lab.stop_slbd();
+    eprintln!(
+        "== {mode}: {:?}; new connections under the flood: {:.1} % succeeded",
+        t_mode.elapsed(),
+        share * 100.0
+    );
+    results
+}
+
+#[test]
+fn syn_proxy_gives_the_same_results_and_holds_no_pair_for_a_flood() {
+    if !lab::require_lab() {
+        return;
+    }
+    let which = std::env::var("SLB_LAB_SYN_PROXY").unwrap_or_else(|_| "both".into());
+    let modes: &[bool] = match which.as_str() {
+        "both" => &[false, true],
+        "off" => &[false],
+        "on" => &[true],
+        other => panic!("SLB_LAB_SYN_PROXY={other}: want off, on or both"),
+    };
+    let agent = lab::agent_binary();
+    let mut lab = Lab::up_with(&Lab::unique_prefix(), Some(&agent));
+    let _sinks = UploadSinks::start(&lab, UPLOAD_PORT);
+    let t0 = Instant::now();
+    let download = lab.run_dir().join("pattern.bin");
+    std::fs::write(&download, lab_tcp::pattern(MB10)).unwrap();
+    let upload = lab.run_dir().join("upload.bin");
+    std::fs::write(&upload, lab_tcp::noise(MB10, 0x5eed_1605)).unwrap();
+    let files = Files {
+        download_sha: lab_tcp::sha256_file(&download),
+        upload_sha: lab_tcp::sha256_file(&upload),
+        upload,
+    };
+    let mut all = Vec::new();
+    for &proxy in modes {
+        all.push(run_mode(&mut lab, &agent, &files, proxy));
+    }
+    if let [off, on] = &all[..] {
+        assert_eq!(off, on, "results without and with the SYN proxy");
+    }
+    eprintln!("lab_syn_proxy: {:?} in all", t0.elapsed());
+}
