@@ -451,3 +451,88 @@ pub fn noise(n: usize, seed: u64) -> Vec<u8> {
     v.truncate(n);
     v
 }
+
+/// Random loss on server links, both ways, made where the lab's kernel
+/// allows it: it has no `netem` qdisc (nor `gact`, nor nftables/iptables
+/// tools), so a classic BPF classifier on a clsact qdisc matches a random
+/// share of the labelled frames (`ld rand`) and `mirred` redirects them to
+/// a veth that is down, which drops them. On slbd's side of each link (the
+/// veth end named after the server in the app namespace): ingress is what
+/// the server sends, egress what it receives. Dropping this removes it.
+pub struct LinkLoss<'a> {
+    lab: &'a Lab,
+    links: Vec<String>,
+}
+
+/// The down veth frames are sent to, to be dropped.
+const BLACKHOLE: &str = "slblossbh";
+
+impl<'a> LinkLoss<'a> {
+    /// `percent` % loss (0..100) on the links to `servers`.
+    pub fn start(lab: &'a Lab, servers: &[&str], percent: f64) -> LinkLoss<'a> {
+        assert!((0.0..100.0).contains(&percent), "loss {percent} %");
+        let mut loss = LinkLoss {
+            lab,
+            links: Vec::new(),
+        };
+        lab.exec_ok(
+            lab::APP,
+            &[
+                "ip",
+                "link",
+                "add",
+                BLACKHOLE,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "slblossbh2",
+            ],
+        );
+        let k = (percent / 100.0 * 4_294_967_296.0) as u32;
+        // A = random u32; A >= k: no match (0); else match (-1).
+        let bytecode = format!("4,32 0 0 4294963256,53 0 1 {k},6 0 0 0,6 0 0 4294967295,");
+        for s in servers {
+            lab.exec_ok(lab::APP, &["tc", "qdisc", "add", "dev", s, "clsact"]);
+            loss.links.push(s.to_string());
+            for dir in ["ingress", "egress"] {
+                lab.exec_ok(
+                    lab::APP,
+                    &[
+                        "tc", "filter", "add", "dev", s, dir, "protocol", "mpls_uc", "pref", "10",
+                        "bpf", "bytecode", &bytecode, "action", "mirred", "egress", "redirect",
+                        "dev", BLACKHOLE,
+                    ],
+                );
+            }
+        }
+        loss
+    }
+
+    /// Frames dropped so far: (from the servers, to the servers).
+    pub fn dropped(&self) -> (u64, u64) {
+        let count = |dev: &str, dir: &str| -> u64 {
+            let out = self
+                .lab
+                .exec_ok(lab::APP, &["tc", "-s", "filter", "show", "dev", dev, dir]);
+            out.split("overlimits ")
+                .skip(1)
+                .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                .sum()
+        };
+        self.links.iter().fold((0, 0), |(i, e), l| {
+            (i + count(l, "ingress"), e + count(l, "egress"))
+        })
+    }
+}
+
+impl Drop for LinkLoss<'_> {
+    fn drop(&mut self) {
+        for l in &self.links {
+            let _ = self
+                .lab
+                .exec(lab::APP, &["tc", "qdisc", "del", "dev", l, "clsact"]);
+        }
+        let _ = self.lab.exec(lab::APP, &["ip", "link", "del", BLACKHOLE]);
+    }
+}
