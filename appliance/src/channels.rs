@@ -81,7 +81,9 @@ pub struct Report {
 pub enum WorkerOp {
     FlowAdd(FlowKey, u32),
     FlowRemove(FlowKey),
-    ServiceAdd(ServiceKey),
+    /// A service to match, with what its cookie SYN-ACKs advertise when
+    /// it has `syn_proxy` (sent again when that changes).
+    ServiceAdd(ServiceKey, Option<slb_wire::syn_cookie::syn_ack::Advertise>),
     ServiceRemove(ServiceKey),
     /// New ICMP settings (`icmp`): the worker's buckets start full.
     Icmp(slb_config::Icmp),

@@ -127,6 +127,33 @@ named_enum! {
         /// mode, whose inner source (VIP, port, protocol) is no service:
         /// it cannot be switched without state.
         StatelessNoService => "stateless_no_service",
+        // Delayed binding (issue 16; `worker/syn_cookie.rs`,
+        // `scheduler/splice.rs`).
+        /// A SYN to a `syn_proxy` service that cannot be answered with a
+        /// cookie: malformed options, or no room for the SYN-ACK.
+        BadSyn => "bad_syn",
+        /// An ACK to a `syn_proxy` service, of no session, whose cookie is
+        /// older than two 64 s counters (`syn_cookies_invalid` counts these
+        /// with `cookie_forged`).
+        CookieStale => "cookie_stale",
+        /// An ACK to a `syn_proxy` service, of no session, whose cookie is
+        /// not one slbd made: a guess, another tuple's, or a flood.
+        CookieForged => "cookie_forged",
+        /// A valid cookie ACK while `SPLICE_PENDING_MAX` handshakes wait
+        /// for their servers: dropped, no label taken (the client sends
+        /// again).
+        SplicePendingFull => "splice_pending_full",
+        /// A client frame of a session whose server has not answered yet,
+        /// past the frames held for it (the client sends it again).
+        SpliceHoldFull => "splice_hold_full",
+        /// Frames held for a session whose server never answered its SYN
+        /// (`splice_timeouts`) or refused it with a reset: the client is
+        /// reset.
+        SpliceAbandoned => "splice_abandoned",
+        /// A server's segment on the label of a session whose handshake
+        /// waits, that is not the answer to the SYN slbd sent (a SYN-ACK
+        /// acknowledging another ISN, or no SYN-ACK).
+        SpliceBadAnswer => "splice_bad_answer",
     }
 }
 
@@ -249,6 +276,30 @@ named_enum! {
         /// Frames handed to the scheduler: session sync datagrams to
         /// slbd's own address on `cluster.sync.port`.
         PuntedSync => "punted_sync",
+        // Delayed binding (issue 16).
+        /// SYNs to `syn_proxy` services answered by a worker with a
+        /// cookie SYN-ACK (no label, no session).
+        SynCookiesSent => "syn_cookies_sent",
+        /// SYNs to `syn_proxy` services with a TCP-MD5 or TCP-AO option:
+        /// not proxied (a signature covers the sequence numbers), admitted
+        /// by layer 4 as without `syn_proxy`.
+        SynProxyBypassed => "syn_proxy_bypassed",
+        /// Handshake ACKs with a valid cookie: sessions admitted (scheduler).
+        SynCookiesValid => "syn_cookies_valid",
+        /// Sessions whose server answered the replayed SYN: the client's
+        /// ACK replayed marked, the agent splices (scheduler).
+        SessionsSpliced => "sessions_spliced",
+        /// Replayed SYNs sent again to a server that had not answered.
+        SpliceSynRetries => "splice_syn_retries",
+        /// Spliced handshakes given up: the server never answered.
+        SpliceTimeouts => "splice_timeouts",
+        /// Spliced handshakes the server refused with a reset.
+        SpliceRefused => "splice_refused",
+        /// Client frames held while their server answers the replayed SYN.
+        SpliceHeld => "splice_held",
+        /// Servers' SYN-ACKs whose MSS is below, or window scale differs
+        /// from, what the service advertised to the client.
+        SpliceOptionMismatch => "splice_option_mismatch",
     }
 }
 
@@ -484,6 +535,15 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::InstallKeyBusy => &mut out.install_key_busy,
                 Event::InstallNoNextHop => &mut out.install_no_next_hop,
                 Event::PuntedSync => &mut out.punted_sync,
+                Event::SynCookiesSent => &mut out.syn_cookies_sent,
+                Event::SynProxyBypassed => &mut out.syn_proxy_bypassed,
+                Event::SynCookiesValid => &mut out.syn_cookies_valid,
+                Event::SessionsSpliced => &mut out.sessions_spliced,
+                Event::SpliceSynRetries => &mut out.splice_syn_retries,
+                Event::SpliceTimeouts => &mut out.splice_timeouts,
+                Event::SpliceRefused => &mut out.splice_refused,
+                Event::SpliceHeld => &mut out.splice_held,
+                Event::SpliceOptionMismatch => &mut out.splice_option_mismatch,
             };
             *field = s.event(e);
         }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use crate::model::{
     Algorithm, ClientMode, Config, Health, Protocol, Refuse, Server, ServerState, Service,
+    SynProxy, TcpSignatures,
 };
 
 /// A part of the configuration that a running slbd cannot change: a
@@ -116,6 +117,14 @@ pub enum ServiceChange {
         old: Refuse,
         new: Refuse,
     },
+    SynProxy {
+        old: Option<SynProxy>,
+        new: Option<SynProxy>,
+    },
+    TcpSignatures {
+        old: Option<TcpSignatures>,
+        new: Option<TcpSignatures>,
+    },
     /// The allow list (old and new number of prefixes).
     Allow {
         old: usize,
@@ -221,6 +230,8 @@ fn service_diff(o: &Service, n: &Service) -> Option<ServiceDiff> {
         });
     }
     field!(refuse, Refuse);
+    field!(syn_proxy, SynProxy);
+    field!(tcp_signatures, TcpSignatures);
     if o.allow != n.allow {
         changes.push(ServiceChange::Allow {
             old: o.allow.len(),
@@ -323,6 +334,17 @@ impl fmt::Display for ServiceChange {
                 old.0, old.1, new.0, new.1
             ),
             ServiceChange::Refuse { old, new } => write!(f, "refuse {old:?} -> {new:?}"),
+            ServiceChange::SynProxy { old, new } => {
+                let show = |s: &Option<SynProxy>| match s {
+                    None => "off".to_string(),
+                    Some(s) => format!("on (mss {}, window_scale {})", s.mss, s.window_scale),
+                };
+                write!(f, "syn_proxy {} -> {}", show(old), show(new))
+            }
+            ServiceChange::TcpSignatures { old, new } => {
+                let show = |s: &Option<TcpSignatures>| s.map_or("none", |s| s.as_str());
+                write!(f, "tcp_signatures {} -> {}", show(old), show(new))
+            }
             ServiceChange::Allow { old, new } => {
                 write!(f, "allow changed ({old} -> {new} prefixes)")
             }

@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Algorithm, ClientMode, DnsType, OnDown, Protocol, Refuse, Role, ServerState, VipEcho,
+    Algorithm, ClientMode, DnsType, OnDown, Protocol, Refuse, Role, ServerState, TcpSignatures,
+    VipEcho,
 };
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -180,7 +181,53 @@ pub(crate) struct ServiceDoc {
     pub deny: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syn_proxy: Option<SynProxyDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_signatures: Option<TcpSignatures>,
     pub servers: Vec<ServerDoc>,
+}
+
+/// `syn_proxy` as written: `true`/`false`, or the advertised values.
+/// (Not `#[serde(untagged)]`: its one error, "did not match any variant",
+/// would hide which key of the object is wrong.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub(crate) enum SynProxyDoc {
+    On(bool),
+    Advertise(SynProxyAdvertiseDoc),
+}
+
+impl<'de> Deserialize<'de> for SynProxyDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SynProxyDoc;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("true, false or {\"mss\": N, \"window_scale\": N}")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<SynProxyDoc, E> {
+                Ok(SynProxyDoc::On(b))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                m: A,
+            ) -> Result<SynProxyDoc, A::Error> {
+                SynProxyAdvertiseDoc::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(SynProxyDoc::Advertise)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SynProxyAdvertiseDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mss: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_scale: Option<u64>,
 }
 
 /// `health.kind` as written.

@@ -5,7 +5,8 @@
 use crate::address::format_mac;
 use crate::document::{
     ClusterDoc, ControlDoc, Document, ExceptionDoc, HealthDoc, HealthKindDoc, IcmpDoc, LabelsDoc,
-    NeighbourDoc, PeerDoc, PortDoc, ServerDoc, ServiceDoc, SyncDoc, TimeoutsDoc,
+    NeighbourDoc, PeerDoc, PortDoc, ServerDoc, ServiceDoc, SynProxyAdvertiseDoc, SynProxyDoc,
+    SyncDoc, TimeoutsDoc,
 };
 use crate::model::{Config, HealthKind};
 
@@ -88,6 +89,13 @@ pub(crate) fn document(c: &Config) -> Document {
                     allow: v.allow.iter().map(|p| p.to_string()).collect(),
                     deny: v.deny.iter().map(|p| p.to_string()).collect(),
                     health: Some(health),
+                    syn_proxy: v.syn_proxy.map(|sp| {
+                        SynProxyDoc::Advertise(SynProxyAdvertiseDoc {
+                            mss: Some(sp.mss.into()),
+                            window_scale: Some(sp.window_scale.into()),
+                        })
+                    }),
+                    tcp_signatures: v.tcp_signatures,
                     servers: v
                         .servers
                         .iter()

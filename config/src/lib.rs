@@ -70,7 +70,8 @@ pub use error::{ConfigError, ConfigErrors};
 pub use model::{
     Algorithm, ClientMode, Cluster, Config, Control, DnsCheck, DnsType, Exception, Health,
     HealthKind, HttpCheck, Icmp, IcmpRate, Labels, Neighbour, OnDown, Peer, Port, Protocol, Refuse,
-    Role, Server, ServerState, Service, Timeouts, TlsCheck, UdpCheck, VipEcho,
+    Role, Server, ServerState, Service, SynProxy, TcpSignatures, Timeouts, TlsCheck, UdpCheck,
+    VipEcho,
 };
 
 impl Config {

@@ -325,6 +325,13 @@ pub struct Service {
     /// Clients refused (before `allow`).
     pub deny: Vec<Prefix>,
     pub health: Health,
+    /// Delayed binding (TCP only): the workers answer SYNs with SYN
+    /// cookies and the session is bound on the client's handshake ACK;
+    /// the servers' agents splice the sequence numbers. `None`: off.
+    pub syn_proxy: Option<SynProxy>,
+    /// The servers sign their segments (TCP-MD5 or TCP-AO): a signature
+    /// covers the sequence numbers, so `syn_proxy` is refused.
+    pub tcp_signatures: Option<TcpSignatures>,
     /// 1..=1024, in file order.
     pub servers: Vec<Server>,
 }
@@ -377,6 +384,49 @@ pub enum Algorithm {
     SourceHash,
     /// Maglev consistent hashing.
     Maglev,
+}
+
+/// What the cookie SYN-ACK of a `syn_proxy` service advertises: it must
+/// match the servers' own, since the client keeps what it was told (the
+/// window scale above all: the client scales every window the server
+/// sends by it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SynProxy {
+    /// 536..=9000; default 1460 (IPv4 VIP) or 1440 (IPv6 VIP).
+    pub mss: u16,
+    /// 0..=14; default 7 (Linux's, with the default 6 MB `tcp_rmem`).
+    pub window_scale: u8,
+}
+
+impl SynProxy {
+    pub const DEFAULT_WINDOW_SCALE: u8 = 7;
+
+    /// The defaults for a VIP of this family.
+    pub fn defaults(v6: bool) -> Self {
+        SynProxy {
+            mss: if v6 { 1440 } else { 1460 },
+            window_scale: Self::DEFAULT_WINDOW_SCALE,
+        }
+    }
+}
+
+/// TCP segment signatures the servers use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpSignatures {
+    /// TCP-MD5 (RFC 2385).
+    Md5,
+    /// TCP-AO (RFC 5925).
+    Ao,
+}
+
+impl TcpSignatures {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TcpSignatures::Md5 => "md5",
+            TcpSignatures::Ao => "ao",
+        }
+    }
 }
 
 /// What a refused new session gets.

@@ -294,6 +294,110 @@ fn accepted_corner_cases() {
     assert!(parses(&idle).services.is_empty());
 }
 
+// ---- syn_proxy --------------------------------------------------------------
+
+#[test]
+fn syn_proxy_defaults_by_family_and_advertised_values() {
+    let mut doc = lab();
+    set(&mut doc, "/services/0/syn_proxy", json!(true));
+    set(&mut doc, "/services/1/syn_proxy", json!(true));
+    let c = parses(&doc);
+    assert_eq!(
+        c.services[0].syn_proxy,
+        Some(SynProxy {
+            mss: 1460,
+            window_scale: 7
+        })
+    );
+    assert_eq!(
+        c.services[1].syn_proxy,
+        Some(SynProxy {
+            mss: 1440,
+            window_scale: 7
+        })
+    );
+    assert_eq!(c.services[2].syn_proxy, None, "off unless asked");
+    set(
+        &mut doc,
+        "/services/0/syn_proxy",
+        json!({ "window_scale": 0 }),
+    );
+    set(&mut doc, "/services/1/syn_proxy", json!(false));
+    let c = parses(&doc);
+    assert_eq!(
+        c.services[0].syn_proxy,
+        Some(SynProxy {
+            mss: 1460,
+            window_scale: 0
+        })
+    );
+    assert_eq!(c.services[1].syn_proxy, None);
+}
+
+#[test]
+fn syn_proxy_rules() {
+    bad(
+        "/services/2/syn_proxy",
+        json!(true),
+        "services[2].syn_proxy",
+        "TCP services only",
+    );
+    bad(
+        "/services/0/syn_proxy",
+        json!({ "mss": 100 }),
+        "services[0].syn_proxy.mss",
+        "between 536 and 9000 (got 100)",
+    );
+    bad(
+        "/services/0/syn_proxy",
+        json!({ "window_scale": 15 }),
+        "services[0].syn_proxy.window_scale",
+        "between 0 and 14 (got 15)",
+    );
+    for sig in ["md5", "ao"] {
+        let mut doc = lab();
+        set(&mut doc, "/services/0/syn_proxy", json!(true));
+        set(&mut doc, "/services/0/tcp_signatures", json!(sig));
+        let errs = errors(&doc);
+        assert_error(
+            &errs,
+            "services[0].syn_proxy",
+            &format!("cannot be used with tcp_signatures \"{sig}\""),
+        );
+        // Signatures alone are fine (the service stays L4).
+        remove(&mut doc, "/services/0/syn_proxy");
+        assert_eq!(
+            parses(&doc).services[0].tcp_signatures,
+            Some(if sig == "md5" {
+                TcpSignatures::Md5
+            } else {
+                TcpSignatures::Ao
+            })
+        );
+    }
+    // An unknown key in the advertised values is an error, not ignored.
+    let mut doc = lab();
+    set(&mut doc, "/services/0/syn_proxy", json!({ "msss": 1400 }));
+    let e = Config::from_json_str(&doc.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("syn_proxy"), "{e}");
+}
+
+#[test]
+fn diff_names_a_syn_proxy_change() {
+    let old = parses(&lab());
+    let mut doc = lab();
+    set(&mut doc, "/services/0/syn_proxy", json!({ "mss": 1400 }));
+    let new = parses(&doc);
+    let d = old.diff(&new);
+    let text = d.to_string();
+    assert!(
+        text.contains("syn_proxy off -> on (mss 1400, window_scale 7)"),
+        "{text}"
+    );
+}
+
 // ---- round trip -----------------------------------------------------------
 
 #[test]
@@ -302,6 +406,12 @@ fn round_trip() {
     set(&mut full, "/services/0/new_sessions_per_s", json!(100));
     set(&mut full, "/services/0/max_sessions", json!(5000));
     set(&mut full, "/services/1/health", json!({ "kind": "none" }));
+    set(&mut full, "/services/0/syn_proxy", json!(true));
+    set(
+        &mut full,
+        "/services/1/syn_proxy",
+        json!({ "mss": 1400, "window_scale": 9 }),
+    );
     set(
         &mut full,
         "/neighbours",

@@ -30,7 +30,7 @@ const FULL: &str = include_str!("every_field.json");
 
 /// Leaves in `config show` of `FULL`. A new field changes it: add the field
 /// to `every_field.json` (and, for a string, a rule in `candidates`).
-const LEAVES: usize = 237;
+const LEAVES: usize = 240;
 
 /// Leaves whose alternative the rules in `candidates` cannot find, with
 /// the value to write instead (JSON path, JSON value). Tried first.
@@ -178,6 +178,7 @@ const VARIANTS: &[(&str, &[&str])] = &[
         ],
     ),
     ("refuse", &["rst", "drop"]),
+    ("tcp_signatures", &["md5", "ao"]),
     ("state", &["up", "drain", "disabled"]),
     ("on_down", &["keep", "reset"]),
     ("query_type", &["A", "AAAA"]),
@@ -304,6 +305,7 @@ fn candidates(doc: &Value, path: &[Seg]) -> Result<Vec<Value>, String> {
     Ok(values
         .into_iter()
         .map(|v| {
+            let to_udp = v == "udp";
             let mut d = with(doc, path, v.clone());
             // A renamed port keeps the exception path that names it.
             if shown.starts_with("ports[") && name == "name" {
@@ -312,9 +314,26 @@ fn candidates(doc: &Value, path: &[Seg]) -> Result<Vec<Value>, String> {
                     *e = v;
                 }
             }
+            // A service turned UDP loses its SYN proxy (TCP only).
+            if shown.starts_with("services[") && name == "protocol" && to_udp {
+                if let Some(svc) = d
+                    .pointer_mut(&format!("/services/{}", index_of(path)))
+                    .and_then(Value::as_object_mut)
+                {
+                    svc.remove("syn_proxy");
+                }
+            }
             d
         })
         .collect())
+}
+
+/// The index of the service a `services[i]...` leaf belongs to.
+fn index_of(path: &[Seg]) -> usize {
+    match path.get(1) {
+        Some(Seg::Index(i)) => *i,
+        _ => panic!("not a service's leaf: {}", show(path)),
+    }
 }
 
 fn service_name(doc: &Value, i: usize) -> &str {
@@ -513,6 +532,7 @@ fn the_full_configuration_holds_every_field() {
             "services[]",
             "services[].health",
             "services[].servers[]",
+            "services[].syn_proxy",
             "timeouts"
         ],
         "the document's object types"
@@ -572,6 +592,12 @@ const READ_AS: &[(&str, &[&str])] = &[
     ("services[].new_sessions_per_s", &["new_sessions_per_s"]),
     ("services[].burst", &["burst"]),
     ("services[].refuse", &["refuse"]),
+    ("services[].syn_proxy.mss", &["syn_proxy", "mss"]),
+    (
+        "services[].syn_proxy.window_scale",
+        &["syn_proxy", "window_scale"],
+    ),
+    ("services[].tcp_signatures", &["tcp_signatures"]),
     ("services[].allow[]", &["allow"]),
     ("services[].deny[]", &["deny"]),
     ("services[].health.kind", &["kind"]),

@@ -310,7 +310,7 @@ fn sessions(o: &mut Out, r: &SessionList) {
     o.table(
         &[
             "SERVICE", "SERVER", "PROTO", "CLIENT", "VIP", "STATE", "C2S", "S2C", "AGE_S",
-            "IDLE_S", "ORIGIN",
+            "IDLE_S", "ORIGIN", "SPLICED",
         ],
         r.sessions
             .iter()
@@ -327,6 +327,7 @@ fn sessions(o: &mut Out, r: &SessionList) {
                     format!("{:.1}", x.age_ms / 1e3),
                     format!("{:.1}", x.idle_ms / 1e3),
                     x.origin.clone(),
+                    if x.spliced { "yes" } else { "-" }.into(),
                 ]
             })
             .collect(),

@@ -253,6 +253,15 @@ events! {
     install_key_busy,
     install_no_next_hop,
     punted_sync,
+    syn_cookies_sent,
+    syn_proxy_bypassed,
+    syn_cookies_valid,
+    sessions_spliced,
+    splice_syn_retries,
+    splice_timeouts,
+    splice_refused,
+    splice_held,
+    splice_option_mismatch,
 }
 
 /// One lcore's counters.
@@ -320,6 +329,20 @@ pub struct Service {
     pub refused: Counts,
     /// Ended sessions by reason.
     pub ended: Counts,
+    /// Delayed binding: what the cookie SYN-ACKs advertise; absent: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syn_proxy: Option<SynProxy>,
+    /// `md5` or `ao` when the servers sign their segments; absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_signatures: Option<String>,
+}
+
+/// A service's `syn_proxy`: the MSS and window scale its cookie SYN-ACKs
+/// advertise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SynProxy {
+    pub mss: u16,
+    pub window_scale: u8,
 }
 
 /// `servers.list`.
@@ -462,6 +485,11 @@ pub struct Session {
     /// consistent hash).
     #[serde(default = "local")]
     pub origin: String,
+    /// Bound by its handshake ACK's SYN cookie (`syn_proxy`): the
+    /// server's agent splices its sequence numbers. (False for a session
+    /// admitted elsewhere: the instance that bound it knows.)
+    #[serde(default)]
+    pub spliced: bool,
 }
 
 fn local() -> String {

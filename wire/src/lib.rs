@@ -35,8 +35,10 @@
 //! * [`flow`]: the flow key of a frame or of the packet under a label.
 //! * [`mss`]: TCP MSS clamping on a whole frame.
 //! * [`sync`]: the header of session sync datagrams between instances.
-//! * [`syn_cookie`]: SYN cookies (keyed, with the client's options) and
-//!   the cookie SYN-ACK written in place over the SYN ([`syn_cookie::syn_ack`]).
+//! * [`syn_cookie`]: SYN cookies (keyed, with the client's options), the
+//!   cookie SYN-ACK written in place over the SYN ([`syn_cookie::syn_ack`]),
+//!   and the splice: the replayed SYN, the MPLS TC mark, the server's
+//!   SYN-ACK and the cookie ACK read ([`syn_cookie::replay`]).
 //! * [`builder`] (feature `builder`): [`FrameBuilder`] and ready-made ARP /
 //!   ND frames, for tests and fixtures; never on the data path.
 //! * `bytes` (private): panic-free big-endian reads on byte slices.

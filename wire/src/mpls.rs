@@ -48,6 +48,10 @@ pub const PIPE_TTL: u8 = 64;
 /// Length of one label stack entry.
 pub const LSE_LEN: usize = 4;
 
+/// The traffic class's bits in an LSE's third byte (label low nibble,
+/// TC, S): `byte & TC_MASK_BYTE2 == tc << 1`.
+pub const TC_MASK_BYTE2: u8 = 0x0e;
+
 /// A 20-bit MPLS label value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Label(u32);

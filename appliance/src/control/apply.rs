@@ -11,6 +11,7 @@
 //! `From` impls of `slb_config::convert`.
 
 use crate::channels::ServiceKey;
+use crate::channels::WorkerOp;
 use crate::frame::Frame;
 use crate::scheduler::{Scheduler, ServiceRt};
 use slb_config::{ClientMode, Config, Refuse, ServerChange, ServiceChange};
@@ -28,6 +29,7 @@ impl From<&slb_config::Service> for ServiceRt {
             key: ServiceKey::new(s.protocol.into(), s.vip, s.port),
             plain_clients: s.client_mode == ClientMode::Plain,
             refuse_rst: s.refuse == Refuse::Rst,
+            syn_proxy: s.syn_proxy,
         }
     }
 }
@@ -140,6 +142,15 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
                     if let Some(rt) = sched.services.get_mut(&sid) {
                         *rt = ServiceRt::from(ns);
                     }
+                }
+                ServiceChange::SynProxy { .. } => {
+                    // New SYNs only. Turned off, a handshake whose cookie
+                    // SYN-ACK is on its way back (a round trip's worth)
+                    // ends with its ACK dropped as `no_session`; sessions
+                    // already bound keep their splice.
+                    let rt = ServiceRt::from(ns);
+                    sched.worker_op(WorkerOp::ServiceAdd(rt.key, rt.advertise()));
+                    sched.services.insert(sid, rt);
                 }
                 // Health settings are picked up by `sync_health` below;
                 // identity and algorithm changes recreated the service.

@@ -316,4 +316,62 @@ pub(super) const EVENT_FAMILIES: &[EventFamily] = &[
         PUNTED,
         Some(("reason", "sync")),
     ),
+    ev(
+        "syn_cookies_sent",
+        "slbd_syn_cookies_total",
+        SYN_COOKIES,
+        Some(("result", "sent")),
+    ),
+    ev(
+        "syn_cookies_valid",
+        "slbd_syn_cookies_total",
+        SYN_COOKIES,
+        Some(("result", "valid")),
+    ),
+    ev(
+        "syn_proxy_bypassed",
+        "slbd_syn_proxy_bypassed_total",
+        "SYNs to syn_proxy services with a TCP-MD5/AO option, admitted by layer 4.",
+        None,
+    ),
+    ev(
+        "sessions_spliced",
+        "slbd_splice_total",
+        SPLICE,
+        Some(("result", "spliced")),
+    ),
+    ev(
+        "splice_timeouts",
+        "slbd_splice_total",
+        SPLICE,
+        Some(("result", "timeout")),
+    ),
+    ev(
+        "splice_refused",
+        "slbd_splice_total",
+        SPLICE,
+        Some(("result", "refused")),
+    ),
+    ev(
+        "splice_syn_retries",
+        "slbd_splice_syn_retries_total",
+        "Replayed SYNs sent again to a server that had not answered.",
+        None,
+    ),
+    ev(
+        "splice_held",
+        "slbd_splice_held_frames_total",
+        "Client frames held while their server answered the replayed SYN.",
+        None,
+    ),
+    ev(
+        "splice_option_mismatch",
+        "slbd_splice_option_mismatch_total",
+        "Servers' SYN-ACKs whose MSS or window scale differ from the service's advertised ones.",
+        None,
+    ),
 ];
+
+const SYN_COOKIES: &str =
+    "SYN cookies: sent by workers, valid handshake ACKs (invalid ones are drops: cookie_stale, cookie_forged).";
+const SPLICE: &str = "Delayed-binding handshakes with the server, by result.";

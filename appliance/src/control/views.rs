@@ -165,6 +165,13 @@ impl<F: Frame> Scheduler<F> {
             admitted: svc.counters().admitted,
             refused,
             ended,
+            syn_proxy: cfg.and_then(|s| s.syn_proxy).map(|sp| proto::SynProxy {
+                mss: sp.mss,
+                window_scale: sp.window_scale,
+            }),
+            tcp_signatures: cfg
+                .and_then(|s| s.tcp_signatures)
+                .map(|t| t.as_str().into()),
         })
     }
 
@@ -317,6 +324,12 @@ impl<F: Frame> Scheduler<F> {
                 s2c: c.bytes[1],
             },
             origin: s.origin().as_str().into(),
+            spliced: self
+                .core
+                .labels()
+                .pair_index(s.labels().c2s())
+                .and_then(|pi| self.sides.get(pi as usize))
+                .is_some_and(|side| side.spliced),
         }
     }
 

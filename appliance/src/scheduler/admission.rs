@@ -19,7 +19,7 @@ use crate::shared::ports::PortInfo;
 use slb_core::service::{Admitted, NewPacketOutcome, PacketInfo};
 use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
 use slb_wire::classify::{IpFrame, L4};
-use slb_wire::{classify, ethernet, mpls, mss, Classified, FlowKey, Label, Lse, MacAddr};
+use slb_wire::{classify, ethernet, mpls, mss, Classified, FlowKey, MacAddr};
 use std::net::IpAddr;
 
 /// Where an unlabelled packet to a service comes from.
@@ -116,6 +116,27 @@ impl<F: Frame> Scheduler<F> {
             bytes: f.len() as u32,
         };
         let mut outcome = self.core.on_new_packet(&info, now);
+        // Delayed binding: a handshake ACK of a `syn_proxy` service whose
+        // cookie is good binds the session (`splice.rs`). A bad cookie is
+        // dropped as such, unless the flow is a late one (its session
+        // ended here) or one a consistent hash can recover.
+        if outcome == NewPacketOutcome::NotSessionStart {
+            match self.cookie_verdict(&ip, f.data(), &key) {
+                Some(Ok(opts)) => {
+                    return self.bind_spliced(worker, port, f, &ip, &info, opts, now, out);
+                }
+                Some(Err(e))
+                    if !self.recovers(&key, origin) && self.recent_ends.by_flow(&key).is_none() =>
+                {
+                    let r = match e {
+                        slb_wire::syn_cookie::CookieError::Stale => PathDrop::CookieStale,
+                        _ => PathDrop::CookieForged,
+                    };
+                    return self.drop_frame(r, Some(port), &f, None);
+                }
+                _ => {}
+            }
+        }
         // A plain client's flow that ECMP moved here from another
         // instance: re-admitted by the hash (cluster mode, consistent
         // algorithms; `Core::recover`).
@@ -161,6 +182,13 @@ impl<F: Frame> Scheduler<F> {
                     .core
                     .service(service)
                     .and_then(|s| s.pool().get(server).map(|srv| srv.addr()));
+                // Its server has not answered the replayed SYN yet.
+                if ended.is_none() && self.splices.waiting(labels.c2s()) {
+                    if let Err(f) = self.hold_for_splice(labels.c2s(), port, f) {
+                        self.drop_frame(PathDrop::SpliceHoldFull, Some(port), &f, None);
+                    }
+                    return;
+                }
                 let plain = self.services.get(&service).is_some_and(|s| s.plain_clients);
                 if ended.is_none() && plain {
                     self.install_flow(worker, ip.flow, labels.c2s());
@@ -284,6 +312,7 @@ impl<F: Frame> Scheduler<F> {
             self.sides[pi as usize] = Side {
                 client_slot,
                 flow_workers: 0,
+                spliced: false,
             };
         }
         if plain {
@@ -309,26 +338,13 @@ impl<F: Frame> Scheduler<F> {
     /// until the server's MAC is known).
     pub(crate) fn send_c2s(
         &mut self,
-        mut f: F,
+        f: F,
         c2s: u32,
         server: IpAddr,
         now: u64,
         out: &mut dyn FnMut(usize, F),
     ) {
-        let Some(label) = Label::new(c2s) else {
-            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
-        };
-        let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
-            return self.drop_frame(PathDrop::NoHeadroom, None, &f, None);
-        };
-        if mpls::push_label(data, Lse::pipe(label)).is_err() {
-            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
-        }
-        let (port, mac) = match self.neighbours.get(&server) {
-            Some(n) => (n.port, n.mac),
-            None => return self.drop_frame(PathDrop::NoNextHop, None, &f, None),
-        };
-        self.send_or_hold(f, server, port, mac, now, out);
+        self.send_c2s_tc(f, c2s, 0, server, now, out);
     }
 
     /// Sends `f` to the neighbour `addr` out of `port` when its MAC is

@@ -32,6 +32,10 @@ impl<F: Frame> Scheduler<F> {
     /// client-to-server (`foreign_label.rs`); anything else is counted as
     /// withdrawn (in quarantine) or unknown.
     pub(crate) fn dead_label(&mut self, port: u8, f: F, now: u64, out: &mut dyn FnMut(usize, F)) {
+        // A server answering a replayed SYN (`splice.rs`).
+        let Some(f) = self.server_handshake(port, f, now, out) else {
+            return;
+        };
         let Some(f) = self.reset_answer_labelled(f, now, out) else {
             return;
         };
@@ -91,6 +95,7 @@ impl<F: Frame> Scheduler<F> {
         let (c2s, s2c) = (e.labels.c2s(), e.labels.s2c());
         self.shared.tables.clear(c2s);
         self.shared.tables.clear(s2c);
+        self.splice_withdrawn(c2s);
         self.counters.event(Event::SessionsEnded);
         self.health_ended(e);
         self.sync_withdrawn(e);

@@ -32,6 +32,9 @@
 //! - [`sync`], [`sync_receive`], [`sync_state`]: session sync with the peers (cluster
 //!   mode): records out, bulk dumps, the route hold at start; peers'
 //!   datagrams in;
+//! - [`splice`]: delayed binding (`syn_proxy`): the cookie ACK binds the
+//!   session, slbd makes the server's handshake and replays the client's
+//!   ACK marked for the server's agent;
 //! - [`poll_loop`]: the DPDK side: RX, the round, TX, on the scheduler lcore.
 
 pub mod admission;
@@ -49,6 +52,7 @@ pub mod probes;
 pub mod reset;
 pub mod resolve;
 pub mod session_reset;
+pub mod splice;
 pub mod stateless;
 pub mod sync;
 pub mod sync_receive;
@@ -84,6 +88,23 @@ pub struct ServiceRt {
     pub plain_clients: bool,
     /// Refuse with a TCP reset (else drop).
     pub refuse_rst: bool,
+    /// Delayed binding: what the cookie SYN-ACKs advertise (`None`: off).
+    pub syn_proxy: Option<slb_config::SynProxy>,
+}
+
+impl ServiceRt {
+    /// What the workers' cookie SYN-ACKs of this service say: the
+    /// configured MSS and window scale, and a window of four segments
+    /// (what the client may send before its server has answered: the
+    /// scheduler holds that much, `splice.rs`).
+    pub fn advertise(&self) -> Option<slb_wire::syn_cookie::syn_ack::Advertise> {
+        self.syn_proxy
+            .map(|sp| slb_wire::syn_cookie::syn_ack::Advertise {
+                mss: sp.mss,
+                wscale: sp.window_scale,
+                window: u16::try_from(u32::from(sp.mss) * 4).unwrap_or(u16::MAX),
+            })
+    }
 }
 
 /// Per label pair: what the scheduler must undo when the session ends.
@@ -92,6 +113,8 @@ pub(crate) struct Side {
     pub(crate) client_slot: u16,
     /// Workers holding a flow-cache entry for the session.
     pub(crate) flow_workers: u64,
+    /// Bound by its cookie ACK; the server's agent splices it (`splice.rs`).
+    pub(crate) spliced: bool,
 }
 
 const PUNTS_PER_POLL: usize = 64;
@@ -133,6 +156,11 @@ pub struct Scheduler<F: Frame> {
     pub(crate) peers: Peers,
     /// Session sync with the peers (`cluster.sync`).
     pub(crate) sync: sync_state::SyncState,
+    /// Delayed binding: handshakes with servers under way.
+    pub(crate) splices: splice::Splices<F>,
+    /// Unix time (ms) when the clock `now` read 0: the SYN cookies' time
+    /// is this plus `now` ([`Shared::wall_ms`]).
+    wall_epoch_ms: u64,
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -190,7 +218,17 @@ impl<F: Frame> Scheduler<F> {
             recent_ends: RecentEnds::new(pairs),
             peers,
             sync,
+            splices: splice::Splices::default(),
+            wall_epoch_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
         }
+    }
+
+    /// Sets the Unix time (ms) at which `now` reads 0 (golden tests: SYN
+    /// cookies made at a time they choose).
+    pub fn set_wall_epoch_ms(&mut self, ms: u64) {
+        self.wall_epoch_ms = ms;
     }
 
     pub fn core(&self) -> &Core {
@@ -208,7 +246,7 @@ impl<F: Frame> Scheduler<F> {
     /// Registers a service's data-path options and tells every worker to
     /// match its (protocol, VIP, port).
     pub(crate) fn add_service(&mut self, id: ServiceId, rt: ServiceRt) {
-        self.worker_op(WorkerOp::ServiceAdd(rt.key));
+        self.worker_op(WorkerOp::ServiceAdd(rt.key, rt.advertise()));
         self.services.insert(id, rt);
     }
 
@@ -338,6 +376,8 @@ impl<F: Frame> Scheduler<F> {
         self.shared
             .clock
             .store(now, std::sync::atomic::Ordering::Relaxed);
+        self.shared
+            .set_wall_ms(self.wall_epoch_ms + now / 1_000_000);
         self.local.apply_ops();
         for w in 0..self.chans.len() {
             for _ in 0..PUNTS_PER_POLL {
@@ -386,6 +426,7 @@ impl<F: Frame> Scheduler<F> {
         work += self.run_health(now, out);
         work += self.probe_peers(now, out);
         work += self.run_sync(now, out);
+        work += self.run_splices(now, out);
         work
     }
 

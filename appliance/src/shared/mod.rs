@@ -28,7 +28,7 @@ use nexthop::NextHops;
 use ports::{max_mss, PortInfo};
 use slb_wire::{FlowKey, IpProtocol};
 use std::net::IpAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A service as the worker matches it: (protocol, VIP, port).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,6 +112,12 @@ pub struct Shared {
     /// the workers punt UDP to slbd's own address on it (set at start: a
     /// change needs a restart).
     pub sync_port: u16,
+    /// The SYN cookies' PRF key (`worker/syn_cookie.rs`,
+    /// `scheduler/splice.rs`): random at start.
+    pub cookie_key: slb_wire::syn_cookie::CookieKey,
+    /// Unix time (ms) at the scheduler's last round: the SYN cookies'
+    /// counter and their SYN-ACKs' TSval (no clock read per frame).
+    pub wall_ms: AtomicU64,
 }
 
 impl Shared {
@@ -136,7 +142,15 @@ impl Shared {
             clock: AtomicU64::new(0),
             exception: None,
             sync_port: 0,
+            cookie_key: random_cookie_key(),
+            wall_ms: AtomicU64::new(0),
         }
+    }
+
+    /// With this SYN cookie key (golden tests: cookies they can write down).
+    pub fn with_cookie_key(mut self, key: slb_wire::syn_cookie::CookieKey) -> Shared {
+        self.cookie_key = key;
+        self
     }
 
     /// With the exception path (before the data path starts).
@@ -151,6 +165,11 @@ impl Shared {
         self
     }
 
+    /// Unix time in ms, for the cookies (the scheduler's round sets it).
+    pub fn set_wall_ms(&self, ms: u64) {
+        self.wall_ms.store(ms, Ordering::Relaxed);
+    }
+
     pub fn max_mss(&self, v6: bool) -> u16 {
         if v6 {
             self.max_mss_v6
@@ -158,4 +177,20 @@ impl Shared {
             self.max_mss_v4
         }
     }
+}
+
+/// 128 bits from the operating system's generator (`getrandom`), once at
+/// start. Without it (no entropy source: never on Linux since 3.17) the
+/// process's hash keys, which are random too, stand in.
+fn random_cookie_key() -> slb_wire::syn_cookie::CookieKey {
+    let mut k = [0u8; 16];
+    if getrandom::getrandom(&mut k).is_err() {
+        use std::hash::{BuildHasher, Hasher};
+        for (i, chunk) in k.chunks_mut(8).enumerate() {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_usize(i);
+            chunk.copy_from_slice(&h.finish().to_le_bytes());
+        }
+    }
+    slb_wire::syn_cookie::CookieKey(k)
 }

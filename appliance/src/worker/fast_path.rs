@@ -34,6 +34,7 @@ use crate::shared::ports::PortRole;
 use crate::shared::Shared;
 use hashbrown::{HashMap, HashSet};
 use slb_wire::classify::{ArpFrame, IpFrame, LabelledFrame, NdFrame, NdKind, L4};
+use slb_wire::syn_cookie::syn_ack::Advertise;
 use slb_wire::{
     arp, classify, ethernet, mpls, mss, Classified, DropReason, Label, Lse, MacAddr, TcpFlags,
 };
@@ -49,7 +50,7 @@ pub struct FastPath<F> {
     pub(super) shared: Arc<Shared>,
     chan: Arc<Channels<F>>,
     pub(super) counters: Arc<Counters>,
-    flows: FlowCache,
+    pub(super) flows: FlowCache,
     /// The staged burst's hints (`burst.rs`), and the frame in hand's.
     hints: BurstHints,
     hint: Hint,
@@ -57,6 +58,8 @@ pub struct FastPath<F> {
     /// The IPv4 members of `services` as one word each
     /// ([`ServiceKey::v4_word`]): the per-frame lookup hashes a u64.
     services_v4: HashSet<u64>,
+    /// Services with `syn_proxy`: what their cookie SYN-ACKs advertise.
+    pub(super) syn_proxy: HashMap<ServiceKey, Advertise>,
     /// VIP addresses with a count of services on each (ARP/ND answers).
     pub(super) vips: HashMap<IpAddr, u32>,
     /// ICMP settings and this lcore's token buckets.
@@ -81,6 +84,7 @@ impl<F: Frame> FastPath<F> {
             hint: Hint::NONE,
             services: HashSet::new(),
             services_v4: HashSet::new(),
+            syn_proxy: HashMap::new(),
             vips: HashMap::new(),
             icmp: IcmpLimits::default(),
         }
@@ -105,7 +109,11 @@ impl<F: Frame> FastPath<F> {
                 WorkerOp::FlowRemove(k) => {
                     self.flows.remove(&k);
                 }
-                WorkerOp::ServiceAdd(s) => {
+                WorkerOp::ServiceAdd(s, proxy) => {
+                    match proxy {
+                        Some(adv) => self.syn_proxy.insert(s, adv),
+                        None => self.syn_proxy.remove(&s),
+                    };
                     if let Some(w) = s.v4_word() {
                         self.services_v4.insert(w);
                     }
@@ -115,6 +123,7 @@ impl<F: Frame> FastPath<F> {
                 }
                 WorkerOp::Icmp(c) => self.set_icmp(&c),
                 WorkerOp::ServiceRemove(s) => {
+                    self.syn_proxy.remove(&s);
                     if let Some(w) = s.v4_word() {
                         self.services_v4.remove(&w);
                     }
@@ -301,14 +310,23 @@ impl<F: Frame> FastPath<F> {
     /// session never gets here: its source passed the client check, and
     /// no session has a martian client.)
     #[inline(never)]
-    fn punt_new(&self, in_port: usize, src: IpAddr, f: F) -> Option<(usize, F)> {
-        if slb_wire::ip::martian_source(src) {
-            return self.discard(PathDrop::MartianSource, in_port, &f);
-        }
-        if self.vips.contains_key(&src) || self.shared.ports.iter().any(|p| p.owns(src)) {
-            return self.discard(PathDrop::LandSource, in_port, &f);
+    pub(super) fn punt_new(&self, in_port: usize, src: IpAddr, f: F) -> Option<(usize, F)> {
+        if let Some(r) = self.refused_source(src) {
+            return self.discard(r, in_port, &f);
         }
         self.punt(in_port, PuntKind::New, f)
+    }
+
+    /// Why a new session's first packet from `src` is dropped, if it is:
+    /// a martian, a VIP or one of slbd's own addresses.
+    fn refused_source(&self, src: IpAddr) -> Option<PathDrop> {
+        if slb_wire::ip::martian_source(src) {
+            return Some(PathDrop::MartianSource);
+        }
+        if self.vips.contains_key(&src) || self.shared.ports.iter().any(|p| p.owns(src)) {
+            return Some(PathDrop::LandSource);
+        }
+        None
     }
 
     #[inline]
@@ -349,6 +367,13 @@ impl<F: Frame> FastPath<F> {
             }
             if ClientCheck::of(lf.inner_src, &shared.fingerprint) != e.client {
                 return self.discard(PathDrop::ForeignSource, in_port, &f);
+            }
+            // The traffic class toward a server is slbd's to set: TC 1
+            // tells the server's agent to learn a splice (`scheduler/
+            // splice.rs`), so no client may send it. One byte, in the
+            // cache line the label was read from.
+            if let Some(b) = f.data_mut().get_mut(lf.lse_offset + 2) {
+                *b &= !mpls::TC_MASK_BYTE2;
             }
         } else {
             if !role.faces_servers() {
@@ -449,8 +474,18 @@ impl<F: Frame> FastPath<F> {
         // a session that is closing or lingering, replaces it with a new
         // one. Pushed here from the flow cache it would ride the old
         // session's labels and die with them when the linger ends.
+        // With `syn_proxy`, a worker answers it with a cookie instead
+        // (`syn_cookie.rs`): nothing is held until the handshake's ACK.
         if matches!(ip.l4, L4::Tcp { flags } if flags.contains(TcpFlags::SYN) && !flags.contains(TcpFlags::ACK))
         {
+            if !self.syn_proxy.is_empty() {
+                if let Some(adv) = self.syn_proxy.get(&svc).copied() {
+                    if let Some(r) = self.refused_source(key.src) {
+                        return self.discard(r, in_port, &f);
+                    }
+                    return self.syn_cookie(in_port, ip, adv, f);
+                }
+            }
             return self.punt_new(in_port, key.src, f);
         }
         // The staged burst looked the flow up already, if the frame is

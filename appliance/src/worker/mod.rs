@@ -15,6 +15,8 @@
 //! - [`icmp`]: echo answers, ICMP errors to the scheduler, "fragmentation
 //!   needed" / "packet too big"; [`icmp_limits`]: their per-lcore rate
 //!   limits (token buckets).
+//! - [`syn_cookie`]: SYNs to `syn_proxy` services answered with a cookie
+//!   SYN-ACK (delayed binding).
 
 pub mod arp_nd;
 pub mod burst;
@@ -24,6 +26,7 @@ pub mod forward;
 pub mod icmp;
 pub mod icmp_limits;
 pub mod poll_loop;
+pub mod syn_cookie;
 pub mod to_appliance;
 
 pub use fast_path::FastPath;

@@ -5,8 +5,10 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::checker::Checker;
-use crate::document::{ServerDoc, ServiceDoc};
-use crate::model::{Algorithm, ClientMode, Port, Protocol, Refuse, Server, ServerState, Service};
+use crate::document::{ServerDoc, ServiceDoc, SynProxyDoc};
+use crate::model::{
+    Algorithm, ClientMode, Port, Protocol, Refuse, Server, ServerState, Service, SynProxy,
+};
 
 const MAX_SERVICES: usize = 256;
 const MAX_SERVERS: usize = 1024;
@@ -111,6 +113,7 @@ pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> 
         let health =
             super::health::health(c, &p, d.health.as_ref(), d.protocol, port.unwrap_or(1), vip);
         let servers = servers(c, &p, &d.servers, vip, ports);
+        let syn_proxy = syn_proxy(c, &p, d, vip.is_some_and(|v| v.is_ipv6()));
         out.push(Service {
             name: d.name.clone(),
             vip: vip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
@@ -125,10 +128,58 @@ pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> 
             allow,
             deny,
             health,
+            syn_proxy,
+            tcp_signatures: d.tcp_signatures,
             servers,
         });
     }
     out
+}
+
+/// `syn_proxy`: TCP only, never with signed segments (a TCP-MD5 or TCP-AO
+/// signature covers the sequence numbers the agents splice).
+fn syn_proxy(c: &mut Checker, p: &str, d: &ServiceDoc, v6: bool) -> Option<SynProxy> {
+    let mut sp = SynProxy::defaults(v6);
+    match d.syn_proxy? {
+        SynProxyDoc::On(false) => return None,
+        SynProxyDoc::On(true) => {}
+        SynProxyDoc::Advertise(a) => {
+            sp.mss = c.field(
+                format_args!("{p}.syn_proxy.mss"),
+                a.mss,
+                sp.mss.into(),
+                536,
+                9000,
+            ) as u16;
+            sp.window_scale = c.field(
+                format_args!("{p}.syn_proxy.window_scale"),
+                a.window_scale,
+                sp.window_scale.into(),
+                0,
+                14,
+            ) as u8;
+        }
+    }
+    if d.protocol != Protocol::Tcp {
+        c.err(
+            format_args!("{p}.syn_proxy"),
+            "is for TCP services only (SYN cookies answer TCP SYNs)",
+        );
+        return None;
+    }
+    if let Some(sig) = d.tcp_signatures {
+        c.err(
+            format_args!("{p}.syn_proxy"),
+            format!(
+                "cannot be used with tcp_signatures {:?}: a TCP-{} signature covers the \
+                 sequence numbers the agents would splice",
+                sig.as_str(),
+                sig.as_str().to_uppercase()
+            ),
+        );
+        return None;
+    }
+    Some(sp)
 }
 
 fn servers(

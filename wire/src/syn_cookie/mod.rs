@@ -1,7 +1,10 @@
 //! SYN cookies (RFC 4987 §3.6): the ISN of a SYN-ACK that carries, under a
 //! keyed PRF, everything needed to accept the handshake's final ACK without
 //! having kept any state for the SYN. Groundwork for delayed binding
-//! (issue 16); nothing on the data path calls this yet.
+//! (issue 16); nothing on the data path calls this yet. [`syn_ack`]
+//! answers the client's SYN with a cookie; [`replay`] rebuilds the SYN for
+//! the server once the cookie ACK has checked, marks the label, and reads
+//! the server's SYN-ACK and the cookie ACK.
 //!
 //! The construction is Linux's (`net/ipv4/syncookies.c`,
 //! `secure_tcp_syn_cookie`), with the client's options in the data bits as
@@ -53,10 +56,13 @@
     clippy::panic
 )]
 
+pub mod replay;
 pub mod syn_ack;
 
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod replay_golden;
 
 use core::net::IpAddr;
 use siphasher::sip::SipHasher24;

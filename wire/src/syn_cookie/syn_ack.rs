@@ -28,7 +28,11 @@
 //! MPTCP's MP_CAPABLE (kind 30, subtype 0, RFC 8684 §3.1) are noted in
 //! [`SynOptions`] and never answered: the client then resends its TFO data
 //! after the handshake (RFC 7413 §4.2.2) and MPTCP falls back to TCP
-//! (RFC 8684 §3.7). Any data in the SYN is dropped with it. IPv4 options
+//! (RFC 8684 §3.7). A SYN signed with TCP-MD5 (kind 19, RFC 2385) or
+//! TCP-AO (kind 29, RFC 5925) is noted too ([`SynOptions::signed`]): its
+//! signature covers the segment and a key slbd does not have, so slbd can
+//! neither answer it nor replay it (the caller admits it by L4 instead).
+//! Any data in the SYN is dropped with it. IPv4 options
 //! and IPv6 extension headers are not copied: the SYN-ACK's IP header is
 //! a fresh one (TTL / hop limit 64, IPv4 DF set, identification 0 as RFC
 //! 6864 §4.1 allows for an atomic datagram).
@@ -55,6 +59,10 @@ const KIND_FAST_OPEN: u8 = 34;
 const KIND_EXPERIMENTAL: u8 = 254;
 /// TFO's experiment identifier under kind 254.
 const TFO_EXID: [u8; 2] = [0xf9, 0x89];
+/// TCP MD5 signature (RFC 2385).
+const KIND_MD5: u8 = 19;
+/// TCP Authentication Option (RFC 5925).
+const KIND_AO: u8 = 29;
 
 /// The most option bytes a SYN-ACK gets: MSS 4, SACK-permitted and
 /// timestamps 12, window scale 4.
@@ -76,6 +84,11 @@ pub struct SynOptions {
     pub fast_open: bool,
     /// An MPTCP MP_CAPABLE option, not echoed.
     pub mp_capable: bool,
+    /// A TCP-MD5 (kind 19, RFC 2385) or TCP-AO (kind 29, RFC 5925)
+    /// option: the SYN is signed with a key only the two ends have, so
+    /// the connection cannot be proxied (no SYN-ACK of slbd's, no replayed
+    /// SYN would verify); the caller admits it by L4 instead.
+    pub signed: bool,
 }
 
 impl SynOptions {
@@ -149,6 +162,20 @@ pub enum SynError {
         /// Length the frame needs.
         need: usize,
     },
+    /// The tuple's two addresses are not of one family.
+    MixedFamily,
+    /// The cookie options' MSS index names no entry of the MSS table
+    /// ([`super::replay::write_replay_syn`]).
+    BadMssIndex {
+        /// The index.
+        index: u8,
+    },
+    /// A segment taken for the server's SYN-ACK that is not one: SYN or
+    /// ACK clear, or RST set ([`super::replay::parse_syn_ack`]).
+    NotSynAck,
+    /// A segment taken for the cookie ACK that is not one: ACK clear, or
+    /// SYN or RST set ([`super::replay::parse_ack`]).
+    NotAck,
 }
 
 impl SynError {
@@ -163,6 +190,10 @@ impl SynError {
             SynError::Checksum => "syn_bad_tcp_checksum",
             SynError::BadOption { .. } => "syn_bad_tcp_option",
             SynError::NoRoom { .. } => "syn_ack_no_room",
+            SynError::MixedFamily => "syn_mixed_family",
+            SynError::BadMssIndex { .. } => "syn_bad_mss_index",
+            SynError::NotSynAck => "syn_ack_not_syn_ack",
+            SynError::NotAck => "syn_ack_not_ack",
         }
     }
 }
@@ -183,6 +214,12 @@ impl core::fmt::Display for SynError {
                 )
             }
             SynError::NoRoom { need } => write!(f, "SYN-ACK: needs a {need}-byte buffer"),
+            SynError::MixedFamily => f.write_str("SYN: tuple addresses of two families"),
+            SynError::BadMssIndex { index } => {
+                write!(f, "SYN: cookie MSS index {index} past the table")
+            }
+            SynError::NotSynAck => f.write_str("SYN-ACK: TCP flags are not SYN|ACK without RST"),
+            SynError::NotAck => f.write_str("ACK: TCP flags are not ACK without SYN and RST"),
         }
     }
 }
@@ -245,10 +282,13 @@ fn option_len(o: &TcpOption<'_>) -> usize {
     }
 }
 
-/// Walk a SYN's options with [`tcp::Options`]; the first malformed one is
-/// an error naming it.
-fn parse_options(raw: &[u8]) -> Result<SynOptions, SynError> {
-    let mut o = SynOptions::default();
+/// Walk an options block with [`tcp::Options`], handing each option to
+/// `each`; the first malformed one is an error naming it (its offset in
+/// the options and its kind).
+pub(super) fn walk_options<'a>(
+    raw: &'a [u8],
+    mut each: impl FnMut(TcpOption<'a>),
+) -> Result<(), SynError> {
     let mut it = tcp::Options::new(raw);
     // Where the next option starts: where a malformed one sits.
     let mut next = 0;
@@ -258,32 +298,61 @@ fn parse_options(raw: &[u8]) -> Result<SynOptions, SynError> {
             kind: raw.get(next).copied().unwrap_or(0),
         })?;
         next = at + option_len(&opt);
-        match opt {
-            TcpOption::Mss(m) => o.mss = Some(m),
-            TcpOption::WindowScale(w) => o.wscale = Some(w),
-            TcpOption::SackPermitted => o.sack_ok = true,
-            TcpOption::Timestamp { tsval, .. } => o.tsval = Some(tsval),
-            TcpOption::Unknown {
-                kind: KIND_FAST_OPEN,
-                ..
-            } => o.fast_open = true,
-            TcpOption::Unknown {
-                kind: KIND_EXPERIMENTAL,
-                data,
-            } if data.get(..2) == Some(&TFO_EXID[..]) => o.fast_open = true,
-            TcpOption::Unknown {
-                kind: KIND_MPTCP,
-                data,
-            } if data.first().is_some_and(|b| b >> 4 == 0) => o.mp_capable = true,
-            _ => {}
-        }
+        each(opt);
     }
+    Ok(())
+}
+
+/// Read a SYN's options; the first malformed one is an error naming it.
+fn parse_options(raw: &[u8]) -> Result<SynOptions, SynError> {
+    let mut o = SynOptions::default();
+    walk_options(raw, |opt| match opt {
+        TcpOption::Mss(m) => o.mss = Some(m),
+        TcpOption::WindowScale(w) => o.wscale = Some(w),
+        TcpOption::SackPermitted => o.sack_ok = true,
+        TcpOption::Timestamp { tsval, .. } => o.tsval = Some(tsval),
+        TcpOption::Unknown {
+            kind: KIND_FAST_OPEN,
+            ..
+        } => o.fast_open = true,
+        TcpOption::Unknown {
+            kind: KIND_EXPERIMENTAL,
+            data,
+        } if data.get(..2) == Some(&TFO_EXID[..]) => o.fast_open = true,
+        TcpOption::Unknown {
+            kind: KIND_MPTCP,
+            data,
+        } if data.first().is_some_and(|b| b >> 4 == 0) => o.mp_capable = true,
+        TcpOption::Unknown {
+            kind: KIND_MD5 | KIND_AO,
+            ..
+        } => o.signed = true,
+        _ => {}
+    })?;
     Ok(o)
 }
 
 /// The SYN-ACK's options for `opts`, in Linux's order; returns them and
 /// their length (a multiple of 4).
 fn write_options(opts: &SynOptions, adv: &Advertise, tsval: u32) -> ([u8; MAX_OPTIONS_LEN], usize) {
+    linux_options(
+        adv.mss,
+        opts.sack_ok,
+        opts.tsval.map(|ecr| (tsval, ecr)),
+        opts.wscale.map(|_| adv.wscale.min(super::WSCALE_MAX)),
+    )
+}
+
+/// Handshake options in the order Linux's `tcp_options_write` puts them
+/// (the table in the module doc): MSS `mss`; SACK-permitted and / or
+/// timestamps `(TSval, TSecr)`; window scale `wscale` as given. Returns
+/// them and their length (a multiple of 4).
+pub(super) fn linux_options(
+    mss: u16,
+    sack_ok: bool,
+    ts: Option<(u32, u32)>,
+    wscale: Option<u8>,
+) -> ([u8; MAX_OPTIONS_LEN], usize) {
     let mut b = [0u8; MAX_OPTIONS_LEN];
     let mut n = 0;
     let mut put = |bytes: &[u8]| {
@@ -292,10 +361,10 @@ fn write_options(opts: &SynOptions, adv: &Advertise, tsval: u32) -> ([u8; MAX_OP
             n += bytes.len();
         }
     };
-    let [m0, m1] = adv.mss.to_be_bytes();
+    let [m0, m1] = mss.to_be_bytes();
     put(&[tcp::kind::MSS, 4, m0, m1]);
-    if let Some(ecr) = opts.tsval {
-        if opts.sack_ok {
+    if let Some((tsval, ecr)) = ts {
+        if sack_ok {
             put(&[tcp::kind::SACK_PERMITTED, 2]);
         } else {
             put(&[tcp::kind::NOP, tcp::kind::NOP]);
@@ -303,11 +372,10 @@ fn write_options(opts: &SynOptions, adv: &Advertise, tsval: u32) -> ([u8; MAX_OP
         put(&[tcp::kind::TIMESTAMP, 10]);
         put(&tsval.to_be_bytes());
         put(&ecr.to_be_bytes());
-    } else if opts.sack_ok {
+    } else if sack_ok {
         put(&[tcp::kind::NOP, tcp::kind::NOP, tcp::kind::SACK_PERMITTED, 2]);
     }
-    if opts.wscale.is_some() {
-        let ws = adv.wscale.min(super::WSCALE_MAX);
+    if let Some(ws) = wscale {
         put(&[tcp::kind::NOP, tcp::kind::WINDOW_SCALE, 3, ws]);
     }
     (b, n)
@@ -332,6 +400,53 @@ fn ip_header_len(syn: &Syn) -> usize {
         ipv6::HEADER_LEN
     } else {
         ipv4::HEADER_LEN
+    }
+}
+
+/// A fresh IP header from `src` to `dst` over a TCP segment of `tcp_len`
+/// bytes into `hdr` (exactly [`ipv4::HEADER_LEN`] or
+/// [`ipv6::HEADER_LEN`] long, as the family): TTL / hop limit 64, IPv4 DF
+/// set and identification 0 (RFC 6864 §4.1), header checksum computed.
+/// `MixedFamily` (nothing written) for addresses of two families,
+/// `NoRoom` for a `hdr` of the wrong length.
+pub(super) fn write_ip_header(
+    hdr: &mut [u8],
+    src: IpAddr,
+    dst: IpAddr,
+    tcp_len: usize,
+) -> Result<(), SynError> {
+    match (src, dst) {
+        (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) if hdr.len() == ipv4::HEADER_LEN => {
+            ipv4::Repr {
+                src_addr,
+                dst_addr,
+                protocol: IpProtocol::Tcp,
+                payload_len: tcp_len,
+                ttl: TTL,
+                ident: 0,
+                dont_frag: true,
+            }
+            .emit(&mut ipv4::Packet::new_unchecked(hdr));
+            Ok(())
+        }
+        (IpAddr::V6(src_addr), IpAddr::V6(dst_addr)) if hdr.len() == ipv6::HEADER_LEN => {
+            ipv6::Repr {
+                src_addr,
+                dst_addr,
+                next_header: IpProtocol::Tcp,
+                payload_len: tcp_len,
+                hop_limit: TTL,
+            }
+            .emit(&mut ipv6::Packet::new_unchecked(hdr));
+            Ok(())
+        }
+        (IpAddr::V4(_), IpAddr::V4(_)) => Err(SynError::NoRoom {
+            need: ipv4::HEADER_LEN,
+        }),
+        (IpAddr::V6(_), IpAddr::V6(_)) => Err(SynError::NoRoom {
+            need: ipv6::HEADER_LEN,
+        }),
+        _ => Err(SynError::MixedFamily),
     }
 }
 
@@ -363,34 +478,14 @@ pub fn syn_ack_in_place(
     // A Syn from parse_syn has both addresses of one family; check before
     // anything is written.
     if t.src.is_ipv6() != t.dst.is_ipv6() {
-        return Err(SynError::NotTcp);
+        return Err(SynError::MixedFamily);
     }
     if let Some(macs) = frame.get_mut(0..12) {
         let (dst, src) = macs.split_at_mut(6);
         dst.swap_with_slice(src);
     }
-    match (t.src, t.dst, frame.get_mut(l3..l4)) {
-        (IpAddr::V4(client), IpAddr::V4(service), Some(hdr)) => ipv4::Repr {
-            src_addr: service,
-            dst_addr: client,
-            protocol: IpProtocol::Tcp,
-            payload_len: tcp_len,
-            ttl: TTL,
-            ident: 0,
-            dont_frag: true,
-        }
-        .emit(&mut ipv4::Packet::new_unchecked(hdr)),
-        (IpAddr::V6(client), IpAddr::V6(service), Some(hdr)) => ipv6::Repr {
-            src_addr: service,
-            dst_addr: client,
-            next_header: IpProtocol::Tcp,
-            payload_len: tcp_len,
-            hop_limit: TTL,
-        }
-        .emit(&mut ipv6::Packet::new_unchecked(hdr)),
-        // Families checked above, `need` covers the header: unreachable.
-        _ => return Err(SynError::NotTcp),
-    }
+    let hdr = frame.get_mut(l3..l4).ok_or(SynError::NoRoom { need })?;
+    write_ip_header(hdr, t.dst, t.src, tcp_len)?;
     let seg = frame.get_mut(l4..need).ok_or(SynError::NoRoom { need })?;
     let mut p = tcp::Packet::new_unchecked(seg);
     p.set_src_port(t.dst_port);
@@ -455,6 +550,33 @@ mod tests {
         let o = parse_syn(&syn(&[])).unwrap().options;
         assert_eq!(o, SynOptions::default());
         assert_eq!(o.cookie_options(false).mss_index, 0);
+    }
+
+    /// TCP-MD5 (kind 19, 18 bytes) and TCP-AO (kind 29: KeyID, RNextKeyID,
+    /// a 12-byte MAC) mark the SYN signed, alone or among the usual
+    /// options; a kind next to them (28, User Timeout) does not.
+    #[test]
+    fn md5_and_ao_mark_the_syn_signed() {
+        let mut md5 = [0u8; 18];
+        md5[..2].copy_from_slice(&[19, 18]);
+        let mut ao = [0u8; 16];
+        ao[..4].copy_from_slice(&[29, 16, 1, 1]);
+        for (name, opts) in [("MD5", &md5[..]), ("AO", &ao[..])] {
+            let o = parse_syn(&syn(opts)).unwrap().options;
+            assert!(o.signed, "{name}");
+            let mut with = std::vec![1, 3, 3, 7, 4, 2];
+            with.extend_from_slice(opts);
+            let o = parse_syn(&syn(&with)).unwrap().options;
+            assert!(o.signed && o.sack_ok && o.wscale == Some(7), "{name}");
+        }
+        let o = parse_syn(&syn(&[28, 4, 0x80, 10])).unwrap().options;
+        assert!(!o.signed);
+        assert!(!parse_syn(&syn(&[])).unwrap().options.signed);
+        // A signature option cut short is malformed, not "signed".
+        assert_eq!(
+            parse_syn(&syn(&[1, 1, 19, 18])),
+            Err(SynError::BadOption { at: 2, kind: 19 })
+        );
     }
 
     #[test]

@@ -1,0 +1,492 @@
+//! Delayed binding on the scheduler (`syn_proxy` services): the
+//! handshake's ACK with a valid cookie binds the session, and slbd makes
+//! the server's handshake itself before it lets the client through.
+//!
+//! ```text
+//!  client            worker                 scheduler                server (+agent)
+//!    | SYN ------------> |                        |                        |
+//!    | <-- SYN-ACK (seq = cookie)                 |                        |
+//!    | ACK (ack = cookie+1) ------------------->  | cookie valid: admit,   |
+//!    |                   |                        | labels N/N+1 (no entry |
+//!    |                   |                        | in any table yet)      |
+//!    |                   |                        | SYN (client's ISN and  |
+//!    |                   |                        | options), label N, TC 1 ---------> |
+//!    | data ------------ (no flow: punted) ---->  | held, unacknowledged   |
+//!    |                   |                        | <--------- SYN-ACK, label N+1      |
+//!    |                   |                        | consumed; entries and  |
+//!    |                   |                        | flow installed;        |
+//!    |                   |                        | the ACK replayed,      |
+//!    |                   |                        | label N, TC 1 -------------------> | agent learns
+//!    |                   |                        | held data, label N ---------------> | the deltas
+//!    | <===================== switched by label only from here on =====================> |
+//! ```
+//!
+//! The agent on the server translates every later segment (seq and
+//! timestamps one way, ack, TSecr and SACK blocks the other: docs/agent.md
+//! "Splicing"). The mark (MPLS traffic class 1) is what it learns from,
+//! never an ordinary first ACK; workers clear the traffic class of every
+//! client frame they switch, so only slbd can send it.
+//!
+//! Bounded: at most [`PENDING_MAX`] handshakes wait for their servers, each
+//! holding at most [`HELD_MAX`] client frames (the cookie SYN-ACK
+//! advertised a window of four segments). A server that does not answer
+//! gets the SYN again every [`RETRY_NS`], [`TRIES`] times in all; then,
+//! or when it answers with a reset, the client is reset and the session
+//! ends.
+
+use super::Scheduler;
+use crate::counters::{Event, PathDrop};
+use crate::frame::Frame;
+use hashbrown::HashMap;
+use slb_core::service::{Admitted, NewPacketOutcome, PacketInfo};
+use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
+use slb_wire::classify::IpFrame;
+use slb_wire::syn_cookie::replay::{self, ServerSynAck};
+use slb_wire::syn_cookie::{self, counter, CookieError, CookieOptions, Tuple};
+use slb_wire::{classify, mpls, Classified, FlowKey, IpVersion, TcpFlags};
+use std::sync::atomic::Ordering;
+
+/// Handshakes waiting for their servers, at most.
+pub(crate) const PENDING_MAX: usize = 4096;
+/// Client frames held per handshake (the cookie ACK included).
+pub(crate) const HELD_MAX: usize = 8;
+/// A server that has not answered the replayed SYN gets it again after.
+pub(crate) const RETRY_NS: u64 = 1_000_000_000;
+/// SYNs sent in all before the handshake is given up.
+pub(crate) const TRIES: u8 = 3;
+/// How often the waiting handshakes are looked at.
+const CHECK_NS: u64 = 100_000_000;
+
+/// One handshake between slbd and a server, for a bound session.
+pub(crate) struct Pending<F> {
+    admitted: Admitted,
+    key: SessionKey,
+    /// The worker that saw the client's flow, the port and next hop it
+    /// came from, its flow key: what `install` needs at the end.
+    worker: usize,
+    port: u8,
+    client_mac: [u8; 6],
+    flow: FlowKey,
+    tuple: Tuple,
+    client_isn: u32,
+    opts: CookieOptions,
+    client_tsval: Option<u32>,
+    /// The cookie ACK first, then what the client sent after it.
+    held: Vec<F>,
+    syn_sent: u64,
+    tries: u8,
+}
+
+/// The handshakes waiting for their servers, by client-to-server label.
+pub(crate) struct Splices<F> {
+    pending: HashMap<u32, Pending<F>>,
+    next_check: u64,
+}
+
+impl<F> Default for Splices<F> {
+    fn default() -> Self {
+        Splices {
+            pending: HashMap::new(),
+            next_check: 0,
+        }
+    }
+}
+
+impl<F> Splices<F> {
+    /// Whether the session holding `c2s` waits for its server.
+    pub(crate) fn waiting(&self, c2s: u32) -> bool {
+        self.pending.contains_key(&c2s)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+/// The cookie tuple of a client's packet.
+fn tuple_of(ip: &IpFrame) -> Tuple {
+    Tuple {
+        src: ip.flow.src,
+        dst: ip.flow.dst,
+        src_port: ip.flow.src_port,
+        dst_port: ip.flow.dst_port,
+    }
+}
+
+/// The TCP segment of a frame's IP packet at `l4..l3_end`.
+fn segment<'a>(data: &'a [u8], ip: &IpFrame) -> &'a [u8] {
+    data.get(ip.l4_offset..ip.l3_end).unwrap_or_default()
+}
+
+/// The inner TCP segment of a labelled frame whose inner IP header is at
+/// `inner` (IPv4 with its options, or IPv6 without extension headers).
+fn inner_segment(data: &[u8], inner: usize, version: IpVersion) -> Option<&[u8]> {
+    let ip = data.get(inner..)?;
+    let (hlen, total) = match version {
+        IpVersion::V4 => {
+            let ihl = usize::from(ip.first()? & 0x0f) * 4;
+            let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+            (ihl, total)
+        }
+        IpVersion::V6 => {
+            if *ip.get(6)? != 6 {
+                return None;
+            }
+            let payload = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
+            (40, 40 + payload)
+        }
+    };
+    ip.get(hlen..total)
+}
+
+impl<F: Frame> Scheduler<F> {
+    /// For a packet of no session to a `syn_proxy` service: the cookie's
+    /// verdict when the packet is a handshake ACK (ACK set; SYN, RST
+    /// clear), `None` for anything else (or another service).
+    pub(crate) fn cookie_verdict(
+        &self,
+        ip: &IpFrame,
+        data: &[u8],
+        key: &SessionKey,
+    ) -> Option<Result<CookieOptions, CookieError>> {
+        let slb_wire::classify::L4::Tcp { flags } = ip.l4 else {
+            return None;
+        };
+        if !flags.contains(TcpFlags::ACK) || flags.intersects(TcpFlags::SYN | TcpFlags::RST) {
+            return None;
+        }
+        let sid = self
+            .core
+            .find_service(key.protocol, key.vip, key.vip_port)?;
+        self.services.get(&sid)?.syn_proxy?;
+        let ack = replay::parse_ack(segment(data, ip), ip.l3_end - ip.l4_offset).ok()?;
+        let wall_ms = self.shared.wall_ms.load(Ordering::Relaxed);
+        Some(syn_cookie::check_ack(
+            &self.shared.cookie_key,
+            &tuple_of(ip),
+            ack.seq,
+            ack.ack,
+            counter(wall_ms / 1000),
+            syn_cookie::MAX_AGE,
+        ))
+    }
+
+    /// A handshake ACK with a valid cookie: admit the session as its SYN
+    /// would have been, and start the server's handshake (the ACK held).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn bind_spliced(
+        &mut self,
+        worker: usize,
+        port: u8,
+        f: F,
+        ip: &IpFrame,
+        info: &PacketInfo,
+        opts: CookieOptions,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        if self.splices.len() >= PENDING_MAX {
+            return self.drop_frame(PathDrop::SplicePendingFull, Some(port), &f, None);
+        }
+        let Ok(ack) = replay::parse_ack(segment(f.data(), ip), ip.l3_end - ip.l4_offset) else {
+            return self.drop_frame(PathDrop::Rewrite, Some(port), &f, None);
+        };
+        let syn = PacketInfo {
+            tcp_flags: CoreFlags(CoreFlags::SYN),
+            ..*info
+        };
+        let admitted = match self.core.on_new_packet(&syn, now) {
+            NewPacketOutcome::Admitted { admitted, replaced } => {
+                if let Some(old) = replaced {
+                    self.withdraw(&old);
+                }
+                admitted
+            }
+            NewPacketOutcome::Refused { service, .. } => {
+                self.drop_frame(PathDrop::Refused, Some(port), &f, None);
+                if self.services.get(&service).is_some_and(|s| s.refuse_rst) {
+                    self.send_reset(port, f, ip, out);
+                }
+                return;
+            }
+            _ => return self.drop_frame(PathDrop::NoSession, Some(port), &f, None),
+        };
+        self.counters.event(Event::SessionsAdmitted);
+        self.counters.event(Event::SynCookiesValid);
+        let p = Pending {
+            admitted,
+            key: info.key,
+            worker,
+            port,
+            client_mac: info.client_mac,
+            flow: ip.flow,
+            tuple: tuple_of(ip),
+            client_isn: ack.seq.wrapping_sub(1),
+            opts,
+            client_tsval: ack.tsval,
+            held: vec![f],
+            syn_sent: now,
+            tries: 0,
+        };
+        let c2s = admitted.labels.c2s();
+        self.splices.pending.insert(c2s, p);
+        self.send_replay_syn(c2s, now, out);
+    }
+
+    /// The client's SYN, rebuilt from the cookie, to the server: marked.
+    fn send_replay_syn(&mut self, c2s: u32, now: u64, out: &mut dyn FnMut(usize, F)) {
+        let Some(p) = self.splices.pending.get_mut(&c2s) else {
+            return;
+        };
+        p.tries += 1;
+        p.syn_sent = now;
+        let mut buf = [0u8; 128];
+        let n = match replay::write_replay_syn(
+            &mut buf,
+            &p.tuple,
+            p.client_isn,
+            &p.opts,
+            p.client_tsval,
+            u16::MAX,
+        ) {
+            Ok(n) => n,
+            Err(_) => return self.counters.path_drop(PathDrop::Rewrite),
+        };
+        let server = p.admitted.server_addr;
+        // Clamped as every SYN slbd forwards (the cookie's MSS table may
+        // say more than a labelled segment can carry).
+        let v6 = p.tuple.is_v6();
+        if let Some(frame) = buf.get_mut(..n) {
+            if let Ok(true) = slb_wire::mss::clamp_mss(frame, self.shared.max_mss(v6)) {
+                self.counters.event(Event::MssClamped);
+            }
+        }
+        let Some(f) = (self.alloc)(buf.get(..n).unwrap_or_default()) else {
+            return self.counters.path_drop(PathDrop::NoHeadroom);
+        };
+        self.send_c2s_tc(f, c2s, replay::SPLICE_TC, server, now, out);
+    }
+
+    /// A client frame of a session whose server has not answered yet:
+    /// held (true), or dropped when the session holds enough (true too);
+    /// false when the session does not wait.
+    pub(crate) fn hold_for_splice(&mut self, c2s: u32, port: u8, f: F) -> Result<(), F> {
+        let Some(p) = self.splices.pending.get_mut(&c2s) else {
+            return Err(f);
+        };
+        if p.held.len() >= HELD_MAX {
+            self.drop_frame(PathDrop::SpliceHoldFull, Some(port), &f, None);
+        } else {
+            p.held.push(f);
+            self.counters.event(Event::SpliceHeld);
+        }
+        Ok(())
+    }
+
+    /// A labelled frame no table knows: the server's answer to a replayed
+    /// SYN is consumed here (`None`); anything else is given back.
+    pub(crate) fn server_handshake(
+        &mut self,
+        port: u8,
+        f: F,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) -> Option<F> {
+        if self.splices.pending.is_empty() {
+            return Some(f);
+        }
+        let lf = match classify(f.data()) {
+            Ok(Classified::Labelled(lf)) => lf,
+            _ => return Some(f),
+        };
+        let label = lf.lse.label.value();
+        if label & 1 == 1 || !self.splices.waiting(label - 1) {
+            return Some(f);
+        }
+        let c2s = label - 1;
+        let Some(p) = self.splices.pending.get(&c2s) else {
+            return Some(f);
+        };
+        let seg = inner_segment(f.data(), lf.inner_offset, lf.inner_version);
+        let flow = slb_wire::flow::extract(f.data()).ok();
+        // The session's server answering its client: the reverse tuple.
+        let ours = flow.is_some_and(|k| {
+            k.src == p.tuple.dst
+                && k.dst == p.tuple.src
+                && k.src_port == p.tuple.dst_port
+                && k.dst_port == p.tuple.src_port
+        });
+        if !ours || !self.from_server(&f, p.admitted.server_addr) {
+            self.drop_frame(PathDrop::ForeignServer, Some(port), &f, None);
+            return None;
+        }
+        let flags = lf.tcp_flags.unwrap_or(TcpFlags(0));
+        if flags.contains(TcpFlags::RST) {
+            self.counters.event(Event::SpliceRefused);
+            self.abandon(c2s, now, out);
+            return None;
+        }
+        let answer = seg.and_then(|s| replay::parse_syn_ack(s).ok());
+        match answer {
+            Some(a) if a.ack == p.client_isn.wrapping_add(1) => {
+                self.complete(c2s, &a, now, out);
+            }
+            // Not the answer to the SYN slbd sent (another ISN acked, or
+            // no SYN-ACK at all): the handshake still waits.
+            _ => self.drop_frame(PathDrop::SpliceBadAnswer, Some(port), &f, None),
+        }
+        None
+    }
+
+    /// Whether `f`'s source MAC is the server's at `addr`.
+    fn from_server(&self, f: &F, addr: std::net::IpAddr) -> bool {
+        self.neighbours
+            .get(&addr)
+            .and_then(|n| n.mac)
+            .is_some_and(|m| f.data().get(6..12) == Some(&m[..]))
+    }
+
+    /// The server answered: install the session everywhere, replay the
+    /// client's ACK marked, then what the client sent after it.
+    fn complete(&mut self, c2s: u32, a: &ServerSynAck, now: u64, out: &mut dyn FnMut(usize, F)) {
+        let Some(mut p) = self.splices.pending.remove(&c2s) else {
+            return;
+        };
+        if let Some(adv) = self
+            .services
+            .get(&p.admitted.service)
+            .and_then(|s| s.syn_proxy)
+        {
+            let mss_low = a.mss.is_some_and(|m| m < adv.mss);
+            let ws_differs = p.opts.wscale.is_some() && a.wscale != Some(adv.window_scale);
+            if mss_low || ws_differs {
+                self.counters.event(Event::SpliceOptionMismatch);
+            }
+        }
+        if !self.install(
+            p.worker,
+            &p.admitted,
+            &p.key,
+            p.port,
+            p.client_mac,
+            &p.flow,
+            false,
+        ) {
+            let e = self.core.end_session(p.admitted.session, now);
+            self.withdraw(&e);
+            for f in p.held.drain(..) {
+                self.drop_frame(PathDrop::NoNextHop, None, &f, None);
+            }
+            return;
+        }
+        // The server's SYN-ACK is its first reply (response time, and
+        // the session is established).
+        if let slb_core::service::EventOutcome::Ended(e) = self.core.on_first_reply(c2s, now) {
+            self.withdraw(&e);
+        }
+        if let Some(pi) = self.core.labels().pair_index(c2s) {
+            if let Some(side) = self.sides.get_mut(pi as usize) {
+                side.spliced = true;
+            }
+        }
+        self.counters.event(Event::SessionsSpliced);
+        let server = p.admitted.server_addr;
+        for (i, f) in p.held.drain(..).enumerate() {
+            let tc = if i == 0 { replay::SPLICE_TC } else { 0 };
+            self.send_c2s_tc(f, c2s, tc, server, now, out);
+        }
+    }
+
+    /// Gives up a handshake (the server refused or never answered): the
+    /// client, which believes it is connected, is reset from the ACK it
+    /// sent; the session ends.
+    fn abandon(&mut self, c2s: u32, now: u64, out: &mut dyn FnMut(usize, F)) {
+        let Some(mut p) = self.splices.pending.remove(&c2s) else {
+            return;
+        };
+        let mut held = p.held.drain(..);
+        if let Some(ack) = held.next() {
+            let ip = match classify::classify(ack.data()) {
+                Ok(Classified::Ip(ip)) => Some(ip),
+                _ => None,
+            };
+            match ip {
+                Some(ip) => self.send_reset(p.port, ack, &ip, out),
+                None => self.drop_frame(PathDrop::SpliceAbandoned, None, &ack, None),
+            }
+        }
+        for f in held {
+            self.drop_frame(PathDrop::SpliceAbandoned, None, &f, None);
+        }
+        let e = self.core.end_session(p.admitted.session, now);
+        self.withdraw(&e);
+    }
+
+    /// A session ended while its server's handshake was under way (the
+    /// client reset it, it expired, it was ended by hand): its held frames
+    /// go.
+    pub(crate) fn splice_withdrawn(&mut self, c2s: u32) {
+        if let Some(p) = self.splices.pending.remove(&c2s) {
+            for f in &p.held {
+                self.drop_frame(PathDrop::SpliceAbandoned, None, f, None);
+            }
+        }
+    }
+
+    /// Every [`CHECK_NS`]: SYNs again to servers that have not answered
+    /// in [`RETRY_NS`], handshakes given up after [`TRIES`].
+    pub(crate) fn run_splices(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
+        if self.splices.pending.is_empty() || now < self.splices.next_check {
+            return 0;
+        }
+        self.splices.next_check = now + CHECK_NS;
+        let due: Vec<(u32, bool)> = self
+            .splices
+            .pending
+            .iter()
+            .filter(|(_, p)| now >= p.syn_sent + RETRY_NS)
+            .map(|(c2s, p)| (*c2s, p.tries >= TRIES))
+            .collect();
+        for &(c2s, give_up) in &due {
+            if give_up {
+                self.counters.event(Event::SpliceTimeouts);
+                self.abandon(c2s, now, out);
+            } else {
+                self.counters.event(Event::SpliceSynRetries);
+                self.send_replay_syn(c2s, now, out);
+            }
+        }
+        due.len()
+    }
+
+    /// The frame `f` to the server with label `c2s` and traffic class
+    /// `tc` (the splice mark, or 0).
+    pub(crate) fn send_c2s_tc(
+        &mut self,
+        mut f: F,
+        c2s: u32,
+        tc: u8,
+        server: std::net::IpAddr,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        let Some(label) = slb_wire::Label::new(c2s) else {
+            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
+        };
+        let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
+            return self.drop_frame(PathDrop::NoHeadroom, None, &f, None);
+        };
+        let lse = slb_wire::Lse {
+            tc,
+            ..slb_wire::Lse::pipe(label)
+        };
+        if mpls::push_label(data, lse).is_err() {
+            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
+        }
+        let (port, mac) = match self.neighbours.get(&server) {
+            Some(n) => (n.port, n.mac),
+            None => return self.drop_frame(PathDrop::NoNextHop, None, &f, None),
+        };
+        self.send_or_hold(f, server, port, mac, now, out);
+    }
+}
