@@ -63,14 +63,51 @@ const PATHS: [(&str, &str, &str); 4] = [
     ("c1", lab::VIP6_LABEL, "web6-label"),
 ];
 
-/// The counters of slbd's stats printed after each mode (those of issue 16
-/// must exist when the proxy is on).
-const COOKIE_EVENTS: [&str; 4] = [
+/// slbd's events of issue 16, printed after each mode (they must exist
+/// when the proxy is on).
+const COOKIE_EVENTS: [&str; 10] = [
     "syn_cookies_sent",
     "syn_cookies_valid",
     "syn_cookies_invalid",
     "sessions_spliced",
+    "syn_proxy_bypassed",
+    "splice_syn_retries",
+    "splice_timeouts",
+    "splice_refused",
+    "splice_held",
+    "splice_option_mismatch",
 ];
+
+/// slbd's drops of issue 16, printed after each mode.
+const COOKIE_DROPS: [&str; 7] = [
+    "bad_syn",
+    "cookie_stale",
+    "cookie_forged",
+    "splice_pending_full",
+    "splice_hold_full",
+    "splice_abandoned",
+    "splice_bad_answer",
+];
+
+/// The window scale a server's Linux offers: from the largest receive
+/// buffer it may grow to (`tcp_rmem[2]`, `rmem_max`), as
+/// `tcp_select_initial_window` does: log2(space) - 15, within 0..=14.
+fn server_window_scale(lab: &Lab) -> (u8, String) {
+    let rmem = lab.exec_ok("s1", &["sysctl", "-n", "net.ipv4.tcp_rmem"]);
+    let rmem_max = lab.exec_ok("s1", &["sysctl", "-n", "net.core.rmem_max"]);
+    let top: u64 = rmem
+        .split_whitespace()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .expect("tcp_rmem");
+    let max: u64 = rmem_max.trim().parse().expect("rmem_max");
+    let space = top.max(max).min(u64::from(u32::MAX));
+    let ws = (space.ilog2() as i64 - 15).clamp(0, 14) as u8;
+    (
+        ws,
+        format!("tcp_rmem {}, rmem_max {}", rmem.trim(), rmem_max.trim()),
+    )
+}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -126,8 +163,10 @@ fn event(stats: &serde_json::Value, name: &str) -> u64 {
 }
 
 /// The lab's configuration with the upload services, and `syn_proxy` on
-/// every TCP service when `proxy`; its path (ports on the lab's devices).
-fn config(lab: &Lab, proxy: bool) -> PathBuf {
+/// every TCP service (advertising window scale `wscale`, the servers'
+/// own) when `proxy` is `Some(wscale)`; its path (ports on the lab's
+/// devices).
+fn config(lab: &Lab, proxy: Option<u8>) -> PathBuf {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/examples/demo.json");
     let mut doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&demo).expect("demo.json")).unwrap();
@@ -145,12 +184,12 @@ fn config(lab: &Lab, proxy: bool) -> PathBuf {
         .collect();
     assert_eq!(uploads.len(), 4, "demo.json's web services");
     services.extend(uploads);
-    if proxy {
+    if let Some(wscale) = proxy {
         for s in services.iter_mut().filter(|s| s["protocol"] == "tcp") {
-            s["syn_proxy"] = true.into();
+            s["syn_proxy"] = serde_json::json!({ "window_scale": wscale });
         }
     }
-    let name = if proxy {
+    let name = if proxy.is_some() {
         "syn-proxy-on.json"
     } else {
         "syn-proxy-off.json"
@@ -524,6 +563,13 @@ fn flood_phase(lab: &Lab, files: &Files, socket: &str, proxy: bool) -> f64 {
             labels["usage"]["active_pairs"], after["totals"]["sessions"],
             "label pairs held other than by sessions"
         );
+        // Sessions only for the connections of real clients: 300 new
+        // ones and the 8 transfers (4 downloads, 4 uploads).
+        assert!(
+            ev("sessions_admitted") <= 308,
+            "{} sessions admitted during the flood, for 308 real connections",
+            ev("sessions_admitted")
+        );
         assert!(
             ev("syn_cookies_sent") >= flood.sent / 2,
             "the flood did not reach slbd: {} cookies for {} SYNs",
@@ -549,7 +595,11 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
     eprintln!("== {mode}");
     let t_mode = Instant::now();
     let socket = lab.run_dir().join("ctl.sock").display().to_string();
-    let cfg = config(lab, proxy).display().to_string();
+    let (wscale, why) = server_window_scale(lab);
+    if proxy {
+        eprintln!("  syn_proxy advertises window scale {wscale}, the servers' ({why})");
+    }
+    let cfg = config(lab, proxy.then_some(wscale)).display().to_string();
     set_timestamps(lab, 1);
     lab.start_slbd(&["--config", &cfg, "--ctl-socket", &socket]);
     let agents_start = agent_sum(lab, agent);
@@ -705,15 +755,31 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
 
     let stats = slbctl_json(&socket, &["stats"]);
     let agents = delta(&agent_sum(lab, agent), &agents_start);
+    let nonzero = |m: &serde_json::Value| {
+        m.as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(_, v)| v.as_u64() != Some(0))
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
     eprintln!(
-        "  slbd: {}; sessions admitted {}; drops {}",
+        "  slbd: {}; {}; sessions admitted {}; drops not 0: {}",
         COOKIE_EVENTS
             .iter()
             .map(|k| format!("{k} {}", stats["events"][k]))
             .collect::<Vec<_>>()
             .join(", "),
+        COOKIE_DROPS
+            .iter()
+            .map(|k| format!("{k} {}", stats["drops"][k]))
+            .collect::<Vec<_>>()
+            .join(", "),
         event(&stats, "sessions_admitted"),
-        stats["drops"]
+        nonzero(&stats["drops"])
     );
     eprintln!("  agents (servers, this mode): {agents:?}");
     if proxy {
@@ -728,6 +794,11 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
             event(&stats, "sessions_spliced"),
             agents.get("splice_learned").copied().unwrap_or(0),
             "{mode}: slbd's spliced sessions and the agents' splice_learned"
+        );
+        assert_eq!(
+            event(&stats, "sessions_spliced"),
+            event(&stats, "sessions_admitted"),
+            "{mode}: every session spliced (every TCP service has the proxy; no UDP here)"
         );
         for k in ["splice_bad_mark", "splice_option_mismatch"] {
             eprintln!("  agents' {k}: {:?}", agents.get(k));
