@@ -536,3 +536,124 @@ impl Drop for LinkLoss<'_> {
         let _ = self.lab.exec(lab::APP, &["ip", "link", "del", BLACKHOLE]);
     }
 }
+
+/// Drops, on the links to `servers` (egress of slbd's side of each, so
+/// toward the server), a random `percent` % of the frames slbd marks as
+/// the client's replayed handshake ACK (issue 16): MPLS traffic class 1 on
+/// a TCP segment with ACK and without SYN, IPv4 (any IHL) or IPv6 (TCP
+/// right after the fixed header). Same mechanism as [`LinkLoss`] (classic
+/// BPF, `mirred` to a down veth); dropping this removes it.
+pub struct MarkedAckLoss<'a> {
+    lab: &'a Lab,
+    links: Vec<String>,
+}
+
+/// The down veth [`MarkedAckLoss`] sends frames to.
+const ACK_BLACKHOLE: &str = "slbackbh";
+
+impl<'a> MarkedAckLoss<'a> {
+    pub fn start(lab: &'a Lab, servers: &[&str], percent: f64) -> MarkedAckLoss<'a> {
+        assert!((0.0..=100.0).contains(&percent), "loss {percent} %");
+        let mut loss = MarkedAckLoss {
+            lab,
+            links: Vec::new(),
+        };
+        lab.exec_ok(
+            lab::APP,
+            &[
+                "ip",
+                "link",
+                "add",
+                ACK_BLACKHOLE,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "slbackbh2",
+            ],
+        );
+        let k = ((percent / 100.0 * 4_294_967_296.0) as u64).min(u64::from(u32::MAX)) as u32;
+        // 0: ldh [12]; 1: jeq 0x8847 else R0; 2: ldb [16] (LSE byte 2);
+        // 3: and 0x0e (TC); 4: jeq 2 (TC 1) else R0; 5: ldb [18]; 6: rsh 4
+        // (IP version); 7: jeq 4 else 11; 8: ldx 4*([18]&0xf); 9: ldb
+        // [x+31] (TCP flags); 10: ja 15; 11: jeq 6 else R0; 12: ldb [24]
+        // (next header); 13: jeq 6 (TCP) else R0; 14: ldb [71] (flags);
+        // 15: and 0x12 (SYN, ACK); 16: jeq 0x10 else R0; 17: ld rand;
+        // 18: jge k -> R0 else match; 19: R0: ret 0; 20: ret -1 (match).
+        let bytecode = format!(
+            "21,40 0 0 12,21 0 17 34887,48 0 0 16,84 0 0 14,21 0 14 2,48 0 0 18,116 0 0 4,\
+             21 0 3 4,177 0 0 18,80 0 0 31,5 0 0 4,21 0 7 6,48 0 0 24,21 0 5 6,48 0 0 71,\
+             84 0 0 18,21 0 2 16,32 0 0 4294963256,53 0 1 {k},6 0 0 0,6 0 0 4294967295,"
+        );
+        for s in servers {
+            lab.exec_ok(lab::APP, &["tc", "qdisc", "add", "dev", s, "clsact"]);
+            loss.links.push(s.to_string());
+            lab.exec_ok(
+                lab::APP,
+                &[
+                    "tc",
+                    "filter",
+                    "add",
+                    "dev",
+                    s,
+                    "egress",
+                    "protocol",
+                    "mpls_uc",
+                    "pref",
+                    "10",
+                    "bpf",
+                    "bytecode",
+                    &bytecode,
+                    "action",
+                    "mirred",
+                    "egress",
+                    "redirect",
+                    "dev",
+                    ACK_BLACKHOLE,
+                ],
+            );
+        }
+        loss
+    }
+
+    /// Marked ACKs dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.links
+            .iter()
+            .map(|l| {
+                let out = self.lab.exec_ok(
+                    lab::APP,
+                    &["tc", "-s", "filter", "show", "dev", l, "egress"],
+                );
+                out.split("overlimits ")
+                    .skip(1)
+                    .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                    .sum::<u64>()
+            })
+            .sum()
+    }
+}
+
+impl Drop for MarkedAckLoss<'_> {
+    fn drop(&mut self) {
+        for l in &self.links {
+            let _ = self
+                .lab
+                .exec(lab::APP, &["tc", "qdisc", "del", "dev", l, "clsact"]);
+        }
+        let _ = self
+            .lab
+            .exec(lab::APP, &["ip", "link", "del", ACK_BLACKHOLE]);
+    }
+}
+
+/// Ends the half-open (SYN-RECV) connections of namespace `ns`
+/// (`ss -K`); returns how many there were.
+pub fn kill_syn_recv(lab: &Lab, ns: &str) -> usize {
+    let n = lab
+        .exec_ok(ns, &["ss", "-Htn", "state", "syn-recv"])
+        .lines()
+        .count();
+    let _ = lab.exec(ns, &["ss", "-HKtn", "state", "syn-recv"]);
+    n
+}

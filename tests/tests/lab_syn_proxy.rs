@@ -42,8 +42,13 @@
 //!    (so no label pair) belongs to a flood source, no session is
 //!    half-open afterwards, every active pair is a session's, and at most
 //!    the 308 real connections were admitted; without it, the flood's
-//!    sessions are there (the problem the proxy solves, shown).
+//!    sessions are there (the problem the proxy solves, shown). With the
+//!    proxy no server holds a half-open connection afterwards; without
+//!    it, those the flood left are ended (`ss -K`) before the next mode.
 //!
+//! 7. Half the marked (replayed) ACKs toward the servers dropped
+//!    (`lab_tcp::MarkedAckLoss`): 20 new connections on web (c2, IPv4)
+//!    and 20 on web6-label (c1, IPv6) all complete.
 //! The proxy advertises the servers' own window scale, computed from their
 //! `tcp_rmem[2]` and `rmem_max` as Linux does (10 with this kernel's 32 MB
 //! `tcp_rmem[2]`; the config's default, 7, is Linux's with 6 MB).
@@ -801,9 +806,29 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
     }
 
     // 4. 10 MB each way with the servers' timestamps at 1, 0, 2.
+    // With timestamps off, the servers' SYN-ACKs lack the option slbd's
+    // cookie SYN-ACK granted: the agents count each such session
+    // (`splice_option_mismatch`), and only those.
     for ts in [1, 0, 2] {
         set_timestamps(lab, ts);
+        let (agents_before, stats_before) =
+            (agent_sum(lab, agent), slbctl_json(&socket, &["stats"]));
         transfers(lab, files, &format!("{mode}, tcp_timestamps={ts}"));
+        let mismatch = agent_sum(lab, agent)
+            .get("splice_option_mismatch")
+            .copied()
+            .unwrap_or(0)
+            - agents_before
+                .get("splice_option_mismatch")
+                .copied()
+                .unwrap_or(0);
+        let admitted = event(&slbctl_json(&socket, &["stats"]), "sessions_admitted")
+            - event(&stats_before, "sessions_admitted");
+        let want = if proxy && ts == 0 { admitted } else { 0 };
+        assert_eq!(
+            mismatch, want,
+            "{mode}, tcp_timestamps={ts}: the agents' splice_option_mismatch for {admitted} sessions"
+        );
     }
     set_timestamps(lab, 1);
 
@@ -848,6 +873,58 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
 
     // 6. The SYN flood.
     let share = flood_phase(lab, files, &socket, proxy);
+    // Half-open connections on the servers: none with the proxy (the
+    // flood never reached them); without it, the flood's (ended here, so
+    // their SYN-ACK retransmissions do not reach the next slbd).
+    let half_open: Vec<usize> = lab::SERVERS
+        .iter()
+        .map(|s| lab_tcp::kill_syn_recv(lab, s))
+        .collect();
+    eprintln!("  half-open connections on the servers after the flood: {half_open:?}");
+    if proxy {
+        assert_eq!(
+            half_open,
+            [0, 0, 0],
+            "{mode}: half-open connections on the servers"
+        );
+    }
+
+    // 7. Replayed ACKs lost (last: the phase most likely to fail): half the marked ACKs toward the servers are
+    // dropped; every connection must still complete.
+    let ack_loss = lab_tcp::MarkedAckLoss::start(lab, &lab::SERVERS, 50.0);
+    let t = Instant::now();
+    let (v4, v6) = std::thread::scope(|sc| {
+        let v4 =
+            sc.spawn(|| lab.curl_load_timed("c2", &format!("http://{}", lab::VIP4), 20, 20, 20));
+        let v6 = sc.spawn(|| {
+            lab.curl_load_timed("c1", &format!("http://[{}]", lab::VIP6_LABEL), 20, 20, 20)
+        });
+        (v4.join().unwrap(), v6.join().unwrap())
+    });
+    let dropped = ack_loss.dropped();
+    drop(ack_loss);
+    eprintln!(
+        "  replayed ACKs lost: {dropped} marked ACKs dropped; 20 connections on web from c2: {} ok, {} failed; \
+         20 on web6-label from c1: {} ok, {} failed; {:?}",
+        v4.ok,
+        v4.failed,
+        v6.ok,
+        v6.failed,
+        t.elapsed()
+    );
+    if proxy {
+        assert!(
+            dropped > 0,
+            "{mode}: no marked ACK dropped: the phase tested nothing"
+        );
+    } else {
+        assert_eq!(dropped, 0, "{mode}: marked ACKs without the proxy");
+    }
+    assert_eq!(
+        (v4.failed, v6.failed),
+        (0, 0),
+        "{mode}: connections whose replayed ACK was lost did not recover"
+    );
 
     let stats = slbctl_json(&socket, &["stats"]);
     let agents = delta(&agent_sum(lab, agent), &agents_start);
