@@ -387,6 +387,38 @@ fn slbd_report(stats: &serde_json::Value) -> String {
     )
 }
 
+/// For a failure of phase 7: both links' view of the first IPv4
+/// connection from c2 whose server saw the marked SYN but no marked ACK
+/// (30 segments at most each).
+fn lost_ack_exchange(client_side: &[Segment], server_side: &[Segment]) -> String {
+    let vip: IpAddr = lab::VIP4.parse().unwrap();
+    let c2: IpAddr = lab::addr4("c2").parse().unwrap();
+    let port = server_side
+        .iter()
+        .filter(|s| s.src == c2 && s.dst == vip && s.is_syn() && s.tc == 1)
+        .map(|s| s.sport)
+        .find(|&p| {
+            !server_side
+                .iter()
+                .any(|s| s.sport == p && s.src == c2 && s.tc == 1 && !s.is_syn())
+        });
+    let Some(port) = port else {
+        return "no connection from c2 lost its marked ACK (the failures were on c1)".into();
+    };
+    let of = |segs: &[Segment]| {
+        segs.iter()
+            .filter(|s| (s.src == c2 && s.sport == port) || (s.dst == c2 && s.dport == port))
+            .take(30)
+            .map(|s| format!("  {s}\n"))
+            .collect::<String>()
+    };
+    format!(
+        "a connection whose marked ACK was lost, c2 port {port}:\nclient link:\n{}server link:\n{}",
+        of(client_side),
+        of(server_side)
+    )
+}
+
 /// One connection's handshake on both links, checked.
 fn check_handshake(
     proxy: bool,
@@ -896,8 +928,23 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
         );
     }
 
-    // 7. Replayed ACKs lost (last: the phase most likely to fail): half the marked ACKs toward the servers are
-    // dropped; every connection must still complete.
+    // 7. Replayed ACKs lost (last: the phase most likely to fail): half
+    // the marked ACKs toward the servers are dropped; every connection
+    // must still complete. Captured on c2 and the servers, to show one
+    // connection whose ACK was lost if any fails.
+    let caps: Vec<(&str, lab::Capture)> = ["c2", "s1", "s2", "s3"]
+        .into_iter()
+        .map(|ns| {
+            let file = lab.run_dir().join(format!("{ns}-ackloss-{proxy}.pcap"));
+            let cap = lab::Capture::start(
+                &lab.ns(ns),
+                "eth0",
+                &file,
+                &["-s", "0", "--immediate-mode", "tcp port 80 or mpls"],
+            );
+            (ns, cap)
+        })
+        .collect();
     let ack_loss = lab_tcp::MarkedAckLoss::start(lab, &lab::SERVERS, 50.0);
     let t = Instant::now();
     let (v4, v6) = std::thread::scope(|sc| {
@@ -926,6 +973,19 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
         );
     } else {
         assert_eq!(dropped, 0, "{mode}: marked ACKs without the proxy");
+    }
+    let mut client_side = Vec::new();
+    let mut server_side = Vec::new();
+    for (ns, cap) in caps {
+        let segs = lab_tcp::segments(&cap.finish());
+        if ns == "c2" {
+            client_side = segs;
+        } else {
+            server_side.extend(segs);
+        }
+    }
+    if v4.failed + v6.failed > 0 {
+        eprintln!("{}", lost_ack_exchange(&client_side, &server_side));
     }
     assert_eq!(
         (v4.failed, v6.failed),
