@@ -4,9 +4,14 @@
 use std::{env, path::PathBuf, process::Command};
 
 const SOURCE: &str = "bpf/slb_agent.bpf.c";
+/// Headers the source includes from its own directory.
+const HEADERS: &[&str] = &["bpf/splice.h"];
 
 fn main() {
     println!("cargo:rerun-if-changed={SOURCE}");
+    for header in HEADERS {
+        println!("cargo:rerun-if-changed={header}");
+    }
     println!("cargo:rerun-if-env-changed=SLB_AGENT_CLANG");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let object = out.join("slb_agent.bpf.o");

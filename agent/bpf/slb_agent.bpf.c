@@ -13,6 +13,11 @@
  * destination MAC becomes that of the instance owning the label's slice, or
  * of the live instance standing in for it (map slb_cluster).
  *
+ * Splicing (server role, splice.h): a SYN marked by slbd (LSE traffic class
+ * 1) starts a SYN-proxied flow; the agent learns the server's ISN and TSval
+ * from its SYN-ACK and the client's view from the marked ACK slbd replays,
+ * then translates seq/ack, timestamps, SACK blocks and ICMP quotes.
+ *
  * Both programs live in this one object and share its maps: the loader loads
  * the object once and attaches both programs (two `tc ... bpf obj` commands
  * would each create their own copy of the maps).
@@ -64,7 +69,14 @@ enum slb_counter {
 	CNT_CLUSTER_FALLBACK,    /* of those, to a stand-in for a dead owner */
 	CNT_CLUSTER_NO_OWNER,    /* pushed label in no instance's slice: kernel's MAC kept */
 	CNT_CLUSTER_NO_NEXT_HOP, /* owner without a valid entry (not known yet, none live): kernel's MAC kept */
-	CNT_MAX = 16,
+	CNT_SPLICE_STARTED,      /* marked SYNs: the flow awaits the server's SYN-ACK */
+	CNT_SPLICE_LEARNED,      /* marked ACKs in SYNACK_SEEN: delta and tsoff learned, flow ACTIVE */
+	CNT_SPLICE_EARLY_DROPPED, /* unmarked TCP in AWAIT_SYNACK/SYNACK_SEEN: dropped */
+	CNT_SPLICE_BAD_MARK,     /* marked ACK in another state, mark on non-TCP or unlearnable: dropped */
+	CNT_SPLICE_OPTION_MISMATCH, /* SYN-ACK lacking an option the marked SYN offered */
+	CNT_SPLICE_ICMP_TRANSLATED, /* ICMP errors quoting an ACTIVE flow: quoted seq translated */
+	CNT_UNLABELLED_SYN_ACK,  /* client: unlabelled SYN-ACKs that removed a flow's old label */
+	CNT_MAX = 32, /* slots in slb_counters (room to grow without a new layout) */
 };
 
 struct slb_flow_key {
@@ -77,10 +89,31 @@ struct slb_flow_key {
 	__be32 daddr[4];
 };
 
+/* slb_flow_value.splice: where a spliced (SYN-proxied) flow is. */
+enum slb_splice {
+	SPLICE_NONE = 0,         /* a plain session */
+	SPLICE_AWAIT_SYNACK = 1, /* a marked SYN came in: waiting for the server's SYN-ACK */
+	SPLICE_SYNACK_SEEN = 2,  /* the SYN-ACK went out: server_isn/server_tsval known */
+	SPLICE_ACTIVE = 3,       /* the marked ACK came in: delta/tsoff translate */
+};
+
+/* TCP options seen (slb_flow_value.syn_opts/synack_opts, struct tcp_opts). */
+#define OPT_TS 1
+#define OPT_SACK_PERM 2
+#define OPT_WS 4
+#define OPT_MSS 8
+
 struct slb_flow_value {
 	__u32 label;
-	__u32 pad;
+	__u8 splice;      /* enum slb_splice */
+	__u8 syn_opts;    /* OPT_* the marked SYN offered */
+	__u8 synack_opts; /* OPT_* the server's SYN-ACK carried */
+	__u8 pad;
 	__u64 last_seen_ns; /* bpf_ktime_get_ns() */
+	__u32 server_isn;   /* seq of the server's SYN-ACK (host order) */
+	__u32 server_tsval; /* its TSval (0 without TS) */
+	__u32 delta;        /* cookie - server ISN: S2C seq += delta, C2S ack -= delta */
+	__u32 tsoff;        /* slbd's TSval - server's: S2C TSval += tsoff, C2S TSecr -= tsoff */
 };
 
 struct slb_config {
@@ -241,22 +274,53 @@ static __always_inline __u32 reply_label(__u32 role, __u32 label)
 	return reply;
 }
 
-static __always_inline void learn(struct slb_flow_key *key, __u32 label)
+/* How a labelled packet changes its flow's splice state (learn()). */
+enum learn_mode {
+	LEARN_KEEP = 0,   /* any packet: a new label resets the state, else kept */
+	LEARN_PLAIN_SYN,  /* an unmarked SYN: a plain session (state reset) */
+	LEARN_SPLICE_SYN, /* a marked SYN: AWAIT_SYNACK, unless already waiting */
+};
+
+/*
+ * Remembers label for key (the tuple the host sends). A new label for a known
+ * tuple replaces the entry (a reused tuple: a new session, not spliced). The
+ * splice state changes only by mode: an unmarked SYN makes the flow plain, a
+ * marked SYN starts AWAIT_SYNACK with the options it offered (a marked SYN
+ * retransmitted by slbd while the flow waits keeps what is known: the server
+ * answers a duplicate SYN with the same ISN). Returns the entry (NULL when
+ * the update failed, counted in errors).
+ */
+static __always_inline struct slb_flow_value *learn(struct slb_flow_key *key, __u32 label,
+						     enum learn_mode mode, __u8 syn_opts)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct slb_flow_value *old = bpf_map_lookup_elem(&slb_flows, key);
 	struct slb_flow_value val = {};
 
 	if (old && old->label == label) {
-		old->last_seen_ns = now;
-		return;
+		int keep = mode == LEARN_KEEP ||
+			   (mode == LEARN_PLAIN_SYN && old->splice == SPLICE_NONE) ||
+			   (mode == LEARN_SPLICE_SYN && (old->splice == SPLICE_AWAIT_SYNACK ||
+							 old->splice == SPLICE_SYNACK_SEEN));
+		if (keep) {
+			old->last_seen_ns = now;
+			return old;
+		}
 	}
 	val.label = label;
 	val.last_seen_ns = now;
-	if (bpf_map_update_elem(&slb_flows, key, &val, BPF_ANY) < 0)
+	if (mode == LEARN_SPLICE_SYN) {
+		val.splice = SPLICE_AWAIT_SYNACK;
+		val.syn_opts = syn_opts;
+	}
+	if (bpf_map_update_elem(&slb_flows, key, &val, BPF_ANY) < 0) {
 		count(CNT_ERRORS);
-	else
-		count(CNT_LEARNED);
+		return 0;
+	}
+	count(CNT_LEARNED);
+	if (mode == LEARN_SPLICE_SYN)
+		count(CNT_SPLICE_STARTED);
+	return bpf_map_lookup_elem(&slb_flows, key);
 }
 
 /*
@@ -299,6 +363,8 @@ static __always_inline int pop_label(struct __sk_buff *skb, __u16 inner_proto)
 	return 0;
 }
 
+#include "splice.h"
+
 /*
  * In a cluster, replaces dst_mac with the next hop of the instance owning
  * label (either label of a pair: c2s = (label - 1) | 1 maps S2C N+1 to N and
@@ -337,18 +403,68 @@ static __always_inline void cluster_next_hop(const struct slb_config *cfg, __u32
 		count(CNT_CLUSTER_FALLBACK);
 }
 
+/*
+ * Client role, an unlabelled frame: a SYN-ACK answering a connection this
+ * host opens, from a service that has no label for it yet (a SYN proxy's
+ * cookie SYN-ACK: the session is bound on the handshake's ACK; or a host not
+ * behind slbd). A label still in the flow map for the same tuple (a reused
+ * port whose old entry has not gone idle) would ride that ACK to another
+ * session, and slbd would drop it: the entry is removed, and the label comes
+ * with the server's first labelled frame, as for any new connection.
+ */
+static __always_inline void client_unlabelled(struct __sk_buff *skb)
+{
+	struct slb_config *cfg;
+	struct slb_flow_key key = {};
+	struct slb_flow_key rev = {};
+	__u32 l4off = 0;
+	__u16 proto;
+	__u8 flags;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		proto = ETH_P_IP;
+	else if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		proto = ETH_P_IPV6;
+	else
+		return;
+	if (skb->vlan_present)
+		return;
+	cfg = config();
+	if (!cfg || cfg->role != SLB_ROLE_CLIENT)
+		return;
+	if (parse_flow(skb, ETH_HLEN, proto, &key, &l4off) < 0 || key.proto != IPPROTO_TCP)
+		return;
+	if (bpf_skb_load_bytes(skb, l4off + 13, &flags, 1) < 0)
+		return;
+	/* SYN and ACK, not RST. */
+	if ((flags & 0x16) != 0x12)
+		return;
+	rev.family = key.family;
+	rev.proto = key.proto;
+	rev.sport = key.dport;
+	rev.dport = key.sport;
+	__builtin_memcpy(rev.saddr, key.daddr, sizeof(rev.saddr));
+	__builtin_memcpy(rev.daddr, key.saddr, sizeof(rev.daddr));
+	if (bpf_map_delete_elem(&slb_flows, &rev) == 0)
+		count(CNT_UNLABELLED_SYN_ACK);
+}
+
 SEC("classifier")
 int slb_ingress(struct __sk_buff *skb)
 {
 	struct slb_config *cfg;
 	struct slb_flow_key key = {};
+	struct splice_fix fix = {};
 	__be32 lse_be;
 	__u32 lse, label, reply, l4off = 0;
+	int mark;
 	__u8 ver;
 	__u16 inner_proto;
 
-	if (skb->protocol != bpf_htons(ETH_P_MPLS_UC_))
+	if (skb->protocol != bpf_htons(ETH_P_MPLS_UC_)) {
+		client_unlabelled(skb);
 		return TC_ACT_OK;
+	}
 	cfg = config();
 	if (!cfg)
 		return TC_ACT_OK;
@@ -379,11 +495,25 @@ int slb_ingress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 
-	/* Learn first: the helpers in pop_label invalidate packet data. */
+	/*
+	 * Learn first: the helpers in pop_label invalidate packet data. The
+	 * mark (TC 1) is slbd's, on client-to-server frames to a server only;
+	 * anywhere else it is dropped rather than ignored.
+	 */
+	mark = LSE_TC(lse) == SPLICE_MARK;
 	reply = reply_label(cfg->role, label);
 	if (parse_flow(skb, ETH_HLEN + MPLS_HLEN, inner_proto, &key, &l4off) < 0) {
+		if (mark) {
+			count(CNT_SPLICE_BAD_MARK);
+			return TC_ACT_SHOT;
+		}
 		count(CNT_UNLEARNABLE);
-	} else if (!reply) {
+		splice_icmp(skb, ETH_HLEN + MPLS_HLEN, inner_proto, &fix);
+	} else if (!reply || (mark && (cfg->role != SLB_ROLE_SERVER || key.proto != IPPROTO_TCP))) {
+		if (mark) {
+			count(CNT_SPLICE_BAD_MARK);
+			return TC_ACT_SHOT;
+		}
 		count(CNT_LABEL_REJECTED);
 	} else {
 		/* The host answers with the reverse 5-tuple. */
@@ -395,7 +525,12 @@ int slb_ingress(struct __sk_buff *skb)
 		rev.dport = key.sport;
 		__builtin_memcpy(rev.saddr, key.daddr, sizeof(rev.saddr));
 		__builtin_memcpy(rev.daddr, key.saddr, sizeof(rev.daddr));
-		learn(&rev, reply);
+		if (key.proto == IPPROTO_TCP && cfg->role == SLB_ROLE_SERVER) {
+			if (splice_ingress(skb, &rev, reply, l4off, mark, &fix) == TC_ACT_SHOT)
+				return TC_ACT_SHOT;
+		} else {
+			learn(&rev, reply, LEARN_KEEP, 0);
+		}
 	}
 
 	if (pop_label(skb, inner_proto) < 0) {
@@ -403,6 +538,10 @@ int slb_ingress(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	count(CNT_POPPED);
+	if (splice_apply(skb, &fix) < 0) {
+		count(CNT_ERRORS);
+		return TC_ACT_SHOT;
+	}
 	return TC_ACT_OK;
 }
 
@@ -471,6 +610,10 @@ int slb_egress(struct __sk_buff *skb)
 	label = val->label;
 	if (now > val->last_seen_ns && now - val->last_seen_ns > REFRESH_NS)
 		val->last_seen_ns = now;
+	/* Before the push: the offsets are those of the plain IP packet. */
+	if (key.proto == IPPROTO_TCP && val->splice != SPLICE_NONE &&
+	    splice_egress(skb, &key, val, l4off) < 0)
+		goto err_shot;
 
 	/*
 	 * bpf_skb_adjust_room(+4, MAC) would work for single packets but breaks

@@ -167,7 +167,8 @@ enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
-        /// Also list the flows (5-tuple as sent, label, idle time).
+        /// Also list the flows (5-tuple as sent, label, idle time, and the
+        /// splice state, delta and tsoff of spliced ones).
         #[arg(long)]
         flows: bool,
     },

@@ -121,17 +121,47 @@ pub struct FlowKey {
 // SAFETY: repr(C), only integers and byte arrays, no padding (1+1+2+2+2+16+16).
 unsafe impl aya::Pod for FlowKey {}
 
+/// `slb_flow_value.splice`: where a spliced (SYN-proxied) flow is.
+pub const SPLICE_NONE: u8 = 0;
+pub const SPLICE_AWAIT_SYNACK: u8 = 1;
+pub const SPLICE_SYNACK_SEEN: u8 = 2;
+pub const SPLICE_ACTIVE: u8 = 3;
+
+/// Name of a `slb_flow_value.splice` state, as `status` shows it.
+pub fn splice_state_name(state: u8) -> &'static str {
+    match state {
+        SPLICE_NONE => "none",
+        SPLICE_AWAIT_SYNACK => "await_synack",
+        SPLICE_SYNACK_SEEN => "synack_seen",
+        SPLICE_ACTIVE => "active",
+        _ => "?",
+    }
+}
+
 /// `struct slb_flow_value`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FlowValue {
     pub label: u32,
-    pub pad: u32,
+    /// `SPLICE_*`.
+    pub splice: u8,
+    /// TCP options the marked SYN offered / the server's SYN-ACK carried
+    /// (bits: 1 timestamps, 2 SACK-permitted, 4 window scale, 8 MSS).
+    pub syn_opts: u8,
+    pub synack_opts: u8,
+    pub pad: u8,
     /// `bpf_ktime_get_ns()` (CLOCK_MONOTONIC) of the last packet.
     pub last_seen_ns: u64,
+    /// Seq and TSval of the server's SYN-ACK.
+    pub server_isn: u32,
+    pub server_tsval: u32,
+    /// Added to the server's seq (subtracted from the client's ack, SACK).
+    pub delta: u32,
+    /// Added to the server's TSval (subtracted from the client's TSecr).
+    pub tsoff: u32,
 }
 
-// SAFETY: repr(C), only integers, no padding (4 + 4 + 8 bytes).
+// SAFETY: repr(C), only integers, no padding (4 + 4 * 1 + 8 + 4 * 4 bytes).
 unsafe impl aya::Pod for FlowValue {}
 
 /// Counter names, in the order of `enum slb_counter` (index = position).
@@ -152,6 +182,13 @@ pub const COUNTERS: &[&str] = &[
     "cluster_fallback",
     "cluster_no_owner",
     "cluster_no_next_hop",
+    "splice_started",
+    "splice_learned",
+    "splice_early_dropped",
+    "splice_bad_mark",
+    "splice_option_mismatch",
+    "splice_icmp_translated",
+    "unlabelled_syn_ack",
 ];
 
 #[cfg(test)]
@@ -161,7 +198,7 @@ mod tests {
     #[test]
     fn layouts_match_the_c_structs() {
         assert_eq!(size_of::<FlowKey>(), 40);
-        assert_eq!(size_of::<FlowValue>(), 16);
+        assert_eq!(size_of::<FlowValue>(), 32);
         assert_eq!(size_of::<Config>(), 32);
         assert_eq!(size_of::<NextHop>(), 8);
     }
@@ -171,6 +208,24 @@ mod tests {
         assert_eq!(&OBJECT[..4], b"\x7fELF");
         // e_machine at 18: EM_BPF = 247, little endian.
         assert_eq!(u16::from_le_bytes([OBJECT[18], OBJECT[19]]), 247);
+    }
+
+    #[test]
+    fn splice_states_have_names() {
+        let names: Vec<_> = [
+            SPLICE_NONE,
+            SPLICE_AWAIT_SYNACK,
+            SPLICE_SYNACK_SEEN,
+            SPLICE_ACTIVE,
+            4,
+        ]
+        .into_iter()
+        .map(splice_state_name)
+        .collect();
+        assert_eq!(
+            names,
+            ["none", "await_synack", "synack_seen", "active", "?"]
+        );
     }
 
     #[test]

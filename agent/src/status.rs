@@ -13,7 +13,8 @@ use crate::neigh::format_mac;
 use crate::netlink;
 use crate::pins;
 use crate::program::{
-    FlowKey, FlowValue, Role, COUNTERS, COUNTERS_MAP, FLOWS_MAP, NEXT_HOP_FALLBACK, NEXT_HOP_VALID,
+    splice_state_name, FlowKey, FlowValue, Role, COUNTERS, COUNTERS_MAP, FLOWS_MAP,
+    NEXT_HOP_FALLBACK, NEXT_HOP_VALID, SPLICE_NONE,
 };
 
 #[derive(Debug, Serialize)]
@@ -69,6 +70,11 @@ pub struct Flow {
     pub dst: String,
     pub label: u32,
     pub idle_ms: u64,
+    /// Splice state: "none", "await_synack", "synack_seen", "active".
+    pub splice: &'static str,
+    /// ACTIVE: added to the server's seq and TSval (mod 2^32).
+    pub delta: u32,
+    pub tsoff: u32,
 }
 
 pub fn status(netns: Option<&str>, iface: &str, list_flows: bool) -> Result<Status, AgentError> {
@@ -89,7 +95,10 @@ pub fn status(netns: Option<&str>, iface: &str, list_flows: bool) -> Result<Stat
     let counters_map: PerCpuArray<MapData, u64> = PerCpuArray::try_from(Map::PerCpuArray(data))
         .map_err(|e| fail("opening the pinned counters map", &e))?;
     let mut counters = BTreeMap::new();
-    for (index, name) in COUNTERS.iter().enumerate() {
+    // An attachment from before the splice counters has 16 slots: the
+    // counters it lacks are left out.
+    let slots = counters_map.len() as usize;
+    for (index, name) in COUNTERS.iter().enumerate().take(slots) {
         let per_cpu = counters_map
             .get(&(index as u32), 0)
             .map_err(|e| fail("reading counters", &e))?;
@@ -196,6 +205,9 @@ fn describe(key: &FlowKey, value: &FlowValue, idle_ns: u64) -> Flow {
         dst: sock(&key.daddr, key.dport),
         label: value.label,
         idle_ms: idle_ns / 1_000_000,
+        splice: splice_state_name(value.splice),
+        delta: value.delta,
+        tsoff: value.tsoff,
     }
 }
 
@@ -280,9 +292,14 @@ impl Status {
         }
         if let Some(list) = &self.flow_list {
             for f in list {
+                let splice = if f.splice == splice_state_name(SPLICE_NONE) {
+                    String::new()
+                } else {
+                    format!(" splice {} delta {} tsoff {}", f.splice, f.delta, f.tsoff)
+                };
                 let _ = writeln!(
                     out,
-                    "  {} {} -> {} label {} idle {} ms",
+                    "  {} {} -> {} label {} idle {} ms{splice}",
                     f.proto, f.src, f.dst, f.label, f.idle_ms
                 );
             }

@@ -221,6 +221,83 @@ fn client_tcp_ipv6() {
     client_tcp(B6.into(), PEER6.into());
 }
 
+/// B connects to a SYN proxy: the answer is an unlabelled (cookie)
+/// SYN-ACK. A label left for the same tuple (here planted by a stray
+/// labelled segment while B waits, as a reused port's old entry would be)
+/// must not ride B's ACK: the unlabelled SYN-ACK removes it.
+fn client_cookie_syn_ack(b: IpAddr, peer: IpAddr) {
+    let lab = Lab::new();
+    lab.attach("client");
+    let wire = lab.wire();
+    let ns_b = lab.ns_b.clone();
+    let connector = std::thread::spawn(move || {
+        lab::in_netns(&ns_b, move || {
+            let r = TcpStream::connect_timeout(&SocketAddr::new(peer, 80), WAIT);
+            std::thread::sleep(Duration::from_millis(300));
+            r.map(|_| ())
+        })
+    });
+    let syn = wire
+        .recv_where(WAIT, |f| {
+            parse(f).is_some_and(|p| p.proto == TCP && p.dport == 80)
+        })
+        .map(|f| parse(&f).unwrap())
+        .expect("B's SYN on the wire");
+    // A stray labelled segment of the tuple: the agent learns 101 for it
+    // (B's kernel answers it with a reset and keeps waiting).
+    wire.send(&frame(
+        &[102],
+        peer,
+        b,
+        L4::Tcp {
+            sport: 80,
+            dport: syn.sport,
+            seq: 1,
+            ack: syn.seq.wrapping_add(1000),
+            flags: ACK,
+        },
+    ));
+    let rst = capture(&wire, TCP, syn.sport, 80);
+    assert_eq!(rst.labels, lse(101), "the planted label is live: {rst:?}");
+    // The cookie SYN-ACK, unlabelled.
+    wire.send(&frame(
+        &[],
+        peer,
+        b,
+        L4::Tcp {
+            sport: 80,
+            dport: syn.sport,
+            seq: 7000,
+            ack: syn.seq.wrapping_add(1),
+            flags: SYN | ACK,
+        },
+    ));
+    let ack = wire
+        .recv_where(WAIT, |f| {
+            parse(f).is_some_and(|p| {
+                p.proto == TCP
+                    && p.sport == syn.sport
+                    && p.tcp_flags & (SYN | ACK) == ACK
+                    && p.ack == 7001
+            })
+        })
+        .map(|f| parse(&f).unwrap())
+        .expect("B's ACK on the wire");
+    assert!(ack.labels.is_empty(), "the ACK goes unlabelled: {ack:?}");
+    assert_eq!(lab.counter("unlabelled_syn_ack"), 1);
+    connector.join().unwrap().expect("connect completed");
+}
+
+#[test]
+fn client_cookie_syn_ack_ipv4() {
+    client_cookie_syn_ack(B4.into(), PEER4.into());
+}
+
+#[test]
+fn client_cookie_syn_ack_ipv6() {
+    client_cookie_syn_ack(B6.into(), PEER6.into());
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }

@@ -68,6 +68,8 @@ pub enum ReportKind {
     Rst,
     /// The first server-to-client frame of a session.
     FirstReply,
+    /// A server's SYN-ACK after the session's first reply.
+    SynAckAgain,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

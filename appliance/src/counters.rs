@@ -300,6 +300,9 @@ named_enum! {
         /// Servers' SYN-ACKs whose MSS is below, or window scale differs
         /// from, what the service advertised to the client.
         SpliceOptionMismatch => "splice_option_mismatch",
+        /// Replayed ACKs sent again: the server sent its SYN-ACK again
+        /// after the session was installed (the first replay was lost).
+        SpliceAckResent => "splice_ack_resent",
     }
 }
 
@@ -544,6 +547,7 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::SpliceRefused => &mut out.splice_refused,
                 Event::SpliceHeld => &mut out.splice_held,
                 Event::SpliceOptionMismatch => &mut out.splice_option_mismatch,
+                Event::SpliceAckResent => &mut out.splice_ack_resent,
             };
             *field = s.event(e);
         }

@@ -262,6 +262,7 @@ events! {
     splice_refused,
     splice_held,
     splice_option_mismatch,
+    splice_ack_resent,
 }
 
 /// One lcore's counters.

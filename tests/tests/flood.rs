@@ -29,8 +29,13 @@ const CONFIG: &str = r#"{
   ]
 }"#;
 
-#[test]
-fn syn_flood_spares_established_sessions_and_leaks_no_label() {
+const SYNS: u32 = 30_000;
+const DATA: u32 = 3_000;
+
+/// The flood's SYNs from 30 unique sources, every tenth followed by a frame
+/// of the established session (label 17), and the server's answer to that
+/// session on label 18.
+fn flood_frames() -> (Vec<Vec<u8>>, Vec<u8>) {
     let vip = IpAddr::V4(Ipv4Addr::new(198, 18, 100, 1));
     // Session 0 exists before the flood (--preload-sessions 1): label 17.
     let (client, cport) = preload_client(0, false);
@@ -45,8 +50,6 @@ fn syn_flood_spares_established_sessions_and_leaks_no_label() {
     .seq(1)
     .payload(b"established data")
     .label(17);
-    const SYNS: u32 = 30_000;
-    const DATA: u32 = 3_000;
     let mut frames = Vec::new();
     for i in 0..SYNS {
         let src = IpAddr::V4(Ipv4Addr::from(
@@ -83,6 +86,12 @@ fn syn_flood_spares_established_sessions_and_leaks_no_label() {
     .flags(TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0))
     .label(18)
     .build();
+    (frames, reply)
+}
+
+#[test]
+fn syn_flood_spares_established_sessions_and_leaks_no_label() {
+    let (frames, reply) = flood_frames();
     let run = pcap_run::run_balance_with(
         CONFIG,
         &[frames, vec![reply]],
@@ -135,4 +144,43 @@ fn syn_flood_spares_established_sessions_and_leaks_no_label() {
         labels["capacity"].as_u64(),
         "no label leaked: {labels}"
     );
+}
+
+/// The same flood at a `syn_proxy` service (issue 16): every SYN answered
+/// by the worker with a cookie SYN-ACK, none punted, no session made, no
+/// label taken; the established session loses nothing.
+#[test]
+fn syn_flood_with_syn_proxy_takes_no_label() {
+    let (frames, reply) = flood_frames();
+    let config = CONFIG.replace(
+        r#""client_mode": "label","#,
+        r#""client_mode": "label", "syn_proxy": true,"#,
+    );
+    let run = pcap_run::run_balance_with(
+        &config,
+        &[frames, vec![reply]],
+        1,
+        &["--preload-sessions", "1"],
+        1500,
+    );
+    let s = &run.summary;
+    let ev = |k: &str| s["total"]["events"][k].as_u64().unwrap_or(0);
+    assert_eq!(ev("switched_c2s"), u64::from(DATA), "{}", run.stderr);
+    assert_eq!(ev("syn_cookies_sent"), u64::from(SYNS), "{}", run.stderr);
+    assert_eq!(ev("punted_new"), 0, "nothing reached the scheduler");
+    assert_eq!(ev("sessions_admitted"), 1, "the preloaded session only");
+    let syn_acks = run.out[0]
+        .iter()
+        .filter(|f| f.len() >= 54 && f[47] & 0x12 == 0x12)
+        .count();
+    assert_eq!(
+        syn_acks as u32, SYNS,
+        "a SYN-ACK per SYN, out of the client port"
+    );
+    let labels = &s["labels"];
+    assert_eq!(
+        labels["active"], 1,
+        "only the established session: {labels}"
+    );
+    eprintln!("flood with syn_proxy: {SYNS} SYNs, {syn_acks} cookie SYN-ACKs, 0 sessions, 0 labels; {DATA}/{DATA} established frames switched");
 }

@@ -236,6 +236,22 @@ fn bound_session(family: Family) {
     assert_eq!(list["sessions"][0]["spliced"], true, "{list}");
     assert_eq!(list["sessions"][0]["state"], "established", "{list}");
 
+    // The server sends its SYN-ACK again (the replayed ACK was lost on
+    // the way): the ACK goes again, marked; the SYN-ACK goes on to the
+    // client (which answers a stray SYN-ACK with an ACK).
+    let out = r.send(SERVER, &server_syn_ack);
+    assert_eq!(on(&out, CLIENT).len(), 1, "{out:?}");
+    let to_server = on(&out, SERVER);
+    assert_eq!(to_server.len(), 1, "{out:?}");
+    let (l, tc, inner) = unlabel(&to_server[0]);
+    assert_eq!((l, tc), (label, replay::SPLICE_TC));
+    assert_eq!(&inner[14..], &ack[14..]);
+    assert_eq!(r.event(Event::SpliceAckResent), 1);
+    // Not after the copy's time.
+    r.advance_ms(9000);
+    let out = r.send(SERVER, &server_syn_ack);
+    assert!(on(&out, SERVER).is_empty(), "{out:?}");
+
     // From here on, by label: the client's next segment from the cache.
     let more = n
         .from_client(n.c2, 40000, VPORT)

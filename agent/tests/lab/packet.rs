@@ -12,7 +12,11 @@ pub const ETH_IPV6: u16 = 0x86dd;
 pub const ETH_MPLS: u16 = 0x8847;
 pub const TCP: u8 = 6;
 pub const UDP: u8 = 17;
+pub const ICMP: u8 = 1;
+pub const ICMPV6: u8 = 58;
 pub const SYN: u8 = 0x02;
+pub const RST: u8 = 0x04;
+pub const PSH: u8 = 0x08;
 pub const ACK: u8 = 0x10;
 
 /// Transport part of a packet A sends.
@@ -29,6 +33,34 @@ pub enum L4<'a> {
         ack: u32,
         flags: u8,
     },
+    /// TCP with options (a multiple of 4 bytes) and a payload.
+    TcpFull {
+        sport: u16,
+        dport: u16,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        options: &'a [u8],
+        payload: &'a [u8],
+    },
+    /// An ICMP (IPv4) or ICMPv6 message: type, code, then `body` (for an
+    /// error: 4 bytes of MTU/unused, then the quoted packet). The checksum
+    /// is computed (with the pseudo-header for ICMPv6).
+    Icmp { kind: u8, code: u8, body: &'a [u8] },
+}
+
+/// The transport checksum of a captured TCP/UDP segment verifies.
+pub fn l4_checksum_ok(p: &Parsed) -> bool {
+    fold(sum16(&p.l4, pseudo_sum(p.src, p.dst, p.proto, p.l4.len()))) == 0
+}
+
+/// The checksum field of a captured TCP/UDP segment holds what
+/// CHECKSUM_PARTIAL leaves there for the device to complete: the folded
+/// pseudo-header sum (a veth with TX checksum offload on carries that).
+pub fn l4_partial_checksum_ok(p: &Parsed) -> bool {
+    let at = if p.proto == UDP { 6 } else { 16 };
+    let field = u16::from_be_bytes([p.l4[at], p.l4[at + 1]]);
+    field == !fold(pseudo_sum(p.src, p.dst, p.proto, p.l4.len()))
 }
 
 fn sum16(data: &[u8], mut acc: u32) -> u32 {
@@ -69,6 +101,12 @@ fn pseudo_sum(src: IpAddr, dst: IpAddr, proto: u8, len: usize) -> u32 {
 /// Ethernet A -> B, the given label stack (S set on the last), then an IP
 /// packet src -> dst carrying l4, all checksums valid.
 pub fn frame(labels: &[u32], src: IpAddr, dst: IpAddr, l4: L4) -> Vec<u8> {
+    frame_tc(labels, 0, src, dst, l4)
+}
+
+/// As `frame`, with traffic class `tc` (RFC 5462; slbd's splice mark is 1)
+/// in every label stack entry.
+pub fn frame_tc(labels: &[u32], tc: u8, src: IpAddr, dst: IpAddr, l4: L4) -> Vec<u8> {
     let (proto, mut seg) = match l4 {
         L4::Udp {
             sport,
@@ -101,9 +139,44 @@ pub fn frame(labels: &[u32], src: IpAddr, dst: IpAddr, l4: L4) -> Vec<u8> {
             s.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent
             (TCP, s)
         }
+        L4::TcpFull {
+            sport,
+            dport,
+            seq,
+            ack,
+            flags,
+            options,
+            payload,
+        } => {
+            assert_eq!(options.len() % 4, 0, "TCP options pad to 4 bytes");
+            let mut s = Vec::new();
+            s.extend_from_slice(&sport.to_be_bytes());
+            s.extend_from_slice(&dport.to_be_bytes());
+            s.extend_from_slice(&seq.to_be_bytes());
+            s.extend_from_slice(&ack.to_be_bytes());
+            s.push((((20 + options.len()) / 4) as u8) << 4);
+            s.push(flags);
+            s.extend_from_slice(&502u16.to_be_bytes()); // window (scaled by 7: 64 kB)
+            s.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent
+            s.extend_from_slice(options);
+            s.extend_from_slice(payload);
+            (TCP, s)
+        }
+        L4::Icmp { kind, code, body } => {
+            let mut s = vec![kind, code, 0, 0];
+            s.extend_from_slice(body);
+            (if src.is_ipv4() { ICMP } else { ICMPV6 }, s)
+        }
     };
-    let csum = fold(sum16(&seg, pseudo_sum(src, dst, proto, seg.len())));
-    let at = if proto == UDP { 6 } else { 16 };
+    let csum = match proto {
+        ICMP => fold(sum16(&seg, 0)),
+        _ => fold(sum16(&seg, pseudo_sum(src, dst, proto, seg.len()))),
+    };
+    let at = match proto {
+        UDP => 6,
+        ICMP | ICMPV6 => 2,
+        _ => 16,
+    };
     // UDP sends an all-zero checksum as 0xffff (RFC 768).
     let csum = if proto == UDP && csum == 0 {
         0xffff
@@ -146,7 +219,8 @@ pub fn frame(labels: &[u32], src: IpAddr, dst: IpAddr, l4: L4) -> Vec<u8> {
         f.extend_from_slice(&ETH_MPLS.to_be_bytes());
         for (i, label) in labels.iter().enumerate() {
             let s = u32::from(i + 1 == labels.len());
-            f.extend_from_slice(&((label << 12) | (s << 8) | 64).to_be_bytes());
+            let tc = u32::from(tc & 7);
+            f.extend_from_slice(&((label << 12) | (tc << 9) | (s << 8) | 64).to_be_bytes());
         }
     }
     f.extend_from_slice(&ip);
@@ -176,7 +250,12 @@ pub struct Parsed {
     pub seq: u32,
     pub ack: u32,
     pub tcp_flags: u8,
+    /// TCP options (empty for UDP).
+    pub tcp_options: Vec<u8>,
     pub payload: Vec<u8>,
+    /// The IP packet (from the IP header on) and its transport segment.
+    pub ip: Vec<u8>,
+    pub l4: Vec<u8>,
     /// IPv4 header checksum verifies (always true for IPv6).
     pub ip_header_ok: bool,
 }
@@ -244,14 +323,21 @@ pub fn parse(f: &[u8]) -> Option<Parsed> {
         |i: usize| -> Option<u16> { Some(u16::from_be_bytes([*l4.get(i)?, *l4.get(i + 1)?])) };
     let word =
         |i: usize| -> Option<u32> { Some(u32::from_be_bytes(l4.get(i..i + 4)?.try_into().ok()?)) };
-    let (seq, ack, tcp_flags, payload) = match proto {
-        UDP => (0, 0, 0, l4.get(8..)?.to_vec()),
+    let (seq, ack, tcp_flags, tcp_options, payload) = match proto {
+        UDP => (0, 0, 0, Vec::new(), l4.get(8..)?.to_vec()),
         TCP => {
             let off = usize::from(l4.get(12)? >> 4) * 4;
-            (word(4)?, word(8)?, *l4.get(13)?, l4.get(off..)?.to_vec())
+            (
+                word(4)?,
+                word(8)?,
+                *l4.get(13)?,
+                l4.get(20..off)?.to_vec(),
+                l4.get(off..)?.to_vec(),
+            )
         }
         _ => return None,
     };
+    let ip_len = ip.len() - ip_tail(ethertype, ip)?;
     Some(Parsed {
         dst_mac,
         src_mac,
@@ -264,7 +350,43 @@ pub fn parse(f: &[u8]) -> Option<Parsed> {
         seq,
         ack,
         tcp_flags,
+        tcp_options,
         payload,
+        ip: ip[..ip_len].to_vec(),
+        l4: l4.to_vec(),
         ip_header_ok,
     })
+}
+
+/// Bytes after the IP packet (Ethernet padding).
+fn ip_tail(ethertype: u16, ip: &[u8]) -> Option<usize> {
+    let len = match ethertype {
+        ETH_IP => usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?])),
+        _ => 40 + usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?])),
+    };
+    ip.len().checked_sub(len)
+}
+
+/// TSval and TSecr of a TCP timestamps option (RFC 7323), if present.
+pub fn timestamps(options: &[u8]) -> Option<(u32, u32)> {
+    let mut i = 0;
+    while i < options.len() {
+        match options[i] {
+            0 => return None,
+            1 => i += 1,
+            kind => {
+                let len = usize::from(*options.get(i + 1)?);
+                if len < 2 {
+                    return None;
+                }
+                if kind == 8 && len == 10 {
+                    let ts = options.get(i + 2..i + 10)?;
+                    let word = |at: usize| u32::from_be_bytes(ts[at..at + 4].try_into().unwrap());
+                    return Some((word(0), word(4)));
+                }
+                i += len;
+            }
+        }
+    }
+    None
 }

@@ -370,6 +370,12 @@ pub(super) const EVENT_FAMILIES: &[EventFamily] = &[
         "Servers' SYN-ACKs whose MSS or window scale differ from the service's advertised ones.",
         None,
     ),
+    ev(
+        "splice_ack_resent",
+        "slbd_splice_ack_resent_total",
+        "Replayed ACKs sent again because the server sent its SYN-ACK again.",
+        None,
+    ),
 ];
 
 const SYN_COOKIES: &str =

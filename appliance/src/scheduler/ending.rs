@@ -66,10 +66,14 @@ impl<F: Frame> Scheduler<F> {
         self.drop_frame(reason, Some(port), &f, late);
     }
 
-    pub(crate) fn report(&mut self, r: Report, now: u64) {
+    pub(crate) fn report(&mut self, r: Report, now: u64, out: &mut dyn FnMut(usize, F)) {
         let outcome = match r.kind {
             ReportKind::Fin => self.core.on_event(r.label, CoreFlags(CoreFlags::FIN), now),
             ReportKind::Rst => self.core.on_event(r.label, CoreFlags(CoreFlags::RST), now),
+            ReportKind::SynAckAgain => {
+                self.syn_ack_again(r.label, now, out);
+                return;
+            }
             ReportKind::FirstReply => {
                 let o = self.core.on_first_reply(r.label, now);
                 // The reply is seen: stop the workers reporting it.

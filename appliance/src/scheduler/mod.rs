@@ -53,6 +53,7 @@ pub mod reset;
 pub mod resolve;
 pub mod session_reset;
 pub mod splice;
+pub mod splice_state;
 pub mod stateless;
 pub mod sync;
 pub mod sync_receive;
@@ -157,7 +158,7 @@ pub struct Scheduler<F: Frame> {
     /// Session sync with the peers (`cluster.sync`).
     pub(crate) sync: sync_state::SyncState,
     /// Delayed binding: handshakes with servers under way.
-    pub(crate) splices: splice::Splices<F>,
+    pub(crate) splices: splice_state::Splices<F>,
     /// Unix time (ms) when the clock `now` read 0: the SYN cookies' time
     /// is this plus `now` ([`Shared::wall_ms`]).
     wall_epoch_ms: u64,
@@ -218,7 +219,7 @@ impl<F: Frame> Scheduler<F> {
             recent_ends: RecentEnds::new(pairs),
             peers,
             sync,
-            splices: splice::Splices::default(),
+            splices: splice_state::Splices::default(),
             wall_epoch_ms: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64),
@@ -391,7 +392,7 @@ impl<F: Frame> Scheduler<F> {
                 let Some(r) = self.chans[w].reports.pop() else {
                     break;
                 };
-                self.report(r, now);
+                self.report(r, now, out);
                 work += 1;
             }
         }

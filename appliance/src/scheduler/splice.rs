@@ -27,81 +27,26 @@
 //! never an ordinary first ACK; workers clear the traffic class of every
 //! client frame they switch, so only slbd can send it.
 //!
-//! Bounded: at most [`PENDING_MAX`] handshakes wait for their servers, each
-//! holding at most [`HELD_MAX`] client frames (the cookie SYN-ACK
-//! advertised a window of four segments). A server that does not answer
-//! gets the SYN again every [`RETRY_NS`], [`TRIES`] times in all; then,
-//! or when it answers with a reset, the client is reset and the session
-//! ends.
+//! Bounded (`splice_state.rs`): at most `PENDING_MAX` handshakes wait for
+//! their servers, each holding at most `HELD_MAX` client frames (the
+//! cookie SYN-ACK advertised a window of four segments). A server that
+//! does not answer gets the SYN again every `RETRY_NS`, `TRIES` times in
+//! all; then, or when it answers with a reset, the client is reset and the
+//! session ends.
 
+use super::splice_state::{
+    Pending, CHECK_NS, HELD_MAX, PENDING_MAX, REPLAYED_KEEP_NS, REPLAYED_MAX, RETRY_NS, TRIES,
+};
 use super::Scheduler;
 use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
-use hashbrown::HashMap;
-use slb_core::service::{Admitted, NewPacketOutcome, PacketInfo};
+use slb_core::service::{NewPacketOutcome, PacketInfo};
 use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
 use slb_wire::classify::IpFrame;
 use slb_wire::syn_cookie::replay::{self, ServerSynAck};
 use slb_wire::syn_cookie::{self, counter, CookieError, CookieOptions, Tuple};
-use slb_wire::{classify, mpls, Classified, FlowKey, IpVersion, TcpFlags};
+use slb_wire::{classify, mpls, Classified, IpVersion, TcpFlags};
 use std::sync::atomic::Ordering;
-
-/// Handshakes waiting for their servers, at most.
-pub(crate) const PENDING_MAX: usize = 4096;
-/// Client frames held per handshake (the cookie ACK included).
-pub(crate) const HELD_MAX: usize = 8;
-/// A server that has not answered the replayed SYN gets it again after.
-pub(crate) const RETRY_NS: u64 = 1_000_000_000;
-/// SYNs sent in all before the handshake is given up.
-pub(crate) const TRIES: u8 = 3;
-/// How often the waiting handshakes are looked at.
-const CHECK_NS: u64 = 100_000_000;
-
-/// One handshake between slbd and a server, for a bound session.
-pub(crate) struct Pending<F> {
-    admitted: Admitted,
-    key: SessionKey,
-    /// The worker that saw the client's flow, the port and next hop it
-    /// came from, its flow key: what `install` needs at the end.
-    worker: usize,
-    port: u8,
-    client_mac: [u8; 6],
-    flow: FlowKey,
-    tuple: Tuple,
-    client_isn: u32,
-    opts: CookieOptions,
-    client_tsval: Option<u32>,
-    /// The cookie ACK first, then what the client sent after it.
-    held: Vec<F>,
-    syn_sent: u64,
-    tries: u8,
-}
-
-/// The handshakes waiting for their servers, by client-to-server label.
-pub(crate) struct Splices<F> {
-    pending: HashMap<u32, Pending<F>>,
-    next_check: u64,
-}
-
-impl<F> Default for Splices<F> {
-    fn default() -> Self {
-        Splices {
-            pending: HashMap::new(),
-            next_check: 0,
-        }
-    }
-}
-
-impl<F> Splices<F> {
-    /// Whether the session holding `c2s` waits for its server.
-    pub(crate) fn waiting(&self, c2s: u32) -> bool {
-        self.pending.contains_key(&c2s)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.pending.len()
-    }
-}
 
 /// The cookie tuple of a client's packet.
 fn tuple_of(ip: &IpFrame) -> Tuple {
@@ -316,7 +261,7 @@ impl<F: Frame> Scheduler<F> {
                 && k.src_port == p.tuple.dst_port
                 && k.dst_port == p.tuple.src_port
         });
-        if !ours || !self.from_server(&f, p.admitted.server_addr) {
+        if !ours || !self.sent_by_server(&f, p.admitted.server_addr) {
             self.drop_frame(PathDrop::ForeignServer, Some(port), &f, None);
             return None;
         }
@@ -339,7 +284,7 @@ impl<F: Frame> Scheduler<F> {
     }
 
     /// Whether `f`'s source MAC is the server's at `addr`.
-    fn from_server(&self, f: &F, addr: std::net::IpAddr) -> bool {
+    fn sent_by_server(&self, f: &F, addr: std::net::IpAddr) -> bool {
         self.neighbours
             .get(&addr)
             .and_then(|n| n.mac)
@@ -391,6 +336,9 @@ impl<F: Frame> Scheduler<F> {
         }
         self.counters.event(Event::SessionsSpliced);
         let server = p.admitted.server_addr;
+        if let Some(ack) = p.held.first() {
+            self.keep_replayed(c2s, ack.data().to_vec(), server, now);
+        }
         for (i, f) in p.held.drain(..).enumerate() {
             let tc = if i == 0 { replay::SPLICE_TC } else { 0 };
             self.send_c2s_tc(f, c2s, tc, server, now, out);
@@ -422,6 +370,40 @@ impl<F: Frame> Scheduler<F> {
         self.withdraw(&e);
     }
 
+    /// Keeps the ACK replayed for `c2s`, for [`Self::syn_ack_again`].
+    fn keep_replayed(&mut self, c2s: u32, ack: Vec<u8>, server: std::net::IpAddr, now: u64) {
+        let sp = &mut self.splices;
+        if sp.replayed.len() >= REPLAYED_MAX {
+            return;
+        }
+        let until = now + REPLAYED_KEEP_NS;
+        sp.replayed.insert(c2s, (ack, server, until));
+        sp.replayed_order.push_back((c2s, until));
+    }
+
+    /// The server of the session holding S2C label `s2c` sent its SYN-ACK
+    /// again after the session was installed: the replayed ACK did not
+    /// reach it (nor its agent, which still waits for the mark). Sent
+    /// again, marked, while it is kept.
+    pub(crate) fn syn_ack_again(&mut self, s2c: u32, now: u64, out: &mut dyn FnMut(usize, F)) {
+        if s2c & 1 == 1 {
+            return;
+        }
+        let c2s = s2c - 1;
+        let Some((ack, server, until)) = self.splices.replayed.get(&c2s) else {
+            return;
+        };
+        if now > *until {
+            return;
+        }
+        let server = *server;
+        let Some(f) = (self.alloc)(ack) else {
+            return;
+        };
+        self.counters.event(Event::SpliceAckResent);
+        self.send_c2s_tc(f, c2s, replay::SPLICE_TC, server, now, out);
+    }
+
     /// A session ended while its server's handshake was under way (the
     /// client reset it, it expired, it was ended by hand): its held frames
     /// go.
@@ -436,6 +418,20 @@ impl<F: Frame> Scheduler<F> {
     /// Every [`CHECK_NS`]: SYNs again to servers that have not answered
     /// in [`RETRY_NS`], handshakes given up after [`TRIES`].
     pub(crate) fn run_splices(&mut self, now: u64, out: &mut dyn FnMut(usize, F)) -> usize {
+        while let Some(&(c2s, until)) = self.splices.replayed_order.front() {
+            if until > now {
+                break;
+            }
+            self.splices.replayed_order.pop_front();
+            if self
+                .splices
+                .replayed
+                .get(&c2s)
+                .is_some_and(|r| r.2 == until)
+            {
+                self.splices.replayed.remove(&c2s);
+            }
+        }
         if self.splices.pending.is_empty() || now < self.splices.next_check {
             return 0;
         }

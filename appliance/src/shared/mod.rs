@@ -143,7 +143,13 @@ impl Shared {
             exception: None,
             sync_port: 0,
             cookie_key: random_cookie_key(),
-            wall_ms: AtomicU64::new(0),
+            // Until the scheduler's first round: a SYN answered before it
+            // gets a cookie of the right counter.
+            wall_ms: AtomicU64::new(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64),
+            ),
         }
     }
 

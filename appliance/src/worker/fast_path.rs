@@ -404,6 +404,12 @@ impl<F: Frame> FastPath<F> {
                     }
                     _ => {}
                 }
+                // A server's SYN-ACK after its first reply was seen: sent
+                // again, so its handshake ACK did not arrive (a spliced
+                // session's replayed ACK lost: `scheduler/splice.rs`).
+                if !c2s && !e.want_reply {
+                    self.report(label, ReportKind::SynAckAgain);
+                }
             }
             self.report_end(label, flags);
         }
