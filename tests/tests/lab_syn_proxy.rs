@@ -407,14 +407,7 @@ fn lost_replayed_ack(lab: &Lab, proxy: bool, ns: &str, vip: &str, service: &str)
         &lab.ns(ns),
         "eth0",
         &file,
-        &[
-            "-s",
-            "200",
-            "-B",
-            "16384",
-            "--immediate-mode",
-            "tcp port 80",
-        ],
+        &["-s", "200", "-B", "16384", "--immediate-mode"],
     );
     let loss = lab_tcp::MarkedAckLoss::start(lab, &lab::SERVERS, 100.0);
     let t = Instant::now();
