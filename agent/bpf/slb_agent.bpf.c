@@ -403,6 +403,17 @@ static __always_inline void cluster_next_hop(const struct slb_config *cfg, __u32
 		count(CNT_CLUSTER_FALLBACK);
 }
 
+/* The 5-tuple of the answer to a packet of key (rev zero-initialised). */
+static __always_inline void reverse(const struct slb_flow_key *key, struct slb_flow_key *rev)
+{
+	rev->family = key->family;
+	rev->proto = key->proto;
+	rev->sport = key->dport;
+	rev->dport = key->sport;
+	__builtin_memcpy(rev->saddr, key->daddr, sizeof(rev->saddr));
+	__builtin_memcpy(rev->daddr, key->saddr, sizeof(rev->daddr));
+}
+
 /*
  * Client role, an unlabelled frame: a SYN-ACK answering a connection this
  * host opens, from a service that has no label for it yet (a SYN proxy's
@@ -439,12 +450,7 @@ static __always_inline void client_unlabelled(struct __sk_buff *skb)
 	/* SYN and ACK, not RST. */
 	if ((flags & 0x16) != 0x12)
 		return;
-	rev.family = key.family;
-	rev.proto = key.proto;
-	rev.sport = key.dport;
-	rev.dport = key.sport;
-	__builtin_memcpy(rev.saddr, key.daddr, sizeof(rev.saddr));
-	__builtin_memcpy(rev.daddr, key.saddr, sizeof(rev.daddr));
+	reverse(&key, &rev);
 	if (bpf_map_delete_elem(&slb_flows, &rev) == 0)
 		count(CNT_UNLABELLED_SYN_ACK);
 }
@@ -519,12 +525,7 @@ int slb_ingress(struct __sk_buff *skb)
 		/* The host answers with the reverse 5-tuple. */
 		struct slb_flow_key rev = {};
 
-		rev.family = key.family;
-		rev.proto = key.proto;
-		rev.sport = key.dport;
-		rev.dport = key.sport;
-		__builtin_memcpy(rev.saddr, key.daddr, sizeof(rev.saddr));
-		__builtin_memcpy(rev.daddr, key.saddr, sizeof(rev.daddr));
+		reverse(&key, &rev);
 		if (key.proto == IPPROTO_TCP && cfg->role == SLB_ROLE_SERVER) {
 			if (splice_ingress(skb, &rev, reply, l4off, mark, &fix) == TC_ACT_SHOT)
 				return TC_ACT_SHOT;
