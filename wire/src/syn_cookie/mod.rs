@@ -353,7 +353,7 @@ pub fn check_ack(
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use core::net::{Ipv4Addr, Ipv6Addr};
     use proptest::prelude::*;
@@ -498,7 +498,8 @@ mod tests {
         assert!(bad <= 2, "bad data {bad}");
     }
 
-    fn any_addr_pair() -> impl Strategy<Value = (IpAddr, IpAddr)> {
+    /// Two addresses of one family (proptest).
+    pub(crate) fn any_addr_pair() -> impl Strategy<Value = (IpAddr, IpAddr)> {
         prop_oneof![
             (any::<u32>(), any::<u32>())
                 .prop_map(|(a, b)| (IpAddr::V4(Ipv4Addr::from(a)), IpAddr::V4(Ipv4Addr::from(b)))),
@@ -507,7 +508,8 @@ mod tests {
         ]
     }
 
-    fn any_options() -> impl Strategy<Value = CookieOptions> {
+    /// Any options a cookie can carry (proptest).
+    pub(crate) fn any_options() -> impl Strategy<Value = CookieOptions> {
         (
             0u8..4,
             proptest::option::of(0u8..=14),

@@ -291,6 +291,7 @@ pub fn parse_ack(segment: &[u8], ip_payload_len: usize) -> Result<AckInfo, SynEr
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::super::syn_ack::{parse_syn, syn_ack_in_place, Advertise};
+    use super::super::tests::{any_addr_pair, any_options};
     use super::*;
     use crate::builder::{checksums_valid, FrameBuilder};
     use crate::mpls::{Label, Lse};
@@ -550,33 +551,14 @@ mod tests {
     }
 
     fn any_tuple() -> impl Strategy<Value = Tuple> {
-        let addrs = prop_oneof![
-            (any::<u32>(), any::<u32>())
-                .prop_map(|(a, b)| (IpAddr::V4(Ipv4Addr::from(a)), IpAddr::V4(Ipv4Addr::from(b)))),
-            (any::<u128>(), any::<u128>())
-                .prop_map(|(a, b)| (IpAddr::V6(Ipv6Addr::from(a)), IpAddr::V6(Ipv6Addr::from(b)))),
-        ];
-        (addrs, any::<u16>(), any::<u16>()).prop_map(|((src, dst), src_port, dst_port)| Tuple {
-            src,
-            dst,
-            src_port,
-            dst_port,
-        })
-    }
-
-    fn any_options() -> impl Strategy<Value = CookieOptions> {
-        (
-            0u8..4,
-            proptest::option::of(0u8..=14),
-            any::<bool>(),
-            any::<bool>(),
+        (any_addr_pair(), any::<u16>(), any::<u16>()).prop_map(
+            |((src, dst), src_port, dst_port)| Tuple {
+                src,
+                dst,
+                src_port,
+                dst_port,
+            },
         )
-            .prop_map(|(mss_index, wscale, sack_ok, ts_ok)| CookieOptions {
-                mss_index,
-                wscale,
-                sack_ok,
-                ts_ok,
-            })
     }
 
     proptest! {
