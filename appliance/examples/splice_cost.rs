@@ -281,7 +281,11 @@ fn main() {
     for (i, (port, f)) in out.drain(..).enumerate() {
         let (seq, flags, to) = tcp_of(f.data());
         assert_eq!(port, CLIENT_PORT, "SYN-ACK {i} out of the client port");
-        assert_eq!(flags, TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0), "SYN-ACK {i}");
+        assert_eq!(
+            flags,
+            TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0),
+            "SYN-ACK {i}"
+        );
         assert_eq!(to, i, "SYN-ACK {i} to its client");
         flows[i].cookie = seq;
     }
@@ -352,7 +356,11 @@ fn main() {
             })
             .collect();
         run_complete(&mut dp, &mut answers, &mut out);
-        assert_eq!(out.len(), round.len(), "one replayed ACK per server SYN-ACK");
+        assert_eq!(
+            out.len(),
+            round.len(),
+            "one replayed ACK per server SYN-ACK"
+        );
         for (port, f) in out.drain(..) {
             let (lf, i, seq) = labelled_of(f.data());
             assert_eq!(port, SERVER_PORT, "the ACK out of the server port");
@@ -363,8 +371,16 @@ fn main() {
         }
     }
     let c = counters(&dp);
-    assert_eq!(c.event(Event::SynCookiesValid), u64::from(n), "cookies valid");
-    assert_eq!(c.event(Event::SessionsSpliced), u64::from(n), "sessions spliced");
+    assert_eq!(
+        c.event(Event::SynCookiesValid),
+        u64::from(n),
+        "cookies valid"
+    );
+    assert_eq!(
+        c.event(Event::SessionsSpliced),
+        u64::from(n),
+        "sessions spliced"
+    );
     assert_eq!(c.total_drops(), 0, "drops: {:?}", drops(&c));
     assert_eq!(dp.scheduler.core().labels().counts().active, n, "sessions");
 
@@ -384,7 +400,11 @@ fn main() {
         out.clear();
     }
     let c = counters(&dp);
-    assert_eq!(c.event(Event::PuntedNew) - punted, u64::from(n), "L4 SYNs punted");
+    assert_eq!(
+        c.event(Event::PuntedNew) - punted,
+        u64::from(n),
+        "L4 SYNs punted"
+    );
     assert_eq!(c.total_drops(), 0, "drops: {:?}", drops(&c));
     println!(
         "flows={n} cookies={} bound={} spliced={} l4_punted={}",
