@@ -186,26 +186,22 @@ impl<F: Frame> Scheduler<F> {
         p.tries += 1;
         p.syn_sent = now;
         let mut buf = [0u8; 128];
-        let n = match replay::write_replay_syn(
+        // Clamped as every SYN slbd forwards (the cookie's MSS table may
+        // say more than a labelled segment can carry): written so.
+        let max_mss = self.shared.max_mss(p.tuple.is_v6());
+        let n = match replay::write_replay_syn_capped(
             &mut buf,
             &p.tuple,
             p.client_isn,
             &p.opts,
             p.client_tsval,
             u16::MAX,
+            max_mss,
         ) {
             Ok(n) => n,
             Err(_) => return self.counters.path_drop(PathDrop::Rewrite),
         };
         let server = p.admitted.server_addr;
-        // Clamped as every SYN slbd forwards (the cookie's MSS table may
-        // say more than a labelled segment can carry).
-        let v6 = p.tuple.is_v6();
-        if let Some(frame) = buf.get_mut(..n) {
-            if let Ok(true) = slb_wire::mss::clamp_mss(frame, self.shared.max_mss(v6)) {
-                self.counters.event(Event::MssClamped);
-            }
-        }
         let Some(f) = (self.alloc)(buf.get(..n).unwrap_or_default()) else {
             return self.counters.path_drop(PathDrop::NoHeadroom);
         };

@@ -151,13 +151,31 @@ pub fn write_replay_syn(
     tsval: Option<u32>,
     window: u16,
 ) -> Result<usize, SynError> {
+    write_replay_syn_capped(buf, tuple, client_isn, opts, tsval, window, u16::MAX)
+}
+
+/// [`write_replay_syn`] with the MSS option no larger than `max_mss` (the
+/// largest a labelled segment carries: slbd clamps every SYN it forwards,
+/// and writes this one clamped rather than parse it again to clamp it).
+pub fn write_replay_syn_capped(
+    buf: &mut [u8],
+    tuple: &Tuple,
+    client_isn: u32,
+    opts: &CookieOptions,
+    tsval: Option<u32>,
+    window: u16,
+    max_mss: u16,
+) -> Result<usize, SynError> {
     let v6 = tuple.is_v6();
     if v6 != tuple.dst.is_ipv6() {
         return Err(SynError::MixedFamily);
     }
-    let mss = opts.mss(v6).ok_or(SynError::BadMssIndex {
-        index: opts.mss_index,
-    })?;
+    let mss = opts
+        .mss(v6)
+        .ok_or(SynError::BadMssIndex {
+            index: opts.mss_index,
+        })?
+        .min(max_mss);
     let (options, n) = syn_options(opts, mss, tsval);
     let l4 = ethernet::HEADER_LEN + ip_header_len(tuple);
     let tcp_len = tcp::HEADER_LEN + n;
@@ -548,6 +566,37 @@ mod tests {
             parse_ack(&s, s.len()),
             Err(SynError::BadOption { at: 2, kind: 8 })
         );
+    }
+
+    #[test]
+    fn a_capped_replay_says_the_cap_and_nothing_else_changes() {
+        let t = Tuple {
+            src: Ipv4Addr::new(198, 18, 0, 10).into(),
+            dst: Ipv4Addr::new(198, 19, 0, 1).into(),
+            src_port: 40000,
+            dst_port: 80,
+        };
+        let opts = CookieOptions {
+            mss_index: 3,
+            wscale: Some(7),
+            sack_ok: true,
+            ts_ok: true,
+        };
+        let mut a = [0u8; 128];
+        let mut b = [0u8; 128];
+        let n = write_replay_syn(&mut a, &t, 1000, &opts, Some(5), 65535).unwrap();
+        let m = write_replay_syn_capped(&mut b, &t, 1000, &opts, Some(5), 65535, 1456).unwrap();
+        assert_eq!(n, m);
+        assert_eq!(parse_syn(&a[..n]).unwrap().options.mss, Some(1460));
+        let capped = parse_syn(&b[..m]).unwrap();
+        assert_eq!(capped.options.mss, Some(1456));
+        // What the clamp would have made of the uncapped one.
+        crate::mss::clamp_mss(&mut a[..n], 1456).unwrap();
+        assert_eq!(a[..n], b[..m]);
+        // A cap above the table's value changes nothing.
+        let m = write_replay_syn_capped(&mut b, &t, 1000, &opts, Some(5), 65535, 9000).unwrap();
+        let n = write_replay_syn(&mut a, &t, 1000, &opts, Some(5), 65535).unwrap();
+        assert_eq!(a[..n], b[..m]);
     }
 
     fn any_tuple() -> impl Strategy<Value = Tuple> {
