@@ -1,0 +1,9 @@
+//! Layer-7 readers for delayed binding (issue 17, claim 2's analysis "from
+//! the third to the seventh layer"): what a client's first data asks for,
+//! read before slbd picks a server pool. Pure Rust, zero-copy views over
+//! the bytes the scheduler holds, no panic on any input (each module denies
+//! indexing, unwrap and panic), fuzzed (`l7/fuzz`, `scripts/fuzz`).
+//!
+//! Nothing on the data path calls these yet: the rules that use them, and
+//! the scheduler's buffering of a session's first data, are issue 17's
+//! next part.
