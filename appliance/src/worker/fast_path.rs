@@ -368,13 +368,6 @@ impl<F: Frame> FastPath<F> {
             if ClientCheck::of(lf.inner_src, &shared.fingerprint) != e.client {
                 return self.discard(PathDrop::ForeignSource, in_port, &f);
             }
-            // The traffic class toward a server is slbd's to set: TC 1
-            // tells the server's agent to learn a splice (`scheduler/
-            // splice.rs`), so no client may send it. One byte, in the
-            // cache line the label was read from.
-            if let Some(b) = f.data_mut().get_mut(lf.lse_offset + 2) {
-                *b &= !mpls::TC_MASK_BYTE2;
-            }
         } else {
             if !role.faces_servers() {
                 return self.discard(PathDrop::WrongPortRole, in_port, &f);
@@ -424,10 +417,20 @@ impl<F: Frame> FastPath<F> {
                 Ok(p) if f.adj(p.trim as u16) => self.counters.event(Event::Popped),
                 _ => return self.discard(PathDrop::Rewrite, in_port, &f),
             }
-        } else if ethernet::rewrite_macs(f.data_mut(), MacAddr(out_port.mac), MacAddr(nh.mac))
-            .is_err()
-        {
-            return self.discard(PathDrop::Rewrite, in_port, &f);
+        } else {
+            let d = f.data_mut();
+            // The traffic class toward a server is slbd's to set: TC 1
+            // tells the server's agent to learn a splice (`scheduler/
+            // splice.rs`), so no client may send it. One byte, beside the
+            // MACs written anyway.
+            if c2s {
+                if let Some(b) = d.get_mut(lf.lse_offset + 2) {
+                    *b &= !mpls::TC_MASK_BYTE2;
+                }
+            }
+            if ethernet::rewrite_macs(d, MacAddr(out_port.mac), MacAddr(nh.mac)).is_err() {
+                return self.discard(PathDrop::Rewrite, in_port, &f);
+            }
         }
         // The MPLS payload (label included while it stays) must fit.
         if f.len() - lf.lse_offset > usize::from(out_port.mtu) {
