@@ -471,6 +471,9 @@ fn request_line(line: &[u8]) -> Result<Request<'_>, HttpError> {
     if !is_token(method) {
         return Err(HttpError::BadMethod);
     }
+    if target.is_empty() || !target.iter().all(|&b| is_vchar(b)) {
+        return Err(HttpError::BadTarget);
+    }
     let minor = match *version {
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
@@ -483,9 +486,6 @@ fn request_line(line: &[u8]) -> Result<Request<'_>, HttpError> {
         }
         _ => return Err(HttpError::BadVersion),
     };
-    if target.is_empty() || !target.iter().all(|&b| is_vchar(b)) {
-        return Err(HttpError::BadTarget);
-    }
     let method = core::str::from_utf8(method).map_err(|_| HttpError::BadMethod)?;
     let target = core::str::from_utf8(target).map_err(|_| HttpError::BadTarget)?;
     let mut req = Request {
@@ -606,4 +606,486 @@ fn field_line(line: &[u8], at: usize) -> Result<(&[u8], &[u8]), HttpError> {
         return Err(HttpError::BadHeaderValue { at });
     }
     Ok((name, trim_ows(value)))
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// Captured from curl 7.88.1 (`curl http://198.18.0.1:8080/p`, in a
+    /// network namespace).
+    const CURL: &[u8] =
+        b"GET /p HTTP/1.1\r\nHost: 198.18.0.1:8080\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+    /// Captured from curl 7.88.1 through a proxy (`curl -x
+    /// http://198.18.0.1:8080 'http://example.com/a/b?q=1'`): absolute-form.
+    const CURL_PROXY: &[u8] = b"GET http://example.com/a/b?q=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nProxy-Connection: Keep-Alive\r\n\r\n";
+
+    fn complete(buf: &[u8]) -> Request<'_> {
+        match parse_request(buf, 8192) {
+            Ok(Parsed::Complete(r)) => r,
+            other => panic!("{other:?} for {:?}", String::from_utf8_lossy(buf)),
+        }
+    }
+
+    #[test]
+    fn curl_request() {
+        let r = complete(CURL);
+        assert_eq!(
+            (
+                r.method(),
+                r.target(),
+                r.path(),
+                r.query(),
+                r.minor_version()
+            ),
+            ("GET", "/p", "/p", None, 1)
+        );
+        assert_eq!((r.host(), r.port()), (Some("198.18.0.1"), Some("8080")));
+        assert_eq!(r.form(), TargetForm::Origin);
+        assert_eq!(r.head_len(), CURL.len());
+        assert_eq!(r.header_count(), 3);
+        let h: Vec<_> = r.headers().collect();
+        assert_eq!(
+            h,
+            [
+                ("Host", &b"198.18.0.1:8080"[..]),
+                ("User-Agent", b"curl/7.88.1"),
+                ("Accept", b"*/*"),
+            ]
+        );
+        assert_eq!(r.header("user-agent"), Some(&b"curl/7.88.1"[..]));
+        assert_eq!(r.header("ACCEPT"), Some(&b"*/*"[..]));
+        assert_eq!(r.header("Accept-Encoding"), None);
+        assert!(r.has_header("accept") && !r.has_header("cookie"));
+        assert!(r.header_value_is("accept", b"*/*"));
+        assert!(!r.header_value_is("accept", b"*/* "));
+        assert!(r.host_matches("198.18.0.1"));
+        assert!(r.path_has_prefix("/") && r.path_has_prefix("/p") && !r.path_has_prefix("/pq"));
+
+        // The brief's form of it, `curl -v http://h/p`.
+        let r = complete(
+            b"GET /p HTTP/1.1\r\nHost: h\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n",
+        );
+        assert_eq!((r.host(), r.port(), r.path()), (Some("h"), None, "/p"));
+    }
+
+    #[test]
+    fn curl_through_a_proxy_absolute_form() {
+        let r = complete(CURL_PROXY);
+        assert_eq!(r.form(), TargetForm::Absolute);
+        assert_eq!(r.target(), "http://example.com/a/b?q=1");
+        assert_eq!((r.path(), r.query()), ("/a/b", Some("q=1")));
+        assert_eq!((r.host(), r.port()), (Some("example.com"), None));
+        assert_eq!(r.header("proxy-connection"), Some(&b"Keep-Alive"[..]));
+        assert!(r.path_has_prefix("/a/") && !r.path_has_prefix("/a/b?"));
+        // The authority wins over the Host field (RFC 9112 §3.2.2).
+        let r = complete(b"GET http://Www.Example.ORG:8001 HTTP/1.1\r\nHost: other\r\n\r\n");
+        assert_eq!(
+            (r.host(), r.port()),
+            (Some("Www.Example.ORG"), Some("8001"))
+        );
+        assert_eq!((r.path(), r.query()), ("", None));
+        assert!(r.path_has_prefix("/") && r.host_matches("www.example.org"));
+        let r = complete(b"GET https://[2001:db8::1]:443?x HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!((r.host(), r.port()), (Some("[2001:db8::1]"), Some("443")));
+        assert_eq!((r.path(), r.query()), ("", Some("x")));
+    }
+
+    /// RFC 9112 §3.2's examples of the four forms, and RFC 9110 §1.2's
+    /// request; RFC 9112 §2.2's empty lines before the request line.
+    #[test]
+    fn rfc_examples() {
+        let r = complete(b"GET /where?q=now HTTP/1.1\r\nHost: www.example.org\r\n\r\n");
+        assert_eq!(
+            (r.path(), r.query(), r.host()),
+            ("/where", Some("q=now"), Some("www.example.org"))
+        );
+        let r = complete(
+            b"GET http://www.example.org/pub/WWW/TheProject.html HTTP/1.1\r\nHost: www.example.org\r\n\r\n",
+        );
+        assert_eq!(
+            (r.host(), r.path()),
+            (Some("www.example.org"), "/pub/WWW/TheProject.html")
+        );
+        let r =
+            complete(b"CONNECT server.example.com:80 HTTP/1.1\r\nHost: server.example.com\r\n\r\n");
+        assert_eq!(r.form(), TargetForm::Authority);
+        assert_eq!(
+            (r.host(), r.port(), r.path()),
+            (Some("server.example.com"), Some("80"), "")
+        );
+        assert!(!r.path_has_prefix("/"));
+        let r = complete(b"OPTIONS * HTTP/1.1\r\nHost: www.example.org:8001\r\n\r\n");
+        assert_eq!(r.form(), TargetForm::Asterisk);
+        assert_eq!(
+            (r.path(), r.host(), r.port()),
+            ("*", Some("www.example.org"), Some("8001"))
+        );
+        let hello = b"GET /hello.txt HTTP/1.1\r\nUser-Agent: curl/7.64.1\r\nHost: www.example.com\r\nAccept-Language: en, mi\r\n\r\n";
+        let r = complete(hello);
+        assert_eq!(r.header("accept-language"), Some(&b"en, mi"[..]));
+        assert_eq!(r.host(), Some("www.example.com"));
+        let mut lead = b"\r\n\r\n".to_vec();
+        lead.extend_from_slice(hello);
+        let r = complete(&lead);
+        assert_eq!((r.method(), r.head_len()), ("GET", lead.len()));
+    }
+
+    #[test]
+    fn http_1_0_needs_no_host_and_empty_hosts_are_none() {
+        let r = complete(b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(
+            (r.minor_version(), r.host(), r.header_count()),
+            (0, None, 0)
+        );
+        assert!(!r.host_matches("") && !r.host_matches("*.com"));
+        let r = complete(b"GET / HTTP/1.1\r\nHost:\r\n\r\n");
+        assert_eq!(r.host(), None);
+        let r = complete(b"GET / HTTP/1.1\r\nhOsT: \t[::1]:80 \t\r\nX: \r\n\r\n");
+        assert_eq!((r.host(), r.port()), (Some("[::1]"), Some("80")));
+        assert_eq!(r.header("x"), Some(&b""[..]));
+        // Values keep obs-text and inner whitespace.
+        let r = complete(b"GET / HTTP/1.1\r\nHost: h\r\nX-A: a \xe9\tb\r\n\r\n");
+        assert_eq!(r.header("x-a"), Some(&b"a \xe9\tb"[..]));
+    }
+
+    #[test]
+    fn pipelined_request_is_not_read() {
+        let mut two = CURL.to_vec();
+        two.extend_from_slice(b"GET /second HTTP/1.1\r\nHost: other\r\n\r\nbody");
+        let r = complete(&two);
+        assert_eq!(
+            (r.path(), r.host(), r.head_len()),
+            ("/p", Some("198.18.0.1"), CURL.len())
+        );
+        assert_eq!(r.header_count(), 3);
+        assert_eq!(r.headers().count(), 3);
+        // Garbage after the head is not read either.
+        let mut junk = CURL.to_vec();
+        junk.extend_from_slice(b"\x00\xff\r\r\n");
+        assert_eq!(complete(&junk), complete(CURL));
+    }
+
+    /// Every prefix of a good head is Incomplete; the whole is Complete.
+    #[test]
+    fn split_at_every_byte() {
+        for req in [CURL, CURL_PROXY, b"GET / HTTP/1.0\r\n\r\n"] {
+            for n in 0..req.len() {
+                assert_eq!(
+                    parse_request(&req[..n], 8192),
+                    Ok(Parsed::Incomplete),
+                    "{n}"
+                );
+            }
+            assert!(matches!(parse_request(req, 8192), Ok(Parsed::Complete(_))));
+        }
+    }
+
+    #[test]
+    fn max_len() {
+        let n = CURL.len();
+        assert!(matches!(parse_request(CURL, n), Ok(Parsed::Complete(_))));
+        assert_eq!(parse_request(CURL, n - 1), Err(HttpError::TooLong));
+        assert_eq!(parse_request(&CURL[..n - 1], n), Ok(Parsed::Incomplete));
+        assert_eq!(
+            parse_request(&CURL[..n - 2], n - 2),
+            Err(HttpError::TooLong)
+        );
+        assert_eq!(parse_request(b"", 0), Err(HttpError::TooLong));
+        assert_eq!(parse_request(b"", 1), Ok(Parsed::Incomplete));
+        // An error inside the limit is reported as itself.
+        assert_eq!(
+            parse_request(b"GET / HTTP/1.1\r\nA : b\r\n", 23),
+            Err(HttpError::SpaceBeforeColon { at: 16 })
+        );
+    }
+
+    #[test]
+    fn too_many_headers() {
+        let mut req = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+        for i in 1..MAX_HEADERS {
+            req.extend_from_slice(format!("X-{i}: {i}\r\n").as_bytes());
+        }
+        req.extend_from_slice(b"\r\n");
+        let r = complete(&req);
+        assert_eq!(
+            (r.header_count(), r.headers().count()),
+            (MAX_HEADERS, MAX_HEADERS)
+        );
+        assert_eq!(r.header("x-63"), Some(&b"63"[..]));
+        req.truncate(req.len() - 2);
+        req.extend_from_slice(b"X-64: 64\r\n");
+        assert_eq!(parse_request(&req, 8192), Err(HttpError::TooManyHeaders));
+    }
+
+    /// Malformed heads, each with its error (an ending `\r\n` is added).
+    #[test]
+    fn bad_requests() {
+        use HttpError::*;
+        let cases: &[(&[u8], HttpError)] = &[
+            (b"GET / HTTP/1.1\nHost: h\r\n", BadLineEnding { at: 0 }),
+            (b"GET / HTTP/1.1\r\nHost: h\n", BadLineEnding { at: 16 }),
+            (
+                b"GET / HTTP/1.1\r\nHost: h\rX: y\r\n",
+                BadLineEnding { at: 16 },
+            ),
+            (b"GET /\rx", BadLineEnding { at: 0 }),
+            (b"GET\r\n", BadRequestLine),
+            (b"GET /\r\n", BadRequestLine),
+            (b" GET / HTTP/1.1\r\n", BadMethod),
+            (b"G(T / HTTP/1.1\r\n", BadMethod),
+            (b"GET  / HTTP/1.1\r\n", BadTarget),
+            (b"GET / HTTP/1.1 \r\n", BadVersion),
+            (b"GET / http/1.1\r\n", BadVersion),
+            (b"GET / HTTP/1.10\r\n", BadVersion),
+            (b"GET / HTTP/1\r\n", BadVersion),
+            (
+                b"GET / HTTP/2.0\r\n",
+                UnsupportedVersion { major: 2, minor: 0 },
+            ),
+            (
+                b"GET / HTTP/0.9\r\n",
+                UnsupportedVersion { major: 0, minor: 9 },
+            ),
+            (b"GET /\xc3\xa9 HTTP/1.1\r\n", BadTarget),
+            (b"GET /a\x7f HTTP/1.1\r\n", BadTarget),
+            (b"GET * HTTP/1.1\r\n", BadTarget),
+            (b"GET example.com HTTP/1.1\r\n", BadTarget),
+            (b"GET http://u@h/ HTTP/1.1\r\n", BadTarget),
+            (b"GET http:///a HTTP/1.1\r\n", BadTarget),
+            (b"GET http://h:8x/ HTTP/1.1\r\n", BadTarget),
+            (b"GET 1http://h/ HTTP/1.1\r\n", BadTarget),
+            (b"CONNECT h HTTP/1.1\r\n", BadTarget),
+            (b"CONNECT h: HTTP/1.1\r\n", BadTarget),
+            (b"CONNECT :80 HTTP/1.1\r\n", BadTarget),
+            (
+                b"GET / HTTP/1.1\r\nHost : h\r\n",
+                SpaceBeforeColon { at: 16 },
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost\t: h\r\n",
+                SpaceBeforeColon { at: 16 },
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n  b\r\n",
+                ObsFold { at: 31 },
+            ),
+            (b"GET / HTTP/1.1\r\n\tHost: h\r\n", ObsFold { at: 16 }),
+            (b"GET / HTTP/1.1\r\nHost h\r\n", BadHeaderLine { at: 16 }),
+            (b"GET / HTTP/1.1\r\n: h\r\n", BadHeaderLine { at: 16 }),
+            (b"GET / HTTP/1.1\r\nHo\"st: h\r\n", BadHeaderLine { at: 16 }),
+            (
+                b"GET / HTTP/1.1\r\nHost: h\x00\r\n",
+                BadHeaderValue { at: 16 },
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: h\x7f\r\n",
+                BadHeaderValue { at: 16 },
+            ),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n", DuplicateHost),
+            (
+                b"GET http://h/ HTTP/1.0\r\nHost: a\r\nHOST: b\r\n",
+                DuplicateHost,
+            ),
+            (b"GET / HTTP/1.1\r\nX: y\r\n", MissingHost),
+            (b"GET / HTTP/1.1\r\nHost: a b\r\n", BadHost),
+            (b"GET / HTTP/1.1\r\nHost: a:b\r\n", BadHost),
+            (b"GET / HTTP/1.1\r\nHost: a:123456\r\n", BadHost),
+            (b"GET / HTTP/1.1\r\nHost: [::1\r\n", BadHost),
+            (b"GET / HTTP/1.1\r\nHost: []\r\n", BadHost),
+            (b"GET / HTTP/1.1\r\nHost: [::1]x\r\n", BadHost),
+            (b"GET / HTTP/1.1\r\nHost: u@h\r\n", BadHost),
+            (b"GET / HTTP/1.1\r\nHost: h\xe9\r\n", BadHost),
+            // An absolute-form request's Host field must still be valid.
+            (b"GET http://h/ HTTP/1.1\r\nHost: a/b\r\n", BadHost),
+        ];
+        for (head, err) in cases {
+            let mut buf = head.to_vec();
+            buf.extend_from_slice(b"\r\n");
+            assert_eq!(
+                parse_request(&buf, 8192),
+                Err(*err),
+                "{:?}",
+                String::from_utf8_lossy(head)
+            );
+            // The error does not wait for the end of the head, except
+            // those that need all of it.
+            if !matches!(
+                err,
+                DuplicateHost | MissingHost | BadHost | BadLineEnding { .. }
+            ) {
+                assert_eq!(
+                    parse_request(head, 8192),
+                    Err(*err),
+                    "{:?}",
+                    String::from_utf8_lossy(head)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn counter_names() {
+        use HttpError::*;
+        let all = [
+            TooLong,
+            BadLineEnding { at: 0 },
+            BadRequestLine,
+            BadMethod,
+            BadTarget,
+            BadVersion,
+            UnsupportedVersion { major: 2, minor: 0 },
+            BadHeaderLine { at: 0 },
+            SpaceBeforeColon { at: 0 },
+            ObsFold { at: 0 },
+            BadHeaderValue { at: 0 },
+            TooManyHeaders,
+            DuplicateHost,
+            MissingHost,
+            BadHost,
+        ];
+        let names: Vec<_> = all.iter().map(HttpError::as_str).collect();
+        assert_eq!(names, HttpError::NAMES);
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+    }
+
+    #[test]
+    fn host_patterns() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("example.com", "example.com", true),
+            ("Example.COM", "example.com", true),
+            ("example.com.", "example.com", true),
+            ("example.com", "example.com.", true),
+            ("www.example.com", "example.com", false),
+            ("www.example.com", "*.example.com", true),
+            ("a.b.example.com", "*.example.com", true),
+            ("WWW.Example.Com.", "*.EXAMPLE.com", true),
+            ("example.com", "*.example.com", false),
+            (".example.com", "*.example.com", false),
+            ("badexample.com", "*.example.com", false),
+            ("wwwexample.com", "*.example.com", false),
+            ("a.example.co", "*.example.com", false),
+            ("[::1]", "[::1]", true),
+            ("[::1]", "*.1]", false),
+            ("", "", false),
+            ("a.b", "*.", false),
+            ("é.example.com", "*.example.com", true),
+            ("x.é", "*.é", true),
+        ];
+        for &(host, pattern, want) in cases {
+            assert_eq!(host_matches(host, pattern), want, "{host} ~ {pattern}");
+        }
+    }
+
+    /// A head from parts that are each valid, joined as RFC 9112 says.
+    fn any_head() -> impl Strategy<Value = (Vec<u8>, String, String, String)> {
+        (
+            "[A-Z]{1,8}",
+            "(/[a-zA-Z0-9._~%-]{0,8}){1,4}(\\?[a-z=&]{0,8})?",
+            "[a-z0-9]{1,8}(\\.[a-z0-9]{1,8}){0,3}",
+            proptest::collection::vec(("[A-Za-z0-9-]{1,12}", "[ -~]{0,16}"), 0..10),
+        )
+            .prop_map(|(method, target, host, fields)| {
+                let mut b = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\n").into_bytes();
+                for (n, v) in &fields {
+                    if !n.eq_ignore_ascii_case("host") {
+                        b.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+                    }
+                }
+                b.extend_from_slice(b"\r\n");
+                (b, method, target, host)
+            })
+    }
+
+    fn within(outer: &[u8], inner: &[u8]) -> bool {
+        let (o, i) = (outer.as_ptr() as usize, inner.as_ptr() as usize);
+        i >= o && i + inner.len() <= o + outer.len()
+    }
+
+    /// Every slice a Request gives is inside the input's head.
+    fn check_slices(buf: &[u8], r: &Request<'_>) -> Result<(), TestCaseError> {
+        let head = &buf[..r.head_len()];
+        prop_assert!(within(head, r.method().as_bytes()));
+        prop_assert!(within(head, r.target().as_bytes()));
+        prop_assert!(within(head, r.path().as_bytes()));
+        for s in [r.query(), r.host(), r.port()].into_iter().flatten() {
+            prop_assert!(within(head, s.as_bytes()));
+        }
+        let mut n = 0;
+        for (name, value) in r.headers() {
+            prop_assert!(within(head, name.as_bytes()) && within(head, value));
+            prop_assert_eq!(r.header(name).is_some(), true);
+            n += 1;
+        }
+        prop_assert_eq!(n, r.header_count());
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn good_heads_parse_and_every_prefix_waits(
+            (head, method, target, host) in any_head(),
+            tail in proptest::collection::vec(any::<u8>(), 0..16),
+        ) {
+            let mut buf = head.clone();
+            buf.extend_from_slice(&tail);
+            let Ok(Parsed::Complete(r)) = parse_request(&buf, head.len()) else {
+                return Err(TestCaseError::fail("not complete"));
+            };
+            prop_assert_eq!(r.head_len(), head.len());
+            prop_assert_eq!(r.method(), method.as_str());
+            prop_assert_eq!(r.target(), target.as_str());
+            prop_assert_eq!(r.host(), Some(host.as_str()));
+            prop_assert!(r.host_matches(&host.to_uppercase()));
+            prop_assert!(r.path_has_prefix(r.path()));
+            prop_assert!(target.starts_with(r.path()));
+            check_slices(&buf, &r)?;
+            for n in 0..head.len() {
+                prop_assert_eq!(parse_request(&head[..n], head.len()), Ok(Parsed::Incomplete));
+            }
+            prop_assert_eq!(parse_request(&buf, head.len() - 1), Err(HttpError::TooLong));
+        }
+
+        /// Any bytes, any limit: no panic; a Complete head lies within
+        /// the limit and its slices within it; a prefix of the input is
+        /// Incomplete or reads the same (an error or the same head).
+        #[test]
+        fn any_bytes(
+            buf in proptest::collection::vec(any::<u8>(), 0..200),
+            max in 0usize..256,
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let whole = parse_request(&buf, max);
+            if let Ok(Parsed::Complete(r)) = &whole {
+                prop_assert!(r.head_len() <= max.min(buf.len()));
+                check_slices(&buf, r)?;
+            }
+            let n = cut.index(buf.len() + 1);
+            let part = parse_request(&buf[..n], max);
+            if part != Ok(Parsed::Incomplete) && whole != Err(HttpError::TooLong) {
+                prop_assert_eq!(part, whole);
+            }
+        }
+
+        /// Request-shaped bytes (a good line, then random field bytes from
+        /// a small alphabet) reach the field checks.
+        #[test]
+        fn request_shaped(
+            fields in proptest::collection::vec(
+                prop::sample::select(&b"Hh:ost \t\r\nX-a\x00\x80[]1"[..]), 0..120),
+        ) {
+            let mut buf = b"GET / HTTP/1.1\r\n".to_vec();
+            buf.extend_from_slice(&fields);
+            if let Ok(Parsed::Complete(r)) = parse_request(&buf, 4096) {
+                check_slices(&buf, &r)?;
+                prop_assert!(r.host().is_none() || r.has_header("host"));
+            }
+        }
+    }
 }
