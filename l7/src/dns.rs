@@ -314,3 +314,245 @@ pub fn parse_query(udp_payload: &[u8]) -> Result<Question<'_>, DnsError> {
         end: at + 4,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// Captured from dig 9.18.49 (`dig @198.18.0.1 example.com A`, in a
+    /// network namespace): RD and AD set, one additional record, the EDNS
+    /// OPT (UDP size 1232) with a client COOKIE option (RFC 7873).
+    const DIG_A: &str = "a2ed01200001000000000001076578616d706c6503636f6d000001000100002904d000000000000c000a0008b5401acf30b882d6";
+    /// Captured from the same dig: `dig @198.18.0.1 www.Example.ORG AAAA`
+    /// (dig keeps the case as typed).
+    const DIG_AAAA: &str = "91620120000100000000000103777777074578616d706c65034f524700001c000100002904d000000000000c000a0008461bbc23039d306f";
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn dig_a_query() {
+        let b = hex(DIG_A);
+        assert_eq!(b.len(), 52);
+        let q = parse_query(&b).unwrap();
+        assert_eq!(
+            (q.id(), q.flags(), q.recursion_desired()),
+            (0xa2ed, 0x0120, true)
+        );
+        assert_eq!((q.qtype(), q.qclass()), (QType::A, 1));
+        let labels: Vec<_> = q.labels().collect();
+        assert_eq!(labels, [&b"example"[..], b"com"]);
+        assert_eq!(q.name_wire(), b"\x07example\x03com\x00");
+        // The OPT record follows the question.
+        assert_eq!(q.end(), 29);
+        assert_eq!(&b[q.end()..q.end() + 3], [0, 0, 41]);
+        for (suffix, want) in [
+            ("example.com", true),
+            ("example.com.", true),
+            ("EXAMPLE.Com", true),
+            ("com", true),
+            ("", true),
+            (".", true),
+            ("www.example.com", false),
+            ("xample.com", false),
+            ("ample.com", false),
+            ("example", false),
+            ("example..com", false),
+            ("example.com..", false),
+        ] {
+            assert_eq!(q.name_has_suffix(suffix), want, "{suffix}");
+        }
+    }
+
+    #[test]
+    fn dig_aaaa_query() {
+        let b = hex(DIG_AAAA);
+        let q = parse_query(&b).unwrap();
+        assert_eq!((q.id(), q.qtype(), q.qclass()), (0x9162, QType::AAAA, 1));
+        assert_eq!(
+            q.labels().collect::<Vec<_>>(),
+            [&b"www"[..], b"Example", b"ORG"]
+        );
+        assert!(q.name_has_suffix("example.org"));
+        assert!(q.name_has_suffix("www.example.org"));
+        assert!(!q.name_has_suffix("badexample.org"));
+        assert!(!q.name_has_suffix("a.www.example.org"));
+        assert_eq!(q.end(), 12 + 17 + 4);
+    }
+
+    fn query(name: &[u8], qtype: u16) -> Vec<u8> {
+        let mut b = std::vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+        b.extend_from_slice(name);
+        b.extend_from_slice(&qtype.to_be_bytes());
+        b.extend_from_slice(&[0, 1]);
+        b
+    }
+
+    #[test]
+    fn names_at_the_limits() {
+        // The root: no labels; every suffix but the root fails.
+        let b = query(b"\x00", 2);
+        let q = parse_query(&b).unwrap();
+        assert_eq!((q.labels().count(), q.qtype()), (0, QType::NS));
+        assert!(q.name_has_suffix(".") && !q.name_has_suffix("com"));
+        // 63-byte labels; a 255-byte name (3 x 64 + 62 + the root).
+        let mut name = Vec::new();
+        for _ in 0..3 {
+            name.push(63);
+            name.extend_from_slice(&[b'a'; 63]);
+        }
+        name.push(61);
+        name.extend_from_slice(&[b'b'; 61]);
+        name.push(0);
+        assert_eq!(name.len(), 255);
+        let b = query(&name, 1);
+        let q = parse_query(&b).unwrap();
+        assert_eq!(
+            q.labels().map(<[u8]>::len).collect::<Vec<_>>(),
+            [63, 63, 63, 61]
+        );
+        // One byte more is too long.
+        let mut long = name[..name.len() - 63].to_vec();
+        long.push(62);
+        long.extend_from_slice(&[b'b'; 62]);
+        long.push(0);
+        assert_eq!(long.len(), 256);
+        assert_eq!(parse_query(&query(&long, 1)), Err(DnsError::NameTooLong));
+        // Binary labels are labels: a dot inside one is not a boundary.
+        let b = query(b"\x03a.b\x01c\x00", 1);
+        let q = parse_query(&b).unwrap();
+        assert_eq!(q.labels().count(), 2);
+        assert!(q.name_has_suffix("c") && !q.name_has_suffix("b.c"));
+    }
+
+    /// Bad datagrams, each with its error.
+    #[test]
+    fn bad_queries() {
+        use DnsError::*;
+        let good = hex(DIG_A);
+        let with = |at: usize, v: u8| {
+            let mut b = good.clone();
+            b[at] = v;
+            b
+        };
+        let cases: &[(Vec<u8>, DnsError)] = &[
+            (Vec::new(), TruncatedHeader),
+            (good[..11].to_vec(), TruncatedHeader),
+            (good[..12].to_vec(), TruncatedName),
+            (good[..20].to_vec(), TruncatedName),
+            (good[..24].to_vec(), TruncatedName),
+            (good[..25].to_vec(), TruncatedQuestion),
+            (good[..28].to_vec(), TruncatedQuestion),
+            (with(2, 0x81), NotQuery),
+            (with(2, 0x29), Opcode { opcode: 5 }),
+            (with(2, 0x21), Opcode { opcode: 4 }),
+            (with(5, 0), QuestionCount { count: 0 }),
+            (with(5, 2), QuestionCount { count: 2 }),
+            (with(4, 1), QuestionCount { count: 257 }),
+            (with(12, 0xc0), CompressedName { at: 12 }),
+            (with(20, 0xc0), CompressedName { at: 20 }),
+            (with(20, 0x43), BadLabelType { at: 20 }),
+            (with(12, 0x80), BadLabelType { at: 12 }),
+        ];
+        for (b, err) in cases {
+            assert_eq!(parse_query(b), Err(*err), "{b:02x?}");
+        }
+        // The first 29 bytes are a whole query: the rest is not read.
+        assert_eq!(parse_query(&good[..29]).unwrap().end(), 29);
+        let mut junk = good[..29].to_vec();
+        junk.extend_from_slice(&[0xc0, 0xff, 0x80]);
+        assert!(parse_query(&junk).is_ok());
+    }
+
+    #[test]
+    fn counter_names() {
+        use DnsError::*;
+        let all = [
+            TruncatedHeader,
+            NotQuery,
+            Opcode { opcode: 1 },
+            QuestionCount { count: 0 },
+            TruncatedName,
+            CompressedName { at: 0 },
+            BadLabelType { at: 0 },
+            NameTooLong,
+            TruncatedQuestion,
+        ];
+        let names: Vec<_> = all.iter().map(DnsError::as_str).collect();
+        assert_eq!(names, DnsError::NAMES);
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+    }
+
+    fn any_labels() -> impl Strategy<Value = Vec<Vec<u8>>> {
+        proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..=20), 0..8)
+    }
+
+    proptest! {
+        /// A query built from labels reads back as them; its name has
+        /// each of its own suffixes (in any case) when they are ASCII
+        /// without dots.
+        #[test]
+        fn built_queries_read_back(labels in any_labels(), qtype in any::<u16>()) {
+            let mut name = Vec::new();
+            for l in &labels {
+                name.push(l.len() as u8);
+                name.extend_from_slice(l);
+            }
+            name.push(0);
+            let b = query(&name, qtype);
+            let q = parse_query(&b).unwrap();
+            prop_assert_eq!(q.labels().collect::<Vec<_>>(), labels.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            prop_assert_eq!(q.qtype(), QType(qtype));
+            prop_assert_eq!(q.end(), b.len());
+            for k in 0..=labels.len() {
+                let tail = &labels[k..];
+                if tail.iter().all(|l| l.iter().all(|&c| c.is_ascii_graphic() && c != b'.')) {
+                    let s: Vec<_> = tail.iter().map(|l| String::from_utf8(l.clone()).unwrap()).collect();
+                    prop_assert!(q.name_has_suffix(&s.join(".").to_ascii_uppercase()));
+                    // One more label in front is not a suffix.
+                    let longer = format!("x.{}", s.join("."));
+                    if k == 0 {
+                        prop_assert!(!q.name_has_suffix(&longer));
+                    }
+                }
+            }
+            for n in 0..b.len() {
+                prop_assert!(parse_query(&b[..n]).is_err());
+            }
+        }
+
+        /// Any bytes: no panic; a question read lies within the input and
+        /// its labels are 1 to 63 bytes, the name at most 255.
+        #[test]
+        fn any_bytes(mut b in proptest::collection::vec(any::<u8>(), 0..300), shape in any::<bool>()) {
+            if shape && b.len() >= 12 {
+                // Often a query header, so the name is reached.
+                b[2] &= 0x07;
+                b[4] = 0;
+                b[5] = 1;
+            }
+            if let Ok(q) = parse_query(&b) {
+                let (o, n) = (b.as_ptr() as usize, q.name_wire());
+                prop_assert!(n.as_ptr() as usize >= o + 12);
+                prop_assert!(n.as_ptr() as usize + n.len() + 4 == o + q.end());
+                prop_assert!(q.end() <= b.len() && n.len() <= MAX_NAME_LEN);
+                let mut total = 1;
+                for l in q.labels() {
+                    prop_assert!((1..=MAX_LABEL_LEN).contains(&l.len()));
+                    total += 1 + l.len();
+                }
+                prop_assert_eq!(total, n.len());
+            }
+        }
+    }
+}
