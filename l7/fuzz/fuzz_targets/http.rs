@@ -19,14 +19,25 @@ fuzz_target!(|data: &[u8]| {
     let Some((&limit, buf)) = data.split_first() else {
         return;
     };
-    let max = if limit == 0xff { 65536 } else { usize::from(limit) };
+    let max = if limit == 0xff {
+        65536
+    } else {
+        usize::from(limit)
+    };
     let whole = parse_request(buf, max);
     if let Ok(Parsed::Complete(r)) = &whole {
         assert!(r.head_len() <= max && r.head_len() <= buf.len());
         let head = &buf[..r.head_len()];
-        for s in [Some(r.method()), Some(r.target()), Some(r.path()), r.query(), r.host(), r.port()]
-            .into_iter()
-            .flatten()
+        for s in [
+            Some(r.method()),
+            Some(r.target()),
+            Some(r.path()),
+            r.query(),
+            r.host(),
+            r.port(),
+        ]
+        .into_iter()
+        .flatten()
         {
             assert!(within(head, s.as_bytes()));
         }
