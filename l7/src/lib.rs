@@ -7,3 +7,9 @@
 //! Nothing on the data path calls these yet: the rules that use them, and
 //! the scheduler's buffering of a session's first data, are issue 17's
 //! next part.
+//!
+//! - [`http`]: an HTTP/1.x request head (method, target, Host, fields).
+//! - [`dns`]: the question of a DNS query over UDP (name, type, class).
+
+pub mod dns;
+pub mod http;
