@@ -7,3 +7,7 @@
 //! Nothing on the data path calls these yet: the rules that use them, and
 //! the scheduler's buffering of a session's first data, are issue 17's
 //! next part.
+
+/// QUIC v1 Initials (RFC 9000, RFC 9001): derive the Initial keys from the
+/// client's DCID, decrypt, reassemble the CRYPTO frames to the ClientHello.
+pub mod quic;
