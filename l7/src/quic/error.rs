@@ -180,7 +180,10 @@ impl core::fmt::Display for QuicError {
                 write!(f, "QUIC: frame of type {frame_type:#x} truncated")
             }
             QuicError::FrameNotAllowed { frame_type } => {
-                write!(f, "QUIC: frame type {frame_type:#x} not allowed in an Initial")
+                write!(
+                    f,
+                    "QUIC: frame type {frame_type:#x} not allowed in an Initial"
+                )
             }
             QuicError::CryptoOffsetOverflow => {
                 f.write_str("QUIC: CRYPTO frame offset plus length over 2^62 - 1")
@@ -196,7 +199,10 @@ impl core::fmt::Display for QuicError {
                 "QUIC: CRYPTO data up to offset {end}, past the ClientHello's end {hello_end}"
             ),
             QuicError::NotClientHello { msg_type } => {
-                write!(f, "QUIC: CRYPTO stream starts with handshake type {msg_type}, not a ClientHello")
+                write!(
+                    f,
+                    "QUIC: CRYPTO stream starts with handshake type {msg_type}, not a ClientHello"
+                )
             }
             QuicError::ClientHelloTooLarge { len } => {
                 write!(f, "QUIC: ClientHello of {len} bytes, over the buffer")

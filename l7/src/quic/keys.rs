@@ -34,8 +34,8 @@ use sha2::Sha256;
 
 /// QUIC version 1's initial salt (RFC 9001 §5.2).
 pub const INITIAL_SALT_V1: [u8; 20] = [
-    0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c,
-    0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+    0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
+    0xcc, 0xbb, 0x7f, 0x0a,
 ];
 
 /// The derived key material of one direction.
@@ -174,6 +174,9 @@ mod tests {
         let e = InitialKeys::client(&[]);
         assert_ne!(a.secrets(), b.secrets());
         assert_ne!(a.secrets(), e.secrets());
-        assert_eq!(a.secrets(), InitialKeys::client(&[1, 2, 3, 4, 5, 6, 7, 8]).secrets());
+        assert_eq!(
+            a.secrets(),
+            InitialKeys::client(&[1, 2, 3, 4, 5, 6, 7, 8]).secrets()
+        );
     }
 }

@@ -174,7 +174,8 @@ fn initial_first(buf: &[u8]) -> Result<u8, QuicError> {
 fn layout(buf: &[u8]) -> Result<Layout, QuicError> {
     let (first, packet_type) = long_type(buf)?;
     let mut r = Reader::new(buf);
-    r.bytes(5).ok_or(QuicError::Truncated { field: "version" })?;
+    r.bytes(5)
+        .ok_or(QuicError::Truncated { field: "version" })?;
     let dcid = cid(&mut r, "dcid")?;
     let scid = cid(&mut r, "scid")?;
     let token = match packet_type {
@@ -186,9 +187,12 @@ fn layout(buf: &[u8]) -> Result<Layout, QuicError> {
         }
         PacketType::Retry => {
             // Retry Token, then the 16-byte Retry Integrity Tag (§17.2.5).
-            let n = r.remaining().checked_sub(TAG_LEN).ok_or(QuicError::Truncated {
-                field: "retry integrity tag",
-            })?;
+            let n = r
+                .remaining()
+                .checked_sub(TAG_LEN)
+                .ok_or(QuicError::Truncated {
+                    field: "retry integrity tag",
+                })?;
             let token = span(&mut r, n as u64, "token")?;
             return Ok(Layout {
                 packet_type,
@@ -465,4 +469,4 @@ pub fn protect_initial(packet: &mut [u8], keys: &InitialKeys) -> Result<(), Quic
 
 #[cfg(test)]
 #[path = "packet_tests.rs"]
-mod tests;
+pub(crate) mod tests;

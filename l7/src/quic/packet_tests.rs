@@ -118,7 +118,12 @@ fn header_errors() {
         p
     };
     let cases: Vec<(Vec<u8>, QuicError)> = vec![
-        (vec![], QuicError::Truncated { field: "first byte" }),
+        (
+            vec![],
+            QuicError::Truncated {
+                field: "first byte",
+            },
+        ),
         (vec![0xc0, 0, 0], QuicError::Truncated { field: "version" }),
         (with(0, &[0x40]), QuicError::ShortHeader),
         (with(1, &[0, 0, 0, 0]), QuicError::VersionNegotiation),
@@ -154,7 +159,10 @@ fn header_errors() {
             },
         ),
         (with(15, &[0x7f]), QuicError::Truncated { field: "token" }),
-        (good[..17].to_vec(), QuicError::Truncated { field: "length" }),
+        (
+            good[..17].to_vec(),
+            QuicError::Truncated { field: "length" },
+        ),
         (
             with(16, &[0x44, 0x9f]),
             QuicError::LengthPastDatagram {
@@ -256,7 +264,10 @@ fn retry_header() {
     d.extend_from_slice(&[0x55; 16]);
     let h = Header::parse(&d).unwrap();
     assert_eq!(h.packet_type, PacketType::Retry);
-    assert_eq!((h.dcid, h.scid, h.token), (&[9][..], &[7, 8][..], &b"tk"[..]));
+    assert_eq!(
+        (h.dcid, h.scid, h.token),
+        (&[9][..], &[7, 8][..], &b"tk"[..])
+    );
     assert_eq!(
         Header::parse(&d[..25]),
         Err(QuicError::Truncated {
@@ -273,7 +284,10 @@ fn build_round_trip() {
     assert_eq!(p.len(), 1200);
     let keys = InitialKeys::client(&[7; 20]);
     let i = decrypt_initial(&mut p, &keys).unwrap();
-    assert_eq!((i.dcid, i.scid, i.token), (&[7; 20][..], &[1, 2][..], &b"token"[..]));
+    assert_eq!(
+        (i.dcid, i.scid, i.token),
+        (&[7; 20][..], &[1, 2][..], &b"token"[..])
+    );
     assert_eq!(i.packet_number, 0x0102_0304);
     assert_eq!(i.payload[..frames.len()], frames);
     assert!(i.payload[frames.len()..].iter().all(|&b| b == 0));
@@ -289,7 +303,10 @@ fn every_byte_flipped_fails() {
         for x in [0x01, 0x80, 0xff] {
             let mut p = good.clone();
             p[at] ^= x;
-            assert!(decrypt_initial(&mut p, &keys).is_err(), "byte {at} ^ {x:#x}");
+            assert!(
+                decrypt_initial(&mut p, &keys).is_err(),
+                "byte {at} ^ {x:#x}"
+            );
         }
     }
 }

@@ -6,7 +6,7 @@
 /// The bytes a hex string spells, whitespace ignored.
 pub fn hex(s: &str) -> Vec<u8> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    assert!(digits.len() % 2 == 0, "odd hex length");
+    assert!(digits.len().is_multiple_of(2), "odd hex length");
     digits
         .chunks(2)
         .map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap())
@@ -73,9 +73,7 @@ pub const A2_CRYPTO_FRAME: &str = concat!(
 pub const A2_PAYLOAD_LEN: usize = 1162;
 
 /// §A.2: the unprotected header, packet number 2 in 4 bytes.
-pub const A2_HEADER: &str = concat!(
-    "c300000001088394c8f03e5157080000449e00000002",
-);
+pub const A2_HEADER: &str = "c300000001088394c8f03e5157080000449e00000002";
 
 /// §A.2: the header protection sample and the mask's first 5 bytes.
 pub const A2_SAMPLE: &str = "d1b1c98dd7689fb8ec11d242b123dc9b";
@@ -132,9 +130,7 @@ pub const A3_PAYLOAD: &str = concat!(
 );
 
 /// §A.3: its unprotected header, packet number 1 in 2 bytes.
-pub const A3_HEADER: &str = concat!(
-    "c1000000010008f067a5502a4262b50040750001",
-);
+pub const A3_HEADER: &str = "c1000000010008f067a5502a4262b50040750001";
 
 /// §A.3: the protected server Initial.
 pub const A3_PROTECTED: &str = concat!(
