@@ -7,7 +7,7 @@
     clippy::panic
 )]
 
-use super::packet::PacketType;
+use super::kind::PacketType;
 
 /// Why a QUIC datagram, packet or frame cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,7 +32,8 @@
 
 use super::error::QuicError;
 use super::keys::InitialKeys;
-use super::packet::{decrypt_initial, packets, Header, Initial, PacketType, MAX_CID_LEN};
+use super::kind::PacketType;
+use super::packet::{decrypt_initial, packets, Header, Initial, MAX_CID_LEN};
 use super::varint::{Reader, VARINT_MAX};
 
 /// The most CRYPTO stream bytes [`CryptoReassembly`] holds, so the longest

@@ -51,15 +51,17 @@
 mod error;
 mod frames;
 mod keys;
+mod kind;
 mod packet;
 mod varint;
 
 pub use error::QuicError;
 pub use frames::{CryptoReassembly, Frame, Frames, CRYPTO_CAPACITY};
 pub use keys::{InitialKeys, Secrets, INITIAL_SALT_V1};
+pub use kind::PacketType;
 pub use packet::{
-    decrypt_initial, packets, protect_initial, Header, Initial, Packet, PacketType, Packets,
-    MAX_CID_LEN, MIN_INITIAL_DATAGRAM, VERSION_1,
+    decrypt_initial, packets, protect_initial, Header, Initial, Packet, Packets, MAX_CID_LEN,
+    MIN_INITIAL_DATAGRAM, VERSION_1,
 };
 
 #[cfg(test)]

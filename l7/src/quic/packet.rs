@@ -28,6 +28,7 @@
 
 use super::error::QuicError;
 use super::keys::InitialKeys;
+use super::kind::PacketType;
 use super::varint::Reader;
 use aes::cipher::BlockCipherEncrypt;
 use aes_gcm::aead::AeadInOut;
@@ -59,27 +60,6 @@ const RESERVED_BITS: u8 = 0x0c;
 const PN_LEN_BITS: u8 = 0x03;
 /// The bits header protection masks in a long header (RFC 9001 §5.4.1).
 const PROTECTED_BITS: u8 = 0x0f;
-
-/// What one packet of a datagram is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PacketType {
-    /// Version 1 long header, type 0 (RFC 9000 §17.2.2).
-    Initial,
-    /// Version 1 long header, type 1 (§17.2.3).
-    ZeroRtt,
-    /// Version 1 long header, type 2 (§17.2.4).
-    Handshake,
-    /// Version 1 long header, type 3 (§17.2.5): no Length field, runs to
-    /// the end of the datagram.
-    Retry,
-    /// Long header with version 0 (§17.2.1): runs to the end.
-    VersionNegotiation,
-    /// Long header of another version: runs to the end, unread (only the
-    /// version-independent fields, RFC 8999, are known).
-    OtherVersion(u32),
-    /// Short header (§17.3): runs to the end, unread.
-    Short,
-}
 
 /// The unprotected fields of a version 1 long header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,17 +302,10 @@ pub struct Initial<'a> {
     pub token: &'a [u8],
     /// The packet number.
     pub packet_number: u64,
-    /// The plaintext frames ([`super::Frames`]).
+    /// The plaintext frames (read them with [`super::Frames::new`]).
     pub payload: &'a [u8],
     /// Bytes of the buffer the packet took (a coalesced packet may follow).
     pub packet_len: usize,
-}
-
-impl<'a> Initial<'a> {
-    /// The payload's frames.
-    pub fn frames(&self) -> super::frames::Frames<'a> {
-        super::frames::Frames::new(self.payload)
-    }
 }
 
 /// The header protection mask (RFC 9001 §5.4.3): AES-128 of the sample.
