@@ -267,9 +267,9 @@ impl CryptoReassembly {
     }
 
     /// Decrypt and feed each Initial of `datagram` (in place), skipping
-    /// its other packets and, as RFC 9000 §12.2 advises, packets whose
-    /// Destination Connection ID differs from the first packet's. Returns
-    /// how many Initials were fed.
+    /// its other packets and Initials whose Destination Connection ID
+    /// differs from the first Initial's (RFC 9000 §12.2 advises ignoring
+    /// them). Returns how many Initials were fed.
     pub fn feed_datagram(
         &mut self,
         datagram: &mut [u8],
