@@ -10,6 +10,10 @@
 //!
 //! - [`http`]: an HTTP/1.x request head (method, target, Host, fields).
 //! - [`dns`]: the question of a DNS query over UDP (name, type, class).
+//! - [`quic`]: QUIC v1 Initials (RFC 9000, RFC 9001): the Initial keys from
+//!   the client's DCID, header protection removed, decrypted, the CRYPTO
+//!   frames reassembled to the ClientHello.
 
 pub mod dns;
 pub mod http;
+pub mod quic;
