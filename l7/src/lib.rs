@@ -7,3 +7,8 @@
 //! Nothing on the data path calls these yet: the rules that use them, and
 //! the scheduler's buffering of a session's first data, are issue 17's
 //! next part.
+//!
+//! - [`tls`]: the TLS ClientHello's server name (SNI, exact and wildcard
+//!   matching) and ALPN, over a stream of several segments.
+
+pub mod tls;
