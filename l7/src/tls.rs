@@ -366,6 +366,9 @@ impl<'a> Iterator for Extensions<'a> {
 /// `a.b.example.com`. A `*` anywhere else is a literal, which no valid
 /// name holds. A trailing dot on either side is no match.
 pub fn name_matches(name: &str, pattern: &str) -> bool {
+    if name.is_empty() || name.ends_with('.') || pattern.ends_with('.') {
+        return false;
+    }
     match pattern.strip_prefix("*.") {
         Some(suffix) => match name.split_once('.') {
             Some((first, rest)) => !first.is_empty() && rest.eq_ignore_ascii_case(suffix),
@@ -681,6 +684,10 @@ mod tests {
             ("a.example", "*.example", true),
             ("a.example.com", "a.*.com", false),
             ("a.example.com", "*", false),
+            ("example.com.", "example.com.", false),
+            ("example.com.", "example.com", false),
+            ("a.", "*.", false),
+            ("", "", false),
         ] {
             assert_eq!(name_matches(name, pattern), want, "{name} ~ {pattern}");
         }
