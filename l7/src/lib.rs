@@ -10,6 +10,8 @@
 //!
 //! - [`http`]: an HTTP/1.x request head (method, target, Host, fields).
 //! - [`dns`]: the question of a DNS query over UDP (name, type, class).
+//! - [`tls`]: the TLS ClientHello's server name (SNI, exact and wildcard
+//!   matching) and ALPN, over a stream of several segments.
 //! - [`quic`]: QUIC v1 Initials (RFC 9000, RFC 9001): the Initial keys from
 //!   the client's DCID, header protection removed, decrypted, the CRYPTO
 //!   frames reassembled to the ClientHello.
@@ -17,3 +19,4 @@
 pub mod dns;
 pub mod http;
 pub mod quic;
+pub mod tls;
