@@ -10,6 +10,8 @@
 //!
 //! - [`http`]: an HTTP/1.x request head (method, target, Host, fields).
 //! - [`dns`]: the question of a DNS query over UDP (name, type, class).
+//! - [`names`]: host-name patterns (`example.com`, `*.example.com`), one
+//!   reading for HTTP's Host and TLS's server name.
 //! - [`tls`]: the TLS ClientHello's server name (SNI, exact and wildcard
 //!   matching) and ALPN, over a stream of several segments.
 //! - [`quic`]: QUIC v1 Initials (RFC 9000, RFC 9001): the Initial keys from
@@ -18,5 +20,6 @@
 
 pub mod dns;
 pub mod http;
+pub mod names;
 pub mod quic;
 pub mod tls;

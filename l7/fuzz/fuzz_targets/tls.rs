@@ -8,7 +8,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use slb_l7::tls::{client_hello, name_matches, ClientHello, TlsError};
+use slb_l7::names::matches as name_matches;
+use slb_l7::tls::{client_hello, ClientHello, TlsError};
 
 fn check(stream: &[u8], max_len: usize) {
     match client_hello(stream, max_len) {
