@@ -20,9 +20,10 @@
 //!
 //! Usage: admission_cost CONFIG FRAMES
 
-use slb_appliance::datapath::{assemble, QueueSizes, PRELOAD_CLIENT_MAC};
+mod common;
+
+use slb_appliance::datapath::PRELOAD_CLIENT_MAC;
 use slb_appliance::frame::VecFrame;
-use slb_config::Config;
 use slb_wire::{FrameBuilder, MacAddr, TcpFlags};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -56,24 +57,9 @@ fn run_admit(
 }
 
 fn main() {
-    let a: Vec<String> = std::env::args().collect();
-    if a.len() != 3 {
-        eprintln!("usage: admission_cost CONFIG FRAMES");
-        std::process::exit(2);
-    }
-    let cfg = Config::from_file(std::path::Path::new(&a[1])).expect("config");
-    let nframes: u32 = a[2].parse().expect("FRAMES");
-    let macs: Vec<[u8; 6]> = (0..cfg.ports.len())
-        .map(|i| [2, 0x5b, 0, 0, 0, i as u8 + 1])
-        .collect();
-    let mut dp = assemble::<VecFrame>(
-        &cfg,
-        1,
-        &macs,
-        QueueSizes::default(),
-        Box::new(|b: &[u8]| Some(VecFrame::new(b))),
-    )
-    .expect("assemble");
+    let a = common::args("admission_cost CONFIG FRAMES");
+    let (cfg, mut dp) = common::data_path(&a[0]);
+    let nframes: u32 = a[1].parse().expect("FRAMES");
     let svc = &cfg.services[0];
     let frames: Vec<Vec<u8>> = (0..nframes)
         .map(|i| {
@@ -84,7 +70,7 @@ fn main() {
             let cport = 1024 + (i % 64000) as u16;
             let mut f = FrameBuilder::tcp(
                 MacAddr(PRELOAD_CLIENT_MAC),
-                MacAddr(macs[0]),
+                MacAddr(common::port_mac(0)),
                 client,
                 svc.vip,
                 cport,

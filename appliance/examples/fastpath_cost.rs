@@ -16,9 +16,10 @@
 //!
 //! Usage: fastpath_cost CONFIG SESSIONS FRAMES labelled|plain
 
-use slb_appliance::datapath::{assemble, preload_client, QueueSizes, PRELOAD_CLIENT_MAC};
+mod common;
+
+use slb_appliance::datapath::{preload_client, PRELOAD_CLIENT_MAC};
 use slb_appliance::frame::VecFrame;
-use slb_config::Config;
 use slb_wire::{FrameBuilder, MacAddr, TcpFlags};
 use std::hint::black_box;
 
@@ -49,26 +50,11 @@ fn run_forward(frames: &mut Vec<VecFrame>, out: &mut Vec<(usize, VecFrame)>) {
 }
 
 fn main() {
-    let a: Vec<String> = std::env::args().collect();
-    if a.len() != 5 {
-        eprintln!("usage: fastpath_cost CONFIG SESSIONS FRAMES labelled|plain");
-        std::process::exit(2);
-    }
-    let cfg = Config::from_file(std::path::Path::new(&a[1])).expect("config");
-    let sessions: u32 = a[2].parse().expect("SESSIONS");
-    let nframes: usize = a[3].parse().expect("FRAMES");
-    let labelled = a[4] == "labelled";
-    let macs: Vec<[u8; 6]> = (0..cfg.ports.len())
-        .map(|i| [2, 0x5b, 0, 0, 0, i as u8 + 1])
-        .collect();
-    let mut dp = assemble::<VecFrame>(
-        &cfg,
-        1,
-        &macs,
-        QueueSizes::default(),
-        Box::new(|b: &[u8]| Some(VecFrame::new(b))),
-    )
-    .expect("assemble");
+    let a = common::args("fastpath_cost CONFIG SESSIONS FRAMES labelled|plain");
+    let (cfg, mut dp) = common::data_path(&a[0]);
+    let sessions: u32 = a[1].parse().expect("SESSIONS");
+    let nframes: usize = a[2].parse().expect("FRAMES");
+    let labelled = a[3] == "labelled";
     let n = dp
         .preload(&cfg, 0, sessions, 1, |b| Some(VecFrame::new(&b)))
         .expect("preload");
@@ -86,7 +72,7 @@ fn main() {
             let (client, cport) = preload_client(i, svc.vip.is_ipv6());
             let mut b = FrameBuilder::tcp(
                 MacAddr(PRELOAD_CLIENT_MAC),
-                MacAddr(macs[0]),
+                MacAddr(common::port_mac(0)),
                 client,
                 svc.vip,
                 cport,
@@ -124,6 +110,6 @@ fn main() {
     }
     println!(
         "frames_per_loop={nframes} passes=2 sessions={sessions} mode={}",
-        a[4]
+        a[3]
     );
 }

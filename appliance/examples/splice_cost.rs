@@ -47,10 +47,11 @@
 //! Usage: splice_cost CONFIG FLOWS
 
 use slb_appliance::counters::{Event, Snapshot};
-use slb_appliance::datapath::{assemble, DataPath, QueueSizes, PRELOAD_CLIENT_MAC};
+mod common;
+
+use slb_appliance::datapath::{DataPath, PRELOAD_CLIENT_MAC};
 use slb_appliance::frame::{Frame, VecFrame};
 use slb_appliance::worker::FastPath;
-use slb_config::Config;
 use slb_wire::classify::{classify, LabelledFrame};
 use slb_wire::{Classified, FrameBuilder, MacAddr, TcpFlags};
 use std::net::{IpAddr, Ipv4Addr};
@@ -213,25 +214,10 @@ struct Flow {
 }
 
 fn main() {
-    let a: Vec<String> = std::env::args().collect();
-    if a.len() != 3 {
-        eprintln!("usage: splice_cost CONFIG FLOWS");
-        std::process::exit(2);
-    }
-    let cfg = Config::from_file(std::path::Path::new(&a[1])).expect("config");
-    let n: u32 = a[2].parse().expect("FLOWS");
+    let a = common::args("splice_cost CONFIG FLOWS");
+    let (cfg, mut dp) = common::data_path(&a[0]);
+    let n: u32 = a[1].parse().expect("FLOWS");
     assert!(n > 0, "FLOWS must be at least 1");
-    let macs: Vec<[u8; 6]> = (0..cfg.ports.len())
-        .map(|i| [2, 0x5b, 0, 0, 0, i as u8 + 1])
-        .collect();
-    let mut dp = assemble::<VecFrame>(
-        &cfg,
-        1,
-        &macs,
-        QueueSizes::default(),
-        Box::new(|b: &[u8]| Some(VecFrame::new(b))),
-    )
-    .expect("assemble");
     let proxied = &cfg.services[0];
     let l4 = cfg
         .services
@@ -258,7 +244,7 @@ fn main() {
         let (c, cport) = client(i);
         let f = FrameBuilder::tcp(
             MacAddr(PRELOAD_CLIENT_MAC),
-            MacAddr(macs[CLIENT_PORT]),
+            MacAddr(common::port_mac(CLIENT_PORT)),
             c,
             vip,
             cport,
@@ -303,7 +289,7 @@ fn main() {
                 let (c, cport) = client(i as u32);
                 let f = FrameBuilder::tcp(
                     MacAddr(PRELOAD_CLIENT_MAC),
-                    MacAddr(macs[CLIENT_PORT]),
+                    MacAddr(common::port_mac(CLIENT_PORT)),
                     c,
                     vip,
                     cport,
@@ -339,7 +325,7 @@ fn main() {
                 let fl = flows[i];
                 let f = FrameBuilder::tcp(
                     MacAddr(fl.server_mac),
-                    MacAddr(macs[SERVER_PORT]),
+                    MacAddr(common::port_mac(SERVER_PORT)),
                     vip,
                     c,
                     vport,
