@@ -48,9 +48,28 @@ pub const PIPE_TTL: u8 = 64;
 /// Length of one label stack entry.
 pub const LSE_LEN: usize = 4;
 
-/// The traffic class's bits in an LSE's third byte (label low nibble,
-/// TC, S): `byte & TC_MASK_BYTE2 == tc << 1`.
-pub const TC_MASK_BYTE2: u8 = 0x0e;
+/// The byte of a label stack entry that holds the traffic class (label
+/// low nibble, TC, S), its TC bits and their shift: `entry[TC_BYTE] &
+/// TC_MASK == tc << TC_SHIFT`.
+pub const TC_BYTE: usize = 2;
+/// The traffic class bits of byte [`TC_BYTE`].
+pub const TC_MASK: u8 = 0x0e;
+/// Where the traffic class starts in byte [`TC_BYTE`].
+pub const TC_SHIFT: u8 = 1;
+
+/// Clear the traffic class of the label stack entry at `lse_offset`
+/// (label, S bit and TTL stay; nothing when the frame holds no whole
+/// entry there). The worker's per-frame step for client-to-server frames:
+/// no checksum covers the entry.
+#[inline]
+pub fn clear_tc(frame: &mut [u8], lse_offset: usize) {
+    if let Some([_, _, tc, _]) = frame
+        .get_mut(lse_offset..)
+        .and_then(<[u8]>::first_chunk_mut::<LSE_LEN>)
+    {
+        *tc &= !TC_MASK;
+    }
+}
 
 /// A 20-bit MPLS label value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -310,7 +310,7 @@ impl<F: Frame> FastPath<F> {
     /// session never gets here: its source passed the client check, and
     /// no session has a martian client.)
     #[inline(never)]
-    pub(super) fn punt_new(&self, in_port: usize, src: IpAddr, f: F) -> Option<(usize, F)> {
+    fn punt_new(&self, in_port: usize, src: IpAddr, f: F) -> Option<(usize, F)> {
         if let Some(r) = self.refused_source(src) {
             return self.discard(r, in_port, &f);
         }
@@ -424,9 +424,7 @@ impl<F: Frame> FastPath<F> {
             // splice.rs`), so no client may send it. One byte, beside the
             // MACs written anyway.
             if c2s {
-                if let Some(b) = d.get_mut(lf.lse_offset + 2) {
-                    *b &= !mpls::TC_MASK_BYTE2;
-                }
+                mpls::clear_tc(d, lf.lse_offset);
             }
             if ethernet::rewrite_macs(d, MacAddr(out_port.mac), MacAddr(nh.mac)).is_err() {
                 return self.discard(PathDrop::Rewrite, in_port, &f);
@@ -488,15 +486,13 @@ impl<F: Frame> FastPath<F> {
         // (`syn_cookie.rs`): nothing is held until the handshake's ACK.
         if matches!(ip.l4, L4::Tcp { flags } if flags.contains(TcpFlags::SYN) && !flags.contains(TcpFlags::ACK))
         {
-            if !self.syn_proxy.is_empty() {
-                if let Some(adv) = self.syn_proxy.get(&svc).copied() {
-                    if let Some(r) = self.refused_source(key.src) {
-                        return self.discard(r, in_port, &f);
-                    }
-                    return self.syn_cookie(in_port, ip, adv, f);
-                }
+            if let Some(r) = self.refused_source(key.src) {
+                return self.discard(r, in_port, &f);
             }
-            return self.punt_new(in_port, key.src, f);
+            return match self.syn_proxy.get(&svc) {
+                Some(&adv) => self.syn_cookie(in_port, ip, adv, f),
+                None => self.punt(in_port, PuntKind::New, f),
+            };
         }
         // The staged burst looked the flow up already, if the frame is
         // the one its hint was made for.

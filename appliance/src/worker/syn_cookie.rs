@@ -21,6 +21,7 @@
 //! [`Shared::wall_ms`]: crate::shared::Shared::wall_ms
 
 use super::FastPath;
+use crate::channels::PuntKind;
 use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
 use slb_wire::classify::IpFrame;
@@ -45,7 +46,7 @@ impl<F: Frame> FastPath<F> {
         };
         if syn.options.signed {
             self.counters.event(Event::SynProxyBypassed);
-            return self.punt_new(in_port, ip.flow.src, f);
+            return self.punt(in_port, PuntKind::New, f);
         }
         // A client reusing the port of a closing session: its handshake
         // ACK must reach the scheduler (a new session), not the old

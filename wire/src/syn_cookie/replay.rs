@@ -10,7 +10,7 @@
 //! client-to-server label stack entry tells the server's agent "spliced":
 //! on a SYN, expect a marked ACK; on an ACK, it is the client's handshake
 //! ACK replayed, learn the deltas. Every other client-to-server frame slbd
-//! switches has its TC cleared ([`clear_tc_in_place`]), so a client that
+//! switches has its TC cleared ([`mpls::clear_tc`]), so a client that
 //! sends labels cannot forge the mark.
 //!
 //! ```text
@@ -57,7 +57,7 @@
 use super::syn_ack::{linux_options, walk_options, write_ip_header, SynError, MAX_OPTIONS_LEN};
 use super::{CookieOptions, Tuple, WSCALE_MAX};
 use crate::ethernet::{self, EtherType};
-use crate::mpls::LSE_LEN;
+use crate::mpls::{self, LSE_LEN};
 use crate::tcp::{self, TcpFlags, TcpOption};
 use crate::{ipv4, ipv6};
 
@@ -65,39 +65,21 @@ use crate::{ipv4, ipv6};
 /// server's agent (module doc).
 pub const SPLICE_TC: u8 = 1;
 
-/// The byte of a label stack entry that holds the TC field, and its bits.
-const TC_BYTE: usize = 2;
-const TC_MASK: u8 = 0x0e;
-const TC_SHIFT: u8 = 1;
-
-/// Set the TC field of the entry at `lse_offset` to `tc`; `None` when the
-/// frame does not hold 4 bytes there, else whether the byte changed.
-fn set_tc(frame: &mut [u8], lse_offset: usize, tc: u8) -> Option<bool> {
-    let b = frame
-        .get_mut(lse_offset..)?
-        .get_mut(..LSE_LEN)?
-        .get_mut(TC_BYTE)?;
-    let new = (*b & !TC_MASK) | ((tc << TC_SHIFT) & TC_MASK);
-    let changed = new != *b;
-    *b = new;
-    Some(changed)
-}
-
 /// Mark the label stack entry at `lse_offset` of `frame` (14, or 18
 /// behind an 802.1Q tag: [`crate::mpls::TopLabel::offset`]): its TC
 /// becomes [`SPLICE_TC`], the label, S bit and TTL stay. `false` (frame
 /// unchanged) when the frame holds no 4 bytes at `lse_offset`. No
 /// checksum covers the entry.
 pub fn mark_lse_in_place(frame: &mut [u8], lse_offset: usize) -> bool {
-    set_tc(frame, lse_offset, SPLICE_TC).is_some()
-}
-
-/// Clear the TC field of the label stack entry at `lse_offset` (label, S
-/// bit and TTL stay): what slbd does to every client-to-server frame it
-/// switches. Whether it changed anything (`false` for a TC already 0, or
-/// no 4 bytes at `lse_offset`, frame unchanged).
-pub fn clear_tc_in_place(frame: &mut [u8], lse_offset: usize) -> bool {
-    set_tc(frame, lse_offset, 0).unwrap_or(false)
+    let Some(b) = frame
+        .get_mut(lse_offset..)
+        .and_then(|e| e.get_mut(..LSE_LEN))
+        .and_then(|e| e.get_mut(mpls::TC_BYTE))
+    else {
+        return false;
+    };
+    *b = (*b & !mpls::TC_MASK) | (SPLICE_TC << mpls::TC_SHIFT);
+    true
 }
 
 /// The replayed SYN's options for `opts` with MSS `mss`, timestamps when
@@ -337,15 +319,16 @@ mod tests {
         // Marking twice changes nothing more.
         assert!(mark_lse_in_place(&mut f, 14));
         assert_eq!(f[16], 0x53);
-        assert!(clear_tc_in_place(&mut f, 14));
+        mpls::clear_tc(&mut f, 14);
         assert_eq!(f[13..19], [0xff, 0x00, 0x06, 0x51, 0x40, 0xff]);
-        assert!(!clear_tc_in_place(&mut f, 14));
+        mpls::clear_tc(&mut f, 14);
+        assert_eq!(f[13..19], [0xff, 0x00, 0x06, 0x51, 0x40, 0xff]);
         // TC 7, S clear, label low nibble 0xf, TTL 255: TC alone changes.
         let mut g = [0xab, 0xcd, 0xfe, 0xff];
         assert!(mark_lse_in_place(&mut g, 0));
         assert_eq!(g, [0xab, 0xcd, 0xf2, 0xff]);
         let mut g = [0xab, 0xcd, 0xfe, 0xff];
-        assert!(clear_tc_in_place(&mut g, 0));
+        mpls::clear_tc(&mut g, 0);
         assert_eq!(g, [0xab, 0xcd, 0xf0, 0xff]);
     }
 
@@ -354,7 +337,7 @@ mod tests {
         let mut f = [0x51u8; 17];
         for at in [14, 17, 100, usize::MAX - 1, usize::MAX] {
             assert!(!mark_lse_in_place(&mut f, at), "{at}");
-            assert!(!clear_tc_in_place(&mut f, at), "{at}");
+            mpls::clear_tc(&mut f, at);
         }
         assert_eq!(f, [0x51; 17]);
         // 4 bytes exactly at the end: marked.
