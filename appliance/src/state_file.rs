@@ -278,14 +278,6 @@ pub struct Snapshot {
     pub left_out: u64,
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// Writes `snap` and `changes` to the state file `path` (atomically, see
 /// [`State::save`]); what was written.
 pub fn write(
@@ -294,7 +286,7 @@ pub fn write(
     changes: Vec<String>,
 ) -> Result<SessionsSaved, LoadError> {
     let mut state = State {
-        saved_at_ms: unix_ms(),
+        saved_at_ms: crate::shared::unix_ms(),
         sessions: snap.sessions,
         quarantined: snap.quarantined,
         changes,

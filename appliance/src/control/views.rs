@@ -324,12 +324,13 @@ impl<F: Frame> Scheduler<F> {
                 s2c: c.bytes[1],
             },
             origin: s.origin().as_str().into(),
+            // The server-to-client entry says so (`scheduler/splice.rs`).
             spliced: self
-                .core
-                .labels()
-                .pair_index(s.labels().c2s())
-                .and_then(|pi| self.sides.get(pi as usize))
-                .is_some_and(|side| side.spliced),
+                .shared
+                .tables
+                .replica(self.local_id)
+                .get(s.labels().s2c())
+                .is_some_and(|e| e.spliced),
         }
     }
 

@@ -122,8 +122,8 @@ impl<F: Frame> Scheduler<F> {
         // ended here) or one a consistent hash can recover.
         if outcome == NewPacketOutcome::NotSessionStart {
             match self.cookie_verdict(&ip, f.data(), &key) {
-                Some(Ok(opts)) => {
-                    return self.bind_spliced(worker, port, f, &ip, &info, opts, now, out);
+                Some(Ok(cookie)) => {
+                    return self.bind_spliced(worker, port, f, &ip, &info, cookie, now, out);
                 }
                 Some(Err(e))
                     if !self.recovers(&key, origin) && self.recent_ends.by_flow(&key).is_none() =>
@@ -310,7 +310,6 @@ impl<F: Frame> Scheduler<F> {
             self.sides[pi as usize] = Side {
                 client_slot,
                 flow_workers: 0,
-                spliced: false,
             };
         }
         if plain {
@@ -343,6 +342,37 @@ impl<F: Frame> Scheduler<F> {
         out: &mut dyn FnMut(usize, F),
     ) {
         self.send_c2s_tc(f, c2s, 0, server, now, out);
+    }
+
+    /// The frame `f` to the server with label `c2s` and traffic class
+    /// `tc` (the splice mark, or 0).
+    pub(crate) fn send_c2s_tc(
+        &mut self,
+        mut f: F,
+        c2s: u32,
+        tc: u8,
+        server: IpAddr,
+        now: u64,
+        out: &mut dyn FnMut(usize, F),
+    ) {
+        let Some(label) = slb_wire::Label::new(c2s) else {
+            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
+        };
+        let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
+            return self.drop_frame(PathDrop::NoHeadroom, None, &f, None);
+        };
+        let lse = slb_wire::Lse {
+            tc,
+            ..slb_wire::Lse::pipe(label)
+        };
+        if mpls::push_label(data, lse).is_err() {
+            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
+        }
+        let (port, mac) = match self.neighbours.get(&server) {
+            Some(n) => (n.port, n.mac),
+            None => return self.drop_frame(PathDrop::NoNextHop, None, &f, None),
+        };
+        self.send_or_hold(f, server, port, mac, now, out);
     }
 
     /// Sends `f` to the neighbour `addr` out of `port` when its MAC is

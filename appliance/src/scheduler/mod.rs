@@ -114,8 +114,6 @@ pub(crate) struct Side {
     pub(crate) client_slot: u16,
     /// Workers holding a flow-cache entry for the session.
     pub(crate) flow_workers: u64,
-    /// Bound by its cookie ACK; the server's agent splices it (`splice.rs`).
-    pub(crate) spliced: bool,
 }
 
 const PUNTS_PER_POLL: usize = 64;
@@ -220,9 +218,7 @@ impl<F: Frame> Scheduler<F> {
             peers,
             sync,
             splices: splice_state::Splices::default(),
-            wall_epoch_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+            wall_epoch_ms: crate::shared::unix_ms(),
         }
     }
 

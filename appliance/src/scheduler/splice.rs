@@ -43,9 +43,9 @@ use crate::frame::Frame;
 use slb_core::service::{NewPacketOutcome, PacketInfo};
 use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
 use slb_wire::classify::IpFrame;
-use slb_wire::syn_cookie::replay::{self, ServerSynAck};
+use slb_wire::syn_cookie::replay::{self, AckInfo, ServerSynAck};
 use slb_wire::syn_cookie::{self, counter, CookieError, CookieOptions, Tuple};
-use slb_wire::{classify, mpls, Classified, IpVersion, TcpFlags};
+use slb_wire::{classify, Classified, TcpFlags};
 use std::sync::atomic::Ordering;
 
 /// The cookie tuple of a client's packet.
@@ -63,37 +63,17 @@ fn segment<'a>(data: &'a [u8], ip: &IpFrame) -> &'a [u8] {
     data.get(ip.l4_offset..ip.l3_end).unwrap_or_default()
 }
 
-/// The inner TCP segment of a labelled frame whose inner IP header is at
-/// `inner` (IPv4 with its options, or IPv6 without extension headers).
-fn inner_segment(data: &[u8], inner: usize, version: IpVersion) -> Option<&[u8]> {
-    let ip = data.get(inner..)?;
-    let (hlen, total) = match version {
-        IpVersion::V4 => {
-            let ihl = usize::from(ip.first()? & 0x0f) * 4;
-            let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
-            (ihl, total)
-        }
-        IpVersion::V6 => {
-            if *ip.get(6)? != 6 {
-                return None;
-            }
-            let payload = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
-            (40, 40 + payload)
-        }
-    };
-    ip.get(hlen..total)
-}
-
 impl<F: Frame> Scheduler<F> {
     /// For a packet of no session to a `syn_proxy` service: the cookie's
     /// verdict when the packet is a handshake ACK (ACK set; SYN, RST
-    /// clear), `None` for anything else (or another service).
+    /// clear), with the ACK as read; `None` for anything else (or another
+    /// service).
     pub(crate) fn cookie_verdict(
         &self,
         ip: &IpFrame,
         data: &[u8],
         key: &SessionKey,
-    ) -> Option<Result<CookieOptions, CookieError>> {
+    ) -> Option<Result<(CookieOptions, AckInfo), CookieError>> {
         let slb_wire::classify::L4::Tcp { flags } = ip.l4 else {
             return None;
         };
@@ -106,14 +86,17 @@ impl<F: Frame> Scheduler<F> {
         self.services.get(&sid)?.syn_proxy?;
         let ack = replay::parse_ack(segment(data, ip), ip.l3_end - ip.l4_offset).ok()?;
         let wall_ms = self.shared.wall_ms.load(Ordering::Relaxed);
-        Some(syn_cookie::check_ack(
-            &self.shared.cookie_key,
-            &tuple_of(ip),
-            ack.seq,
-            ack.ack,
-            counter(wall_ms / 1000),
-            syn_cookie::MAX_AGE,
-        ))
+        Some(
+            syn_cookie::check_ack(
+                &self.shared.cookie_key,
+                &tuple_of(ip),
+                ack.seq,
+                ack.ack,
+                counter(wall_ms / 1000),
+                syn_cookie::MAX_AGE,
+            )
+            .map(|opts| (opts, ack)),
+        )
     }
 
     /// A handshake ACK with a valid cookie: admit the session as its SYN
@@ -126,16 +109,13 @@ impl<F: Frame> Scheduler<F> {
         f: F,
         ip: &IpFrame,
         info: &PacketInfo,
-        opts: CookieOptions,
+        (opts, ack): (CookieOptions, AckInfo),
         now: u64,
         out: &mut dyn FnMut(usize, F),
     ) {
         if self.splices.len() >= PENDING_MAX {
             return self.drop_frame(PathDrop::SplicePendingFull, Some(port), &f, None);
         }
-        let Ok(ack) = replay::parse_ack(segment(f.data(), ip), ip.l3_end - ip.l4_offset) else {
-            return self.drop_frame(PathDrop::Rewrite, Some(port), &f, None);
-        };
         let syn = PacketInfo {
             tcp_flags: CoreFlags(CoreFlags::SYN),
             ..*info
@@ -236,18 +216,16 @@ impl<F: Frame> Scheduler<F> {
             Ok(Classified::Labelled(lf)) => lf,
             _ => return Some(f),
         };
+        // A server-to-client label (even) of a session that waits.
         let label = lf.lse.label.value();
-        if label & 1 == 1 || !self.splices.waiting(label - 1) {
-            return Some(f);
-        }
-        let c2s = label - 1;
-        let Some(p) = self.splices.pending.get(&c2s) else {
+        let c2s = label.wrapping_sub(1);
+        let Some(p) = self.splices.pending.get(&c2s).filter(|_| label & 1 == 0) else {
             return Some(f);
         };
-        let seg = inner_segment(f.data(), lf.inner_offset, lf.inner_version);
-        let flow = slb_wire::flow::extract(f.data()).ok();
+        let inner = slb_wire::classify::inner_ip(f.data(), &lf).ok();
         // The session's server answering its client: the reverse tuple.
-        let ours = flow.is_some_and(|k| {
+        let ours = inner.is_some_and(|ip| {
+            let k = ip.flow;
             k.src == p.tuple.dst
                 && k.dst == p.tuple.src
                 && k.src_port == p.tuple.dst_port
@@ -263,7 +241,7 @@ impl<F: Frame> Scheduler<F> {
             self.abandon(c2s, now, out);
             return None;
         }
-        let answer = seg.and_then(|s| replay::parse_syn_ack(s).ok());
+        let answer = inner.and_then(|ip| replay::parse_syn_ack(segment(f.data(), &ip)).ok());
         match answer {
             Some(a) if a.ack == p.client_isn.wrapping_add(1) => {
                 self.complete(c2s, &a, now, out);
@@ -322,11 +300,6 @@ impl<F: Frame> Scheduler<F> {
         // the session is established).
         if let slb_core::service::EventOutcome::Ended(e) = self.core.on_first_reply(c2s, now) {
             self.withdraw(&e);
-        }
-        if let Some(pi) = self.core.labels().pair_index(c2s) {
-            if let Some(side) = self.sides.get_mut(pi as usize) {
-                side.spliced = true;
-            }
         }
         // A SYN-ACK the server repeats comes back here, not to the client.
         if let Some(mut e) = self.shared.tables.replica(self.local_id).get(c2s + 1) {
@@ -441,36 +414,5 @@ impl<F: Frame> Scheduler<F> {
             }
         }
         due.len()
-    }
-
-    /// The frame `f` to the server with label `c2s` and traffic class
-    /// `tc` (the splice mark, or 0).
-    pub(crate) fn send_c2s_tc(
-        &mut self,
-        mut f: F,
-        c2s: u32,
-        tc: u8,
-        server: std::net::IpAddr,
-        now: u64,
-        out: &mut dyn FnMut(usize, F),
-    ) {
-        let Some(label) = slb_wire::Label::new(c2s) else {
-            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
-        };
-        let Some(data) = f.prepend(mpls::LSE_LEN as u16) else {
-            return self.drop_frame(PathDrop::NoHeadroom, None, &f, None);
-        };
-        let lse = slb_wire::Lse {
-            tc,
-            ..slb_wire::Lse::pipe(label)
-        };
-        if mpls::push_label(data, lse).is_err() {
-            return self.drop_frame(PathDrop::Rewrite, None, &f, None);
-        }
-        let (port, mac) = match self.neighbours.get(&server) {
-            Some(n) => (n.port, n.mac),
-            None => return self.drop_frame(PathDrop::NoNextHop, None, &f, None),
-        };
-        self.send_or_hold(f, server, port, mac, now, out);
     }
 }

@@ -145,18 +145,8 @@ impl Shared {
             cookie_key: random_cookie_key(),
             // Until the scheduler's first round: a SYN answered before it
             // gets a cookie of the right counter.
-            wall_ms: AtomicU64::new(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as u64),
-            ),
+            wall_ms: AtomicU64::new(unix_ms()),
         }
-    }
-
-    /// With this SYN cookie key (golden tests: cookies they can write down).
-    pub fn with_cookie_key(mut self, key: slb_wire::syn_cookie::CookieKey) -> Shared {
-        self.cookie_key = key;
-        self
     }
 
     /// With the exception path (before the data path starts).
@@ -183,6 +173,13 @@ impl Shared {
             self.max_mss_v4
         }
     }
+}
+
+/// Milliseconds since the Unix epoch (0 on a clock before it).
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// 128 bits from the operating system's generator (`getrandom`), once at

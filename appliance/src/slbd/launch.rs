@@ -18,7 +18,7 @@ use slb_appliance::counters::Counters;
 use slb_appliance::datapath::{assemble, DataPath, QueueSizes};
 use slb_appliance::dpdk::{lcore, Mbuf, Mempool, Port};
 use slb_appliance::scheduler::poll_loop as scheduler_loop;
-use slb_appliance::state_file::{self, Snapshot};
+use slb_appliance::state_file::Snapshot;
 use slb_appliance::stop;
 use slb_appliance::worker::forward::Forward;
 use slb_appliance::worker::{self, Idle, LoopCounters};
@@ -196,7 +196,7 @@ fn start_balance(
     }
     if let Some(r) = restore {
         // Before any lcore runs: at the scheduler clock's start (1 ns).
-        let elapsed = state_file::unix_ms().saturating_sub(r.state.saved_at_ms);
+        let elapsed = slb_appliance::shared::unix_ms().saturating_sub(r.state.saved_at_ms);
         let done = dp.restore(&r.state, elapsed, 1);
         tracing::info!(
             "{done}, replayed {} changes ({} failed), saved {} ms ago",

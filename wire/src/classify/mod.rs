@@ -115,6 +115,19 @@ pub fn classify_untagged_ipv4(frame: &[u8]) -> Option<Result<IpFrame, DropReason
     })
 }
 
+/// The inner IP packet of the labelled frame `frame` ([`classify`] gave
+/// `l`), parsed fully as an unlabelled one would be (ports, TCP flags,
+/// where its upper-layer header and data lie: what the labelled fast path
+/// does not read). Offsets are into `frame`. An ICMPv6 neighbour message
+/// under a label is no flow: `BadInnerIpVersion`, as
+/// [`crate::flow::extract`] would give for anything but IP.
+pub fn inner_ip(frame: &[u8], l: &LabelledFrame) -> Result<IpFrame, DropReason> {
+    match parse_l3(frame, l.inner_offset, l.vlan_tci, None)? {
+        Classified::Ip(ip) => Ok(ip),
+        _ => Err(DropReason::BadInnerIpVersion),
+    }
+}
+
 fn classify_arp(frame: &[u8], off: usize, vlan_tci: Option<u16>) -> Result<ArpFrame, DropReason> {
     let p = frame
         .get(off..off + arp::PACKET_LEN)
@@ -138,6 +151,24 @@ mod tests {
     use super::*;
     use crate::builder::arp_request;
     use proptest::prelude::*;
+
+    /// A labelled frame's inner packet reads as the same packet unlabelled
+    /// does, its offsets moved by the label; v4 and v6, tagged too.
+    #[test]
+    fn inner_ip_is_the_unlabelled_packet() {
+        for b in [syn4().payload(b"data"), syn6(), syn4().vlan(7)] {
+            let plain = ip(classify(&b.build()));
+            let f = b.label(101).build();
+            let l = labelled(classify(&f));
+            let inner = inner_ip(&f, &l).unwrap();
+            assert_eq!((inner.flow, inner.l4), (plain.flow, plain.l4));
+            assert_eq!(inner.l4_offset, plain.l4_offset + 4);
+            assert_eq!(inner.l3_end, plain.l3_end + 4);
+            assert_eq!(inner.l3_end, f.len());
+            // Cut inside the inner header: the unlabelled path's reason.
+            assert!(inner_ip(&f[..l.inner_offset + 10], &l).is_err());
+        }
+    }
 
     #[test]
     fn arp() {
