@@ -231,7 +231,7 @@ fn main() {
     let vport = proxied.port;
     // The scheduler's first round sets the wall clock the workers'
     // cookies read.
-    dp.scheduler.set_wall_epoch_ms(EPOCH_MS);
+    dp.shared.set_wall_epoch_ms(EPOCH_MS);
     while dp.scheduler.poll(NOW, &mut |_, _| {}) > 0 {}
     dp.workers[0].apply_ops();
     let wall_ms = EPOCH_MS + NOW / 1_000_000;

@@ -65,7 +65,7 @@ fn rig(n: &Net) -> Rig {
         .collect();
     let cfg = n.config(json!({ "neighbours": neighbours }), vec![service]);
     let mut r = Rig::with_macs(&cfg, 2, &PORT_MACS);
-    r.dp.scheduler.set_wall_epoch_ms(EPOCH_MS);
+    r.dp.shared.set_wall_epoch_ms(EPOCH_MS);
     r.settle();
     r
 }
@@ -307,7 +307,7 @@ fn bad_cookies_and_flood(family: Family) {
     assert!(r.send(CLIENT, &forged).is_empty());
     // Stale: a good cookie, answered after two counters (over 128 s).
     let cookie = handshake(&mut r, &n, 41001);
-    r.dp.scheduler.set_wall_epoch_ms(EPOCH_MS + 200_000);
+    r.dp.shared.set_wall_epoch_ms(EPOCH_MS + 200_000);
     r.settle();
     let late = cookie_ack(&n, 41001, cookie, 0).build();
     assert!(r.send(CLIENT, &late).is_empty());

@@ -157,9 +157,6 @@ pub struct Scheduler<F: Frame> {
     pub(crate) sync: sync_state::SyncState,
     /// Delayed binding: handshakes with servers under way.
     pub(crate) splices: splice_state::Splices<F>,
-    /// Unix time (ms) when the clock `now` read 0: the SYN cookies' time
-    /// is this plus `now` ([`Shared::wall_ms`]).
-    wall_epoch_ms: u64,
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -218,14 +215,7 @@ impl<F: Frame> Scheduler<F> {
             peers,
             sync,
             splices: splice_state::Splices::default(),
-            wall_epoch_ms: crate::shared::unix_ms(),
         }
-    }
-
-    /// Sets the Unix time (ms) at which `now` reads 0 (golden tests: SYN
-    /// cookies made at a time they choose).
-    pub fn set_wall_epoch_ms(&mut self, ms: u64) {
-        self.wall_epoch_ms = ms;
     }
 
     pub fn core(&self) -> &Core {
@@ -373,8 +363,6 @@ impl<F: Frame> Scheduler<F> {
         self.shared
             .clock
             .store(now, std::sync::atomic::Ordering::Relaxed);
-        self.shared
-            .set_wall_ms(self.wall_epoch_ms + now / 1_000_000);
         self.local.apply_ops();
         for w in 0..self.chans.len() {
             for _ in 0..PUNTS_PER_POLL {

@@ -46,7 +46,6 @@ use slb_wire::classify::IpFrame;
 use slb_wire::syn_cookie::replay::{self, AckInfo, ServerSynAck};
 use slb_wire::syn_cookie::{self, counter, CookieError, CookieOptions, Tuple};
 use slb_wire::{classify, Classified, TcpFlags};
-use std::sync::atomic::Ordering;
 
 /// The cookie tuple of a client's packet.
 fn tuple_of(ip: &IpFrame) -> Tuple {
@@ -85,7 +84,7 @@ impl<F: Frame> Scheduler<F> {
             .find_service(key.protocol, key.vip, key.vip_port)?;
         self.services.get(&sid)?.syn_proxy?;
         let ack = replay::parse_ack(segment(data, ip), ip.l3_end - ip.l4_offset).ok()?;
-        let wall_ms = self.shared.wall_ms.load(Ordering::Relaxed);
+        let wall_ms = self.shared.wall_ms();
         Some(
             syn_cookie::check_ack(
                 &self.shared.cookie_key,

@@ -115,9 +115,10 @@ pub struct Shared {
     /// The SYN cookies' PRF key (`worker/syn_cookie.rs`,
     /// `scheduler/splice.rs`): random at start.
     pub cookie_key: slb_wire::syn_cookie::CookieKey,
-    /// Unix time (ms) at the scheduler's last round: the SYN cookies'
-    /// counter and their SYN-ACKs' TSval (no clock read per frame).
-    pub wall_ms: AtomicU64,
+    /// Unix time (ms) when [`Shared::clock`] read 0: with it, the clock
+    /// gives the SYN cookies' time ([`Shared::wall_ms`]). Set at start
+    /// (golden tests set their own).
+    wall_epoch_ms: AtomicU64,
 }
 
 impl Shared {
@@ -143,9 +144,7 @@ impl Shared {
             exception: None,
             sync_port: 0,
             cookie_key: random_cookie_key(),
-            // Until the scheduler's first round: a SYN answered before it
-            // gets a cookie of the right counter.
-            wall_ms: AtomicU64::new(unix_ms()),
+            wall_epoch_ms: AtomicU64::new(unix_ms()),
         }
     }
 
@@ -161,9 +160,19 @@ impl Shared {
         self
     }
 
-    /// Unix time in ms, for the cookies (the scheduler's round sets it).
-    pub fn set_wall_ms(&self, ms: u64) {
-        self.wall_ms.store(ms, Ordering::Relaxed);
+    /// Unix time (ms) at the scheduler's last round, from its clock (no
+    /// clock read per frame): the SYN cookies' counter and their
+    /// SYN-ACKs' TSval. Before the first round, the time at start.
+    #[inline]
+    pub fn wall_ms(&self) -> u64 {
+        self.wall_epoch_ms.load(Ordering::Relaxed) + self.clock.load(Ordering::Relaxed) / 1_000_000
+    }
+
+    /// Sets the Unix time (ms) at which the scheduler's clock reads 0
+    /// (golden tests and harnesses: SYN cookies made at a time they
+    /// choose).
+    pub fn set_wall_epoch_ms(&self, ms: u64) {
+        self.wall_epoch_ms.store(ms, Ordering::Relaxed);
     }
 
     pub fn max_mss(&self, v6: bool) -> u16 {

@@ -14,7 +14,7 @@
 //!
 //! The key is the process's ([`Shared::cookie_key`], random at start);
 //! the time is the scheduler's wall clock at its last round
-//! ([`Shared::wall_ms`], one relaxed load): the cookie counter (64 s) and
+//! ([`Shared::wall_ms`], two relaxed loads): the cookie counter (64 s) and
 //! the SYN-ACK's TSval (ms).
 //!
 //! [`Shared::cookie_key`]: crate::shared::Shared::cookie_key
@@ -27,7 +27,6 @@ use crate::frame::Frame;
 use slb_wire::classify::IpFrame;
 use slb_wire::syn_cookie::syn_ack::{self, Advertise};
 use slb_wire::syn_cookie::{self, counter};
-use std::sync::atomic::Ordering;
 
 impl<F: Frame> FastPath<F> {
     /// Answers the SYN `f` (read as `ip`) to a service with `syn_proxy`,
@@ -52,7 +51,7 @@ impl<F: Frame> FastPath<F> {
         // ACK must reach the scheduler (a new session), not the old
         // session's label from the cache.
         self.flows.remove(&ip.flow);
-        let wall_ms = self.shared.wall_ms.load(Ordering::Relaxed);
+        let wall_ms = self.shared.wall_ms();
         let v6 = syn.tuple.is_v6();
         let cookie = syn_cookie::encode(
             &self.shared.cookie_key,
