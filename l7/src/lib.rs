@@ -22,4 +22,5 @@ pub mod dns;
 pub mod http;
 pub mod names;
 pub mod quic;
+mod reader;
 pub mod tls;

@@ -66,6 +66,8 @@
     clippy::panic
 )]
 
+use crate::reader::Reader;
+
 /// Bytes of a record header: type, version, length.
 pub const RECORD_HEADER_LEN: usize = 5;
 /// The longest plaintext record fragment (RFC 8446 §5.1: 2^14).
@@ -334,9 +336,9 @@ impl<'a> Iterator for Alpn<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        let mut r = Reader(self.rest);
+        let mut r = Reader::new(self.rest);
         let name = r.vec8()?;
-        self.rest = r.0;
+        self.rest = r.rest();
         Some(name)
     }
 }
@@ -351,10 +353,10 @@ impl<'a> Iterator for Extensions<'a> {
     type Item = (u16, &'a [u8]);
 
     fn next(&mut self) -> Option<(u16, &'a [u8])> {
-        let mut r = Reader(self.rest);
+        let mut r = Reader::new(self.rest);
         let ext_type = r.u16()?;
         let data = r.vec16()?;
-        self.rest = r.0;
+        self.rest = r.rest();
         Some((ext_type, data))
     }
 }
@@ -371,7 +373,7 @@ pub fn client_hello(stream: &[u8], max_len: usize) -> Result<ClientHello<'_>, Tl
             TlsError::Incomplete { need }
         }
     };
-    let mut r = Reader(stream);
+    let mut r = Reader::new(stream);
     let content_type = r.u8().ok_or(wait(RECORD_HEADER_LEN))?;
     if content_type != CONTENT_HANDSHAKE {
         return Err(TlsError::NotHandshake { content_type });
@@ -383,7 +385,7 @@ pub fn client_hello(stream: &[u8], max_len: usize) -> Result<ClientHello<'_>, Tl
             return Err(TlsError::BadRecordVersion { version });
         }
     }
-    let mut r = Reader(stream.get(3..).unwrap_or_default());
+    let mut r = Reader::new(stream.get(3..).unwrap_or_default());
     let record_len = usize::from(r.u16().ok_or(wait(RECORD_HEADER_LEN))?);
     if record_len == 0 || record_len > MAX_RECORD_LEN {
         return Err(TlsError::BadRecordLength { len: record_len });
@@ -400,9 +402,9 @@ pub fn client_hello(stream: &[u8], max_len: usize) -> Result<ClientHello<'_>, Tl
     if record_end > max_len {
         return Err(TlsError::TooLong { need: record_end });
     }
-    let mut r = Reader(fragment);
+    let mut r = Reader::new(fragment);
     let body_len = r.u8().and_then(|_| r.u24());
-    let body = body_len.and_then(|n| r.take(n));
+    let body = body_len.and_then(|n| r.bytes(n));
     let Some(body) = body else {
         return Err(TlsError::FragmentedAcrossRecords {
             message_len: body_len.map_or(0, |n| n + HANDSHAKE_HEADER_LEN),
@@ -415,9 +417,9 @@ pub fn client_hello(stream: &[u8], max_len: usize) -> Result<ClientHello<'_>, Tl
 /// The ClientHello body (after its handshake header).
 fn parse_body(body: &[u8], record_end: usize) -> Result<ClientHello<'_>, TlsError> {
     let bad = |field| TlsError::BadLength { field };
-    let mut r = Reader(body);
+    let mut r = Reader::new(body);
     let legacy_version = r.u16().ok_or(bad(Field::VersionAndRandom))?;
-    let random = r.take(32).ok_or(bad(Field::VersionAndRandom))?;
+    let random = r.bytes(32).ok_or(bad(Field::VersionAndRandom))?;
     if !(0x0301..=0x0303).contains(&legacy_version) {
         return Err(TlsError::BadHelloVersion {
             version: legacy_version,
@@ -434,11 +436,11 @@ fn parse_body(body: &[u8], record_end: usize) -> Result<ClientHello<'_>, TlsErro
     r.vec8()
         .filter(|c| !c.is_empty())
         .ok_or(bad(Field::CompressionMethods))?;
-    let extensions = if r.0.is_empty() {
+    let extensions = if r.is_empty() {
         &[][..]
     } else {
         let e = r.vec16().ok_or(bad(Field::Extensions))?;
-        if !r.0.is_empty() {
+        if !r.is_empty() {
             return Err(bad(Field::Extensions));
         }
         e
@@ -455,9 +457,9 @@ fn parse_body(body: &[u8], record_end: usize) -> Result<ClientHello<'_>, TlsErro
         ech: false,
     };
     let (mut seen_sni, mut seen_alpn) = (false, false);
-    let mut r = Reader(extensions);
-    while !r.0.is_empty() {
-        let at = extensions.len() - r.0.len();
+    let mut r = Reader::new(extensions);
+    while !r.is_empty() {
+        let at = extensions.len() - r.remaining();
         let ext_type = r.u16().ok_or(bad(Field::Extension { at }))?;
         let data = r.vec16().ok_or(bad(Field::Extension { at }))?;
         match ext_type {
@@ -486,14 +488,14 @@ fn parse_body(body: &[u8], record_end: usize) -> Result<ClientHello<'_>, TlsErro
 /// of other name types are skipped, read as length-prefixed as every
 /// deployed stack does; exactly one host_name is required.
 fn server_name(data: &[u8]) -> Result<&str, TlsError> {
-    let mut r = Reader(data);
+    let mut r = Reader::new(data);
     let list = r.vec16().ok_or(TlsError::BadServerName)?;
-    if !r.0.is_empty() || list.is_empty() {
+    if !r.is_empty() || list.is_empty() {
         return Err(TlsError::BadServerName);
     }
-    let mut r = Reader(list);
+    let mut r = Reader::new(list);
     let mut host = None;
-    while !r.0.is_empty() {
+    while !r.is_empty() {
         let name_type = r.u8().ok_or(TlsError::BadServerName)?;
         let name = r.vec16().ok_or(TlsError::BadServerName)?;
         if name_type == HOST_NAME {
@@ -527,57 +529,18 @@ fn valid_host_name(name: &[u8]) -> Option<&str> {
 /// The protocol_name_list of an ALPN extension's data, checked: at least
 /// one name, none empty, lengths that add up (RFC 7301 §3.1).
 fn alpn_list(data: &[u8]) -> Option<&[u8]> {
-    let mut r = Reader(data);
+    let mut r = Reader::new(data);
     let list = r.vec16()?;
-    if !r.0.is_empty() || list.is_empty() {
+    if !r.is_empty() || list.is_empty() {
         return None;
     }
-    let mut r = Reader(list);
-    while !r.0.is_empty() {
+    let mut r = Reader::new(list);
+    while !r.is_empty() {
         if r.vec8()?.is_empty() {
             return None;
         }
     }
     Some(list)
-}
-
-/// A cursor over big-endian fields; every read is checked.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let head = self.0.get(..n)?;
-        self.0 = self.0.get(n..)?;
-        Some(head)
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1)?.first().copied()
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        let b = self.take(2)?;
-        Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
-    }
-
-    fn u24(&mut self) -> Option<usize> {
-        let b = self.take(3)?;
-        Some(
-            usize::from(*b.first()?) << 16 | usize::from(*b.get(1)?) << 8 | usize::from(*b.get(2)?),
-        )
-    }
-
-    /// `opaque x<0..2^8-1>`.
-    fn vec8(&mut self) -> Option<&'a [u8]> {
-        let n = self.u8()?;
-        self.take(usize::from(n))
-    }
-
-    /// `opaque x<0..2^16-1>`.
-    fn vec16(&mut self) -> Option<&'a [u8]> {
-        let n = self.u16()?;
-        self.take(usize::from(n))
-    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ use super::error::QuicError;
 use super::keys::InitialKeys;
 use super::kind::PacketType;
 use super::packet::{decrypt_initial, packets, Header, Initial, MAX_CID_LEN};
-use super::varint::{Reader, VARINT_MAX};
+use super::varint::VARINT_MAX;
+use crate::reader::Reader;
 
 /// The most CRYPTO stream bytes [`CryptoReassembly`] holds, so the longest
 /// ClientHello (with its 4-byte header) it reassembles. Browsers' are

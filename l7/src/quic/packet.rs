@@ -29,7 +29,7 @@
 use super::error::QuicError;
 use super::keys::InitialKeys;
 use super::kind::PacketType;
-use super::varint::Reader;
+use crate::reader::Reader;
 use aes::cipher::BlockCipherEncrypt;
 use aes_gcm::aead::AeadInOut;
 use core::ops::Range;

@@ -1,5 +1,5 @@
-//! A cursor over bytes that reads QUIC's fields: fixed-size integers and
-//! variable-length integers (RFC 9000 §16), never past its end.
+//! QUIC's variable-length integers (RFC 9000 §16): read by
+//! [`crate::reader::Reader::varint`], written here for the tests.
 //!
 //! ```text
 //!  2MSB  length  usable bits  range
@@ -18,71 +18,9 @@
 /// The largest value a variable-length integer holds (2^62 - 1).
 pub const VARINT_MAX: u64 = (1 << 62) - 1;
 
-/// Reads forward through `buf`; every read returns `None` when the bytes
-/// run out, leaving the position where it was.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    pub(crate) fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
-    }
-
-    /// Offset of the next byte to read.
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
-    }
-
-    /// Bytes left.
-    pub(crate) fn remaining(&self) -> usize {
-        self.buf.len().saturating_sub(self.pos)
-    }
-
-    /// The next byte, not consumed.
-    pub(crate) fn peek(&self) -> Option<u8> {
-        self.buf.get(self.pos).copied()
-    }
-
-    pub(crate) fn u8(&mut self) -> Option<u8> {
-        let b = *self.buf.get(self.pos)?;
-        self.pos += 1;
-        Some(b)
-    }
-
-    pub(crate) fn u32(&mut self) -> Option<u32> {
-        let b = self.bytes(4)?;
-        let a: [u8; 4] = b.try_into().ok()?;
-        Some(u32::from_be_bytes(a))
-    }
-
-    /// The next `n` bytes.
-    pub(crate) fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.pos.checked_add(n)?;
-        let b = self.buf.get(self.pos..end)?;
-        self.pos = end;
-        Some(b)
-    }
-
-    /// A variable-length integer (RFC 9000 §16), any of its encodings.
-    pub(crate) fn varint(&mut self) -> Option<u64> {
-        let first = *self.buf.get(self.pos)?;
-        let len = 1usize << (first >> 6);
-        let b = self.buf.get(self.pos..self.pos.checked_add(len)?)?;
-        let v = b
-            .iter()
-            .skip(1)
-            .fold(u64::from(first & 0x3f), |v, &x| (v << 8) | u64::from(x));
-        self.pos += len;
-        Some(v)
-    }
-}
-
 /// Writes `v` as a variable-length integer of exactly `len` bytes (1, 2, 4
-/// or 8) into `out` (tests build packets with it); `None` when `v` does not fit, `len` is not one of
-/// those or `out` is shorter than `len`.
+/// or 8) into `out` (tests build packets with it); `None` when `v` does not
+/// fit, `len` is not one of those or `out` is shorter than `len`.
 #[cfg(test)]
 pub(crate) fn write_varint(out: &mut [u8], v: u64, len: usize) -> Option<()> {
     let prefix: u8 = match len {
@@ -103,6 +41,7 @@ pub(crate) fn write_varint(out: &mut [u8], v: u64, len: usize) -> Option<()> {
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::reader::Reader;
     use proptest::prelude::*;
 
     /// RFC 9000 §A.1's sample decodings.
