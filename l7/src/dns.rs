@@ -317,7 +317,7 @@ pub fn parse_query(udp_payload: &[u8]) -> Result<Question<'_>, DnsError> {
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::vec::Vec;
@@ -325,10 +325,10 @@ mod tests {
     /// Captured from dig 9.18.49 (`dig @198.18.0.1 example.com A`, in a
     /// network namespace): RD and AD set, one additional record, the EDNS
     /// OPT (UDP size 1232) with a client COOKIE option (RFC 7873).
-    const DIG_A: &str = "a2ed01200001000000000001076578616d706c6503636f6d000001000100002904d000000000000c000a0008b5401acf30b882d6";
+    pub(crate) const DIG_A: &str = "a2ed01200001000000000001076578616d706c6503636f6d000001000100002904d000000000000c000a0008b5401acf30b882d6";
     /// Captured from the same dig: `dig @198.18.0.1 www.Example.ORG AAAA`
     /// (dig keeps the case as typed).
-    const DIG_AAAA: &str = "91620120000100000000000103777777074578616d706c65034f524700001c000100002904d000000000000c000a0008461bbc23039d306f";
+    pub(crate) const DIG_AAAA: &str = "91620120000100000000000103777777074578616d706c65034f524700001c000100002904d000000000000c000a0008461bbc23039d306f";
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())

@@ -588,18 +588,18 @@ fn field_line(line: &[u8], at: usize) -> Result<(&[u8], &[u8]), HttpError> {
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::vec::Vec;
 
     /// Captured from curl 7.88.1 (`curl http://198.18.0.1:8080/p`, in a
     /// network namespace).
-    const CURL: &[u8] =
+    pub(crate) const CURL: &[u8] =
         b"GET /p HTTP/1.1\r\nHost: 198.18.0.1:8080\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
     /// Captured from curl 7.88.1 through a proxy (`curl -x
     /// http://198.18.0.1:8080 'http://example.com/a/b?q=1'`): absolute-form.
-    const CURL_PROXY: &[u8] = b"GET http://example.com/a/b?q=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nProxy-Connection: Keep-Alive\r\n\r\n";
+    pub(crate) const CURL_PROXY: &[u8] = b"GET http://example.com/a/b?q=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nProxy-Connection: Keep-Alive\r\n\r\n";
 
     fn complete(buf: &[u8]) -> Request<'_> {
         match parse_request(buf, 8192) {

@@ -279,7 +279,8 @@ pub struct ClientHello<'a> {
     /// The extensions block, without its length (empty when absent).
     pub extensions: &'a [u8],
     /// Bytes of the stream the ClientHello's record takes (header
-    /// included): where what follows it begins.
+    /// included): where what follows it begins. From
+    /// [`client_hello_message`], the message's length with its header.
     pub record_end: usize,
     server_name: Option<&'a str>,
     /// The ALPN protocol_name_list's contents (checked), empty when absent.
@@ -414,6 +415,29 @@ pub fn client_hello(stream: &[u8], max_len: usize) -> Result<ClientHello<'_>, Tl
     parse_body(body, record_end)
 }
 
+/// Read a bare ClientHello handshake message, `msg` starting with its
+/// 4-byte handshake header (type 1, 24-bit length) and no record header:
+/// QUIC carries the TLS handshake in CRYPTO frames, not in records (RFC
+/// 9001 §4), and [`crate::quic::CryptoReassembly::client_hello`] gives
+/// exactly this. [`ClientHello::record_end`] is then the message's length
+/// with its header; bytes after it are not read. `Incomplete` when `msg`
+/// stops short of the length its header gives (`need` counted from its
+/// start); the body is checked as [`client_hello`]'s.
+pub fn client_hello_message(msg: &[u8]) -> Result<ClientHello<'_>, TlsError> {
+    let mut r = Reader::new(msg);
+    let header = TlsError::Incomplete {
+        need: HANDSHAKE_HEADER_LEN,
+    };
+    let msg_type = r.u8().ok_or(header)?;
+    if msg_type != CLIENT_HELLO {
+        return Err(TlsError::NotClientHello { msg_type });
+    }
+    let len = r.u24().ok_or(header)?;
+    let end = HANDSHAKE_HEADER_LEN + len;
+    let body = r.bytes(len).ok_or(TlsError::Incomplete { need: end })?;
+    parse_body(body, end)
+}
+
 /// The ClientHello body (after its handshake header).
 fn parse_body(body: &[u8], record_end: usize) -> Result<ClientHello<'_>, TlsError> {
     let bad = |field| TlsError::BadLength { field };
@@ -544,7 +568,7 @@ fn alpn_list(data: &[u8]) -> Option<&[u8]> {
 }
 
 #[cfg(test)]
-mod golden;
+pub(crate) mod golden;
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]

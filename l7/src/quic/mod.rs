@@ -65,4 +65,4 @@ pub use packet::{
 };
 
 #[cfg(test)]
-mod rfc9001_vectors;
+pub(crate) mod rfc9001_vectors;

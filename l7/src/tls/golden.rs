@@ -9,7 +9,7 @@ use std::vec::Vec;
 /// RFC 8448 §3 (simple 1-RTT handshake), "{client} send handshake record:
 /// complete record": 196-byte ClientHello in a 201-byte record, SNI
 /// "server", no ALPN, key share X25519.
-pub(super) const RFC8448: &str = "\
+pub(crate) const RFC8448: &str = "\
     16030100c4010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef628302\
     4dece7000006130113031302010000910000000b0009000006736572766572ff01000100000a0014\
     0012001d0017001800190100010101020103010400230000003300260024001d002099381de560e4\
@@ -20,7 +20,7 @@ pub(super) const RFC8448: &str = "\
 /// `openssl s_client -connect 127.0.0.1:4433 -servername example.com -alpn
 /// h2,http/1.1` (OpenSSL 3.0.19, Debian 12), read by a Python server on
 /// loopback in a network namespace: TLS 1.3, key share X25519, 31 suites.
-const OPENSSL_TLS13: &str = "\
+pub(crate) const OPENSSL_TLS13: &str = "\
     160301014a01000146030331ce3ef6ab70b51fe585aa4222117ea9b7fd7cc6ebf5ec6edf2049458d\
     d023a92022622ccedffc0e14f8a3539232096e5d9489545cf88e69f55fb020deaf6e11d1003e1302\
     13031301c02cc030009fcca9cca8ccaac02bc02f009ec024c028006bc023c0270067c00ac0140039\
@@ -48,7 +48,7 @@ const OPENSSL_TLS12: &str = "\
 /// 1,713-byte stream. Loopback's GSO sent it as one segment; on a
 /// 1,500-byte-MTU path with TCP timestamps the first segment carries
 /// 1,448 bytes ([`PQ_FIRST_SEGMENT`]).
-pub(super) const TLSLITE_MLKEM: &str = "\
+pub(crate) const TLSLITE_MLKEM: &str = "\
     16030106ac010006a803030ef807b55d15c564c00ee4cfa748b870f7fe749c6cefe3db5dbcad2294\
     62117c20bad0fc9e8f2708baab6b417c2ad8c430d66486f46d86442e968a99056ae8e5dd005e00ff\
     1302130113031304cca9c02cc02bc0adc0acc024c023c00ac009c008cca8c030c02fc028c027c014\
@@ -94,9 +94,9 @@ pub(super) const TLSLITE_MLKEM: &str = "\
     0302000100090002010000000013001100000e70712e6578616d706c652e6e6574";
 
 /// The payload of the first of two segments at MSS 1,460 with timestamps.
-pub(super) const PQ_FIRST_SEGMENT: usize = 1448;
+pub(crate) const PQ_FIRST_SEGMENT: usize = 1448;
 
-pub(super) fn hex(s: &str) -> Vec<u8> {
+pub(crate) fn hex(s: &str) -> Vec<u8> {
     assert!(s.len().is_multiple_of(2), "odd hex");
     (0..s.len())
         .step_by(2)
@@ -217,5 +217,74 @@ fn mlkem_client_hello_across_two_segments() {
     assert_eq!(
         client_hello(first, 1500),
         Err(TlsError::TooLong { need: 1713 })
+    );
+}
+
+/// The same ClientHellos as bare handshake messages (QUIC's CRYPTO
+/// stream: no record header) read as from the stream; each prefix waits
+/// for the message's length; bytes after it are not read.
+#[test]
+fn golden_client_hellos_as_bare_messages() {
+    for g in GOLDEN {
+        let b = hex(g.hex);
+        let msg = &b[RECORD_HEADER_LEN..];
+        let from_stream = client_hello(&b, 4096).unwrap();
+        let h = client_hello_message(msg).unwrap_or_else(|e| panic!("{}: {e}", g.name));
+        assert_eq!(h.record_end, msg.len(), "{}", g.name);
+        assert_eq!(
+            (h.server_name(), h.extensions, h.cipher_suites, h.random),
+            (
+                from_stream.server_name(),
+                from_stream.extensions,
+                from_stream.cipher_suites,
+                from_stream.random
+            ),
+            "{}",
+            g.name
+        );
+        assert!(h.alpn().eq(from_stream.alpn()), "{}", g.name);
+        for cut in 0..msg.len() {
+            let need = if cut < HANDSHAKE_HEADER_LEN {
+                HANDSHAKE_HEADER_LEN
+            } else {
+                msg.len()
+            };
+            assert_eq!(
+                client_hello_message(&msg[..cut]),
+                Err(TlsError::Incomplete { need }),
+                "{} cut at {cut}",
+                g.name
+            );
+        }
+        let mut more = msg.to_vec();
+        more.extend_from_slice(&[0xff; 7]);
+        assert_eq!(client_hello_message(&more), Ok(h), "{}", g.name);
+    }
+}
+
+/// A bare message that is not a ClientHello, or whose body is bad, is
+/// refused as in a record.
+#[test]
+fn bare_message_errors() {
+    assert_eq!(
+        client_hello_message(&[2, 0, 0, 0]),
+        Err(TlsError::NotClientHello { msg_type: 2 })
+    );
+    assert_eq!(
+        client_hello_message(&[22, 3, 1, 0, 4, 1, 0, 0, 0]),
+        Err(TlsError::NotClientHello { msg_type: 22 })
+    );
+    assert_eq!(
+        client_hello_message(&[1, 0, 0, 2, 3, 3]),
+        Err(TlsError::BadLength {
+            field: Field::VersionAndRandom
+        })
+    );
+    let mut b = hex(OPENSSL_TLS12);
+    // legacy_version 0x0304 inside the message.
+    b[RECORD_HEADER_LEN + 5] = 4;
+    assert_eq!(
+        client_hello_message(&b[RECORD_HEADER_LEN..]),
+        Err(TlsError::BadHelloVersion { version: 0x0304 })
     );
 }
