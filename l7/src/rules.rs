@@ -14,7 +14,7 @@
 //!                                                       decrypted in scratch, CRYPTO reassembled
 //!                                                       across Initials and datagrams, then
 //!                                                       tls::client_hello_message
-//!       a QUIC rule and no DNS rule ──────────────────> QUIC (another version: Unsupported)
+//!       a QUIC rule and no DNS rule ──────────────────> QUIC (another version, short header: Unsupported)
 //!       otherwise ────────────────────────────────────> DNS query (dns::parse_query), first datagram
 //! ```
 //!
@@ -54,7 +54,10 @@
 //!   service's `first_data.malformed` says), `Unsupported` (readable data
 //!   slbd does not read: HTTP/2.0 or 0.9, a TLS ClientHello fragmented
 //!   across records, QUIC of a version other than 1, a Version
-//!   Negotiation or short header packet: the default pool).
+//!   Negotiation or short header packet: the default pool). Which
+//!   fallback can depend on where the data stops: a TLS record header
+//!   longer than `max_len` is `TooLong` before the bytes after it, had
+//!   they come, could show the ClientHello malformed.
 //!
 //! **Cost.** No allocation: every view is into the caller's bytes, QUIC's
 //! into [`Scratch`] (the caller's, reused). Rules are at most
@@ -345,12 +348,13 @@ impl Rules {
             _ if self.has(Kind::Http) || !self.has(Kind::Tls) => Kind::Http,
             _ => Kind::Tls,
         };
+        // Nothing may be read: too long whatever comes (the kind from the
+        // first byte when there is one).
+        if max_len == 0 {
+            return Verdict::Fallback(Fallback::TooLong(kind));
+        }
         if data.is_empty() {
-            return if max_len == 0 {
-                Verdict::Fallback(Fallback::TooLong(kind))
-            } else {
-                Verdict::NeedMore
-            };
+            return Verdict::NeedMore;
         }
         if !self.has(kind) {
             return Verdict::NoMatch(kind);
