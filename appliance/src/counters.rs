@@ -158,6 +158,13 @@ named_enum! {
         /// replayed ACK was lost): answered by the scheduler with the ACK
         /// again (`splice_ack_resent`), kept from the client.
         SplicedSynAck => "spliced_syn_ack",
+        // Layer-7 rules (issue 17; `scheduler/first_data.rs`).
+        /// Frames held for a session waiting for its first data whose
+        /// client reset it: nothing was bound.
+        FirstDataAbandoned => "l7_client_reset",
+        /// Frames of a session refused for a malformed first request
+        /// (`first_data.malformed: refuse`).
+        FirstDataRefused => "l7_refused",
     }
 }
 
@@ -307,6 +314,38 @@ named_enum! {
         /// Replayed ACKs sent again: the server sent its SYN-ACK again
         /// after the session was installed (the first replay was lost).
         SpliceAckResent => "splice_ack_resent",
+        // Layer-7 rules (issue 17; `scheduler/first_data.rs`).
+        /// New sessions of services with rules that waited for their
+        /// client's first data.
+        FirstDataWaits => "l7_waits",
+        /// Client frames held while their session waited for its first data.
+        FirstDataHeld => "l7_held",
+        /// Sessions a rule bound to its pool.
+        FirstDataRuleMatched => "l7_rule_matched",
+        /// Sessions whose first data matched no rule: the default pool.
+        FirstDataNoMatch => "l7_no_match",
+        /// Sessions sent to the default pool: no complete first data in
+        /// `first_data.wait_ms` (a server-speaks-first protocol).
+        FirstDataTimeout => "l7_fallback_timeout",
+        /// Sessions sent to the default pool: `first_data.segments`
+        /// frames without a complete request.
+        FirstDataSegments => "l7_fallback_segments",
+        /// Sessions sent to the default pool: `first_data.bytes` bytes
+        /// without a complete request.
+        FirstDataBytes => "l7_fallback_bytes",
+        /// Sessions sent to the default pool: a malformed request
+        /// (`first_data.malformed: default`).
+        FirstDataMalformed => "l7_fallback_malformed",
+        /// Sessions sent to the default pool: a request the rules cannot
+        /// read (a QUIC version other than 1, a ClientHello over several
+        /// TLS records).
+        FirstDataUnsupported => "l7_fallback_unsupported",
+        /// Sessions sent to the default pool at once: 4096 sessions were
+        /// already waiting for their first data.
+        FirstDataBusy => "l7_fallback_busy",
+        /// Sessions refused for a malformed request
+        /// (`first_data.malformed: refuse`).
+        FirstDataRefused => "l7_refused_sessions",
     }
 }
 
@@ -552,6 +591,17 @@ impl From<&Snapshot> for slb_proto::Events {
                 Event::SpliceHeld => &mut out.splice_held,
                 Event::SpliceOptionMismatch => &mut out.splice_option_mismatch,
                 Event::SpliceAckResent => &mut out.splice_ack_resent,
+                Event::FirstDataWaits => &mut out.l7_waits,
+                Event::FirstDataHeld => &mut out.l7_held,
+                Event::FirstDataRuleMatched => &mut out.l7_rule_matched,
+                Event::FirstDataNoMatch => &mut out.l7_no_match,
+                Event::FirstDataTimeout => &mut out.l7_fallback_timeout,
+                Event::FirstDataSegments => &mut out.l7_fallback_segments,
+                Event::FirstDataBytes => &mut out.l7_fallback_bytes,
+                Event::FirstDataMalformed => &mut out.l7_fallback_malformed,
+                Event::FirstDataUnsupported => &mut out.l7_fallback_unsupported,
+                Event::FirstDataBusy => &mut out.l7_fallback_busy,
+                Event::FirstDataRefused => &mut out.l7_refused_sessions,
             };
             *field = s.event(e);
         }

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::l7::{FirstData, Pool, DEFAULT_POOL};
 use crate::model::{
     Algorithm, ClientMode, Config, Health, Protocol, Refuse, Server, ServerState, Service,
     SynProxy, TcpSignatures,
@@ -140,6 +141,22 @@ pub enum ServiceChange {
         old: Box<Health>,
         new: Box<Health>,
     },
+    /// `pools` (names, algorithms, health checks): applied live, the
+    /// servers keep their sessions.
+    Pools {
+        old: Vec<Pool>,
+        new: Vec<Pool>,
+    },
+    /// `rules` (old and new number of rules): new sessions only.
+    Rules {
+        old: usize,
+        new: usize,
+    },
+    /// `first_data`: new sessions only.
+    FirstData {
+        old: FirstData,
+        new: FirstData,
+    },
 }
 
 impl ServiceChange {
@@ -166,6 +183,11 @@ pub enum ServerChange {
     Weight { old: u16, new: u16 },
     MaxSessions { old: u32, new: u32 },
     State { old: ServerState, new: ServerState },
+    /// The pool it belongs to (`None`: the default pool).
+    Pool {
+        old: Option<String>,
+        new: Option<String>,
+    },
 }
 
 /// What changed from `old` to `new`.
@@ -250,6 +272,19 @@ fn service_diff(o: &Service, n: &Service) -> Option<ServiceDiff> {
             new: Box::new(n.health.clone()),
         });
     }
+    if o.pools != n.pools {
+        changes.push(ServiceChange::Pools {
+            old: o.pools.clone(),
+            new: n.pools.clone(),
+        });
+    }
+    if o.rules != n.rules {
+        changes.push(ServiceChange::Rules {
+            old: o.rules.len(),
+            new: n.rules.len(),
+        });
+    }
+    field!(first_data, FirstData);
     let mut servers_added = Vec::new();
     let mut servers_changed = Vec::new();
     for ns in &n.servers {
@@ -314,6 +349,12 @@ fn server_changes(o: &Server, n: &Server) -> Vec<ServerChange> {
             new: n.state,
         });
     }
+    if o.pool != n.pool {
+        changes.push(ServerChange::Pool {
+            old: o.pool.clone(),
+            new: n.pool.clone(),
+        });
+    }
     changes
 }
 
@@ -350,6 +391,32 @@ impl fmt::Display for ServiceChange {
             }
             ServiceChange::Deny { old, new } => write!(f, "deny changed ({old} -> {new} prefixes)"),
             ServiceChange::Health { .. } => write!(f, "health changed"),
+            ServiceChange::Pools { old, new } => {
+                let names = |p: &[Pool]| {
+                    let v: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
+                    if v.is_empty() {
+                        "none".to_string()
+                    } else {
+                        v.join(",")
+                    }
+                };
+                write!(f, "pools changed ({} -> {})", names(old), names(new))
+            }
+            ServiceChange::Rules { old, new } => {
+                write!(f, "rules changed ({old} -> {new} rules)")
+            }
+            ServiceChange::FirstData { old, new } => write!(
+                f,
+                "first_data {}ms/{}/{}B/{} -> {}ms/{}/{}B/{}",
+                old.wait.as_millis(),
+                old.segments,
+                old.bytes,
+                old.malformed.as_str(),
+                new.wait.as_millis(),
+                new.segments,
+                new.bytes,
+                new.malformed.as_str()
+            ),
         }
     }
 }
@@ -361,6 +428,10 @@ impl fmt::Display for ServerChange {
             ServerChange::Weight { old, new } => write!(f, "weight {old} -> {new}"),
             ServerChange::MaxSessions { old, new } => write!(f, "max_sessions {old} -> {new}"),
             ServerChange::State { old, new } => write!(f, "state {old:?} -> {new:?}"),
+            ServerChange::Pool { old, new } => {
+                let show = |p: &Option<String>| p.clone().unwrap_or_else(|| DEFAULT_POOL.into());
+                write!(f, "pool {} -> {}", show(old), show(new))
+            }
         }
     }
 }

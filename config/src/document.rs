@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::l7::Malformed;
+
 use crate::model::{
     Algorithm, ClientMode, DnsType, OnDown, Protocol, Refuse, Role, ServerState, TcpSignatures,
     VipEcho,
@@ -186,6 +188,100 @@ pub(crate) struct ServiceDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_signatures: Option<TcpSignatures>,
     pub servers: Vec<ServerDoc>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<PoolDoc>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_data: Option<FirstDataDoc>,
+}
+
+/// `pools[k]` as written.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PoolDoc {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<Algorithm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthDoc>,
+}
+
+/// `rules[k]` as written: exactly one of `http`, `tls`, `dns`, `quic`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleDoc {
+    pub name: String,
+    pub pool: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpRuleDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<HelloRuleDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsRuleDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quic: Option<HelloRuleDoc>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HttpRuleDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<HeaderDoc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HeaderDoc {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HelloRuleDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DnsRuleDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
+    /// A type name (`AAAA`) or number.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub qtype: Option<DnsTypeDoc>,
+}
+
+/// A DNS type as written: a name or a number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum DnsTypeDoc {
+    Number(u64),
+    Name(String),
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FirstDataDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub malformed: Option<Malformed>,
 }
 
 /// `syn_proxy` as written: `true`/`false`, or the advertised values.
@@ -318,4 +414,6 @@ pub(crate) struct ServerDoc {
     pub max_sessions: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ServerState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
 }

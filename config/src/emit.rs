@@ -4,14 +4,19 @@
 
 use crate::address::format_mac;
 use crate::document::{
-    ClusterDoc, ControlDoc, Document, ExceptionDoc, HealthDoc, HealthKindDoc, IcmpDoc, LabelsDoc,
-    NeighbourDoc, PeerDoc, PortDoc, ServerDoc, ServiceDoc, SynProxyAdvertiseDoc, SynProxyDoc,
-    SyncDoc, TimeoutsDoc,
+    ClusterDoc, ControlDoc, DnsRuleDoc, DnsTypeDoc, Document, ExceptionDoc, FirstDataDoc,
+    HeaderDoc, HealthDoc, HealthKindDoc, HelloRuleDoc, HttpRuleDoc, IcmpDoc, LabelsDoc,
+    NeighbourDoc, PeerDoc, PoolDoc, PortDoc, RuleDoc, ServerDoc, ServiceDoc, SynProxyAdvertiseDoc,
+    SynProxyDoc, SyncDoc, TimeoutsDoc,
 };
-use crate::model::{Config, HealthKind};
+use crate::l7::{dns_type_name, HelloMatch, Rule, RuleMatch};
+use crate::model::{Config, Health, HealthKind, Protocol};
+
+fn ms(d: std::time::Duration) -> Option<u64> {
+    Some(d.as_millis() as u64)
+}
 
 pub(crate) fn document(c: &Config) -> Document {
-    let ms = |d: std::time::Duration| Some(d.as_millis() as u64);
     let s = |d: std::time::Duration| Some(d.as_secs());
     Document {
         ports: c
@@ -63,16 +68,6 @@ pub(crate) fn document(c: &Config) -> Document {
             .services
             .iter()
             .map(|v| {
-                let mut health = HealthDoc {
-                    kind: Some(HealthKindDoc::None),
-                    interval_ms: ms(v.health.interval),
-                    timeout_ms: ms(v.health.timeout),
-                    rise: Some(v.health.rise.into()),
-                    fall: Some(v.health.fall.into()),
-                    on_down: Some(v.health.on_down),
-                    ..HealthDoc::default()
-                };
-                kind_fields(&v.health.kind, &mut health);
                 ServiceDoc {
                     name: v.name.clone(),
                     vip: v.vip.to_string(),
@@ -85,10 +80,11 @@ pub(crate) fn document(c: &Config) -> Document {
                     // Written only with a rate limit: a burst alone is an
                     // error, and 0 reads back as "same as the rate".
                     burst: (v.new_sessions_per_s != 0).then_some(v.burst.into()),
-                    refuse: Some(v.refuse),
+                    // A UDP service can only drop: not written.
+                    refuse: (v.protocol == Protocol::Tcp).then_some(v.refuse),
                     allow: v.allow.iter().map(|p| p.to_string()).collect(),
                     deny: v.deny.iter().map(|p| p.to_string()).collect(),
-                    health: Some(health),
+                    health: Some(health_doc(&v.health)),
                     syn_proxy: v.syn_proxy.map(|sp| {
                         SynProxyDoc::Advertise(SynProxyAdvertiseDoc {
                             mss: Some(sp.mss.into()),
@@ -105,8 +101,25 @@ pub(crate) fn document(c: &Config) -> Document {
                             weight: Some(s.weight.into()),
                             max_sessions: Some(s.max_sessions.into()),
                             state: Some(s.state),
+                            pool: s.pool.clone(),
                         })
                         .collect(),
+                    pools: v
+                        .pools
+                        .iter()
+                        .map(|p| PoolDoc {
+                            name: p.name.clone(),
+                            algorithm: Some(p.algorithm),
+                            health: p.health.as_ref().map(health_doc),
+                        })
+                        .collect(),
+                    rules: v.rules.iter().map(rule_doc).collect(),
+                    first_data: (!v.rules.is_empty()).then(|| FirstDataDoc {
+                        wait_ms: ms(v.first_data.wait),
+                        segments: Some(v.first_data.segments.into()),
+                        bytes: Some(v.first_data.bytes.into()),
+                        malformed: Some(v.first_data.malformed),
+                    }),
                 }
             })
             .collect(),
@@ -137,6 +150,59 @@ pub(crate) fn document(c: &Config) -> Document {
             }),
         }),
     }
+}
+
+/// A health check as written, every field filled in.
+fn health_doc(h: &Health) -> HealthDoc {
+    let mut d = HealthDoc {
+        kind: Some(HealthKindDoc::None),
+        interval_ms: ms(h.interval),
+        timeout_ms: ms(h.timeout),
+        rise: Some(h.rise.into()),
+        fall: Some(h.fall.into()),
+        on_down: Some(h.on_down),
+        ..HealthDoc::default()
+    };
+    kind_fields(&h.kind, &mut d);
+    d
+}
+
+/// A rule as written.
+fn rule_doc(r: &Rule) -> RuleDoc {
+    let hello = |h: &HelloMatch| HelloRuleDoc {
+        sni: h.sni.clone(),
+        alpn: h.alpn.clone(),
+    };
+    let mut d = RuleDoc {
+        name: r.name.clone(),
+        pool: r.pool.clone(),
+        http: None,
+        tls: None,
+        dns: None,
+        quic: None,
+    };
+    match &r.matcher {
+        RuleMatch::Http(h) => {
+            d.http = Some(HttpRuleDoc {
+                method: h.method.clone(),
+                host: h.host.clone(),
+                path_prefix: h.path_prefix.clone(),
+                header: h.header.as_ref().map(|h| HeaderDoc {
+                    name: h.name.clone(),
+                    value: h.value.clone(),
+                }),
+            })
+        }
+        RuleMatch::Tls(h) => d.tls = Some(hello(h)),
+        RuleMatch::Quic(h) => d.quic = Some(hello(h)),
+        RuleMatch::Dns(q) => {
+            d.dns = Some(DnsRuleDoc {
+                suffix: q.suffix.clone(),
+                qtype: q.qtype.map(|t| DnsTypeDoc::Name(dns_type_name(t))),
+            })
+        }
+    }
+    d
 }
 
 /// A health check's kind and its own fields.

@@ -58,6 +58,7 @@ mod diff;
 mod document;
 mod emit;
 mod error;
+pub mod l7;
 mod model;
 mod validate;
 
@@ -67,6 +68,10 @@ use std::str::FromStr;
 pub use address::{format_mac, parse_mac, Ipv4Cidr, Ipv6Cidr, Prefix};
 pub use diff::{diff, ConfigDiff, NotLive, ServerChange, ServerDiff, ServiceChange, ServiceDiff};
 pub use error::{ConfigError, ConfigErrors};
+pub use l7::{
+    DnsRule, FirstData, HeaderMatch, HelloMatch, HttpRule, Malformed, Pool, Rule, RuleMatch,
+    DEFAULT_POOL,
+};
 pub use model::{
     Algorithm, ClientMode, Cluster, Config, Control, DnsCheck, DnsType, Exception, Health,
     HealthKind, HttpCheck, Icmp, IcmpRate, Labels, Neighbour, OnDown, Peer, Port, Protocol, Refuse,

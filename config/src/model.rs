@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::address::{on_subnet, Ipv4Cidr, Ipv6Cidr, Prefix};
+use crate::l7::{FirstData, Pool, Rule, DEFAULT_POOL};
 
 /// The whole configuration of one slbd.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -334,11 +335,56 @@ pub struct Service {
     pub tcp_signatures: Option<TcpSignatures>,
     /// 1..=1024, in file order.
     pub servers: Vec<Server>,
+    /// Named pools of `servers` (beside the implicit `default` one), in
+    /// file order; at most 16.
+    pub pools: Vec<Pool>,
+    /// Layer-7 rules choosing a pool from the first data, in order; at
+    /// most 64. Empty: every session goes to the default pool at once.
+    pub rules: Vec<Rule>,
+    /// The limits of waiting for the first data (rules only).
+    pub first_data: FirstData,
 }
 
 impl Service {
     pub fn server(&self, name: &str) -> Option<&Server> {
         self.servers.iter().find(|s| s.name == name)
+    }
+
+    /// The index of the pool `name` in the session core: 0 the default
+    /// pool, `k + 1` for `pools[k]`.
+    pub fn pool_index(&self, name: &str) -> Option<u16> {
+        if name == DEFAULT_POOL {
+            return Some(0);
+        }
+        let k = self.pools.iter().position(|p| p.name == name)?;
+        Some(k as u16 + 1)
+    }
+
+    /// The pool index of `server` ([`Service::pool_index`]).
+    pub fn server_pool_index(&self, server: &Server) -> u16 {
+        server
+            .pool
+            .as_deref()
+            .and_then(|p| self.pool_index(p))
+            .unwrap_or(0)
+    }
+
+    /// The algorithm of pool `index` ([`Service::pool_index`]).
+    pub fn pool_algorithm(&self, index: u16) -> Algorithm {
+        match index.checked_sub(1) {
+            None => self.algorithm,
+            Some(k) => self.pools.get(k as usize).map_or(self.algorithm, |p| p.algorithm),
+        }
+    }
+
+    /// The health check of `server`: its pool's, or the service's.
+    pub fn server_health(&self, server: &Server) -> &Health {
+        server
+            .pool
+            .as_deref()
+            .and_then(|name| self.pools.iter().find(|p| p.name == name))
+            .and_then(|p| p.health.as_ref())
+            .unwrap_or(&self.health)
     }
 }
 
@@ -610,6 +656,8 @@ pub struct Server {
     /// 0 = unlimited.
     pub max_sessions: u32,
     pub state: ServerState,
+    /// The service's pool it belongs to; `None`: the default pool.
+    pub pool: Option<String>,
 }
 
 /// The operator's state for a server (health state is separate, at run time).

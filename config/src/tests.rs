@@ -1412,6 +1412,7 @@ fn diff_server_changes() {
         weight: 1,
         max_sessions: 0,
         state: ServerState::Up,
+        pool: None,
     });
     let d = old.diff(&new);
     assert!(!d.needs_restart());

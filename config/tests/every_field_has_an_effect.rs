@@ -30,7 +30,7 @@ const FULL: &str = include_str!("every_field.json");
 
 /// Leaves in `config show` of `FULL`. A new field changes it: add the field
 /// to `every_field.json` (and, for a string, a rule in `candidates`).
-const LEAVES: usize = 240;
+const LEAVES: usize = 309;
 
 /// Leaves whose alternative the rules in `candidates` cannot find, with
 /// the value to write instead (JSON path, JSON value). Tried first.
@@ -69,7 +69,7 @@ fn show(path: &[Seg]) -> String {
 }
 
 /// The path with indices dropped (`services[].servers[]`): one name per
-/// object type of the document.
+/// object type of the document (a pool's `health` is a service's).
 fn pattern(path: &[Seg]) -> String {
     let mut s = String::new();
     for seg in path {
@@ -82,7 +82,9 @@ fn pattern(path: &[Seg]) -> String {
             Seg::Index(_) => s.push_str("[]"),
         }
     }
-    s
+    // A pool's health check is a service's, read by the same code: one
+    // object type.
+    s.replace("services[].pools[].health", "services[].health")
 }
 
 fn leaves(v: &Value, path: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
@@ -182,6 +184,8 @@ const VARIANTS: &[(&str, &[&str])] = &[
     ("state", &["up", "drain", "disabled"]),
     ("on_down", &["keep", "reset"]),
     ("query_type", &["A", "AAAA"]),
+    ("type", &["A", "AAAA", "TXT"]),
+    ("malformed", &["default", "refuse"]),
     ("vip_echo", &["answer", "drop"]),
 ];
 
@@ -268,8 +272,22 @@ fn candidates(doc: &Value, path: &[Seg]) -> Result<Vec<Value>, String> {
                 vs.iter().map(|v| v.to_string()).collect()
             } else {
                 match name {
-                    "name" | "device" | "path" | "body" | "send" | "expect" => {
+                    "name" | "device" | "path" | "body" | "send" | "expect" | "path_prefix"
+                    | "value" | "alpn" => {
                         vec![format!("{s}x")]
+                    }
+                    "suffix" => vec![format!("x.{s}")],
+                    // Another pool of the service, or the default one.
+                    "pool" => {
+                        let svc = &doc["services"][index_of(path)];
+                        let mut names: Vec<String> = svc["pools"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|p| p["name"].as_str().map(str::to_string))
+                            .collect();
+                        names.push("default".into());
+                        names
                     }
                     "send_hex" | "expect_hex" => vec![format!("{s}aa")],
                     "socket" => vec![format!("{s}.new")],
@@ -311,16 +329,35 @@ fn candidates(doc: &Value, path: &[Seg]) -> Result<Vec<Value>, String> {
             if shown.starts_with("ports[") && name == "name" {
                 let e = &mut d["cluster"]["exception"]["port"];
                 if *e == *get(doc, path) {
-                    *e = v;
+                    *e = v.clone();
                 }
             }
-            // A service turned UDP loses its SYN proxy (TCP only).
-            if shown.starts_with("services[") && name == "protocol" && to_udp {
+            // A service turned UDP loses its SYN proxy (TCP only); one
+            // of another protocol its rules (HTTP and TLS are TCP's, DNS
+            // and QUIC UDP's).
+            if shown.starts_with("services[") && name == "protocol" {
                 if let Some(svc) = d
                     .pointer_mut(&format!("/services/{}", index_of(path)))
                     .and_then(Value::as_object_mut)
                 {
-                    svc.remove("syn_proxy");
+                    if to_udp {
+                        svc.remove("syn_proxy");
+                    }
+                    svc.remove("rules");
+                    svc.remove("first_data");
+                }
+            }
+            // A renamed pool keeps the servers and rules that name it.
+            if shown.starts_with("services[") && shown.contains(".pools[") && name == "name" {
+                let i = index_of(path);
+                for list in ["servers", "rules"] {
+                    if let Some(items) = d["services"][i][list].as_array_mut() {
+                        for item in items {
+                            if item["pool"] == *get(doc, path) {
+                                item["pool"] = v.clone();
+                            }
+                        }
+                    }
                 }
             }
             d
@@ -369,6 +406,7 @@ fn expected_lines(old: &Value, new: &Value, path: &[Seg]) -> Vec<String> {
                     vec![format!("service {svc}: new_sessions_per_s/burst ")]
                 }
                 "allow" | "deny" => vec![format!("service {svc}: {} changed", key(2))],
+                "pools" | "rules" => vec![format!("service {svc}: {} changed", key(2))],
                 "servers" => {
                     let j = index(3);
                     let srv = |d: &Value| d["services"][i]["servers"][j]["name"].clone();
@@ -530,7 +568,15 @@ fn the_full_configuration_holds_every_field() {
             "neighbours[]",
             "ports[]",
             "services[]",
+            "services[].first_data",
             "services[].health",
+            "services[].pools[]",
+            "services[].rules[]",
+            "services[].rules[].dns",
+            "services[].rules[].http",
+            "services[].rules[].http.header",
+            "services[].rules[].quic",
+            "services[].rules[].tls",
             "services[].servers[]",
             "services[].syn_proxy",
             "timeouts"
@@ -624,6 +670,26 @@ const READ_AS: &[(&str, &[&str])] = &[
     ("services[].servers[].weight", &["weight"]),
     ("services[].servers[].max_sessions", &["max_sessions"]),
     ("services[].servers[].state", &["state"]),
+    ("services[].servers[].pool", &["pool"]),
+    ("services[].pools[].name", &["name"]),
+    ("services[].pools[].algorithm", &["algorithm"]),
+    ("services[].rules[].name", &["name"]),
+    ("services[].rules[].pool", &["pool"]),
+    ("services[].rules[].http.method", &["method"]),
+    ("services[].rules[].http.host", &["host"]),
+    ("services[].rules[].http.path_prefix", &["path_prefix"]),
+    ("services[].rules[].http.header.name", &["header", "name"]),
+    ("services[].rules[].http.header.value", &["header", "value"]),
+    ("services[].rules[].tls.sni", &["sni"]),
+    ("services[].rules[].tls.alpn", &["alpn"]),
+    ("services[].rules[].dns.suffix", &["suffix"]),
+    ("services[].rules[].dns.type", &["qtype"]),
+    ("services[].rules[].quic.sni", &["sni"]),
+    ("services[].rules[].quic.alpn", &["alpn"]),
+    ("services[].first_data.wait_ms", &["wait"]),
+    ("services[].first_data.segments", &["segments"]),
+    ("services[].first_data.bytes", &["bytes"]),
+    ("services[].first_data.malformed", &["malformed"]),
     ("cluster.instance", &["instance"]),
     ("cluster.instances", &["instances"]),
     ("cluster.peers[].instance", &["instance"]),

@@ -55,7 +55,8 @@ pub use labels::{LabelConfig, LabelError, LabelManager, LabelPair};
 pub use pool::{ServerConfig, ServerPool, ServerState};
 pub use service::{Admitted, PacketInfo, Service, ServiceConfig};
 pub use session::{
-    Direction, EndReason, Origin, Protocol, Session, SessionKey, SessionState, TcpFlags, Timeouts,
+    BoundBy, Direction, EndReason, Origin, Protocol, Session, SessionKey, SessionState, TcpFlags,
+    Timeouts,
 };
 pub use session_core::{
     Core, CoreConfig, Ended, EventOutcome, InstallError, Installed, NewPacketOutcome, Sweep,

@@ -82,6 +82,9 @@ pub struct ServerFailures {
 #[derive(Clone, Debug)]
 pub struct Server {
     config: ServerConfig,
+    /// The service's pool this server is in (layer-7 rules choose a
+    /// pool; 0 is the default pool): each pool's picker takes only its own.
+    group: u16,
     state: ServerState,
     removing: bool,
     active: u32,
@@ -103,6 +106,10 @@ impl Server {
     }
     pub fn max_sessions(&self) -> u32 {
         self.config.max_sessions
+    }
+    /// The pool it is in (0: the default pool).
+    pub fn group(&self) -> u16 {
+        self.group
     }
     pub fn state(&self) -> ServerState {
         self.state
@@ -155,6 +162,9 @@ pub enum Removal {
     Deferred { active: u32 },
 }
 
+/// In service, available, group: what the counts are kept of.
+type Status = (bool, bool, u16);
+
 /// The servers of one service.
 #[derive(Clone, Debug, Default)]
 pub struct ServerPool {
@@ -164,6 +174,8 @@ pub struct ServerPool {
     version: u64,
     in_service: u32,
     available: u32,
+    /// `in_service` and `available` of each pool (group), by group.
+    groups: Vec<(u32, u32)>,
 }
 
 impl ServerPool {
@@ -171,13 +183,20 @@ impl ServerPool {
         ServerPool::default()
     }
 
-    /// Adds a server (state `Up`). Reuses a free slot if any.
+    /// Adds a server (state `Up`) to the default pool. Reuses a free slot
+    /// if any.
     pub fn add(&mut self, config: ServerConfig) -> Result<ServerId, PoolError> {
+        self.add_in(config, 0)
+    }
+
+    /// Adds a server (state `Up`) to pool `group`.
+    pub fn add_in(&mut self, config: ServerConfig, group: u16) -> Result<ServerId, PoolError> {
         if self.iter().any(|(_, s)| s.config.addr == config.addr) {
             return Err(PoolError::Duplicate(config.addr));
         }
         let server = Server {
             config,
+            group,
             state: ServerState::Up,
             removing: false,
             active: 0,
@@ -195,7 +214,7 @@ impl ServerPool {
         };
         let id = ServerId(slot as u32);
         self.slots[slot] = Some(server);
-        self.account(id, (false, false));
+        self.account(id, (false, false, 0));
         self.version += 1;
         Ok(id)
     }
@@ -227,6 +246,13 @@ impl ServerPool {
 
     pub fn set_max_sessions(&mut self, id: ServerId, max: u32) -> Result<(), PoolError> {
         self.update(id, |s| s.config.max_sessions = max)
+    }
+
+    /// Moves a server to pool `group`; its sessions stay.
+    pub fn set_group(&mut self, id: ServerId, group: u16) -> Result<(), PoolError> {
+        self.update(id, |s| s.group = group)?;
+        self.version += 1;
+        Ok(())
     }
 
     /// Counts an externally detected failure (health check).
@@ -273,6 +299,16 @@ impl ServerPool {
         self.available
     }
 
+    /// [`ServerPool::in_service_count`] of pool `group`.
+    pub fn in_service_in(&self, group: u16) -> u32 {
+        self.groups.get(group as usize).map_or(0, |g| g.0)
+    }
+
+    /// [`ServerPool::available_count`] of pool `group`.
+    pub fn available_in(&self, group: u16) -> u32 {
+        self.groups.get(group as usize).map_or(0, |g| g.1)
+    }
+
     /// A session was assigned to `id`.
     pub(crate) fn session_started(&mut self, id: ServerId) {
         let _ = self.update(id, |s| s.active += 1);
@@ -309,21 +345,33 @@ impl ServerPool {
         let _ = self.update(id, |s| s.failures.reset_before_reply += 1);
     }
 
-    fn status(&self, id: ServerId) -> (bool, bool) {
-        self.get(id)
-            .map_or((false, false), |s| (s.in_service(), s.available()))
+    fn status(&self, id: ServerId) -> Status {
+        self.get(id).map_or((false, false, 0), |s| {
+            (s.in_service(), s.available(), s.group)
+        })
     }
 
-    fn uncount(&mut self, (in_service, available): (bool, bool)) {
+    fn uncount(&mut self, (in_service, available, group): Status) {
         self.in_service -= in_service as u32;
         self.available -= available as u32;
+        if let Some(g) = self.groups.get_mut(group as usize) {
+            g.0 -= in_service as u32;
+            g.1 -= available as u32;
+        }
     }
 
-    fn account(&mut self, id: ServerId, before: (bool, bool)) {
+    fn account(&mut self, id: ServerId, before: Status) {
         self.uncount(before);
-        let (in_service, available) = self.status(id);
+        let (in_service, available, group) = self.status(id);
         self.in_service += in_service as u32;
         self.available += available as u32;
+        if self.groups.len() <= group as usize {
+            self.groups.resize(group as usize + 1, (0, 0));
+        }
+        if let Some(g) = self.groups.get_mut(group as usize) {
+            g.0 += in_service as u32;
+            g.1 += available as u32;
+        }
         if before.0 != in_service {
             self.version += 1;
         }

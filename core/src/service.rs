@@ -86,7 +86,9 @@ pub struct Admitted {
 pub struct Service {
     config: ServiceConfig,
     pool: ServerPool,
-    picker: Picker,
+    /// One picker per pool (group) of `pool`'s servers: 0 is the default
+    /// pool, with the service's algorithm; layer-7 rules choose another.
+    pickers: Vec<Picker>,
     bucket: Option<TokenBucket>,
     access: AccessLists,
     sessions: u32,
@@ -102,7 +104,7 @@ impl Service {
         Ok(Service {
             config,
             pool: ServerPool::new(),
-            picker: Picker::new(config.algorithm, config.maglev_table_size),
+            pickers: vec![Picker::new(config.algorithm, config.maglev_table_size)],
             bucket: config.rate_limit.map(TokenBucket::new),
             access: AccessLists::none(),
             sessions: 0,
@@ -150,6 +152,28 @@ impl Service {
         self.bucket = limit.map(TokenBucket::new);
     }
 
+    /// Sets the algorithms of the pools after the default one: pool `k + 1`
+    /// picks with `algorithms[k]` among the servers of group `k + 1`. A
+    /// pool whose algorithm stays keeps its picker (its rotation and
+    /// weights); sessions are never touched.
+    pub fn set_pools(&mut self, algorithms: &[crate::balance::Algorithm]) {
+        let size = self.config.maglev_table_size;
+        self.pickers.truncate(algorithms.len() + 1);
+        for (k, &a) in algorithms.iter().enumerate() {
+            let group = k as u16 + 1;
+            match self.pickers.get_mut(group as usize) {
+                Some(p) if p.algorithm() == a => {}
+                Some(p) => *p = Picker::for_group(a, size, group),
+                None => self.pickers.push(Picker::for_group(a, size, group)),
+            }
+        }
+    }
+
+    /// How many pools the service has (the default one included).
+    pub fn pool_count(&self) -> u16 {
+        self.pickers.len() as u16
+    }
+
     /// Replaces the access lists. Existing sessions stay: the lists are
     /// checked for new sessions only.
     pub fn set_access(&mut self, access: AccessLists) {
@@ -162,17 +186,20 @@ impl Service {
 
     /// Admission + pick + label pair + session insert. The caller has checked
     /// that no session with this key exists; `key_hash` is
-    /// [`SessionTable::hash_key`] of the packet's key.
+    /// [`SessionTable::hash_key`] of the packet's key. `group` is the pool
+    /// to pick from (0: the default pool).
+    #[allow(clippy::too_many_arguments)]
     pub fn admit(
         &mut self,
         id: ServiceId,
         packet: &PacketInfo,
+        group: u16,
         key_hash: u64,
         now: u64,
         labels: &mut LabelManager,
         table: &mut SessionTable,
     ) -> Result<Admitted, Refusal> {
-        let result = self.try_admit(id, packet, key_hash, now, labels, table);
+        let result = self.try_admit(id, packet, group, key_hash, now, labels, table);
         match result {
             Ok(_) => self.counters.admitted += 1,
             Err(reason) => self.counters.refused[reason.index()] += 1,
@@ -180,10 +207,12 @@ impl Service {
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn try_admit(
         &mut self,
         id: ServiceId,
         packet: &PacketInfo,
+        group: u16,
         key_hash: u64,
         now: u64,
         labels: &mut LabelManager,
@@ -195,8 +224,8 @@ impl Service {
         if self.config.max_sessions != 0 && self.sessions >= self.config.max_sessions {
             return Err(Refusal::SessionLimit);
         }
-        if self.pool.available_count() == 0 {
-            return Err(if self.pool.in_service_count() == 0 {
+        if self.pool.available_in(group) == 0 {
+            return Err(if self.pool.in_service_in(group) == 0 {
                 Refusal::NoServer
             } else {
                 Refusal::ServersFull
@@ -210,7 +239,11 @@ impl Service {
                 return Err(Refusal::RateLimit);
             }
         }
-        let Some(server) = self.picker.pick(&self.pool, &packet.key) else {
+        let picked = match self.pickers.get_mut(group as usize) {
+            Some(picker) => picker.pick(&self.pool, &packet.key),
+            None => None,
+        };
+        let Some(server) = picked else {
             // Unreachable: available_count() > 0 guarantees a pick.
             self.give_back_token();
             return Err(Refusal::NoServer);
@@ -327,7 +360,7 @@ mod tests {
         let admit = |service: &mut Service, labels: &mut _, table: &mut SessionTable, port| {
             let p = packet(port);
             let hash = table.hash_key(&p.key);
-            service.admit(id, &p, hash, 0, labels, table)
+            service.admit(id, &p, 0, hash, 0, labels, table)
         };
 
         assert_eq!(

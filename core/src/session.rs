@@ -324,6 +324,47 @@ pub struct Counters {
     pub bytes: [u64; 2],
 }
 
+/// What bound a session to its pool (layer-7 rules, issue 17): the index
+/// of the service's rule that matched (`0..=63`), or a reason it went to
+/// the default pool. Kept in one byte of the session; the appliance names
+/// the rule or the reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BoundBy(pub u8);
+
+impl BoundBy {
+    /// The service has no rules: bound on its first packet (layer 4).
+    pub const L4: BoundBy = BoundBy(255);
+    /// Synced from a peer or restored: the rule is not carried.
+    pub const COPIED: BoundBy = BoundBy(254);
+    /// The first data was read and no rule matched.
+    pub const NO_MATCH: BoundBy = BoundBy(253);
+    /// The first fallback reason; reason `r` is `BoundBy(FALLBACK.0 - r)`.
+    pub const FALLBACK: BoundBy = BoundBy(252);
+
+    /// The rule of this index matched.
+    pub fn rule(index: usize) -> BoundBy {
+        debug_assert!(index < 128);
+        BoundBy(index as u8)
+    }
+
+    /// The rule index, when a rule bound it.
+    pub fn rule_index(self) -> Option<usize> {
+        (self.0 < 128).then_some(self.0 as usize)
+    }
+
+    /// Fallback reason `r` (the appliance numbers its reasons; < 64).
+    pub fn fallback(r: u8) -> BoundBy {
+        BoundBy(Self::FALLBACK.0 - r)
+    }
+
+    /// The fallback reason number, when a fallback bound it.
+    pub fn fallback_reason(self) -> Option<u8> {
+        (128..=Self::FALLBACK.0)
+            .contains(&self.0)
+            .then(|| Self::FALLBACK.0 - self.0)
+    }
+}
+
 /// One session. 136 bytes.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -338,6 +379,10 @@ pub struct Session {
     /// Timer class, or VACANT for a free slab slot.
     class: u8,
     origin: Origin,
+    /// What bound it to its pool: a rule's index, or one of the
+    /// [`BoundBy`] reasons for the default pool (`BoundBy::L4`: the
+    /// service reads no first data).
+    bound_by: u8,
     /// Traffic or an event of this session was seen on this instance
     /// (always true for a session admitted here; a synced copy becomes
     /// this instance's to sync once its frames arrive here).
@@ -397,6 +442,10 @@ impl Session {
     }
     pub fn origin(&self) -> Origin {
         self.origin
+    }
+    /// What bound the session to its pool ([`BoundBy`]).
+    pub fn bound_by(&self) -> BoundBy {
+        BoundBy(self.bound_by)
     }
     /// Whether this instance switches the session (see [`Origin`]): it
     /// was admitted or restored here, or its frames arrived here.
@@ -560,6 +609,7 @@ impl SessionTable {
             state,
             class: state.class() as u8,
             origin: Origin::Local,
+            bound_by: BoundBy::L4.0,
             here: true,
             synced_class: NOT_SYNCED,
             synced_at_ms: 0,
@@ -637,6 +687,11 @@ impl SessionTable {
         debug_assert_ne!(s.class, VACANT);
         s.origin = origin;
         s.here = origin != Origin::Synced;
+    }
+
+    /// Records what bound the session to its pool.
+    pub fn set_bound_by(&mut self, id: SessionId, by: BoundBy) {
+        self.slots[id.0 as usize].bound_by = by.0;
     }
 
     /// Records that the session's traffic or events are seen here.

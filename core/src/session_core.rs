@@ -298,6 +298,18 @@ impl Core {
     /// Existing session: the packet is a C2S event of it, never admitted
     /// again. Otherwise TCP needs a SYN without ACK; then admission.
     pub fn on_new_packet(&mut self, packet: &PacketInfo, now: u64) -> NewPacketOutcome {
+        self.on_new_packet_in(packet, 0, now)
+    }
+
+    /// [`Core::on_new_packet`], admitting to pool `group` of the service
+    /// (what its layer-7 rules chose from the first data; 0: the default
+    /// pool).
+    pub fn on_new_packet_in(
+        &mut self,
+        packet: &PacketInfo,
+        group: u16,
+        now: u64,
+    ) -> NewPacketOutcome {
         let key = &packet.key;
         let key_hash = self.table.hash_key(key);
         let mut replaced = None;
@@ -335,7 +347,7 @@ impl Core {
             self.counters.not_session_start += 1;
             return NewPacketOutcome::NotSessionStart;
         }
-        match self.admit(service_id, packet, key_hash, now) {
+        match self.admit(service_id, packet, group, key_hash, now) {
             Ok(admitted) => NewPacketOutcome::Admitted { admitted, replaced },
             Err(reason) => NewPacketOutcome::Refused {
                 service: service_id,
@@ -350,6 +362,7 @@ impl Core {
         &mut self,
         service_id: ServiceId,
         packet: &PacketInfo,
+        group: u16,
         key_hash: u64,
         now: u64,
     ) -> Result<Admitted, Refusal> {
@@ -359,6 +372,7 @@ impl Core {
             .admit(
                 service_id,
                 packet,
+                group,
                 key_hash,
                 now,
                 &mut self.labels,
@@ -401,7 +415,9 @@ impl Core {
         if !consistent {
             return NewPacketOutcome::NotSessionStart;
         }
-        match self.admit(service_id, packet, key_hash, now) {
+        // Recovery picks from the default pool: the frame in hand is from
+        // the middle of the flow, not the first data the rules read.
+        match self.admit(service_id, packet, 0, key_hash, now) {
             Ok(admitted) => {
                 self.table
                     .set_state(admitted.session, SessionState::Established, now);
@@ -452,6 +468,11 @@ impl Core {
         self.table.touch(id, now);
         self.table.mark_here(id);
         true
+    }
+
+    /// Records what bound session `id` to its pool (layer-7 rules).
+    pub fn set_bound_by(&mut self, id: SessionId, by: crate::session::BoundBy) {
+        self.table.set_bound_by(id, by);
     }
 
     /// Ends a session on the control plane's request.
@@ -693,6 +714,7 @@ impl Core {
         );
         service.session_installed(server);
         self.table.set_origin(id, origin);
+        self.table.set_bound_by(id, crate::session::BoundBy::COPIED);
         self.table
             .set_installed(id, rec.state, ms(rec.remaining_ms), created, replied, now);
         Ok(Installed::New {

@@ -263,6 +263,17 @@ events! {
     splice_held,
     splice_option_mismatch,
     splice_ack_resent,
+    l7_waits,
+    l7_held,
+    l7_rule_matched,
+    l7_no_match,
+    l7_fallback_timeout,
+    l7_fallback_segments,
+    l7_fallback_bytes,
+    l7_fallback_malformed,
+    l7_fallback_unsupported,
+    l7_fallback_busy,
+    l7_refused_sessions,
 }
 
 /// One lcore's counters.

@@ -13,6 +13,7 @@
 use crate::channels::ServiceKey;
 use crate::channels::WorkerOp;
 use crate::frame::Frame;
+use crate::scheduler::first_data_state::L7Rt;
 use crate::scheduler::{Scheduler, ServiceRt};
 use slb_config::{ClientMode, Config, Refuse, ServerChange, ServiceChange};
 use slb_core::{ServerId, ServiceId};
@@ -143,6 +144,15 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
                         *rt = ServiceRt::from(ns);
                     }
                 }
+                ServiceChange::Pools { .. } => {
+                    // Each pool's picker; every server to its pool (by
+                    // index, which a reordering moves). Sessions stay.
+                    set_pools(sched, sid, ns);
+                }
+                ServiceChange::Rules { .. } | ServiceChange::FirstData { .. } => {
+                    // New sessions only; the hit counters of rules that
+                    // keep their name carry over.
+                }
                 ServiceChange::SynProxy { .. } => {
                     // New SYNs only. Turned off, a handshake whose cookie
                     // SYN-ACK is on its way back (a round trip's worth)
@@ -172,7 +182,7 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
                 .any(|c| matches!(c, ServerChange::Address { .. }))
             {
                 remove_server(sched, sid, ov.address);
-                add_server(sched, sid, nv)?;
+                add_server(sched, sid, ns, nv)?;
                 continue;
             }
             let Some(id) = sched.server_id(sid, ov.address) else {
@@ -189,6 +199,9 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
                     ServerChange::MaxSessions { new, .. } => {
                         let _ = s.pool_mut().set_max_sessions(id, *new);
                     }
+                    ServerChange::Pool { .. } => {
+                        let _ = s.pool_mut().set_group(id, ns.server_pool_index(nv));
+                    }
                     // Operator state: combined with health by
                     // `sync_health` below.
                     ServerChange::State { .. } | ServerChange::Address { .. } => {}
@@ -197,8 +210,13 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
         }
         for name in &sd.servers_added {
             if let Some(v) = ns.server(name) {
-                add_server(sched, sid, v)?;
+                add_server(sched, sid, ns, v)?;
             }
+        }
+        // Rules name pools by index: rebuilt after any change of either.
+        let old_rt = sched.l7.remove(&sid);
+        if let Some(rt) = L7Rt::new(ns, old_rt.as_ref()) {
+            sched.l7.insert(sid, rt);
         }
     }
     if d.icmp_changed {
@@ -258,18 +276,48 @@ fn add_service<F: Frame>(
     if let Some(svc) = sched.core.service_mut(id) {
         svc.set_access(s.into());
     }
+    set_pools(sched, id, s);
     for v in &s.servers {
-        add_server(sched, id, v)?;
+        add_server(sched, id, s, v)?;
+    }
+    if let Some(rt) = L7Rt::new(s, None) {
+        sched.l7.insert(id, rt);
     }
     sched.add_service(id, ServiceRt::from(s));
     Ok(id)
 }
 
-/// Adds a server to service `sid` and starts resolving its MAC. Its
-/// operator state is set with its health by `sync_health`.
+/// The service's pools in the core: one picker each (`pools[k]` is pool
+/// `k + 1`, 0 the default), and every server in its pool.
+fn set_pools<F: Frame>(sched: &mut Scheduler<F>, sid: ServiceId, s: &slb_config::Service) {
+    let algorithms: Vec<slb_core::Algorithm> =
+        s.pools.iter().map(|p| p.algorithm.into()).collect();
+    let groups: Vec<(std::net::IpAddr, u16)> = s
+        .servers
+        .iter()
+        .map(|v| (v.address, s.server_pool_index(v)))
+        .collect();
+    let ids: Vec<(ServerId, u16)> = groups
+        .iter()
+        .filter_map(|&(addr, g)| Some((sched.server_id(sid, addr)?, g)))
+        .collect();
+    if let Some(svc) = sched.core.service_mut(sid) {
+        svc.set_pools(&algorithms);
+        for (id, g) in ids {
+            if svc.pool().get(id).is_some_and(|v| v.group() != g) {
+                let _ = svc.pool_mut().set_group(id, g);
+            }
+        }
+    }
+}
+
+/// Adds a server of `s` to service `sid`, in its pool, and starts
+/// resolving its MAC. Its operator state is set with its health by
+/// `sync_health`.
 fn add_server<F: Frame>(
     sched: &mut Scheduler<F>,
     sid: ServiceId,
+    s: &slb_config::Service,
     v: &slb_config::Server,
 ) -> Result<ServerId, ErrorBody> {
     let svc = sched
@@ -278,7 +326,7 @@ fn add_server<F: Frame>(
         .ok_or_else(|| err(code::INTERNAL, "service vanished"))?;
     let id = svc
         .pool_mut()
-        .add(v.into())
+        .add_in(v.into(), s.server_pool_index(v))
         .map_err(|e| err(code::INVALID_ARGUMENT, format!("server {}: {e}", v.name)))?;
     if !sched.watch_neighbour(v.address) {
         return Err(err(

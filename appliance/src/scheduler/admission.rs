@@ -52,7 +52,7 @@ impl<F: Frame> Scheduler<F> {
         &mut self,
         worker: usize,
         port: u8,
-        mut f: F,
+        f: F,
         origin: Origin,
         now: u64,
         out: &mut dyn FnMut(usize, F),
@@ -66,6 +66,10 @@ impl<F: Frame> Scheduler<F> {
             Ok(Classified::Ip(ip)) => ip,
             Ok(_) => return self.drop_frame(PathDrop::NotForVip, Some(port), &f, None),
             Err(r) => return self.drop_frame(r, Some(port), &f, None),
+        };
+        // A flow waiting for its first data (layer-7 rules).
+        let Some(mut f) = self.waiting_frame(f, &ip, now, out) else {
+            return;
         };
         // A frame too large for every server-facing port once labelled
         // never makes a session; its client hears why (`worker/icmp.rs`).
@@ -115,6 +119,15 @@ impl<F: Frame> Scheduler<F> {
             ingress_port: u16::from(port),
             bytes: f.len() as u32,
         };
+        // A UDP service with layer-7 rules: a flow of no session waits
+        // for its first datagram(s) to be read (`first_data.rs`).
+        if protocol == slb_core::Protocol::Udp {
+            if let Some(sid) = self.l7_service(&key) {
+                if self.core.find(&key).is_none() {
+                    return self.wait_udp(sid, worker, port, f, &ip, &info, now, out);
+                }
+            }
+        }
         let mut outcome = self.core.on_new_packet(&info, now);
         // Delayed binding: a handshake ACK of a `syn_proxy` service whose
         // cookie is good binds the session (`splice.rs`). A bad cookie is
@@ -122,9 +135,19 @@ impl<F: Frame> Scheduler<F> {
         // ended here) or one a consistent hash can recover.
         if outcome == NewPacketOutcome::NotSessionStart {
             match self.cookie_verdict(&ip, f.data(), &key) {
-                Some(Ok(cookie)) => {
-                    return self.bind_spliced(worker, port, f, &ip, &info, cookie, now, out);
-                }
+                // Layer-7 rules: bound once the first data is read.
+                Some(Ok(cookie)) => match self.l7_service(&key) {
+                    Some(sid) => {
+                        return self.wait_tcp(sid, worker, port, f, &ip, &info, cookie, now, out)
+                    }
+                    None => {
+                        let l4 = (0, slb_core::BoundBy::L4);
+                        let (held, flow) = (vec![f], ip.flow);
+                        return self.bind_spliced(
+                            worker, port, held, flow, &info, cookie, l4, now, out,
+                        );
+                    }
+                },
                 Some(Err(e))
                     if !self.recovers(&key, origin) && self.recent_ends.by_flow(&key).is_none() =>
                 {

@@ -35,11 +35,16 @@
 //! - [`splice`]: delayed binding (`syn_proxy`): the cookie ACK binds the
 //!   session, slbd makes the server's handshake and replays the client's
 //!   ACK marked for the server's agent;
+//! - [`first_data`], [`first_data_state`]: layer-7 rules: a session of a
+//!   service with `rules` waits for its client's first data, which
+//!   chooses its pool;
 //! - [`poll_loop`]: the DPDK side: RX, the round, TX, on the scheduler lcore.
 
 pub mod admission;
 pub mod ending;
 pub mod exception;
+pub mod first_data;
+pub mod first_data_state;
 pub mod foreign_label;
 pub mod health;
 pub mod icmp_errors;
@@ -157,6 +162,12 @@ pub struct Scheduler<F: Frame> {
     pub(crate) sync: sync_state::SyncState,
     /// Delayed binding: handshakes with servers under way.
     pub(crate) splices: splice_state::Splices<F>,
+    /// Layer-7 rules of the services that have them.
+    pub(crate) l7: HashMap<ServiceId, first_data_state::L7Rt>,
+    /// Sessions waiting for their client's first data.
+    pub(crate) waits: first_data_state::Waits<F>,
+    /// Where QUIC Initials are decrypted (a copy).
+    pub(crate) l7_scratch: Box<slb_l7::rules::Scratch>,
 }
 
 impl<F: Frame> Scheduler<F> {
@@ -215,6 +226,9 @@ impl<F: Frame> Scheduler<F> {
             peers,
             sync,
             splices: splice_state::Splices::default(),
+            l7: HashMap::new(),
+            waits: first_data_state::Waits::default(),
+            l7_scratch: slb_l7::rules::Scratch::new(),
         }
     }
 
@@ -243,6 +257,7 @@ impl<F: Frame> Scheduler<F> {
         if let Some(rt) = self.services.remove(&id) {
             self.worker_op(WorkerOp::ServiceRemove(rt.key));
         }
+        self.l7.remove(&id);
     }
 
     /// Queues `op` on every worker and applies it to the scheduler's own
@@ -412,6 +427,7 @@ impl<F: Frame> Scheduler<F> {
         work += self.probe_peers(now, out);
         work += self.run_sync(now, out);
         work += self.run_splices(now, out);
+        work += self.run_first_data(now, out);
         work
     }
 

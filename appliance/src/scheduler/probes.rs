@@ -47,7 +47,7 @@ impl<F: Frame> Scheduler<F> {
                     service: s.name.clone(),
                     server: v.name.clone(),
                     addr: v.address,
-                    health: s.health.clone(),
+                    health: s.server_health(v).clone(),
                     admin: v.state,
                 };
                 targets.push((key, target));

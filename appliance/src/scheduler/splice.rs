@@ -45,15 +45,21 @@ use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
 use slb_wire::classify::IpFrame;
 use slb_wire::syn_cookie::replay::{self, AckInfo, ServerSynAck};
 use slb_wire::syn_cookie::{self, counter, CookieError, CookieOptions, Tuple};
-use slb_wire::{classify, Classified, TcpFlags};
+use slb_core::BoundBy;
+use slb_wire::{classify, Classified, FlowKey, TcpFlags};
 
 /// The cookie tuple of a client's packet.
 fn tuple_of(ip: &IpFrame) -> Tuple {
+    tuple_of_flow(&ip.flow)
+}
+
+/// The cookie tuple of a client's flow.
+fn tuple_of_flow(flow: &FlowKey) -> Tuple {
     Tuple {
-        src: ip.flow.src,
-        dst: ip.flow.dst,
-        src_port: ip.flow.src_port,
-        dst_port: ip.flow.dst_port,
+        src: flow.src,
+        dst: flow.dst,
+        src_port: flow.src_port,
+        dst_port: flow.dst_port,
     }
 }
 
@@ -99,27 +105,34 @@ impl<F: Frame> Scheduler<F> {
     }
 
     /// A handshake ACK with a valid cookie: admit the session as its SYN
-    /// would have been, and start the server's handshake (the ACK held).
+    /// would have been, to pool `group` (`by` what chose it: layer-7
+    /// rules, `first_data.rs`; else the default pool by layer 4), and
+    /// start the server's handshake. `held` is the cookie ACK, then what
+    /// the client sent after it (waiting for its first data).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn bind_spliced(
         &mut self,
         worker: usize,
         port: u8,
-        f: F,
-        ip: &IpFrame,
+        held: Vec<F>,
+        flow: FlowKey,
         info: &PacketInfo,
         (opts, ack): (CookieOptions, AckInfo),
+        (group, by): (u16, BoundBy),
         now: u64,
         out: &mut dyn FnMut(usize, F),
     ) {
         if self.splices.len() >= PENDING_MAX {
-            return self.drop_frame(PathDrop::SplicePendingFull, Some(port), &f, None);
+            for f in &held {
+                self.drop_frame(PathDrop::SplicePendingFull, Some(port), f, None);
+            }
+            return;
         }
         let syn = PacketInfo {
             tcp_flags: CoreFlags(CoreFlags::SYN),
             ..*info
         };
-        let admitted = match self.core.on_new_packet(&syn, now) {
+        let admitted = match self.core.on_new_packet_in(&syn, group, now) {
             NewPacketOutcome::Admitted { admitted, replaced } => {
                 if let Some(old) = replaced {
                     self.withdraw(&old);
@@ -127,14 +140,28 @@ impl<F: Frame> Scheduler<F> {
                 admitted
             }
             NewPacketOutcome::Refused { service, .. } => {
-                self.drop_frame(PathDrop::Refused, Some(port), &f, None);
-                if self.services.get(&service).is_some_and(|s| s.refuse_rst) {
-                    self.send_reset(port, f, ip, out);
+                let rst = self.services.get(&service).is_some_and(|s| s.refuse_rst);
+                let mut held = held.into_iter();
+                if let Some(ack) = held.next() {
+                    self.drop_frame(PathDrop::Refused, Some(port), &ack, None);
+                    match classify::classify(ack.data()) {
+                        Ok(Classified::Ip(ip)) if rst => self.send_reset(port, ack, &ip, out),
+                        _ => {}
+                    }
+                }
+                for f in held {
+                    self.drop_frame(PathDrop::Refused, Some(port), &f, None);
                 }
                 return;
             }
-            _ => return self.drop_frame(PathDrop::NoSession, Some(port), &f, None),
+            _ => {
+                for f in &held {
+                    self.drop_frame(PathDrop::NoSession, Some(port), f, None);
+                }
+                return;
+            }
         };
+        self.core.set_bound_by(admitted.session, by);
         self.counters.event(Event::SessionsAdmitted);
         self.counters.event(Event::SynCookiesValid);
         let p = Pending {
@@ -143,12 +170,12 @@ impl<F: Frame> Scheduler<F> {
             worker,
             port,
             client_mac: info.client_mac,
-            flow: ip.flow,
-            tuple: tuple_of(ip),
+            flow,
+            tuple: tuple_of_flow(&flow),
             client_isn: ack.seq.wrapping_sub(1),
             opts,
             client_tsval: ack.tsval,
-            held: vec![f],
+            held,
             syn_sent: now,
             tries: 0,
         };

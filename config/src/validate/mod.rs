@@ -21,6 +21,7 @@ mod cluster;
 mod control;
 mod health;
 mod icmp;
+mod l7;
 mod labels;
 mod neighbours;
 mod ports;

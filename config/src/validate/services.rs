@@ -114,13 +114,17 @@ pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> 
             super::health::health(c, &p, d.health.as_ref(), d.protocol, port.unwrap_or(1), vip);
         let servers = servers(c, &p, &d.servers, vip, ports);
         let syn_proxy = syn_proxy(c, &p, d, vip.is_some_and(|v| v.is_ipv6()));
+        let algorithm = d.algorithm.unwrap_or(Algorithm::WeightedRoundRobin);
+        let pools = super::l7::pools(c, &p, d, algorithm, port.unwrap_or(1), vip);
+        let rules = super::l7::rules(c, &p, d, syn_proxy.is_some());
+        let first_data = super::l7::first_data(c, &p, d);
         out.push(Service {
             name: d.name.clone(),
             vip: vip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             port: port.unwrap_or(1),
             protocol: d.protocol,
             client_mode: d.client_mode.unwrap_or(ClientMode::Plain),
-            algorithm: d.algorithm.unwrap_or(Algorithm::WeightedRoundRobin),
+            algorithm,
             max_sessions,
             new_sessions_per_s: rate,
             burst,
@@ -131,6 +135,9 @@ pub(super) fn services(c: &mut Checker, docs: &[ServiceDoc], ports: &[Port]) -> 
             syn_proxy,
             tcp_signatures: d.tcp_signatures,
             servers,
+            pools,
+            rules,
+            first_data,
         });
     }
     out
@@ -271,6 +278,8 @@ fn servers(
             weight,
             max_sessions,
             state: d.state.unwrap_or(ServerState::Up),
+            // Checked against the pools by `l7::pools`.
+            pool: d.pool.clone().filter(|p| p != crate::l7::DEFAULT_POOL),
         });
     }
     out

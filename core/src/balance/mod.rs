@@ -109,6 +109,8 @@ pub struct Picker {
     table_size: u32,
     /// Pool version the derived state was built for.
     built: Option<u64>,
+    /// The pool (group) of the service's servers it picks from.
+    group: u16,
 }
 
 impl Picker {
@@ -122,7 +124,26 @@ impl Picker {
             table: MaglevTable::default(),
             table_size,
             built: None,
+            group: 0,
         }
+    }
+
+    /// A picker of the servers of pool `group` only (layer-7 pools).
+    pub fn for_group(algorithm: Algorithm, table_size: u32, group: u16) -> Picker {
+        Picker {
+            group,
+            ..Picker::new(algorithm, table_size)
+        }
+    }
+
+    /// The pool it picks from.
+    pub fn group(&self) -> u16 {
+        self.group
+    }
+
+    /// `s` may take a new session from this picker.
+    fn takes(&self, s: &crate::pool::Server) -> bool {
+        s.available() && s.group() == self.group
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -136,7 +157,7 @@ impl Picker {
 
     /// Picks an available server for `key`, or `None` if there is none.
     pub fn pick(&mut self, pool: &ServerPool, key: &SessionKey) -> Option<ServerId> {
-        if pool.available_count() == 0 {
+        if pool.available_in(self.group) == 0 {
             return None;
         }
         if self.built != Some(pool.version()) {
@@ -167,7 +188,7 @@ impl Picker {
             Algorithm::SourceHash | Algorithm::Maglev => {
                 let members: Vec<Member> = pool
                     .iter()
-                    .filter(|(_, s)| s.in_service())
+                    .filter(|(_, s)| s.in_service() && s.group() == self.group)
                     .map(|(id, s)| Member {
                         addr: s.addr(),
                         weight: s.weight(),
@@ -185,7 +206,7 @@ impl Picker {
         for i in 0..n {
             let slot = (self.cursor + i) % n;
             let id = ServerId(slot as u32);
-            if pool.get(id).is_some_and(|s| s.available()) {
+            if pool.get(id).is_some_and(|s| self.takes(s)) {
                 self.cursor = slot + 1;
                 return Some(id);
             }
@@ -199,7 +220,7 @@ impl Picker {
         let mut total = 0i64;
         let mut best: Option<usize> = None;
         for (id, s) in pool.iter() {
-            if !s.available() {
+            if !self.takes(s) {
                 continue;
             }
             let i = id.0 as usize;
@@ -228,7 +249,7 @@ impl Picker {
             let Some(s) = pool.get(ServerId(slot as u32)) else {
                 continue;
             };
-            if !s.available() {
+            if !self.takes(s) {
                 continue;
             }
             let c = cost(s);
@@ -248,7 +269,7 @@ impl Picker {
     fn least_response_time(&mut self, pool: &ServerPool) -> Option<ServerId> {
         let (mut sum, mut measured) = (0u128, 0u128);
         for (_, s) in pool.iter() {
-            if let (true, Some(rt)) = (s.available(), s.response_time_ns()) {
+            if let (true, Some(rt)) = (self.takes(s), s.response_time_ns()) {
                 sum += rt as u128;
                 measured += 1;
             }
@@ -263,11 +284,11 @@ impl Picker {
     fn hashed(&mut self, pool: &ServerPool, hash: u64) -> Option<ServerId> {
         for value in self.table.probe(hash) {
             let id = ServerId(value);
-            if pool.get(id).is_some_and(|s| s.available()) {
+            if pool.get(id).is_some_and(|s| self.takes(s)) {
                 return Some(id);
             }
         }
-        pool.iter().find(|(_, s)| s.available()).map(|(id, _)| id)
+        pool.iter().find(|(_, s)| self.takes(s)).map(|(id, _)| id)
     }
 }
 
