@@ -13,6 +13,7 @@ pub mod golden;
 pub mod hostile;
 pub mod lab;
 pub mod lab_cluster;
+pub mod lab_l7_servers;
 pub mod lab_tcp;
 pub mod pcap_run;
 pub mod prometheus;
