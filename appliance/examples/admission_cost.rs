@@ -18,6 +18,9 @@
 //! instructions / frames is the per-admission cost on worker + scheduler
 //! (frame allocation happens outside).
 //!
+//! The wall time of `run_admit` per frame is printed too
+//! (`ns_per_session`, one thread: one core's admission rate).
+//!
 //! Usage: admission_cost CONFIG FRAMES
 
 mod common;
@@ -84,12 +87,19 @@ fn main() {
         })
         .collect();
     let mut batch: Vec<VecFrame> = frames.iter().map(|t| VecFrame::new(t)).collect();
+    let t = std::time::Instant::now();
     let sent = run_admit(&mut dp, &mut batch, 1_000_000_000);
+    let wall = t.elapsed();
     let admitted = dp
         .scheduler
         .counters()
         .snapshot()
         .event(slb_appliance::counters::Event::SessionsAdmitted);
     println!("frames={nframes} admitted={admitted} sent={sent}");
+    // One thread: 1e9 / this is one core's admission rate.
+    println!(
+        "ns_per_session={:.1}",
+        wall.as_nanos() as f64 / f64::from(nframes)
+    );
     assert_eq!(admitted, u64::from(nframes), "every SYN admitted");
 }

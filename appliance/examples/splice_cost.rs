@@ -44,7 +44,24 @@
 //! instructions of a phase / flows is its per-flow cost (frame allocation
 //! and the building of the next phase's frames happen outside).
 //!
-//! Usage: splice_cost CONFIG FLOWS
+//! With FIRST_DATA `http` or `tls` (layer-7 rules, issue 17), service 0
+//! must have rules: its cookie ACKs wait for their first data, and a
+//! fourth counted phase runs between bind and complete:
+//!
+//! - `run_data`: each client's first data segment (an HTTP/1.1 request,
+//!   or a 517-byte TLS ClientHello with SNI, as curl sends them) through
+//!   the worker (punt) and `Scheduler::poll`: held, read by the rules, the
+//!   session admitted to the rule's pool, the marked SYN sent;
+//!
+//! and `run_complete` replays the ACK and that segment (2 frames a flow).
+//! With FIRST_DATA `none`, service 0 has no rules (figure 3c).
+//!
+//! The wall time of bind + data + complete on this one thread is printed
+//! too (`ns_per_session`): the run is one core's work, so 1e9 / it is the
+//! rate of new sessions one scheduler core binds (figure 3l runs it
+//! outside valgrind, beside `admission_cost`'s).
+//!
+//! Usage: splice_cost CONFIG FLOWS FIRST_DATA
 
 use slb_appliance::counters::{Event, Snapshot};
 mod common;
@@ -99,6 +116,14 @@ fn run_punt(fp: &mut FastPath<VecFrame>, burst: &mut Vec<VecFrame>, out: &mut Ou
 
 #[inline(never)]
 fn run_bind(dp: &mut Dp, frames: &mut Vec<VecFrame>, out: &mut Out) {
+    via_scheduler(dp, frames, CLIENT_PORT, out);
+}
+
+#[inline(never)]
+fn run_data(dp: &mut Dp, frames: &mut Vec<VecFrame>, out: &mut Out) {
+    // Not the same machine code as `run_bind` (the linker would fold the
+    // two into one symbol, and callgrind count both phases as one).
+    std::hint::black_box(frames.len());
     via_scheduler(dp, frames, CLIENT_PORT, out);
 }
 
@@ -214,10 +239,26 @@ struct Flow {
 }
 
 fn main() {
-    let a = common::args("splice_cost CONFIG FLOWS");
+    let a = common::args("splice_cost CONFIG FLOWS FIRST_DATA");
     let (cfg, mut dp) = common::data_path(&a[0]);
     let n: u32 = a[1].parse().expect("FLOWS");
     assert!(n > 0, "FLOWS must be at least 1");
+    let first_data: Option<Vec<u8>> = match a[2].as_str() {
+        "none" => None,
+        "http" => Some(
+            b"GET /v1/items?id=7 HTTP/1.1\r\nHost: api.example.com\r\n\
+              User-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"
+                .to_vec(),
+        ),
+        "tls" => Some(common::client_hello("api.example.com", 517)),
+        other => panic!("FIRST_DATA is none, http or tls (got {other})"),
+    };
+    assert_eq!(
+        cfg.services[0].rules.is_empty(),
+        first_data.is_none(),
+        "service 0 has rules exactly when FIRST_DATA is http or tls"
+    );
+    let mut wall = std::time::Duration::ZERO;
     let proxied = &cfg.services[0];
     let l4 = cfg
         .services
@@ -304,7 +345,37 @@ fn main() {
                 VecFrame::new(&padded(f))
             })
             .collect();
+        let t = std::time::Instant::now();
         run_bind(&mut dp, &mut acks, &mut out);
+        wall += t.elapsed();
+        if let Some(payload) = &first_data {
+            assert!(out.is_empty(), "a cookie ACK waits for the first data");
+            let mut data: Vec<VecFrame> = round
+                .iter()
+                .map(|&i| {
+                    let (c, cport) = client(i as u32);
+                    let f = FrameBuilder::tcp(
+                        MacAddr(PRELOAD_CLIENT_MAC),
+                        MacAddr(common::port_mac(CLIENT_PORT)),
+                        c,
+                        vip,
+                        cport,
+                        vport,
+                    )
+                    .flags(TcpFlags(TcpFlags::ACK.0 | TcpFlags::PSH.0))
+                    .seq(CLIENT_ISN.wrapping_add(1))
+                    .ack(flows[i].cookie.wrapping_add(1))
+                    .window(502)
+                    .tcp_options(&ts_option(CLIENT_TSVAL + 1, wall_ms as u32))
+                    .payload(payload)
+                    .build();
+                    VecFrame::new(&f)
+                })
+                .collect();
+            let t = std::time::Instant::now();
+            run_data(&mut dp, &mut data, &mut out);
+            wall += t.elapsed();
+        }
         assert_eq!(out.len(), round.len(), "one SYN to a server per cookie ACK");
         for (port, f) in out.drain(..) {
             let d = f.data();
@@ -317,6 +388,10 @@ fn main() {
             assert!(round.contains(&i), "a SYN of this round's clients");
             flows[i].c2s = lf.lse.label.value();
             flows[i].server_mac.copy_from_slice(&d[..6]);
+            if first_data.is_some() {
+                // The rules' pool: s3 and s4 (api).
+                assert!(d[5] == 0x0d || d[5] == 0x0e, "to the api pool: {:02x?}", &d[..6]);
+            }
         }
         let mut answers: Vec<VecFrame> = round
             .iter()
@@ -341,13 +416,16 @@ fn main() {
                 VecFrame::new(&padded(f))
             })
             .collect();
+        let t = std::time::Instant::now();
         run_complete(&mut dp, &mut answers, &mut out);
+        wall += t.elapsed();
+        let per_flow = 1 + usize::from(first_data.is_some());
         assert_eq!(
             out.len(),
-            round.len(),
-            "one replayed ACK per server SYN-ACK"
+            round.len() * per_flow,
+            "one replayed ACK (and the first data) per server SYN-ACK"
         );
-        for (port, f) in out.drain(..) {
+        for (port, f) in out.drain(..).step_by(per_flow) {
             let (lf, i, seq) = labelled_of(f.data());
             assert_eq!(port, SERVER_PORT, "the ACK out of the server port");
             assert_eq!(lf.tcp_flags, Some(TcpFlags::ACK), "the client's ACK");
@@ -392,11 +470,20 @@ fn main() {
         "L4 SYNs punted"
     );
     assert_eq!(c.total_drops(), 0, "drops: {:?}", drops(&c));
+    if first_data.is_some() {
+        assert_eq!(
+            c.event(Event::FirstDataRuleMatched),
+            u64::from(n),
+            "every session bound by a rule"
+        );
+    }
     println!(
-        "flows={n} cookies={} bound={} spliced={} l4_punted={}",
+        "flows={n} cookies={} bound={} spliced={} l4_punted={} rule_matched={}",
         c.event(Event::SynCookiesSent),
         c.event(Event::SynCookiesValid),
         c.event(Event::SessionsSpliced),
-        c.event(Event::PuntedNew) - punted
+        c.event(Event::PuntedNew) - punted,
+        c.event(Event::FirstDataRuleMatched),
     );
+    println!("ns_per_session={:.1}", wall.as_nanos() as f64 / f64::from(n));
 }
