@@ -398,6 +398,158 @@ fn diff_names_a_syn_proxy_change() {
     );
 }
 
+// ---- layer 7: pools, rules, first_data --------------------------------------
+
+/// `lab.json`'s web (TCP, syn_proxy) and dns (UDP) services with pools and
+/// rules.
+fn l7_lab() -> Value {
+    let mut doc = lab();
+    set(&mut doc, "/services/0/syn_proxy", json!(true));
+    set(&mut doc, "/services/0/servers/1/pool", json!("api"));
+    set(&mut doc, "/services/0/servers/2/pool", json!("static"));
+    set(
+        &mut doc,
+        "/services/0/pools",
+        json!([{ "name": "api", "algorithm": "least_connections",
+                 "health": { "kind": "http", "path": "/healthz" } },
+               { "name": "static" }]),
+    );
+    set(
+        &mut doc,
+        "/services/0/rules",
+        json!([
+            { "name": "api", "pool": "api", "http": { "host": "API.example.com" } },
+            { "name": "static", "pool": "static",
+              "http": { "method": "GET", "path_prefix": "/s/", "header": { "name": "X-Cdn" } } },
+            { "name": "tls", "pool": "default", "tls": { "sni": "*.example.com", "alpn": "h2" } }
+        ]),
+    );
+    set(&mut doc, "/services/0/first_data", json!({ "wait_ms": 300 }));
+    set(&mut doc, "/services/2/servers/2/pool", json!("corp"));
+    set(&mut doc, "/services/2/pools", json!([{ "name": "corp" }]));
+    set(
+        &mut doc,
+        "/services/2/rules",
+        json!([
+            { "name": "corp", "pool": "corp", "dns": { "suffix": "corp.example.", "type": "aaaa" } },
+            { "name": "h3", "pool": "corp", "quic": { "sni": "www.example.com" } },
+            { "name": "svcb", "pool": "corp", "dns": { "type": 64 } }
+        ]),
+    );
+    doc
+}
+
+#[test]
+fn l7_pools_and_rules_parse() {
+    let c = parses(&l7_lab());
+    let web = &c.services[0];
+    assert_eq!(web.pools.len(), 2);
+    assert_eq!(web.pools[0].algorithm, Algorithm::LeastConnections);
+    assert_eq!(web.pools[1].algorithm, web.algorithm, "the service's");
+    assert!(web.pools[0].health.is_some() && web.pools[1].health.is_none());
+    assert_eq!(web.server_health(&web.servers[2]), &web.health);
+    assert_eq!(
+        web.server_health(&web.servers[1]).kind.as_str(),
+        "http",
+        "the pool's"
+    );
+    assert_eq!(
+        web.servers
+            .iter()
+            .map(|s| web.server_pool_index(s))
+            .collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    assert_eq!(web.pool_index("default"), Some(0));
+    assert_eq!(web.pool_algorithm(1), Algorithm::LeastConnections);
+    let RuleMatch::Http(h) = &web.rules[0].matcher else {
+        panic!("http")
+    };
+    assert_eq!(h.host.as_deref(), Some("api.example.com"), "lowercased");
+    let RuleMatch::Http(h) = &web.rules[1].matcher else {
+        panic!("http")
+    };
+    assert_eq!(h.header.as_ref().unwrap().name, "x-cdn");
+    assert_eq!(web.first_data.wait, Duration::from_millis(300));
+    assert_eq!(web.first_data.segments, 3, "default");
+    let dns = &c.services[2];
+    let RuleMatch::Dns(d) = &dns.rules[0].matcher else {
+        panic!("dns")
+    };
+    assert_eq!(
+        (d.suffix.as_deref(), d.qtype),
+        (Some("corp.example"), Some(28)),
+        "trailing dot gone, type by name without case"
+    );
+    let RuleMatch::Dns(d) = &dns.rules[2].matcher else {
+        panic!("dns")
+    };
+    assert_eq!(d.qtype, Some(64), "a number");
+    // Written back and read again: the same configuration.
+    assert_eq!(Config::from_json_str(&c.to_json_pretty()).unwrap(), c);
+}
+
+#[test]
+fn l7_errors_name_the_field() {
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        ("/services/0/syn_proxy", json!(false), "services[0].rules[0].http", "needs syn_proxy"),
+        ("/services/0/servers/1/pool", json!("cache"), "services[0].servers[1].pool", "no pool \"cache\""),
+        ("/services/0/rules/0/pool", json!("apx"), "services[0].rules[0].pool", "no pool \"apx\""),
+        ("/services/0/rules/0/name", json!("tls"), "services[0].rules[2].name", "duplicate rule name"),
+        ("/services/0/pools/1/name", json!("default"), "services[0].pools[1].name", "\"default\" is the pool"),
+        ("/services/0/pools/1/name", json!("api"), "services[0].pools[1].name", "duplicate pool name"),
+        ("/services/0/rules/0/http", json!({}), "services[0].rules[0].http", "at least one field"),
+        ("/services/0/rules/0/http", json!({ "host": "a..b" }), "services[0].rules[0].http.host", "a host name"),
+        ("/services/0/rules/0/http", json!({ "host": "*.*.b" }), "services[0].rules[0].http.host", "a host name"),
+        ("/services/0/rules/0/http", json!({ "path_prefix": "v1" }), "services[0].rules[0].http.path_prefix", "must start with '/'"),
+        ("/services/0/rules/0/http", json!({ "method": "G ET" }), "services[0].rules[0].http.method", "an HTTP token"),
+        ("/services/0/rules/0/http", json!({ "header": { "name": "a:b" } }), "services[0].rules[0].http.header.name", "an HTTP token"),
+        ("/services/0/rules/2/tls", json!({ "alpn": "" }), "services[0].rules[2].tls.alpn", "1 to 255"),
+        ("/services/0/rules/0", json!({ "name": "x", "pool": "api", "dns": { "suffix": "a" } }), "services[0].rules[0].dns", "is for udp services"),
+        ("/services/0/rules/0", json!({ "name": "x", "pool": "api" }), "services[0].rules[0]", "exactly one of http, tls, dns or quic"),
+        ("/services/0/rules/0", json!({ "name": "x", "pool": "api", "http": { "host": "a" }, "tls": { "sni": "a" } }), "services[0].rules[0]", "exactly one"),
+        ("/services/2/rules/0/dns", json!({ "type": "AXFRX" }), "services[2].rules[0].dns.type", "must be one of A, NS"),
+        ("/services/2/rules/0/dns", json!({ "type": 0 }), "services[2].rules[0].dns.type", "between 1 and 65535"),
+        ("/services/2/rules/1", json!({ "name": "h", "pool": "corp", "http": { "host": "a" } }), "services[2].rules[1].http", "is for tcp services"),
+        ("/services/0/first_data", json!({ "wait_ms": 5 }), "services[0].first_data.wait_ms", "between 10 and 5000"),
+        ("/services/0/first_data", json!({ "segments": 9 }), "services[0].first_data.segments", "between 1 and 8"),
+        ("/services/0/first_data", json!({ "bytes": 32 }), "services[0].first_data.bytes", "between 64 and 16384"),
+        ("/services/1/first_data", json!({}), "services[1].first_data", "has no effect without rules"),
+    ];
+    for (pointer, value, path, reason) in cases {
+        let mut doc = l7_lab();
+        set(&mut doc, pointer, value);
+        assert_error(&errors(&doc), path, reason);
+    }
+    let mut doc = l7_lab();
+    let rules: Vec<Value> = (0..65)
+        .map(|i| json!({ "name": format!("r{i}"), "pool": "api", "http": { "host": "a" } }))
+        .collect();
+    set(&mut doc, "/services/0/rules", Value::Array(rules));
+    assert_error(&errors(&doc), "services[0].rules", "at most 64 rules (got 65)");
+}
+
+#[test]
+fn l7_diff_is_live_and_named() {
+    let old = parses(&l7_lab());
+    let mut doc = l7_lab();
+    set(&mut doc, "/services/0/pools/1/algorithm", json!("maglev"));
+    set(&mut doc, "/services/0/rules/0/pool", json!("static"));
+    set(&mut doc, "/services/0/servers/0/pool", json!("api"));
+    set(&mut doc, "/services/0/first_data", json!({ "wait_ms": 100, "malformed": "refuse" }));
+    let d = old.diff(&parses(&doc));
+    assert!(!d.needs_restart());
+    let text = d.to_string();
+    for line in [
+        "service web: pools changed (api,static -> api,static)",
+        "service web: rules changed (3 -> 3 rules)",
+        "service web: first_data 300ms/3/4096B/default -> 100ms/3/4096B/refuse",
+        "service web: server s1: pool default -> api",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in:\n{text}");
+    }
+}
+
 // ---- round trip -----------------------------------------------------------
 
 #[test]
