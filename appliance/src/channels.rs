@@ -125,6 +125,8 @@ pub enum View {
     Labels(LabelFilter),
     /// `health`.
     Health(ServiceFilter),
+    /// `rules.show`.
+    Rules(slb_proto::RulesFilter),
     /// `drops` (turning the trace on or off is the one change a view
     /// makes: a switch of the trace, not of the data path's state).
     Drops(DropsArgs),
@@ -184,6 +186,7 @@ answers! {
     Session(Box<Session>),
     Labels(Labels),
     Health(Health),
+    Rules(slb_proto::Rules),
     Drops(Drops),
     Stats(Box<CoreTotals>),
     Vips(Vec<VipHealth>),

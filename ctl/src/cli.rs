@@ -4,8 +4,8 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use slb_ctl::client::CallError;
 use slb_proto::{
-    ReloadArgs, Request, ServerAdd, ServerRef, ServerSpec, ServerUpdate, ServiceFilter,
-    ServiceName, ServiceSpec, DEFAULT_SOCKET,
+    ReloadArgs, Request, RulesFilter, ServerAdd, ServerRef, ServerSpec, ServerUpdate,
+    ServiceFilter, ServiceName, ServiceSpec, DEFAULT_SOCKET,
 };
 use std::path::PathBuf;
 
@@ -38,6 +38,7 @@ Examples:
   slbctl sessions show --label 17
   slbctl labels --limit 50
   slbctl health
+  slbctl rules web                     # layer-7 rules: hits, default pool
   slbctl cluster
   slbctl drain-instance                # withdraw every VIP; sessions go on
   slbctl config reload                 # re-read slbd's --config file
@@ -104,6 +105,32 @@ enum Cmd {
         /// Only this service.
         #[arg(long)]
         service: Option<String>,
+    },
+    /// A service's layer-7 rules and how many sessions each one bound.
+    ///
+    /// A rule sends a new session to one of the service's server pools by
+    /// what the client's first data asks for: an HTTP/1.x request (method,
+    /// host, path prefix, a header), a TLS or QUIC ClientHello (server name,
+    /// ALPN) or a DNS query (name suffix, type). Rules are tried in order;
+    /// the first that matches wins. The table shows each rule in that
+    /// order: its name, kind (http, tls, quic, dns), what it matches, its
+    /// pool and the sessions it bound (HITS).
+    ///
+    /// The lines below it count the sessions the default pool took without
+    /// a rule: no_match (the first data was read and no rule matched) and
+    /// the fallbacks, which send a session to the default pool without the
+    /// rules' say: timeout (no complete first data within
+    /// first_data.wait_ms, e.g. a protocol where the server speaks first),
+    /// segments and bytes (first_data.segments or .bytes of data without a
+    /// complete request), malformed (a request that cannot be read, with
+    /// first_data.malformed: default), unsupported (readable, but not by
+    /// the rules: a QUIC version other than 1, a ClientHello over several
+    /// TLS records), busy (too many sessions were already waiting). refused
+    /// counts malformed requests refused (first_data.malformed: refuse).
+    /// `slbctl sessions list` shows which rule bound each session.
+    Rules {
+        /// The service (one with rules).
+        service: String,
     },
     /// The drop trace: the frames slbd dropped most recently, with the
     /// reason, the port, the 5-tuple, the label and TCP flags, and for a
@@ -519,6 +546,9 @@ impl Cli {
                 ));
             }
             Cmd::Health { service } => Request::Health(ServiceFilter {
+                service: service.clone(),
+            }),
+            Cmd::Rules { service } => Request::RulesShow(RulesFilter {
                 service: service.clone(),
             }),
             Cmd::Cluster => Request::Cluster,

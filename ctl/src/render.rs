@@ -3,8 +3,8 @@
 //! error here (or a decode error at run time), never an empty column.
 
 use slb_proto::{
-    Cluster, Drops, Edit, Health, Labels, Lcores, Port, Reload, Reply, Server, Service,
-    SessionList, Stats, Status,
+    Cluster, Drops, Edit, Health, Labels, Lcores, Port, Reload, Reply, Rules, Server, Service,
+    SessionList, Stats, Status, FALLBACK_REASONS,
 };
 use std::fmt::Write as _;
 
@@ -120,6 +120,7 @@ pub fn render(reply: &Reply) -> String {
         Reply::SessionsShow(r) => o.line(pretty(r)),
         Reply::Labels(r) => labels(&mut o, r),
         Reply::Health(r) => health(&mut o, r),
+        Reply::RulesShow(r) => rules(&mut o, r),
         Reply::Drops(r) => drops(&mut o, r),
         Reply::Cluster(r) => cluster(&mut o, r),
         Reply::Announce(r) => announce(&mut o, Some(r)),
@@ -310,7 +311,7 @@ fn sessions(o: &mut Out, r: &SessionList) {
     o.table(
         &[
             "SERVICE", "SERVER", "PROTO", "CLIENT", "VIP", "STATE", "C2S", "S2C", "AGE_S",
-            "IDLE_S", "ORIGIN", "SPLICED",
+            "IDLE_S", "ORIGIN", "SPLICED", "RULE", "POOL",
         ],
         r.sessions
             .iter()
@@ -328,6 +329,8 @@ fn sessions(o: &mut Out, r: &SessionList) {
                     format!("{:.1}", x.idle_ms / 1e3),
                     x.origin.clone(),
                     if x.spliced { "yes" } else { "-" }.into(),
+                    x.rule.cell(),
+                    x.pool.cell(),
                 ]
             })
             .collect(),
@@ -542,6 +545,45 @@ fn health(o: &mut Out, r: &Health) {
             })
             .collect(),
     );
+}
+
+fn rules(o: &mut Out, r: &Rules) {
+    let f = &r.first_data;
+    o.line(format!(
+        "service {}  first data: wait {} ms, {} segments, {} bytes, malformed {}",
+        r.service, f.wait_ms, f.segments, f.bytes, f.malformed
+    ));
+    o.table(
+        &["RULE", "KIND", "MATCH", "POOL", "HITS"],
+        r.rules
+            .iter()
+            .map(|x| {
+                vec![
+                    x.name.clone(),
+                    x.kind.clone(),
+                    x.matches.clone(),
+                    x.pool.clone(),
+                    x.hits.cell(),
+                ]
+            })
+            .collect(),
+    );
+    let d = &r.default_pool;
+    o.line("");
+    o.line("default pool, without a rule:");
+    let mut rows = vec![vec!["no_match".to_string(), d.no_match.cell()]];
+    // slbd's reasons in its order, then any other it sends.
+    let known = FALLBACK_REASONS.iter().map(|k| (*k, d.fallbacks.get(*k)));
+    let others = d
+        .fallbacks
+        .iter()
+        .filter(|(k, _)| !FALLBACK_REASONS.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), Some(v)));
+    for (k, v) in known.chain(others) {
+        rows.push(vec![format!("fallback:{k}"), v.copied().cell()]);
+    }
+    rows.push(vec!["refused".into(), d.refused.cell()]);
+    o.table(&["BY", "SESSIONS"], rows);
 }
 
 fn changes(o: &mut Out, changes: &[String]) {

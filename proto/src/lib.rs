@@ -21,6 +21,8 @@
 //! - [`result`]: one struct per command's result ([`Reply`]);
 //! - [`drops`]: the `drops` command's arguments and result (the drop
 //!   trace);
+//! - [`rules`]: the `rules.show` result (a service's layer-7 rules) and
+//!   the pools `services.list` shows;
 //! - [`protocol`]: [`Protocol`], TCP or UDP;
 //! - [`error`]: [`ErrorBody`] and the stable error [`code`]s (messages
 //!   are for people).
@@ -35,6 +37,7 @@ pub mod error;
 pub mod protocol;
 pub mod request;
 pub mod result;
+pub mod rules;
 pub mod view_args;
 
 pub use change_args::*;
@@ -43,4 +46,5 @@ pub use envelope::{decode_line, RawRequest, Response, DEFAULT_SOCKET, MAX_REQUES
 pub use error::{code, ErrorBody};
 pub use request::*;
 pub use result::*;
+pub use rules::*;
 pub use view_args::*;

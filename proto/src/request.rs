@@ -44,6 +44,7 @@ pub const COMMANDS: &[&str] = &[
     "sessions.save",
     "labels",
     "health",
+    "rules.show",
     "drops",
     "cluster",
     "instance.drain",
@@ -100,6 +101,10 @@ pub enum Request {
     Labels(LabelFilter),
     #[serde(rename = "health")]
     Health(ServiceFilter),
+    /// A service's layer-7 rules: each rule's match, pool and hits, and
+    /// the sessions its default pool took without a rule.
+    #[serde(rename = "rules.show")]
+    RulesShow(RulesFilter),
     /// The drop trace: turn it on or off, read it.
     #[serde(rename = "drops")]
     Drops(DropsArgs),
@@ -152,6 +157,7 @@ impl Request {
             "sessions.save" => Request::SessionsSave,
             "labels" => Request::Labels(LabelFilter::decode(&a)?),
             "health" => Request::Health(ServiceFilter::decode(&a)?),
+            "rules.show" => Request::RulesShow(RulesFilter::decode(&a)?),
             "drops" => Request::Drops(DropsArgs::decode(&a)?),
             "cluster" => Request::Cluster,
             "instance.drain" => Request::InstanceDrain,
@@ -192,6 +198,7 @@ impl Request {
             Request::SessionsSave => "sessions.save",
             Request::Labels(_) => "labels",
             Request::Health(_) => "health",
+            Request::RulesShow(_) => "rules.show",
             Request::Drops(_) => "drops",
             Request::Cluster => "cluster",
             Request::InstanceDrain => "instance.drain",
@@ -252,6 +259,7 @@ impl Request {
             Request::SessionsSave => Reply::SessionsSave(from(result)?),
             Request::Labels(_) => Reply::Labels(from(result)?),
             Request::Health(_) => Reply::Health(from(result)?),
+            Request::RulesShow(_) => Reply::RulesShow(from(result)?),
             Request::Drops(_) => Reply::Drops(from(result)?),
             Request::Cluster => Reply::Cluster(from(result)?),
             Request::InstanceDrain | Request::InstanceUndrain => Reply::Announce(from(result)?),

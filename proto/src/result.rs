@@ -30,6 +30,7 @@ pub enum Reply {
     SessionsSave(SessionsSaved),
     Labels(Labels),
     Health(Health),
+    RulesShow(crate::rules::Rules),
     Drops(crate::drops::Drops),
     Cluster(Cluster),
     /// `instance.drain` and `instance.undrain`.
@@ -302,6 +303,10 @@ pub struct ServiceStats {
     #[serde(flatten)]
     pub service: Service,
     pub server_stats: Vec<Server>,
+    /// Its layer-7 rules (as `rules.show`); left out for a service
+    /// without rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<crate::rules::Rules>,
 }
 
 /// `metrics`.
@@ -347,6 +352,17 @@ pub struct Service {
     /// `md5` or `ao` when the servers sign their segments; absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_signatures: Option<String>,
+    /// Its server pools, `default` first; left out for a service without
+    /// pools or rules (every server is then in the default pool).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<crate::rules::PoolRow>,
+    /// How many layer-7 rules it has (`rules.show`); left out when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rules: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A service's `syn_proxy`: the MSS and window scale its cookie SYN-ACKs
@@ -502,6 +518,17 @@ pub struct Session {
     /// admitted elsewhere: the instance that bound it knows.)
     #[serde(default)]
     pub spliced: bool,
+    /// What bound it to its pool (layer-7 rules): the rule's name,
+    /// `default` (no rule matched), `fallback:<reason>` (`timeout`,
+    /// `segments`, `bytes`, `malformed`, `unsupported`, `busy`), `copied`
+    /// (synced or restored: the rule is not carried); null for a service
+    /// without rules.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// The pool of its server: `default` or the pool's name; null if the
+    /// server left the service.
+    #[serde(default)]
+    pub pool: Option<String>,
 }
 
 fn local() -> String {

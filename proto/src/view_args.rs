@@ -1,6 +1,6 @@
 //! Arguments of the read-only commands: `services.list`, `servers.list`,
 //! `health` (a service filter), `sessions.list`, `sessions.show`,
-//! `labels`.
+//! `labels`, `rules.show`.
 
 use crate::args::Args;
 use crate::error::ErrorBody;
@@ -188,6 +188,20 @@ impl ServiceFilter {
     pub(crate) fn decode(a: &Args) -> Result<ServiceFilter, ErrorBody> {
         Ok(ServiceFilter {
             service: a.opt_str("service")?,
+        })
+    }
+}
+
+/// `rules.show`: one service's layer-7 rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RulesFilter {
+    pub service: String,
+}
+
+impl RulesFilter {
+    pub(crate) fn decode(a: &Args) -> Result<RulesFilter, ErrorBody> {
+        Ok(RulesFilter {
+            service: a.str("service")?,
         })
     }
 }

@@ -158,6 +158,12 @@ fn requests() -> Vec<(Request, Value)> {
             json!({"id": 1, "command": "drops",
                    "args": {"enable": true, "reason": "withdrawn_label", "limit": 20}}),
         ),
+        (
+            Request::RulesShow(RulesFilter {
+                service: "resolver".into(),
+            }),
+            json!({"id": 1, "command": "rules.show", "args": {"service": "resolver"}}),
+        ),
         (Request::Cluster, json!({"id": 1, "command": "cluster"})),
         (
             Request::InstanceDrain,
@@ -577,6 +583,12 @@ fn answers() -> Vec<(&'static str, Request)> {
         ("slbd-health", Request::Health(filter())),
         ("rig-health", Request::Health(filter())),
         ("rig-drops", Request::Drops(DropsArgs::default())),
+        (
+            "rig-rules.show",
+            Request::RulesShow(RulesFilter {
+                service: "resolver".into(),
+            }),
+        ),
         ("rig-cluster", Request::Cluster),
         ("rig-cluster-announce", Request::Cluster),
         ("rig-instance.drain", Request::InstanceDrain),
@@ -805,4 +817,40 @@ fn errors_decode_as_recorded() {
         .into_result()
         .unwrap_err();
     assert_eq!(e.code, code::UNKNOWN_SESSION);
+}
+
+#[test]
+fn rules_show_needs_a_service_and_reads_its_rules() {
+    let e = Request::decode("rules.show", &json!({})).unwrap_err();
+    assert_eq!(e.code, code::INVALID_ARGUMENT);
+    assert!(e.message.starts_with("service"), "{}", e.message);
+    let e = Request::decode("rules.show", &json!({"service": 7})).unwrap_err();
+    assert!(e.message.starts_with("service"), "{}", e.message);
+    let req = Request::RulesShow(RulesFilter {
+        service: "resolver".into(),
+    });
+    let Reply::RulesShow(r) = req
+        .reply(answer("rig-rules.show").into_result().unwrap())
+        .unwrap()
+    else {
+        panic!("not rules")
+    };
+    assert_eq!(r.service, "resolver");
+    let names: Vec<&str> = r.rules.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(names, ["corp-aaaa", "corp-any", "public"]);
+    assert_eq!(r.rules[0].matches, "suffix corp.example, type AAAA");
+    assert_eq!((r.rules[0].index, r.rules[2].index), (0, 2));
+    assert_eq!(r.rules[2].pool, "default");
+    let reasons: BTreeSet<&str> = r
+        .default_pool
+        .fallbacks
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(reasons, FALLBACK_REASONS.iter().copied().collect());
+    assert_eq!(r.default_pool.fallbacks["malformed"], 1);
+    assert_eq!(r.first_data.wait_ms, 100);
+    // The wire name of the match is `match`.
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["rules"][1]["match"], "suffix corp.example");
 }

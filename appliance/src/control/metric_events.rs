@@ -376,8 +376,93 @@ pub(super) const EVENT_FAMILIES: &[EventFamily] = &[
         "Replayed ACKs sent again because the server sent its SYN-ACK again.",
         None,
     ),
+    ev(
+        "l7_waits",
+        "slbd_l7_waits_total",
+        "New sessions of services with layer-7 rules that waited for their client's first data.",
+        None,
+    ),
+    ev(
+        "l7_held",
+        "slbd_l7_held_frames_total",
+        "Client frames held while their session waited for its first data.",
+        None,
+    ),
+    ev(
+        "l7_rule_matched",
+        "slbd_l7_decisions_total",
+        L7_DECISIONS,
+        Some(("decision", "rule")),
+    ),
+    ev(
+        "l7_no_match",
+        "slbd_l7_decisions_total",
+        L7_DECISIONS,
+        Some(("decision", "no_match")),
+    ),
+    ev(
+        "l7_fallback_timeout",
+        "slbd_l7_decisions_total",
+        L7_DECISIONS,
+        Some(("decision", "timeout")),
+    ),
+    ev(
+        "l7_fallback_segments",
+        "slbd_l7_decisions_total",
+        L7_DECISIONS,
+        Some(("decision", "segments")),
+    ),
+    ev(
+        "l7_fallback_bytes",
+        "slbd_l7_decisions_total",
+        L7_DECISIONS,
+        Some(("decision", "bytes")),
+    ),
+    ev(
+        "l7_fallback_malformed",
+        "slbd_l7_decisions_total",
+        L7_DECISIONS,
+        Some(("decision", "malformed")),
+    ),
+    ev(
+        "l7_fallback_unsupported",
+        "slbd_l7_decisions_total",
+        L7_DECISIONS,
+        Some(("decision", "unsupported")),
+    ),
+    ev(
+        "l7_fallback_busy",
+        "slbd_l7_decisions_total",
+        L7_DECISIONS,
+        Some(("decision", "busy")),
+    ),
+    ev(
+        "l7_refused_sessions",
+        "slbd_l7_decisions_total",
+        L7_DECISIONS,
+        Some(("decision", "refused")),
+    ),
 ];
 
 const SYN_COOKIES: &str =
     "SYN cookies: sent by workers, valid handshake ACKs (invalid ones are drops: cookie_stale, cookie_forged).";
+const L7_DECISIONS: &str = "Sessions of services with layer-7 rules by what bound them, by lcore: a rule, no rule matched (the default pool), a fallback reason (the default pool), refused (a malformed request).";
 const SPLICE: &str = "Delayed-binding handshakes with the server, by result.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_has_its_family() {
+        for (e, _) in slb_proto::Events::default().by_name() {
+            let rows = EVENT_FAMILIES.iter().filter(|f| f.event == e).count();
+            assert_eq!(rows, 1, "event {e}: {rows} rows in EVENT_FAMILIES");
+        }
+        assert_eq!(
+            EVENT_FAMILIES.len(),
+            slb_proto::Events::default().by_name().len(),
+            "a row for no event"
+        );
+    }
+}

@@ -149,6 +149,7 @@ pub fn render(s: &Stats) -> String {
     ports(&mut o, s);
     cores(&mut o, s);
     services(&mut o, s);
+    l7(&mut o, s);
     servers(&mut o, s);
     o.gauge(
         "slbd_servers_down",
@@ -334,6 +335,46 @@ fn services(o: &mut Out, s: &Stats) {
                 *v,
             );
         }
+    }
+}
+
+/// Layer-7 rules (services with rules): each rule's sessions, and what
+/// the default pool took without a rule.
+fn l7(o: &mut Out, s: &Stats) {
+    for r in s.services.iter().filter_map(|sv| sv.rules.as_ref()) {
+        let service = r.service.as_str();
+        for rule in &r.rules {
+            o.counter(
+                "slbd_l7_rule_hits_total",
+                "Sessions a layer-7 rule bound to its pool.",
+                &[
+                    ("service", service),
+                    ("rule", &rule.name),
+                    ("pool", &rule.pool),
+                ],
+                rule.hits,
+            );
+        }
+        o.counter(
+            "slbd_l7_no_match_total",
+            "Sessions whose first data matched no rule of the service: its default pool.",
+            &[("service", service)],
+            r.default_pool.no_match,
+        );
+        for (reason, n) in &r.default_pool.fallbacks {
+            o.counter(
+                "slbd_l7_fallbacks_total",
+                "Sessions sent to the service's default pool without its rules' say, by reason.",
+                &[("service", service), ("reason", reason)],
+                *n,
+            );
+        }
+        o.counter(
+            "slbd_l7_refused_total",
+            "Sessions refused for a malformed first request (first_data.malformed: refuse).",
+            &[("service", service)],
+            r.default_pool.refused,
+        );
     }
 }
 
@@ -604,6 +645,59 @@ mod tests {
             value(&m, r#"slbd_server_up{service="web",server="s1"}"#),
             "1"
         );
+    }
+
+    #[test]
+    fn layer7_rules_by_service_rule_and_reason() {
+        let mut s = recorded();
+        let doc: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../ctl/tests/recorded/109-rules-json.json"
+        ))
+        .unwrap();
+        let rules: slb_proto::Rules =
+            serde_json::from_value(doc["exchanges"][0]["response"]["result"].clone()).unwrap();
+        s.services[0].rules = Some(rules);
+        let m = check(&render(&s));
+        assert_eq!(
+            value(
+                &m,
+                r#"slbd_l7_rule_hits_total{service="resolver",rule="corp-aaaa",pool="corp"}"#
+            ),
+            "1"
+        );
+        assert_eq!(
+            value(
+                &m,
+                r#"slbd_l7_rule_hits_total{service="resolver",rule="public",pool="default"}"#
+            ),
+            "1"
+        );
+        assert_eq!(
+            value(&m, r#"slbd_l7_no_match_total{service="resolver"}"#),
+            "1"
+        );
+        assert_eq!(
+            value(
+                &m,
+                r#"slbd_l7_fallbacks_total{service="resolver",reason="malformed"}"#
+            ),
+            "1"
+        );
+        assert_eq!(
+            value(
+                &m,
+                r#"slbd_l7_fallbacks_total{service="resolver",reason="timeout"}"#
+            ),
+            "0"
+        );
+        assert_eq!(
+            value(&m, r#"slbd_l7_refused_total{service="resolver"}"#),
+            "0"
+        );
+        // Services without rules have none of these series.
+        assert!(!m
+            .iter()
+            .any(|(k, _)| k.contains(r#"service="web""#) && k.contains("l7")));
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! format and [`metrics_http`] serves it on `control.metrics_listen` (a
 //! thread of its own beside the socket's). On the scheduler lcore,
 //! between its rounds: [`commands`] takes the control thread's commands,
-//! [`views`] answers the read-only ones ([`drops_view`] the drop trace),
+//! [`views`] answers the read-only ones ([`drops_view`] the drop trace,
+//! [`rules_view`] the layer-7 rules),
 //! [`apply`] applies a configuration (also at start-up).
 //!
 //! Counters and port statistics are read on the control thread directly
@@ -34,6 +35,7 @@ pub mod instance;
 mod metric_events;
 pub mod metrics;
 pub mod metrics_http;
+pub mod rules_view;
 pub mod server;
 pub mod views;
 
@@ -175,6 +177,7 @@ impl Control {
             }
             Request::Labels(f) => Reply::Labels(self.view(View::Labels(f), pump)?),
             Request::Health(f) => Reply::Health(self.view(View::Health(f), pump)?),
+            Request::RulesShow(f) => Reply::RulesShow(self.view(View::Rules(f), pump)?),
             Request::Drops(a) => Reply::Drops(self.view(View::Drops(a), pump)?),
             Request::Cluster => {
                 let peers: Vec<PeerStatus> = self.view(View::Peers, pump)?;

@@ -107,6 +107,7 @@ impl<F: Frame> Scheduler<F> {
             View::Session(s) => Answer::Session(Box::new(self.view_session(&s, now)?)),
             View::Labels(f) => Answer::Labels(self.view_labels(&f, now)),
             View::Health(f) => Answer::Health(self.view_health(&f, now)?),
+            View::Rules(f) => Answer::Rules(self.view_rules(&f)?),
             View::Drops(a) => Answer::Drops(self.view_drops(&a)?),
             View::Stats => Answer::Stats(Box::new(self.view_stats(now))),
             View::Vips => Answer::Vips(self.view_vips()),
@@ -172,6 +173,8 @@ impl<F: Frame> Scheduler<F> {
             tcp_signatures: cfg
                 .and_then(|s| s.tcp_signatures)
                 .map(|t| t.as_str().into()),
+            pools: cfg.map(super::rules_view::pool_rows).unwrap_or_default(),
+            rules: cfg.map_or(0, |s| s.rules.len() as u64),
         })
     }
 
@@ -290,6 +293,12 @@ impl<F: Frame> Scheduler<F> {
             .and_then(|v| v.pool().get(s.server()))
             .map(|v| v.addr().to_string());
         let c = s.counters();
+        let svc_cfg = self.config_service(&svc);
+        let pool = self
+            .core
+            .service(s.service())
+            .and_then(|v| v.pool().get(s.server()))
+            .map(|v| super::rules_view::pool_name(svc_cfg, v.group()));
         proto::Session {
             service: svc,
             server: srv,
@@ -331,6 +340,8 @@ impl<F: Frame> Scheduler<F> {
                 .replica(self.local_id)
                 .get(s.labels().s2c())
                 .is_some_and(|e| e.spliced),
+            rule: super::rules_view::bound_by_name(self.rules_of(s.service()), s.bound_by()),
+            pool,
         }
     }
 
@@ -479,6 +490,7 @@ impl<F: Frame> Scheduler<F> {
                 Some(proto::ServiceStats {
                     service: self.service_row(sid, rt)?,
                     server_stats: self.server_rows(sid, &names, now),
+                    rules: self.rules_of_service(sid, &rt.name),
                 })
             })
             .collect();

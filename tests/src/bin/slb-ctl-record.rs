@@ -535,6 +535,19 @@ impl Lab {
         assert_eq!(self.send(SERVER, &a).len(), 1, "answer to the client");
     }
 
+    /// A datagram from a client to a UDP VIP, forwarded to a server: that
+    /// server's MAC.
+    fn datagram(&mut self, client: &str, client_port: u16, vip: &str, payload: &[u8]) -> MacAddr {
+        let (cm, c, v) = (client_mac(0x21), ip(client), ip(vip));
+        let q = FrameBuilder::udp(cm, MacAddr(PORT_MACS[CLIENT]), c, v, client_port, 53)
+            .payload(payload)
+            .build();
+        let out = self.send(CLIENT, &q);
+        let (p, f) = out.first().expect("datagram forwarded");
+        assert_eq!(*p, SERVER);
+        MacAddr(f[0..6].try_into().unwrap())
+    }
+
     /// Frames slbd drops: `n` of an unknown EtherType, one for an address
     /// that is no VIP, one with a label nobody holds.
     fn junk(&mut self, n: usize) {
@@ -1129,6 +1142,54 @@ fn cases() -> Vec<Case> {
     v
 }
 
+/// A DNS query (one question, class IN) for `name`, type `qtype`.
+fn dns_query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+    let mut q = id.to_be_bytes().to_vec();
+    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for l in name.split('.') {
+        q.push(l.len() as u8);
+        q.extend_from_slice(l.as_bytes());
+    }
+    q.push(0);
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&[0, 1]);
+    q
+}
+
+/// A UDP service with layer-7 rules (DNS): its default pool and pool
+/// `corp` (in `l7.json` only, so the other answers stay as they are).
+const RESOLVER: &str = r#",
+    { "name": "resolver", "vip": "198.18.100.8", "port": 53, "protocol": "udp",
+      "servers": [ { "name": "r1", "address": "198.18.1.11" },
+                   { "name": "c1", "address": "198.18.1.12", "pool": "corp" },
+                   { "name": "c2", "address": "198.18.1.13", "pool": "corp" } ],
+      "pools": [ { "name": "corp", "algorithm": "source_hash" } ],
+      "rules": [ { "name": "corp-aaaa", "pool": "corp", "dns": { "suffix": "corp.example", "type": "AAAA" } },
+                 { "name": "corp-any", "pool": "corp", "dns": { "suffix": "corp.example" } },
+                 { "name": "public", "pool": "default", "dns": { "suffix": "example.org" } } ],
+      "first_data": { "wait_ms": 100, "malformed": "default" } }"#;
+
+/// The cases run against slbd with the `resolver` service (`l7.json`),
+/// after DNS queries that its rules, or their fallbacks, bound.
+fn l7_cases() -> Vec<Case> {
+    vec![
+        case("rules", &["rules", "resolver"]),
+        case("rules-json", &["--json", "rules", "resolver"]),
+        case("rules-no-rules", &["rules", "web"]),
+        case("rules-unknown-service", &["rules", "nope"]),
+        case(
+            "sessions-list-rules",
+            &["sessions", "list", "--service", "resolver"],
+        ),
+        case(
+            "sessions-list-rules-json",
+            &["--json", "sessions", "list", "--service", "resolver"],
+        ),
+        case("services-list-pools-json", &["--json", "services", "list"]),
+        case("help-rules", &["rules", "--help"]),
+    ]
+}
+
 /// The cases run against instance 1 of a cluster of 3 (`cluster.json`),
 /// announcing into table 100 (in memory).
 fn cluster_cases() -> Vec<Case> {
@@ -1243,6 +1304,7 @@ fn main() {
     std::fs::write(dir.join("slbd.json"), config(4095, 1, "")).unwrap();
     std::fs::write(dir.join("next.json"), config(4095, 2, web8080)).unwrap();
     std::fs::write(dir.join("restart.json"), config(8191, 1, "")).unwrap();
+    std::fs::write(dir.join("l7.json"), config(4095, 1, RESOLVER)).unwrap();
     let cluster = r#"{
   "cluster": { "instance": 1, "instances": 3, "client_gateway_ipv4": "198.18.0.254", "announce_table": 100,
     "peers": [ { "instance": 0, "address": "198.18.0.2" }, { "instance": 2, "address": "2001:db8::3" } ],
@@ -1366,7 +1428,44 @@ fn main() {
         text.push('\n');
         std::fs::write(out_dir.join(format!("{name}.json")), text).unwrap();
     }
-    let all_len = all.len() + more.len();
+    // A service with rules, and the sessions they bound.
+    let mut l7 = Lab::with_config(dir, "l7.json");
+    let queries: [(&str, u16, &str); 5] = [
+        ("www.corp.example", 28, "corp-aaaa"),
+        ("mail.corp.example", 1, "corp-any"),
+        ("www.example.org", 1, "public"),
+        ("www.example.net", 1, "no rule"),
+        ("", 0, "malformed"),
+    ];
+    for (i, (name, qtype, why)) in queries.iter().enumerate() {
+        let payload = if name.is_empty() {
+            vec![0x12; 40]
+        } else {
+            dns_query(0x100 + i as u16, name, *qtype)
+        };
+        let to = l7.datagram("198.18.0.21", 54001 + i as u16, "198.18.100.8", &payload);
+        let corp = to == server_mac(0x12) || to == server_mac(0x13);
+        assert_eq!(
+            corp,
+            why.starts_with("corp"),
+            "{name}: {why} went to {to:?}"
+        );
+        l7.advance_ms(10);
+    }
+    let more_l7 = l7_cases();
+    for (i, c) in more_l7.iter().enumerate() {
+        let name = format!("{:02}-{}", all.len() + more.len() + i + 1, c.name);
+        let (exchanges, code) = record(&mut l7, c, &sock, &a);
+        println!(
+            "{name}: {} exchange(s), slbctl exit {code:?}",
+            exchanges.len()
+        );
+        let doc = json!({ "argv": c.argv, "exchanges": exchanges });
+        let mut text = serde_json::to_string_pretty(&doc).unwrap();
+        text.push('\n');
+        std::fs::write(out_dir.join(format!("{name}.json")), text).unwrap();
+    }
+    let all_len = all.len() + more.len() + more_l7.len();
     // slbd is not there at all.
     let name = format!("{:02}-socket-missing", all_len + 1);
     let doc = json!({ "argv": ["status"], "exchanges": [], "socket": "missing" });
