@@ -390,7 +390,11 @@ fn main() {
             flows[i].server_mac.copy_from_slice(&d[..6]);
             if first_data.is_some() {
                 // The rules' pool: s3 and s4 (api).
-                assert!(d[5] == 0x0d || d[5] == 0x0e, "to the api pool: {:02x?}", &d[..6]);
+                assert!(
+                    d[5] == 0x0d || d[5] == 0x0e,
+                    "to the api pool: {:02x?}",
+                    &d[..6]
+                );
             }
         }
         let mut answers: Vec<VecFrame> = round
@@ -485,5 +489,8 @@ fn main() {
         c.event(Event::PuntedNew) - punted,
         c.event(Event::FirstDataRuleMatched),
     );
-    println!("ns_per_session={:.1}", wall.as_nanos() as f64 / f64::from(n));
+    println!(
+        "ns_per_session={:.1}",
+        wall.as_nanos() as f64 / f64::from(n)
+    );
 }

@@ -5,9 +5,9 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::l7::{FirstData, Pool, DEFAULT_POOL};
+use crate::l7::{FirstData, DEFAULT_POOL};
 use crate::model::{
-    Algorithm, ClientMode, Config, Health, Protocol, Refuse, Server, ServerState, Service,
+    Algorithm, ClientMode, Config, Health, Pool, Protocol, Refuse, Server, ServerState, Service,
     SynProxy, TcpSignatures,
 };
 
@@ -179,10 +179,22 @@ pub struct ServerDiff {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerChange {
-    Address { old: IpAddr, new: IpAddr },
-    Weight { old: u16, new: u16 },
-    MaxSessions { old: u32, new: u32 },
-    State { old: ServerState, new: ServerState },
+    Address {
+        old: IpAddr,
+        new: IpAddr,
+    },
+    Weight {
+        old: u16,
+        new: u16,
+    },
+    MaxSessions {
+        old: u32,
+        new: u32,
+    },
+    State {
+        old: ServerState,
+        new: ServerState,
+    },
     /// The pool it belongs to (`None`: the default pool).
     Pool {
         old: Option<String>,

@@ -7,24 +7,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Algorithm, Health};
-
 /// The name of the pool of a service's servers that name no pool: it
 /// takes the sessions no rule claims, with the service's own algorithm
 /// and health check.
 pub const DEFAULT_POOL: &str = "default";
-
-/// `services[i].pools[k]`: a named group of the service's servers (those
-/// whose `pool` is this name), with its own algorithm and health check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pool {
-    /// `[a-z0-9_-]{1,32}`, unique in the service, not `default`.
-    pub name: String,
-    /// The service's algorithm unless set.
-    pub algorithm: Algorithm,
-    /// `None`: the service's health check.
-    pub health: Option<Health>,
-}
 
 /// `services[i].rules[k]`: when the first data matches, the session goes
 /// to `pool`. Rules are tried in order; the first match wins.

@@ -69,14 +69,13 @@ pub use address::{format_mac, parse_mac, Ipv4Cidr, Ipv6Cidr, Prefix};
 pub use diff::{diff, ConfigDiff, NotLive, ServerChange, ServerDiff, ServiceChange, ServiceDiff};
 pub use error::{ConfigError, ConfigErrors};
 pub use l7::{
-    DnsRule, FirstData, HeaderMatch, HelloMatch, HttpRule, Malformed, Pool, Rule, RuleMatch,
-    DEFAULT_POOL,
+    DnsRule, FirstData, HeaderMatch, HelloMatch, HttpRule, Malformed, Rule, RuleMatch, DEFAULT_POOL,
 };
 pub use model::{
     Algorithm, ClientMode, Cluster, Config, Control, DnsCheck, DnsType, Exception, Health,
-    HealthKind, HttpCheck, Icmp, IcmpRate, Labels, Neighbour, OnDown, Peer, Port, Protocol, Refuse,
-    Role, Server, ServerState, Service, SynProxy, TcpSignatures, Timeouts, TlsCheck, UdpCheck,
-    VipEcho,
+    HealthKind, HttpCheck, Icmp, IcmpRate, Labels, Neighbour, OnDown, Peer, Pool, Port, Protocol,
+    Refuse, Role, Server, ServerState, Service, SynProxy, TcpSignatures, Timeouts, TlsCheck,
+    UdpCheck, VipEcho,
 };
 
 impl Config {

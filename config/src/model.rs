@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::address::{on_subnet, Ipv4Cidr, Ipv6Cidr, Prefix};
-use crate::l7::{FirstData, Pool, Rule, DEFAULT_POOL};
+use crate::l7::{FirstData, Rule, DEFAULT_POOL};
 
 /// The whole configuration of one slbd.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -373,7 +373,10 @@ impl Service {
     pub fn pool_algorithm(&self, index: u16) -> Algorithm {
         match index.checked_sub(1) {
             None => self.algorithm,
-            Some(k) => self.pools.get(k as usize).map_or(self.algorithm, |p| p.algorithm),
+            Some(k) => self
+                .pools
+                .get(k as usize)
+                .map_or(self.algorithm, |p| p.algorithm),
         }
     }
 
@@ -498,6 +501,18 @@ pub struct Health {
     /// Consecutive failures that take an up server down (1..=10).
     pub fall: u8,
     pub on_down: OnDown,
+}
+
+/// `services[i].pools[k]`: a named group of the service's servers (those
+/// whose `pool` is this name), with its own algorithm and health check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pool {
+    /// `[a-z0-9_-]{1,32}`, unique in the service, not `default`.
+    pub name: String,
+    /// The service's algorithm unless set.
+    pub algorithm: Algorithm,
+    /// `None`: the service's health check.
+    pub health: Option<Health>,
 }
 
 /// How a server's health is probed.

@@ -424,7 +424,11 @@ fn l7_lab() -> Value {
             { "name": "tls", "pool": "default", "tls": { "sni": "*.example.com", "alpn": "h2" } }
         ]),
     );
-    set(&mut doc, "/services/0/first_data", json!({ "wait_ms": 300 }));
+    set(
+        &mut doc,
+        "/services/0/first_data",
+        json!({ "wait_ms": 300 }),
+    );
     set(&mut doc, "/services/2/servers/2/pool", json!("corp"));
     set(&mut doc, "/services/2/pools", json!([{ "name": "corp" }]));
     set(
@@ -492,29 +496,144 @@ fn l7_pools_and_rules_parse() {
 #[test]
 fn l7_errors_name_the_field() {
     let cases: Vec<(&str, Value, &str, &str)> = vec![
-        ("/services/0/syn_proxy", json!(false), "services[0].rules[0].http", "needs syn_proxy"),
-        ("/services/0/servers/1/pool", json!("cache"), "services[0].servers[1].pool", "no pool \"cache\""),
-        ("/services/0/rules/0/pool", json!("apx"), "services[0].rules[0].pool", "no pool \"apx\""),
-        ("/services/0/rules/0/name", json!("tls"), "services[0].rules[2].name", "duplicate rule name"),
-        ("/services/0/pools/1/name", json!("default"), "services[0].pools[1].name", "\"default\" is the pool"),
-        ("/services/0/pools/1/name", json!("api"), "services[0].pools[1].name", "duplicate pool name"),
-        ("/services/0/rules/0/http", json!({}), "services[0].rules[0].http", "at least one field"),
-        ("/services/0/rules/0/http", json!({ "host": "a..b" }), "services[0].rules[0].http.host", "a host name"),
-        ("/services/0/rules/0/http", json!({ "host": "*.*.b" }), "services[0].rules[0].http.host", "a host name"),
-        ("/services/0/rules/0/http", json!({ "path_prefix": "v1" }), "services[0].rules[0].http.path_prefix", "must start with '/'"),
-        ("/services/0/rules/0/http", json!({ "method": "G ET" }), "services[0].rules[0].http.method", "an HTTP token"),
-        ("/services/0/rules/0/http", json!({ "header": { "name": "a:b" } }), "services[0].rules[0].http.header.name", "an HTTP token"),
-        ("/services/0/rules/2/tls", json!({ "alpn": "" }), "services[0].rules[2].tls.alpn", "1 to 255"),
-        ("/services/0/rules/0", json!({ "name": "x", "pool": "api", "dns": { "suffix": "a" } }), "services[0].rules[0].dns", "is for udp services"),
-        ("/services/0/rules/0", json!({ "name": "x", "pool": "api" }), "services[0].rules[0]", "exactly one of http, tls, dns or quic"),
-        ("/services/0/rules/0", json!({ "name": "x", "pool": "api", "http": { "host": "a" }, "tls": { "sni": "a" } }), "services[0].rules[0]", "exactly one"),
-        ("/services/2/rules/0/dns", json!({ "type": "AXFRX" }), "services[2].rules[0].dns.type", "must be one of A, NS"),
-        ("/services/2/rules/0/dns", json!({ "type": 0 }), "services[2].rules[0].dns.type", "between 1 and 65535"),
-        ("/services/2/rules/1", json!({ "name": "h", "pool": "corp", "http": { "host": "a" } }), "services[2].rules[1].http", "is for tcp services"),
-        ("/services/0/first_data", json!({ "wait_ms": 5 }), "services[0].first_data.wait_ms", "between 10 and 5000"),
-        ("/services/0/first_data", json!({ "segments": 9 }), "services[0].first_data.segments", "between 1 and 8"),
-        ("/services/0/first_data", json!({ "bytes": 32 }), "services[0].first_data.bytes", "between 64 and 16384"),
-        ("/services/1/first_data", json!({}), "services[1].first_data", "has no effect without rules"),
+        (
+            "/services/0/syn_proxy",
+            json!(false),
+            "services[0].rules[0].http",
+            "needs syn_proxy",
+        ),
+        (
+            "/services/0/servers/1/pool",
+            json!("cache"),
+            "services[0].servers[1].pool",
+            "no pool \"cache\"",
+        ),
+        (
+            "/services/0/rules/0/pool",
+            json!("apx"),
+            "services[0].rules[0].pool",
+            "no pool \"apx\"",
+        ),
+        (
+            "/services/0/rules/0/name",
+            json!("tls"),
+            "services[0].rules[2].name",
+            "duplicate rule name",
+        ),
+        (
+            "/services/0/pools/1/name",
+            json!("default"),
+            "services[0].pools[1].name",
+            "\"default\" is the pool",
+        ),
+        (
+            "/services/0/pools/1/name",
+            json!("api"),
+            "services[0].pools[1].name",
+            "duplicate pool name",
+        ),
+        (
+            "/services/0/rules/0/http",
+            json!({}),
+            "services[0].rules[0].http",
+            "at least one field",
+        ),
+        (
+            "/services/0/rules/0/http",
+            json!({ "host": "a..b" }),
+            "services[0].rules[0].http.host",
+            "a host name",
+        ),
+        (
+            "/services/0/rules/0/http",
+            json!({ "host": "*.*.b" }),
+            "services[0].rules[0].http.host",
+            "a host name",
+        ),
+        (
+            "/services/0/rules/0/http",
+            json!({ "path_prefix": "v1" }),
+            "services[0].rules[0].http.path_prefix",
+            "must start with '/'",
+        ),
+        (
+            "/services/0/rules/0/http",
+            json!({ "method": "G ET" }),
+            "services[0].rules[0].http.method",
+            "an HTTP token",
+        ),
+        (
+            "/services/0/rules/0/http",
+            json!({ "header": { "name": "a:b" } }),
+            "services[0].rules[0].http.header.name",
+            "an HTTP token",
+        ),
+        (
+            "/services/0/rules/2/tls",
+            json!({ "alpn": "" }),
+            "services[0].rules[2].tls.alpn",
+            "1 to 255",
+        ),
+        (
+            "/services/0/rules/0",
+            json!({ "name": "x", "pool": "api", "dns": { "suffix": "a" } }),
+            "services[0].rules[0].dns",
+            "is for udp services",
+        ),
+        (
+            "/services/0/rules/0",
+            json!({ "name": "x", "pool": "api" }),
+            "services[0].rules[0]",
+            "exactly one of http, tls, dns or quic",
+        ),
+        (
+            "/services/0/rules/0",
+            json!({ "name": "x", "pool": "api", "http": { "host": "a" }, "tls": { "sni": "a" } }),
+            "services[0].rules[0]",
+            "exactly one",
+        ),
+        (
+            "/services/2/rules/0/dns",
+            json!({ "type": "AXFRX" }),
+            "services[2].rules[0].dns.type",
+            "must be one of A, NS",
+        ),
+        (
+            "/services/2/rules/0/dns",
+            json!({ "type": 0 }),
+            "services[2].rules[0].dns.type",
+            "between 1 and 65535",
+        ),
+        (
+            "/services/2/rules/1",
+            json!({ "name": "h", "pool": "corp", "http": { "host": "a" } }),
+            "services[2].rules[1].http",
+            "is for tcp services",
+        ),
+        (
+            "/services/0/first_data",
+            json!({ "wait_ms": 5 }),
+            "services[0].first_data.wait_ms",
+            "between 10 and 5000",
+        ),
+        (
+            "/services/0/first_data",
+            json!({ "segments": 9 }),
+            "services[0].first_data.segments",
+            "between 1 and 8",
+        ),
+        (
+            "/services/0/first_data",
+            json!({ "bytes": 32 }),
+            "services[0].first_data.bytes",
+            "between 64 and 16384",
+        ),
+        (
+            "/services/1/first_data",
+            json!({}),
+            "services[1].first_data",
+            "has no effect without rules",
+        ),
     ];
     for (pointer, value, path, reason) in cases {
         let mut doc = l7_lab();
@@ -526,7 +645,11 @@ fn l7_errors_name_the_field() {
         .map(|i| json!({ "name": format!("r{i}"), "pool": "api", "http": { "host": "a" } }))
         .collect();
     set(&mut doc, "/services/0/rules", Value::Array(rules));
-    assert_error(&errors(&doc), "services[0].rules", "at most 64 rules (got 65)");
+    assert_error(
+        &errors(&doc),
+        "services[0].rules",
+        "at most 64 rules (got 65)",
+    );
 }
 
 #[test]
@@ -536,7 +659,11 @@ fn l7_diff_is_live_and_named() {
     set(&mut doc, "/services/0/pools/1/algorithm", json!("maglev"));
     set(&mut doc, "/services/0/rules/0/pool", json!("static"));
     set(&mut doc, "/services/0/servers/0/pool", json!("api"));
-    set(&mut doc, "/services/0/first_data", json!({ "wait_ms": 100, "malformed": "refuse" }));
+    set(
+        &mut doc,
+        "/services/0/first_data",
+        json!({ "wait_ms": 100, "malformed": "refuse" }),
+    );
     let d = old.diff(&parses(&doc));
     assert!(!d.needs_restart());
     let text = d.to_string();

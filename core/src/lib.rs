@@ -14,10 +14,12 @@
 //! * [`admission`]: why a new session is refused ([`Refusal`]), the
 //!   new-session rate limit ([`RateLimit`], token bucket), admission counters.
 //! * [`pool`]: [`ServerPool`], a service's servers, their configuration,
-//!   state and live counts.
+//!   state, live counts and pools (groups: layer-7 rules choose one).
 //! * [`session`]: [`SessionKey`], session states, [`Timeouts`], and the
 //!   [`session::SessionTable`] with its expiry lists;
-//!   [`tcp_transition`]: the TCP state machine.
+//!   [`tcp_transition`]: the TCP state machine; [`tcp_flags`]: the flag
+//!   byte it reads; [`bound_by`]: what bound a session to its pool
+//!   (layer-7 rules).
 //! * [`balance`]: the balancing [`Algorithm`]s and the per-service
 //!   [`balance::Picker`]; `balance::maglev`: the Maglev table and its hash.
 //! * [`error`]: [`CoreError`], configuration errors of the core.
@@ -34,6 +36,7 @@
 pub mod access;
 pub mod admission;
 pub mod balance;
+pub mod bound_by;
 pub mod error;
 pub mod ids;
 pub mod label_slices;
@@ -43,11 +46,13 @@ pub mod service;
 pub mod session;
 pub mod session_core;
 pub mod session_record;
+pub mod tcp_flags;
 pub mod tcp_transition;
 
 pub use access::{AccessLists, PrefixSet};
 pub use admission::{RateLimit, Refusal};
 pub use balance::Algorithm;
+pub use bound_by::BoundBy;
 pub use error::CoreError;
 pub use ids::{ServerId, ServiceId, SessionId};
 pub use label_slices::{LabelSlices, SliceError};
@@ -55,8 +60,7 @@ pub use labels::{LabelConfig, LabelError, LabelManager, LabelPair};
 pub use pool::{ServerConfig, ServerPool, ServerState};
 pub use service::{Admitted, PacketInfo, Service, ServiceConfig};
 pub use session::{
-    BoundBy, Direction, EndReason, Origin, Protocol, Session, SessionKey, SessionState, TcpFlags,
-    Timeouts,
+    Direction, EndReason, Origin, Protocol, Session, SessionKey, SessionState, TcpFlags, Timeouts,
 };
 pub use session_core::{
     Core, CoreConfig, Ended, EventOutcome, InstallError, Installed, NewPacketOutcome, Sweep,

@@ -33,6 +33,9 @@
 //! timeout). A shorter timeout makes every session past its new deadline due
 //! at once; expiry ends them in its usual bounded slices.
 
+use crate::bound_by::BoundBy;
+// Lived here before `tcp_flags` was split off.
+pub use crate::tcp_flags::TcpFlags;
 use std::net::IpAddr;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -97,33 +100,6 @@ impl Direction {
         } else {
             Direction::ServerToClient
         }
-    }
-}
-
-/// TCP flags as in the TCP header's flag byte (RFC 9293, section 3.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct TcpFlags(pub u8);
-
-impl TcpFlags {
-    pub const FIN: u8 = 0x01;
-    pub const SYN: u8 = 0x02;
-    pub const RST: u8 = 0x04;
-    pub const PSH: u8 = 0x08;
-    pub const ACK: u8 = 0x10;
-    pub const URG: u8 = 0x20;
-
-    pub fn has(self, flag: u8) -> bool {
-        self.0 & flag != 0
-    }
-
-    /// SYN without ACK, FIN or RST: the only packet that creates a TCP session.
-    pub fn is_session_start(self) -> bool {
-        self.has(Self::SYN) && !self.has(Self::ACK | Self::FIN | Self::RST)
-    }
-
-    /// SYN with FIN or RST: never valid, ignored by the state machine.
-    pub fn is_invalid(self) -> bool {
-        self.has(Self::SYN) && self.has(Self::FIN | Self::RST)
     }
 }
 
@@ -324,47 +300,6 @@ pub struct Counters {
     pub bytes: [u64; 2],
 }
 
-/// What bound a session to its pool (layer-7 rules, issue 17): the index
-/// of the service's rule that matched (`0..=63`), or a reason it went to
-/// the default pool. Kept in one byte of the session; the appliance names
-/// the rule or the reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct BoundBy(pub u8);
-
-impl BoundBy {
-    /// The service has no rules: bound on its first packet (layer 4).
-    pub const L4: BoundBy = BoundBy(255);
-    /// Synced from a peer or restored: the rule is not carried.
-    pub const COPIED: BoundBy = BoundBy(254);
-    /// The first data was read and no rule matched.
-    pub const NO_MATCH: BoundBy = BoundBy(253);
-    /// The first fallback reason; reason `r` is `BoundBy(FALLBACK.0 - r)`.
-    pub const FALLBACK: BoundBy = BoundBy(252);
-
-    /// The rule of this index matched.
-    pub fn rule(index: usize) -> BoundBy {
-        debug_assert!(index < 128);
-        BoundBy(index as u8)
-    }
-
-    /// The rule index, when a rule bound it.
-    pub fn rule_index(self) -> Option<usize> {
-        (self.0 < 128).then_some(self.0 as usize)
-    }
-
-    /// Fallback reason `r` (the appliance numbers its reasons; < 64).
-    pub fn fallback(r: u8) -> BoundBy {
-        BoundBy(Self::FALLBACK.0 - r)
-    }
-
-    /// The fallback reason number, when a fallback bound it.
-    pub fn fallback_reason(self) -> Option<u8> {
-        (128..=Self::FALLBACK.0)
-            .contains(&self.0)
-            .then(|| Self::FALLBACK.0 - self.0)
-    }
-}
-
 /// One session. 136 bytes.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -379,9 +314,7 @@ pub struct Session {
     /// Timer class, or VACANT for a free slab slot.
     class: u8,
     origin: Origin,
-    /// What bound it to its pool: a rule's index, or one of the
-    /// [`BoundBy`] reasons for the default pool (`BoundBy::L4`: the
-    /// service reads no first data).
+    /// What bound it to its pool ([`BoundBy`]'s byte).
     bound_by: u8,
     /// Traffic or an event of this session was seen on this instance
     /// (always true for a session admitted here; a synced copy becomes

@@ -471,7 +471,7 @@ impl Core {
     }
 
     /// Records what bound session `id` to its pool (layer-7 rules).
-    pub fn set_bound_by(&mut self, id: SessionId, by: crate::session::BoundBy) {
+    pub fn set_bound_by(&mut self, id: SessionId, by: crate::bound_by::BoundBy) {
         self.table.set_bound_by(id, by);
     }
 
@@ -714,7 +714,8 @@ impl Core {
         );
         service.session_installed(server);
         self.table.set_origin(id, origin);
-        self.table.set_bound_by(id, crate::session::BoundBy::COPIED);
+        self.table
+            .set_bound_by(id, crate::bound_by::BoundBy::COPIED);
         self.table
             .set_installed(id, rec.state, ms(rec.remaining_ms), created, replied, now);
         Ok(Installed::New {

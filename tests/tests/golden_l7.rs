@@ -206,8 +206,16 @@ fn http_rules(family: Family) {
     let mut r = rig(&n);
     let cases: [(&[u8], usize, BoundBy); 4] = [
         (&request("api.example.com", "/", ""), 1, BoundBy::rule(0)),
-        (&request("www.example.com", "/static/a.css", ""), 2, BoundBy::rule(1)),
-        (&request("www.example.com", "/", "X-Canary: 1\r\n"), 1, BoundBy::rule(2)),
+        (
+            &request("www.example.com", "/static/a.css", ""),
+            2,
+            BoundBy::rule(1),
+        ),
+        (
+            &request("www.example.com", "/", "X-Canary: 1\r\n"),
+            1,
+            BoundBy::rule(2),
+        ),
         (&request("www.example.com", "/", ""), 0, BoundBy::NO_MATCH),
     ];
     for (i, (req, server, by)) in cases.iter().enumerate() {
@@ -232,11 +240,10 @@ fn http_rules(family: Family) {
     }
     assert_eq!(r.event(Event::FirstDataRuleMatched), 3);
     assert_eq!(r.event(Event::FirstDataNoMatch), 1);
-    let rt = r
-        .dp
-        .scheduler
-        .rules_of(r.dp.scheduler.service_id("web").unwrap())
-        .unwrap();
+    let rt =
+        r.dp.scheduler
+            .rules_of(r.dp.scheduler.service_id("web").unwrap())
+            .unwrap();
     assert_eq!(rt.hits, [1, 1, 1, 0]);
     assert_eq!(rt.no_match, 1);
 }
@@ -350,7 +357,10 @@ fn limits(family: Family) {
     // Two segments, the head not ended.
     let (cookie, _) = connect(&mut r, &n, 43001);
     assert!(r
-        .send(CLIENT, &data(&n, 43001, cookie, 1001, b"GET / HTTP/1.1\r\n"))
+        .send(
+            CLIENT,
+            &data(&n, 43001, cookie, 1001, b"GET / HTTP/1.1\r\n")
+        )
         .is_empty());
     let out = r.send(CLIENT, &data(&n, 43001, cookie, 1017, b"Host: api.exa"));
     assert_eq!(replayed_syn(&n, &out).0, 0);
@@ -362,11 +372,10 @@ fn limits(family: Family) {
     let out = r.send(CLIENT, &data(&n, 43002, cookie, 1001, long.as_bytes()));
     assert_eq!(replayed_syn(&n, &out).0, 0);
     assert_eq!(r.event(Event::FirstDataBytes), 1);
-    let rt = r
-        .dp
-        .scheduler
-        .rules_of(r.dp.scheduler.service_id("web").unwrap())
-        .unwrap();
+    let rt =
+        r.dp.scheduler
+            .rules_of(r.dp.scheduler.service_id("web").unwrap())
+            .unwrap();
     assert_eq!(rt.fallbacks[..3], [1, 1, 1]);
 }
 

@@ -290,8 +290,7 @@ fn add_service<F: Frame>(
 /// The service's pools in the core: one picker each (`pools[k]` is pool
 /// `k + 1`, 0 the default), and every server in its pool.
 fn set_pools<F: Frame>(sched: &mut Scheduler<F>, sid: ServiceId, s: &slb_config::Service) {
-    let algorithms: Vec<slb_core::Algorithm> =
-        s.pools.iter().map(|p| p.algorithm.into()).collect();
+    let algorithms: Vec<slb_core::Algorithm> = s.pools.iter().map(|p| p.algorithm.into()).collect();
     let groups: Vec<(std::net::IpAddr, u16)> = s
         .servers
         .iter()

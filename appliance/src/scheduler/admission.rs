@@ -143,9 +143,8 @@ impl<F: Frame> Scheduler<F> {
                     None => {
                         let l4 = (0, slb_core::BoundBy::L4);
                         let (held, flow) = (vec![f], ip.flow);
-                        return self.bind_spliced(
-                            worker, port, held, flow, &info, cookie, l4, now, out,
-                        );
+                        return self
+                            .bind_spliced(worker, port, held, flow, &info, cookie, l4, now, out);
                     }
                 },
                 Some(Err(e))

@@ -141,14 +141,28 @@ impl<F: Frame> Scheduler<F> {
         out: &mut dyn FnMut(usize, F),
     ) {
         let mut stream = Stream::new(cookie.1.seq);
-        let cap = self.l7.get(&sid).map_or(0, |rt| usize::from(rt.limits.bytes));
+        let cap = self
+            .l7
+            .get(&sid)
+            .map_or(0, |rt| usize::from(rt.limits.bytes));
         // A client may send data with its handshake ACK.
         let data = tcp_payload(f.data(), ip).filter(|(_, p)| !p.is_empty());
         let segments = u8::from(data.is_some());
         if let Some((seq, p)) = data {
             stream.add(seq, p, cap);
         }
-        if self.start_wait(sid, worker, port, f, ip, info, Some(cookie), stream, now, out) {
+        if self.start_wait(
+            sid,
+            worker,
+            port,
+            f,
+            ip,
+            info,
+            Some(cookie),
+            stream,
+            now,
+            out,
+        ) {
             if let Some(w) = self.waits.by_flow.get_mut(&ip.flow) {
                 w.segments = segments;
             }
@@ -160,6 +174,7 @@ impl<F: Frame> Scheduler<F> {
 
     /// A UDP service with rules: the first datagram of a flow of no
     /// session starts the wait (and is read at once).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn wait_udp(
         &mut self,
         sid: ServiceId,
@@ -171,7 +186,18 @@ impl<F: Frame> Scheduler<F> {
         now: u64,
         out: &mut dyn FnMut(usize, F),
     ) {
-        if self.start_wait(sid, worker, port, f, ip, info, None, Stream::default(), now, out) {
+        if self.start_wait(
+            sid,
+            worker,
+            port,
+            f,
+            ip,
+            info,
+            None,
+            Stream::default(),
+            now,
+            out,
+        ) {
             if let Some(w) = self.waits.by_flow.get_mut(&ip.flow) {
                 w.segments = 1;
                 w.spans.push(udp_span(ip));
@@ -196,7 +222,10 @@ impl<F: Frame> Scheduler<F> {
         now: u64,
         out: &mut dyn FnMut(usize, F),
     ) -> bool {
-        let wait = self.l7.get(&sid).map_or(0, |rt| rt.limits.wait.as_nanos() as u64);
+        let wait = self
+            .l7
+            .get(&sid)
+            .map_or(0, |rt| rt.limits.wait.as_nanos() as u64);
         let w = Waiting {
             service: sid,
             worker,

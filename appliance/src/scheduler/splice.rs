@@ -42,10 +42,10 @@ use crate::counters::{Event, PathDrop};
 use crate::frame::Frame;
 use slb_core::service::{NewPacketOutcome, PacketInfo};
 use slb_core::session::{SessionKey, TcpFlags as CoreFlags};
+use slb_core::BoundBy;
 use slb_wire::classify::IpFrame;
 use slb_wire::syn_cookie::replay::{self, AckInfo, ServerSynAck};
 use slb_wire::syn_cookie::{self, counter, CookieError, CookieOptions, Tuple};
-use slb_core::BoundBy;
 use slb_wire::{classify, Classified, FlowKey, TcpFlags};
 
 /// The cookie tuple of a client's packet.

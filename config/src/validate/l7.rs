@@ -8,10 +8,9 @@ use std::time::Duration;
 use super::checker::Checker;
 use crate::document::{DnsRuleDoc, DnsTypeDoc, HelloRuleDoc, HttpRuleDoc, RuleDoc, ServiceDoc};
 use crate::l7::{
-    DnsRule, FirstData, HeaderMatch, HelloMatch, HttpRule, Pool, Rule, RuleMatch, DEFAULT_POOL,
-    DNS_TYPES,
+    DnsRule, FirstData, HeaderMatch, HelloMatch, HttpRule, Rule, RuleMatch, DEFAULT_POOL, DNS_TYPES,
 };
-use crate::model::{Algorithm, Protocol};
+use crate::model::{Algorithm, Pool, Protocol};
 
 const MAX_POOLS: usize = 16;
 const MAX_RULES: usize = 64;
@@ -100,7 +99,10 @@ pub(super) fn rules(c: &mut Checker, p: &str, d: &ServiceDoc, syn_proxy: bool) -
         if rd.pool != DEFAULT_POOL && !pools.contains(&rd.pool.as_str()) {
             c.err(
                 format_args!("{rp}.pool"),
-                format!("no pool {:?} in this service's pools (or \"default\")", rd.pool),
+                format!(
+                    "no pool {:?} in this service's pools (or \"default\")",
+                    rd.pool
+                ),
             );
         }
         if let Some(matcher) = rule_match(c, &rp, rd, d.protocol, syn_proxy) {
@@ -132,7 +134,10 @@ fn rule_match(
         return None;
     }
     let (kind, wants) = if rd.http.is_some() || rd.tls.is_some() {
-        (if rd.http.is_some() { "http" } else { "tls" }, Protocol::Tcp)
+        (
+            if rd.http.is_some() { "http" } else { "tls" },
+            Protocol::Tcp,
+        )
     } else {
         (if rd.dns.is_some() { "dns" } else { "quic" }, Protocol::Udp)
     };
@@ -242,7 +247,9 @@ fn dns(c: &mut Checker, fp: &str, d: &DnsRuleDoc) -> RuleMatch {
         .as_ref()
         .map(|v| host_pattern(c, format!("{fp}.suffix"), v.trim_end_matches('.'), false));
     let qtype = d.qtype.as_ref().and_then(|t| match t {
-        DnsTypeDoc::Number(n) => c.range(format!("{fp}.type"), *n, 1, 65535).map(|n| n as u16),
+        DnsTypeDoc::Number(n) => c
+            .range(format!("{fp}.type"), *n, 1, 65535)
+            .map(|n| n as u16),
         DnsTypeDoc::Name(name) => {
             let code = DNS_TYPES
                 .iter()
@@ -253,7 +260,10 @@ fn dns(c: &mut Checker, fp: &str, d: &DnsRuleDoc) -> RuleMatch {
                 let known: Vec<&str> = DNS_TYPES.iter().map(|(n, _)| *n).collect();
                 c.err(
                     format_args!("{fp}.type"),
-                    format!("must be one of {} or a number (got {name:?})", known.join(", ")),
+                    format!(
+                        "must be one of {} or a number (got {name:?})",
+                        known.join(", ")
+                    ),
                 );
             }
             code
