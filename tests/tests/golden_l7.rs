@@ -520,6 +520,67 @@ fn quic_rules(family: Family) {
     assert_eq!(bound_by(&r, &n, 47001), BoundBy::NO_MATCH);
 }
 
+/// Each pool is checked by its own health check (the service's when it
+/// names none), and a reload that moves a server to another pool and
+/// changes a pool's algorithm applies live: the next session of the rule
+/// goes to the server's new pool, the session already bound keeps its
+/// server.
+fn pools_health_and_reload(family: Family) {
+    let n = Net::new(family);
+    let mut r = rig(&n);
+    let sid = r.dp.scheduler.service_id("web").unwrap();
+    let kinds: Vec<(String, &str)> = r
+        .dp
+        .scheduler
+        .health()
+        .probes()
+        .filter(|(k, _)| k.0 == sid)
+        .map(|(_, p)| (p.target.server.clone(), p.target.health.kind.as_str()))
+        .collect();
+    assert_eq!(kinds.len(), 3);
+    assert!(kinds.iter().all(|(_, k)| *k == "none"), "the service's: {kinds:?}");
+
+    // One api session on s2, then api gets the pool's own health check,
+    // s3 joins api and static is left with no server.
+    let (cookie, _) = connect(&mut r, &n, 48000);
+    let out = r.send(CLIENT, &data(&n, 48000, cookie, 1001, &request("api.example.com", "/", "")));
+    assert_eq!(replayed_syn(&n, &out).0, 1);
+    let mut cfg: Value =
+        serde_json::from_str(&r.dp.scheduler.running_config().to_json_pretty()).unwrap();
+    cfg["services"][0]["pools"][0]["health"] = json!({ "kind": "arp" });
+    cfg["services"][0]["pools"][0]["algorithm"] = json!("least_connections");
+    cfg["services"][0]["servers"][2]["pool"] = json!("api");
+    let applied = r.ctl("config.reload", json!({ "config": cfg })).unwrap();
+    let changes = applied["changes"].to_string();
+    assert!(changes.contains("pools changed"), "{changes}");
+    assert!(changes.contains("server s3: pool static -> api"), "{changes}");
+    let health_of = |r: &Rig, server: &str| {
+        r.dp.scheduler
+            .health()
+            .probes()
+            .find(|(k, p)| k.0 == sid && p.target.server == server)
+            .map(|(_, p)| p.target.health.kind.as_str())
+            .unwrap()
+    };
+    assert_eq!(health_of(&r, "s2"), "arp", "api's own");
+    assert_eq!(health_of(&r, "s3"), "arp", "s3 is in api now");
+    assert_eq!(health_of(&r, "s1"), "none", "the service's");
+    // Least connections in api: s2 has a session, so s3.
+    let (cookie, _) = connect(&mut r, &n, 48001);
+    let out = r.send(CLIENT, &data(&n, 48001, cookie, 1001, &request("api.example.com", "/", "")));
+    assert_eq!(replayed_syn(&n, &out).0, 2);
+    // The static pool has no server: its rule's sessions are refused
+    // (reset, as the service refuses), not sent elsewhere.
+    let (cookie, _) = connect(&mut r, &n, 48002);
+    let out = r.send(
+        CLIENT,
+        &data(&n, 48002, cookie, 1001, &request("www.example.com", "/static/x", "")),
+    );
+    assert!(on(&out, SERVER).is_empty(), "{out:?}");
+    assert_eq!(on(&out, CLIENT).len(), 1, "a reset: {out:?}");
+    assert_eq!(r.drops("refused"), 2, "the ACK and the request");
+}
+
 macro_rules! both_families {
     ($($name:ident),*) => {
         mod v4 {
@@ -539,5 +600,6 @@ both_families!(
     malformed,
     client_reset,
     dns_rules,
-    quic_rules
+    quic_rules,
+    pools_health_and_reload
 );

@@ -443,6 +443,29 @@ fn rfc9001_client_initial() {
     );
 }
 
+/// A real client's first datagram: aioquic 1.7.2's Initial (1,200
+/// bytes, SNI api.example.com, ALPN h3), as `QuicConnection.connect` made
+/// it (`l7/testdata/`, made by the lab's venv with
+/// `configuration.server_name` and `alpn_protocols` set, nothing sent).
+#[test]
+fn aioquic_client_initial() {
+    let d = hex_rfc(include_str!(
+        "../../testdata/aioquic-1.7.2-initial-api.example.com-h3.hex"
+    ));
+    assert_eq!(d.len(), 1200);
+    let mut scratch = Scratch::new();
+    assert_eq!(
+        quic_rules().decide_datagrams(&[&d], &mut scratch),
+        Verdict::Rule(0),
+        "api.example.com"
+    );
+    let h3 = Rules::new(vec![
+        Match::Quic(tls(Some("*.example.com"), Some("h2"))),
+        Match::Quic(tls(Some("*.example.com"), Some("h3"))),
+    ]);
+    assert_eq!(h3.decide_datagrams(&[&d], &mut scratch), Verdict::Rule(1));
+}
+
 /// A ClientHello across two Initials in two datagrams, either order; the
 /// first alone waits. The 1,713-byte post-quantum ClientHello too (as
 /// QUIC carries it: the bare handshake message).
