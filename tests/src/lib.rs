@@ -7,10 +7,13 @@
 //!   virtual ports -> frames out.
 //! - [`golden`]: the deterministic rig (slbd's data path in process) and
 //!   the golden table: rows as data, run on the rig and through slbd.
+//! - [`l7_rig`]: the rig with layer-7 services in both families, for
+//!   hostile first data.
 
 pub mod capture;
 pub mod golden;
 pub mod hostile;
+pub mod l7_rig;
 pub mod lab;
 pub mod lab_cluster;
 pub mod lab_l7_servers;
