@@ -529,31 +529,52 @@ fn pools_health_and_reload(family: Family) {
     let n = Net::new(family);
     let mut r = rig(&n);
     let sid = r.dp.scheduler.service_id("web").unwrap();
-    let kinds: Vec<(String, &str)> = r
-        .dp
-        .scheduler
-        .health()
-        .probes()
-        .filter(|(k, _)| k.0 == sid)
-        .map(|(_, p)| (p.target.server.clone(), p.target.health.kind.as_str()))
-        .collect();
+    let kinds: Vec<(String, &str)> =
+        r.dp.scheduler
+            .health()
+            .probes()
+            .filter(|(k, _)| k.0 == sid)
+            .map(|(_, p)| (p.target.server.clone(), p.target.health.kind.as_str()))
+            .collect();
     assert_eq!(kinds.len(), 3);
-    assert!(kinds.iter().all(|(_, k)| *k == "none"), "the service's: {kinds:?}");
+    assert!(
+        kinds.iter().all(|(_, k)| *k == "none"),
+        "the service's: {kinds:?}"
+    );
 
     // One api session on s2, then api gets the pool's own health check,
     // s3 joins api and static is left with no server.
     let (cookie, _) = connect(&mut r, &n, 48000);
-    let out = r.send(CLIENT, &data(&n, 48000, cookie, 1001, &request("api.example.com", "/", "")));
+    let out = r.send(
+        CLIENT,
+        &data(
+            &n,
+            48000,
+            cookie,
+            1001,
+            &request("api.example.com", "/", ""),
+        ),
+    );
     assert_eq!(replayed_syn(&n, &out).0, 1);
     let mut cfg: Value =
         serde_json::from_str(&r.dp.scheduler.running_config().to_json_pretty()).unwrap();
     cfg["services"][0]["pools"][0]["health"] = json!({ "kind": "arp" });
     cfg["services"][0]["pools"][0]["algorithm"] = json!("least_connections");
     cfg["services"][0]["servers"][2]["pool"] = json!("api");
-    let applied = r.ctl("config.reload", json!({ "config": cfg })).unwrap();
+    let path = std::env::temp_dir().join(format!(
+        "slb-golden-l7-{}-{family:?}.json",
+        std::process::id()
+    ));
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let applied = r.ctl("config.reload", json!({ "path": path }));
+    let _ = std::fs::remove_file(&path);
+    let applied = applied.unwrap();
     let changes = applied["changes"].to_string();
     assert!(changes.contains("pools changed"), "{changes}");
-    assert!(changes.contains("server s3: pool static -> api"), "{changes}");
+    assert!(
+        changes.contains("server s3: pool static -> api"),
+        "{changes}"
+    );
     let health_of = |r: &Rig, server: &str| {
         r.dp.scheduler
             .health()
@@ -567,14 +588,29 @@ fn pools_health_and_reload(family: Family) {
     assert_eq!(health_of(&r, "s1"), "none", "the service's");
     // Least connections in api: s2 has a session, so s3.
     let (cookie, _) = connect(&mut r, &n, 48001);
-    let out = r.send(CLIENT, &data(&n, 48001, cookie, 1001, &request("api.example.com", "/", "")));
+    let out = r.send(
+        CLIENT,
+        &data(
+            &n,
+            48001,
+            cookie,
+            1001,
+            &request("api.example.com", "/", ""),
+        ),
+    );
     assert_eq!(replayed_syn(&n, &out).0, 2);
     // The static pool has no server: its rule's sessions are refused
     // (reset, as the service refuses), not sent elsewhere.
     let (cookie, _) = connect(&mut r, &n, 48002);
     let out = r.send(
         CLIENT,
-        &data(&n, 48002, cookie, 1001, &request("www.example.com", "/static/x", "")),
+        &data(
+            &n,
+            48002,
+            cookie,
+            1001,
+            &request("www.example.com", "/static/x", ""),
+        ),
     );
     assert!(on(&out, SERVER).is_empty(), "{out:?}");
     assert_eq!(on(&out, CLIENT).len(), 1, "a reset: {out:?}");

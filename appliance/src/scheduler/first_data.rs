@@ -91,7 +91,7 @@ impl<F: Frame> Scheduler<F> {
         let Some(rt) = self.l7.get(&w.service) else {
             return Some(f);
         };
-        let cap = usize::from(rt.limits.bytes);
+        let (cap, segments) = (usize::from(rt.limits.bytes), rt.limits.segments);
         if let L4::Tcp { flags } = ip.l4 {
             if flags.contains(TcpFlags::RST) {
                 // The client gave up: nothing is bound.
@@ -119,7 +119,9 @@ impl<F: Frame> Scheduler<F> {
         };
         w.held.push(f);
         self.counters.event(Event::FirstDataHeld);
-        if new_bytes > 0 || w.held.len() >= WAIT_HELD_MAX {
+        // Read again when there is more to read, or a limit is reached
+        // (segments past a gap bring no bytes but count).
+        if new_bytes > 0 || w.held.len() >= WAIT_HELD_MAX || w.segments >= segments {
             self.read_first_data(ip.flow, now, out);
         }
         None
