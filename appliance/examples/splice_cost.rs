@@ -324,54 +324,39 @@ fn main() {
     // 2 and 3, in rounds: cookie ACKs -> marked SYNs to the servers; the
     // servers' SYN-ACKs -> marked replayed ACKs.
     for round in (0..n_us).collect::<Vec<_>>().chunks(ROUND) {
-        let mut acks: Vec<VecFrame> = round
-            .iter()
-            .map(|&i| {
-                let (c, cport) = client(i as u32);
-                let f = FrameBuilder::tcp(
-                    MacAddr(PRELOAD_CLIENT_MAC),
-                    MacAddr(common::port_mac(CLIENT_PORT)),
-                    c,
-                    vip,
-                    cport,
-                    vport,
-                )
-                .flags(TcpFlags::ACK)
-                .seq(CLIENT_ISN.wrapping_add(1))
-                .ack(flows[i].cookie.wrapping_add(1))
-                .window(502)
-                .tcp_options(&ts_option(CLIENT_TSVAL + 1, wall_ms as u32))
-                .build();
-                VecFrame::new(&padded(f))
-            })
-            .collect();
+        // The client's segments after its SYN: the cookie ACK (no data,
+        // padded to 60 bytes), then the first data with PSH.
+        let after_syn = |i: usize, payload: &[u8]| {
+            let (c, cport) = client(i as u32);
+            let flags = if payload.is_empty() {
+                TcpFlags::ACK
+            } else {
+                TcpFlags(TcpFlags::ACK.0 | TcpFlags::PSH.0)
+            };
+            let f = FrameBuilder::tcp(
+                MacAddr(PRELOAD_CLIENT_MAC),
+                MacAddr(common::port_mac(CLIENT_PORT)),
+                c,
+                vip,
+                cport,
+                vport,
+            )
+            .flags(flags)
+            .seq(CLIENT_ISN.wrapping_add(1))
+            .ack(flows[i].cookie.wrapping_add(1))
+            .window(502)
+            .tcp_options(&ts_option(CLIENT_TSVAL + 1, wall_ms as u32))
+            .payload(payload)
+            .build();
+            VecFrame::new(&padded(f))
+        };
+        let mut acks: Vec<VecFrame> = round.iter().map(|&i| after_syn(i, &[])).collect();
         let t = std::time::Instant::now();
         run_bind(&mut dp, &mut acks, &mut out);
         wall += t.elapsed();
         if let Some(payload) = &first_data {
             assert!(out.is_empty(), "a cookie ACK waits for the first data");
-            let mut data: Vec<VecFrame> = round
-                .iter()
-                .map(|&i| {
-                    let (c, cport) = client(i as u32);
-                    let f = FrameBuilder::tcp(
-                        MacAddr(PRELOAD_CLIENT_MAC),
-                        MacAddr(common::port_mac(CLIENT_PORT)),
-                        c,
-                        vip,
-                        cport,
-                        vport,
-                    )
-                    .flags(TcpFlags(TcpFlags::ACK.0 | TcpFlags::PSH.0))
-                    .seq(CLIENT_ISN.wrapping_add(1))
-                    .ack(flows[i].cookie.wrapping_add(1))
-                    .window(502)
-                    .tcp_options(&ts_option(CLIENT_TSVAL + 1, wall_ms as u32))
-                    .payload(payload)
-                    .build();
-                    VecFrame::new(&f)
-                })
-                .collect();
+            let mut data: Vec<VecFrame> = round.iter().map(|&i| after_syn(i, payload)).collect();
             let t = std::time::Instant::now();
             run_data(&mut dp, &mut data, &mut out);
             wall += t.elapsed();

@@ -239,3 +239,27 @@ pub fn drop_names() -> Vec<&'static str> {
 pub fn frame(bytes: &[u8]) -> Vec<u8> {
     VecFrame::new(bytes).data().to_vec()
 }
+
+/// The frames `out` sent on `port`.
+pub fn on(out: &[Sent], port: usize) -> Vec<Vec<u8>> {
+    out.iter()
+        .filter(|(p, _)| *p == port)
+        .map(|(_, f)| f.clone())
+        .collect()
+}
+
+/// The label and traffic class of a labelled frame, and its inner frame
+/// (label popped, MACs kept, the EtherType of the inner IP version).
+pub fn unlabel(f: &[u8]) -> (u32, u8, Vec<u8>) {
+    let top = slb_wire::mpls::top_label(f).expect("a labelled frame");
+    let o = top.offset;
+    let lse = u32::from_be_bytes(f[o..o + 4].try_into().expect("4 bytes"));
+    let mut inner = f[..o].to_vec();
+    let et = match f[o + 4] >> 4 {
+        4 => [0x08, 0x00],
+        _ => [0x86, 0xdd],
+    };
+    inner[12..14].copy_from_slice(&et);
+    inner.extend_from_slice(&f[o + 4..]);
+    (lse >> 12, ((lse >> 9) & 7) as u8, inner)
+}

@@ -7,13 +7,14 @@
 //! the accounting of what waits for its first data.
 
 use crate::golden::net::{port_mac, CLIENT, PORT_MACS, SERVER};
+pub use crate::golden::{on, unlabel};
 use crate::golden::{Rig, Sent};
 use serde_json::{json, Value};
 use slb_appliance::counters::Event;
 use slb_core::BoundBy;
 use slb_l7::quic::{protect_initial, InitialKeys};
 use slb_wire::syn_cookie::replay;
-use slb_wire::{mpls, FrameBuilder, MacAddr, TcpFlags};
+use slb_wire::{FrameBuilder, MacAddr, TcpFlags};
 use std::net::IpAddr;
 
 pub const WEB: u16 = 80;
@@ -190,13 +191,6 @@ impl Flow {
     }
 }
 
-pub fn on(out: &[Sent], port: usize) -> Vec<Vec<u8>> {
-    out.iter()
-        .filter(|(p, _)| *p == port)
-        .map(|(_, f)| f.clone())
-        .collect()
-}
-
 /// The SYN with ISN 1000, then the cookie ACK: the cookie and what the
 /// ACK made slbd send.
 pub fn connect(r: &mut Rig, c: Flow) -> (u32, Vec<Sent>) {
@@ -238,21 +232,6 @@ pub fn is_reset(f: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-/// The label and traffic class of a labelled frame, and its inner frame.
-pub fn unlabel(f: &[u8]) -> (u32, u8, Vec<u8>) {
-    let top = mpls::top_label(f).unwrap();
-    let o = top.offset;
-    let lse = u32::from_be_bytes(f[o..o + 4].try_into().unwrap());
-    let mut inner = f[..o].to_vec();
-    let et = match f[o + 4] >> 4 {
-        4 => [0x08, 0x00],
-        _ => [0x86, 0xdd],
-    };
-    inner[12..14].copy_from_slice(&et);
-    inner.extend_from_slice(&f[o + 4..]);
-    (lse >> 12, ((lse >> 9) & 7) as u8, inner)
 }
 
 /// Which server (0-based) a frame on the server port is for.

@@ -800,3 +800,17 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
         stderr,
     }
 }
+
+/// A command's output as text (lossy).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// An address as a URL's host: IPv6 in brackets.
+pub fn url_host(addr: &str) -> String {
+    if addr.contains(':') {
+        format!("[{addr}]")
+    } else {
+        addr.to_string()
+    }
+}

@@ -17,12 +17,12 @@
 use serde_json::{json, Value};
 use slb_appliance::counters::Event;
 use slb_core::BoundBy;
-use slb_l7::quic::{protect_initial, InitialKeys};
 use slb_tests::golden::net::{port_mac, Net, CLIENT, PORT_MACS, SERVER};
 use slb_tests::golden::row::Family;
-use slb_tests::golden::{Rig, Sent};
+use slb_tests::golden::{on, unlabel, Rig, Sent};
+use slb_tests::l7_rig::{client_hello_message, dns_query, quic_initial, tls_record};
 use slb_wire::syn_cookie::replay;
-use slb_wire::{mpls, FrameBuilder, TcpFlags};
+use slb_wire::{FrameBuilder, TcpFlags};
 
 const EPOCH_MS: u64 = 1_800_000_000_000;
 const WEB: u16 = 80;
@@ -84,29 +84,6 @@ fn rig_with(n: &Net, first_data: Value) -> Rig {
 
 fn rig(n: &Net) -> Rig {
     rig_with(n, json!({ "wait_ms": 200, "segments": 3, "bytes": 4096 }))
-}
-
-fn on(out: &[Sent], port: usize) -> Vec<Vec<u8>> {
-    out.iter()
-        .filter(|(p, _)| *p == port)
-        .map(|(_, f)| f.clone())
-        .collect()
-}
-
-/// The label and traffic class of a labelled frame, and its inner frame
-/// (label popped, MACs kept).
-fn unlabel(f: &[u8]) -> (u32, u8, Vec<u8>) {
-    let top = mpls::top_label(f).unwrap();
-    let o = top.offset;
-    let lse = u32::from_be_bytes(f[o..o + 4].try_into().unwrap());
-    let mut inner = f[..o].to_vec();
-    let et = match f[o + 4] >> 4 {
-        4 => [0x08, 0x00],
-        _ => [0x86, 0xdd],
-    };
-    inner[12..14].copy_from_slice(&et);
-    inner.extend_from_slice(&f[o + 4..]);
-    (lse >> 12, ((lse >> 9) & 7) as u8, inner)
 }
 
 /// Which server (0-based) a frame to the server port is for.
@@ -272,45 +249,7 @@ fn split_request(family: Family) {
 
 /// A TLS ClientHello with `sni` padded to `len` bytes of record.
 fn client_hello_record(sni: &str, len: usize) -> Vec<u8> {
-    let hs = client_hello_message(sni, len - 5);
-    let mut rec = vec![0x16, 3, 1];
-    rec.extend((hs.len() as u16).to_be_bytes());
-    rec.extend(hs);
-    rec
-}
-
-/// A ClientHello handshake message of `len` bytes: SNI, ALPN h3 and h2,
-/// TLS 1.3, padding.
-fn client_hello_message(sni: &str, len: usize) -> Vec<u8> {
-    let mut ext = Vec::new();
-    let name = sni.as_bytes();
-    let mut list = vec![0];
-    list.extend((name.len() as u16).to_be_bytes());
-    list.extend(name);
-    ext.extend([0, 0]);
-    ext.extend(((list.len() + 2) as u16).to_be_bytes());
-    ext.extend((list.len() as u16).to_be_bytes());
-    ext.extend(list);
-    let alpn = [2, b'h', b'3', 2, b'h', b'2'];
-    ext.extend([0, 16]);
-    ext.extend(((alpn.len() + 2) as u16).to_be_bytes());
-    ext.extend((alpn.len() as u16).to_be_bytes());
-    ext.extend(alpn);
-    ext.extend([0, 43, 0, 3, 2, 3, 4]);
-    let fixed = 4 + 2 + 32 + 1 + 4 + 2 + 2;
-    let pad = len.saturating_sub(fixed + ext.len() + 4);
-    ext.extend([0, 21]);
-    ext.extend((pad as u16).to_be_bytes());
-    ext.extend(std::iter::repeat_n(0, pad));
-    let mut body = vec![3, 3];
-    body.extend([7; 32]);
-    body.extend([0, 0, 2, 0x13, 0x01, 1, 0]);
-    body.extend((ext.len() as u16).to_be_bytes());
-    body.extend(ext);
-    let mut m = vec![1, 0];
-    m.extend((body.len() as u16).to_be_bytes());
-    m.extend(body);
-    m
+    tls_record(&client_hello_message(sni, len - 5))
 }
 
 /// A ClientHello the size of a post-quantum one (1.7 KB) in two
@@ -432,18 +371,6 @@ fn udp_from_client(n: &Net, cport: u16, vport: u16, payload: &[u8]) -> Vec<u8> {
         .build()
 }
 
-fn dns_query(name: &str, qtype: u16) -> Vec<u8> {
-    let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-    for l in name.split('.') {
-        q.push(l.len() as u8);
-        q.extend_from_slice(l.as_bytes());
-    }
-    q.extend([0, 0]);
-    q.extend(qtype.to_be_bytes());
-    q.extend([0, 1]);
-    q
-}
-
 /// DNS by query name: the first datagram is read, sent on labelled to
 /// its pool's server; the flow's next datagram follows by label.
 fn dns_rules(family: Family) {
@@ -464,30 +391,6 @@ fn dns_rules(family: Family) {
     assert_eq!(bound_by(&r, &n, 46001), BoundBy::NO_MATCH);
 }
 
-fn varint2(v: usize) -> [u8; 2] {
-    (0x4000 | v as u16).to_be_bytes()
-}
-
-/// A client Initial for `dcid` with a CRYPTO frame of `data` at `offset`,
-/// padded to a 1200-byte datagram.
-fn quic_initial(dcid: &[u8], pn: u32, offset: usize, data: &[u8]) -> Vec<u8> {
-    let mut frames = vec![0x06];
-    frames.extend(varint2(offset));
-    frames.extend(varint2(data.len()));
-    frames.extend(data);
-    let mut p = vec![0xc3, 0, 0, 0, 1, dcid.len() as u8];
-    p.extend(dcid);
-    p.extend([0, 0]);
-    let head = p.len() + 2;
-    let payload = frames.len().max(1200 - (head + 4 + 16));
-    p.extend(varint2(4 + payload + 16));
-    p.extend(pn.to_be_bytes());
-    p.extend(&frames);
-    p.resize(head + 4 + payload + 16, 0);
-    protect_initial(&mut p, &InitialKeys::client(dcid)).unwrap();
-    p
-}
-
 /// A QUIC Initial by SNI, its ClientHello (1.7 KB: a post-quantum key
 /// share's size) over two datagrams; another SNI goes to the default pool.
 fn quic_rules(family: Family) {
@@ -495,8 +398,8 @@ fn quic_rules(family: Family) {
     let mut r = rig(&n);
     let dcid = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];
     let hello = client_hello_message("api.example.com", 1713);
-    let first = quic_initial(&dcid, 0, 0, &hello[..1000]);
-    let second = quic_initial(&dcid, 1, 1000, &hello[1000..]);
+    let first = quic_initial(1, &dcid, 0, 0, &hello[..1000]);
+    let second = quic_initial(1, &dcid, 1, 1000, &hello[1000..]);
     let out = r.send(CLIENT, &udp_from_client(&n, 47000, H3, &first));
     assert!(out.is_empty(), "the ClientHello is not whole: {out:?}");
     let out = r.send(CLIENT, &udp_from_client(&n, 47000, H3, &second));
@@ -514,7 +417,7 @@ fn quic_rules(family: Family) {
     let other = client_hello_message("www.example.net", 600);
     let out = r.send(
         CLIENT,
-        &udp_from_client(&n, 47001, H3, &quic_initial(&dcid, 0, 0, &other)),
+        &udp_from_client(&n, 47001, H3, &quic_initial(1, &dcid, 0, 0, &other)),
     );
     assert_eq!(server_of(&n, &unlabel(&on(&out, SERVER)[0]).2), 0);
     assert_eq!(bound_by(&r, &n, 47001), BoundBy::NO_MATCH);

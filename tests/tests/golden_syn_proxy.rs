@@ -21,7 +21,7 @@ use serde_json::json;
 use slb_appliance::counters::Event;
 use slb_tests::golden::net::{port_mac, Net, CLIENT, PORT_MACS, SERVER};
 use slb_tests::golden::row::Family;
-use slb_tests::golden::{Rig, Sent};
+use slb_tests::golden::{on, unlabel, Rig};
 use slb_wire::syn_cookie::syn_ack::{self, Advertise};
 use slb_wire::syn_cookie::{self, counter, replay};
 use slb_wire::{mpls, FrameBuilder, TcpFlags};
@@ -118,22 +118,6 @@ fn seq_of(tcp_frame: &[u8]) -> u32 {
     u32::from_be_bytes(tcp_frame[o + 4..o + 8].try_into().unwrap())
 }
 
-/// The label and traffic class of a labelled frame, and its inner frame
-/// (label popped, MACs kept).
-fn unlabel(f: &[u8]) -> (u32, u8, Vec<u8>) {
-    let top = mpls::top_label(f).unwrap();
-    let o = top.offset;
-    let lse = u32::from_be_bytes(f[o..o + 4].try_into().unwrap());
-    let mut inner = f[..o].to_vec();
-    let et = match f[o + 4] >> 4 {
-        4 => [0x08, 0x00],
-        _ => [0x86, 0xdd],
-    };
-    inner[12..14].copy_from_slice(&et);
-    inner.extend_from_slice(&f[o + 4..]);
-    (lse >> 12, ((lse >> 9) & 7) as u8, inner)
-}
-
 /// The client's handshake: SYN, the cookie SYN-ACK out; returns the
 /// cookie.
 fn handshake(r: &mut Rig, n: &Net, cport: u16) -> u32 {
@@ -152,13 +136,6 @@ fn cookie_ack(n: &Net, cport: u16, cookie: u32, tsecr: u32) -> FrameBuilder {
         .ack(cookie.wrapping_add(1))
         .window(502)
         .tcp_options(&ts_options(78, tsecr))
-}
-
-fn on(out: &[Sent], port: usize) -> Vec<Vec<u8>> {
-    out.iter()
-        .filter(|(p, _)| *p == port)
-        .map(|(_, f)| f.clone())
-        .collect()
 }
 
 fn bound_session(family: Family) {

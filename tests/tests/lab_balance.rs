@@ -26,10 +26,6 @@ use std::net::IpAddr;
 
 use slb_tests::lab::{self, Lab, SeenPacket};
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// Smooth weighted round robin (nginx's; what slb-core's
 /// `weighted_round_robin` does): the first `n` picks over `weights`.
 fn smooth_wrr(names: &[&str], weights: &[i64], n: usize) -> Vec<String> {
@@ -61,9 +57,9 @@ fn picks(lab: &Lab, ns: &str, url: &str, n: usize) -> Vec<String> {
             assert!(
                 out.status.success(),
                 "request {i} from {ns} to {url} failed: {}",
-                text(&out.stderr)
+                lab::text(&out.stderr)
             );
-            text(&out.stdout).trim().to_string()
+            lab::text(&out.stdout).trim().to_string()
         })
         .collect()
 }
@@ -226,7 +222,7 @@ fn balance_http_udp_labels_and_10mb() {
 
     // The client address reaches the server unchanged (no NAT).
     let out = lab.curl("c1", &format!("http://{}/whoami", lab::VIP4_LABEL), 10);
-    let who = text(&out.stdout);
+    let who = lab::text(&out.stdout);
     assert_eq!(who.split_whitespace().nth(1), Some("198.18.0.11"), "{who}");
 
     // UDP both ways, plain and label mode, IPv4 and IPv6 (source hash: any

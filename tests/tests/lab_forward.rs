@@ -10,10 +10,6 @@
 
 use slb_tests::lab::{self, Lab};
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// Whether a process runs (a zombie waiting for init to reap it does not).
 fn alive(pid: &str) -> bool {
     let status = std::path::Path::new("/proc").join(pid).join("status");
@@ -65,12 +61,20 @@ fn forward_wire_carries_http_udp_and_10mb() {
     // HTTP over IPv4 and IPv6 to each server, through slbd.
     for s in lab::SERVERS {
         let out = lab.curl("c2", &format!("http://{}/", lab::addr4(s)), 10);
-        assert!(out.status.success(), "curl {s} (v4): {}", text(&out.stderr));
-        assert_eq!(text(&out.stdout), format!("{s}\n"));
+        assert!(
+            out.status.success(),
+            "curl {s} (v4): {}",
+            lab::text(&out.stderr)
+        );
+        assert_eq!(lab::text(&out.stdout), format!("{s}\n"));
         let out = lab.curl("c2", &format!("http://[{}]/whoami", lab::addr6(s)), 10);
-        assert!(out.status.success(), "curl {s} (v6): {}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "curl {s} (v6): {}",
+            lab::text(&out.stderr)
+        );
         assert_eq!(
-            text(&out.stdout)
+            lab::text(&out.stdout)
                 .split_whitespace()
                 .take(2)
                 .collect::<Vec<_>>(),
@@ -141,15 +145,19 @@ fn up_twice_then_down_leaves_nothing() {
     let mut lab = Lab::up(&prefix);
     // A second up on a complete lab is a no-op that succeeds.
     let again = lab.script(&["up"]);
-    assert!(again.status.success(), "second up: {}", text(&again.stderr));
     assert!(
-        text(&again.stderr).contains("already up"),
+        again.status.success(),
+        "second up: {}",
+        lab::text(&again.stderr)
+    );
+    assert!(
+        lab::text(&again.stderr).contains("already up"),
         "{}",
-        text(&again.stderr)
+        lab::text(&again.stderr)
     );
     let status = lab.script(&["status"]);
     assert!(status.status.success());
-    let status = text(&status.stdout);
+    let status = lab::text(&status.stdout);
     for s in lab::SERVERS {
         assert!(status.contains(&format!("server {s}: pid")), "{status}");
     }
@@ -213,7 +221,7 @@ fn up_twice_then_down_leaves_nothing() {
 
     // down with slbd still running: everything goes.
     let down = lab.script(&["down"]);
-    assert!(down.status.success(), "down: {}", text(&down.stderr));
+    assert!(down.status.success(), "down: {}", lab::text(&down.stderr));
     assert_eq!(lab.namespaces(), Vec::<String>::new(), "namespaces left");
     assert!(!run.exists(), "{} left", run.display());
     for pid in &pids {
@@ -221,12 +229,20 @@ fn up_twice_then_down_leaves_nothing() {
     }
     // down again: nothing to do, still success.
     let down = lab.script(&["down"]);
-    assert!(down.status.success(), "second down: {}", text(&down.stderr));
+    assert!(
+        down.status.success(),
+        "second down: {}",
+        lab::text(&down.stderr)
+    );
 
     // up after down works (Drop cleans it).
     let up = lab.script(&["up"]);
-    assert!(up.status.success(), "up after down: {}", text(&up.stderr));
+    assert!(
+        up.status.success(),
+        "up after down: {}",
+        lab::text(&up.stderr)
+    );
     assert_eq!(lab.namespaces().len(), 6);
     let out = lab.curl("s2", "http://198.18.1.12/", 5);
-    assert_eq!(text(&out.stdout), "s2\n");
+    assert_eq!(lab::text(&out.stdout), "s2\n");
 }

@@ -62,18 +62,6 @@ const WAIT_MS: u64 = 200;
 /// The client.
 const CLIENT: &str = "c2";
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn host(vip: &str) -> String {
-    if vip.contains(':') {
-        format!("[{vip}]")
-    } else {
-        vip.to_string()
-    }
-}
-
 // ------------------------------------------------------------ config
 
 fn servers_json(family6: bool, names: &[&str], pools: bool) -> serde_json::Value {
@@ -293,7 +281,11 @@ fn leaves(v: &serde_json::Value, path: &str, out: &mut BTreeMap<String, u64>) {
 
 fn stats(socket: &str) -> BTreeMap<String, u64> {
     let out = lab::slbctl(socket, &["stats", "--json"]);
-    assert!(out.status.success(), "slbctl stats: {}", text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "slbctl stats: {}",
+        lab::text(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stats --json");
     let mut m = BTreeMap::new();
     leaves(&v, "", &mut m);
@@ -404,7 +396,7 @@ fn http_phase(lab: &Lab) {
     ];
     for vip in [lab::VIP4, lab::VIP6] {
         for (what, extra, path, pool) in cases {
-            let url = format!("http://{}{path}", host(vip));
+            let url = format!("http://{}{path}", lab::url_host(vip));
             let answers: Vec<String> = (0..4)
                 .map(|i| {
                     let mut args = vec!["curl", "-sS", "-g", "--max-time", "5"];
@@ -414,9 +406,9 @@ fn http_phase(lab: &Lab) {
                     assert!(
                         out.status.success(),
                         "http {what} #{i} {url}: {}",
-                        text(&out.stderr)
+                        lab::text(&out.stderr)
                     );
-                    text(&out.stdout).trim().to_string()
+                    lab::text(&out.stdout).trim().to_string()
                 })
                 .collect();
             eprintln!(
@@ -446,14 +438,14 @@ fn s_client(lab: &Lab, what: &str, opts: &str) -> String {
         lab::VIP4
     );
     let out = lab.exec(CLIENT, &["bash", "-c", &cmd]);
-    let stdout = text(&out.stdout);
+    let stdout = lab::text(&out.stdout);
     let name = stdout.lines().rev().find(|l| !l.trim().is_empty());
     match name {
         Some(n) if out.status.success() => n.trim().to_string(),
         _ => panic!(
             "tls {what}: openssl s_client {opts}: {} {stdout:?} {}",
             out.status,
-            text(&out.stderr)
+            lab::text(&out.stderr)
         ),
     }
 }
@@ -513,8 +505,12 @@ fn tls_phase(lab: &Lab) {
                 url,
             ],
         );
-        assert!(out.status.success(), "tls {what}: {}", text(&out.stderr));
-        let answers = vec![text(&out.stdout).trim().to_string()];
+        assert!(
+            out.status.success(),
+            "tls {what}: {}",
+            lab::text(&out.stderr)
+        );
+        let answers = vec![lab::text(&out.stdout).trim().to_string()];
         eprintln!("  tls {}", check_pool(what, pool, &answers, false));
     }
 
@@ -607,11 +603,11 @@ fn dns_phase(lab: &Lab) {
                     CLIENT,
                     &["dig", &server, "+short", "+tries=1", "+time=3", name, qtype],
                 );
-                let got = text(&out.stdout);
+                let got = lab::text(&out.stdout);
                 assert!(
                     out.status.success() && !got.trim().is_empty(),
                     "dns {name} {qtype} #{i}: {got:?} {}",
-                    text(&out.stderr)
+                    lab::text(&out.stderr)
                 );
                 dns_server(got.lines().next().unwrap_or(""))
             })
@@ -640,7 +636,7 @@ fn quic_phase(lab: &Lab) {
         }
     }
     let out = lab.exec_timeout(CLIENT, &args, Duration::from_secs(60));
-    let lines: Vec<serde_json::Value> = text(&out.stdout)
+    let lines: Vec<serde_json::Value> = lab::text(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
@@ -648,8 +644,8 @@ fn quic_phase(lab: &Lab) {
         out.status.success() && lines.len() == 2 * cases.len(),
         "quic client: {} {:?} {}",
         out.status,
-        text(&out.stdout),
-        text(&out.stderr)
+        lab::text(&out.stdout),
+        lab::text(&out.stderr)
     );
     for (chunk, (sni, padded, pool)) in lines.chunks(2).zip(cases) {
         let mut answers = Vec::new();
@@ -692,12 +688,12 @@ fn banner(lab: &Lab, send: Option<&str>) -> (u64, String) {
         args.extend_from_slice(&["--send", s]);
     }
     let out = lab.exec(CLIENT, &args);
-    let got = text(&out.stdout);
+    let got = lab::text(&out.stdout);
     let fields: Vec<&str> = got.split_whitespace().collect();
     assert!(
         out.status.success() && fields.len() >= 3 && fields[1] == "220",
         "banner client (send {send:?}): {got:?} {}",
-        text(&out.stderr)
+        lab::text(&out.stderr)
     );
     (fields[0].parse().expect("ms"), fields[2].to_string())
 }
@@ -739,12 +735,12 @@ fn banner_phase(lab: &Lab, socket: &str) {
     ] {
         let out = lab::slbctl(socket, args);
         let shown = serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .map_or_else(|_| text(&out.stdout), |v| v.to_string());
+            .map_or_else(|_| lab::text(&out.stdout), |v| v.to_string());
         eprintln!(
             "  slbctl {}: {} {}",
             args.join(" "),
             shown.trim(),
-            text(&out.stderr).trim()
+            lab::text(&out.stderr).trim()
         );
     }
 }

@@ -123,18 +123,6 @@ fn server_window_scale(lab: &Lab) -> (u8, String) {
     )
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn host(vip: &str) -> String {
-    if vip.contains(':') {
-        format!("[{vip}]")
-    } else {
-        vip.to_string()
-    }
-}
-
 fn client_addr(ns: &str, vip: &str) -> IpAddr {
     if vip.contains(':') {
         lab::addr6(ns).parse().unwrap()
@@ -167,7 +155,7 @@ fn slbctl_json(socket: &str, args: &[&str]) -> serde_json::Value {
     assert!(
         out.status.success(),
         "slbctl {args:?}: {}",
-        text(&out.stderr)
+        lab::text(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("slbctl {args:?} --json: {e}"))
 }
@@ -230,7 +218,7 @@ struct Files {
 /// what went wrong. `rate`: curl's `--limit-rate`, if any.
 fn transfer_pair(lab: &Lab, files: &Files, ns: &str, vip: &str, rate: Option<&str>, what: &str) {
     let limit = rate.map_or(String::new(), |r| format!("--limit-rate {r}"));
-    let url = format!("http://{}/bytes/{MB10}", host(vip));
+    let url = format!("http://{}/bytes/{MB10}", lab::url_host(vip));
     let down = lab.exec_timeout(
         ns,
         &[
@@ -240,14 +228,14 @@ fn transfer_pair(lab: &Lab, files: &Files, ns: &str, vip: &str, rate: Option<&st
         ],
         Duration::from_secs(60),
     );
-    let got = text(&down.stdout);
+    let got = lab::text(&down.stdout);
     assert!(
         down.status.success() && got.split_whitespace().next() == Some(&files.download_sha),
         "{what}: 10 MB download {ns} -> {url}: {got} {} (want {})",
-        text(&down.stderr),
+        lab::text(&down.stderr),
         files.download_sha
     );
-    let url = format!("http://{}:{UPLOAD_PORT}/up", host(vip));
+    let url = format!("http://{}:{UPLOAD_PORT}/up", lab::url_host(vip));
     let up = lab.exec_timeout(
         ns,
         &[
@@ -260,7 +248,7 @@ fn transfer_pair(lab: &Lab, files: &Files, ns: &str, vip: &str, rate: Option<&st
         ],
         Duration::from_secs(60),
     );
-    let got = text(&up.stdout);
+    let got = lab::text(&up.stdout);
     let fields: Vec<&str> = got.split_whitespace().collect();
     assert!(
         up.status.success()
@@ -268,7 +256,7 @@ fn transfer_pair(lab: &Lab, files: &Files, ns: &str, vip: &str, rate: Option<&st
             && fields[1] == files.upload_sha
             && fields[2] == MB10.to_string(),
         "{what}: 10 MB upload {ns} -> {url}: {got:?} {} (want {} {MB10})",
-        text(&up.stderr),
+        lab::text(&up.stderr),
         files.upload_sha
     );
 }
@@ -344,7 +332,7 @@ impl Drop for OnPanic {
         let drops = lab::slbctl(&self.socket, &["drops", "--limit", "20"]);
         eprintln!(
             "--- slbd's drop trace (newest 20):\n{}",
-            text(&drops.stdout)
+            lab::text(&drops.stdout)
         );
         for ns in &self.servers {
             let mut cmd = std::process::Command::new(&self.agent);
@@ -411,7 +399,7 @@ fn lost_replayed_ack(lab: &Lab, proxy: bool, ns: &str, vip: &str, service: &str)
     );
     let loss = lab_tcp::MarkedAckLoss::start(lab, &lab::SERVERS, 100.0);
     let t = Instant::now();
-    let url = format!("http://{}/whoami", host(vip));
+    let url = format!("http://{}/whoami", lab::url_host(vip));
     let (out, dropped) = std::thread::scope(|sc| {
         let request = sc.spawn(|| lab.curl(ns, &url, 15));
         let mut dropped = 0;
@@ -449,7 +437,7 @@ fn lost_replayed_ack(lab: &Lab, proxy: bool, ns: &str, vip: &str, service: &str)
     assert!(
         out.status.success(),
         "{mode}: {service}: the request whose replayed ACK was lost: {}\n{ns}'s link:\n{}",
-        text(&out.stderr),
+        lab::text(&out.stderr),
         dump()
     );
     let mut distinct = syn_acks.clone();
@@ -801,7 +789,7 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
         } else {
             "bytes/200000"
         };
-        let out = lab.curl(ns, &format!("http://{}/{path}", host(vip)), 10);
+        let out = lab.curl(ns, &format!("http://{}/{path}", lab::url_host(vip)), 10);
         outcomes.push((service, out));
     }
     let mut client_side = Vec::new();
@@ -822,7 +810,7 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
         assert!(
             out.status.success(),
             "{mode}: capture phase, {service}: {}",
-            text(&out.stderr)
+            lab::text(&out.stderr)
         );
     }
     let stats_after = slbctl_json(&socket, &["stats"]);
@@ -837,16 +825,16 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
 
     // 2. curl: weighted round robin, who am I, the split.
     for (ns, vip, service) in PATHS {
-        let url = format!("http://{}/", host(vip));
+        let url = format!("http://{}/", lab::url_host(vip));
         let picks: Vec<String> = (0..6)
             .map(|i| {
                 let out = lab.curl(ns, &url, 10);
                 assert!(
                     out.status.success(),
                     "{mode}: request {i} {ns} -> {url}: {}",
-                    text(&out.stderr)
+                    lab::text(&out.stderr)
                 );
-                text(&out.stdout).trim().to_string()
+                lab::text(&out.stdout).trim().to_string()
             })
             .collect();
         // The capture phase took each service's first pick.
@@ -858,10 +846,10 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
         let who = lab.curl(ns, &format!("{url}whoami"), 10);
         let own = client_addr(ns, vip).to_string();
         assert!(
-            who.status.success() && text(&who.stdout).contains(&own),
+            who.status.success() && lab::text(&who.stdout).contains(&own),
             "{mode}: {ns} -> {url}whoami: {} {}",
-            text(&who.stdout),
-            text(&who.stderr)
+            lab::text(&who.stdout),
+            lab::text(&who.stderr)
         );
         results.picks.push((service.to_string(), picks));
     }
@@ -879,7 +867,7 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
 
     // 3. wrk.
     for (ns, vip, service) in PATHS {
-        let w = lab_tcp::wrk(lab, ns, &format!("http://{}/", host(vip)), 10, 2);
+        let w = lab_tcp::wrk(lab, ns, &format!("http://{}/", lab::url_host(vip)), 10, 2);
         eprintln!(
             "  wrk {service} from {ns}: {} requests, {:.0}/s, {} errors",
             w.requests, w.requests_per_s, w.errors
