@@ -311,13 +311,26 @@ impl ServerPool {
 
     /// A session was assigned to `id`.
     pub(crate) fn session_started(&mut self, id: ServerId) {
-        let _ = self.update(id, |s| s.active += 1);
+        match self.slots.get_mut(id.0 as usize).and_then(Option::as_mut) {
+            // Without a session limit no count moves: the session alone.
+            Some(s) if s.config.max_sessions == 0 => s.active += 1,
+            _ => {
+                let _ = self.update(id, |s| s.active += 1);
+            }
+        }
     }
 
     /// A session of `id` ended. Frees the slot of a removed server whose last
     /// session this was.
     pub(crate) fn session_ended(&mut self, id: ServerId) {
-        let _ = self.update(id, |s| s.active = s.active.saturating_sub(1));
+        match self.slots.get_mut(id.0 as usize).and_then(Option::as_mut) {
+            // Without a session limit no count moves (a removed server's
+            // last session frees its slot below).
+            Some(s) if s.config.max_sessions == 0 => s.active = s.active.saturating_sub(1),
+            _ => {
+                let _ = self.update(id, |s| s.active = s.active.saturating_sub(1));
+            }
+        }
         if self.get(id).is_some_and(|s| s.removing && s.active == 0) {
             let _ = self.remove(id);
         }
@@ -432,6 +445,46 @@ mod tests {
             1,
             "state changes keep sessions"
         );
+    }
+
+    /// Each pool (group) keeps its own counts through adds, moves, state
+    /// changes and sessions; sessions of servers without a limit take the
+    /// short way and leave the counts as they were.
+    #[test]
+    fn groups_keep_their_own_counts() {
+        let mut p = ServerPool::new();
+        let a = p.add(ServerConfig::new(addr(1))).unwrap();
+        let b = p.add_in(ServerConfig::new(addr(2)), 1).unwrap();
+        let c = p
+            .add_in(
+                ServerConfig {
+                    max_sessions: 1,
+                    ..ServerConfig::new(addr(3))
+                },
+                1,
+            )
+            .unwrap();
+        let counts = |p: &ServerPool, g| (p.in_service_in(g), p.available_in(g));
+        assert_eq!(
+            (counts(&p, 0), counts(&p, 1), counts(&p, 2)),
+            ((1, 1), (2, 2), (0, 0))
+        );
+        p.session_started(c);
+        assert_eq!(counts(&p, 1), (2, 1), "c is full");
+        p.session_started(b);
+        assert_eq!(counts(&p, 1), (2, 1), "b has no limit");
+        p.set_group(b, 0).unwrap();
+        assert_eq!((counts(&p, 0), counts(&p, 1)), ((2, 2), (1, 0)));
+        assert_eq!(
+            p.get(b).unwrap().active_sessions(),
+            1,
+            "a move keeps sessions"
+        );
+        p.set_state(a, ServerState::Draining).unwrap();
+        assert_eq!(counts(&p, 0), (1, 1));
+        p.session_ended(c);
+        assert_eq!(counts(&p, 1), (1, 1));
+        assert_eq!((p.in_service_count(), p.available_count()), (2, 2));
     }
 
     #[test]

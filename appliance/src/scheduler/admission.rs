@@ -68,8 +68,13 @@ impl<F: Frame> Scheduler<F> {
             Err(r) => return self.drop_frame(r, Some(port), &f, None),
         };
         // A flow waiting for its first data (layer-7 rules).
-        let Some(mut f) = self.waiting_frame(f, &ip, now, out) else {
-            return;
+        let mut f = if self.waits.by_flow.is_empty() {
+            f
+        } else {
+            match self.waiting_frame(f, &ip, now, out) {
+                Some(f) => f,
+                None => return,
+            }
         };
         // A frame too large for every server-facing port once labelled
         // never makes a session; its client hears why (`worker/icmp.rs`).

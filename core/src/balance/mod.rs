@@ -312,6 +312,25 @@ mod tests {
         p
     }
 
+    /// A pool's picker takes only its own servers, whatever the
+    /// algorithm; a pool with none picks nothing.
+    #[test]
+    fn a_group_picker_takes_only_its_group() {
+        let mut p = ServerPool::new();
+        for i in 0..6u8 {
+            let a = IpAddr::V4(Ipv4Addr::new(10, 1, 0, i + 1));
+            p.add_in(ServerConfig::new(a), u16::from(i % 2)).unwrap();
+        }
+        for algo in Algorithm::ALL {
+            let mut picker = Picker::for_group(algo, 7, 1);
+            for i in 0..50 {
+                let id = picker.pick(&p, &key(i)).unwrap();
+                assert_eq!(p.get(id).unwrap().group(), 1, "{algo:?}");
+            }
+            assert_eq!(Picker::for_group(algo, 7, 2).pick(&p, &key(0)), None);
+        }
+    }
+
     /// Deterministic distinct keys.
     fn key(i: u32) -> SessionKey {
         SessionKey {
