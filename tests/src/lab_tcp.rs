@@ -657,3 +657,25 @@ pub fn kill_syn_recv(lab: &Lab, ns: &str) -> usize {
     let _ = lab.exec(ns, &["ss", "-HKtn", "state", "syn-recv"]);
     n
 }
+
+/// The window scale a server's Linux offers: from the largest receive
+/// buffer it may grow to (`tcp_rmem[2]`, `rmem_max`), as
+/// `tcp_select_initial_window` does: log2(space) - 15, within 0..=14;
+/// and the two settings, as text. A `syn_proxy` service must advertise it
+/// (with another, every session is a `splice_option_mismatch`).
+pub fn server_window_scale(lab: &Lab) -> (u8, String) {
+    let rmem = lab.exec_ok("s1", &["sysctl", "-n", "net.ipv4.tcp_rmem"]);
+    let rmem_max = lab.exec_ok("s1", &["sysctl", "-n", "net.core.rmem_max"]);
+    let top: u64 = rmem
+        .split_whitespace()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .expect("tcp_rmem");
+    let max: u64 = rmem_max.trim().parse().expect("rmem_max");
+    let space = top.max(max).min(u64::from(u32::MAX));
+    let ws = (space.ilog2() as i64 - 15).clamp(0, 14) as u8;
+    (
+        ws,
+        format!("tcp_rmem {}, rmem_max {}", rmem.trim(), rmem_max.trim()),
+    )
+}

@@ -106,22 +106,6 @@ fn service(
     s
 }
 
-/// The window scale the servers' Linux offers (as lab_syn_proxy: from
-/// `tcp_rmem[2]` and `rmem_max`, log2 - 15), for `syn_proxy`'s: with
-/// another, every session is a `splice_option_mismatch`.
-fn server_window_scale(lab: &Lab) -> u8 {
-    let rmem = lab.exec_ok("s1", &["sysctl", "-n", "net.ipv4.tcp_rmem"]);
-    let rmem_max = lab.exec_ok("s1", &["sysctl", "-n", "net.core.rmem_max"]);
-    let top: u64 = rmem
-        .split_whitespace()
-        .nth(2)
-        .and_then(|v| v.parse().ok())
-        .expect("tcp_rmem");
-    let max: u64 = rmem_max.trim().parse().expect("rmem_max");
-    let space = top.max(max).min(u64::from(u32::MAX));
-    (space.ilog2() as i64 - 15).clamp(0, 14) as u8
-}
-
 fn with_rules(mut s: serde_json::Value, rules: serde_json::Value, wscale: u8) -> serde_json::Value {
     s["pools"] = serde_json::json!([
         {"name": "api"},
@@ -793,7 +777,7 @@ fn layer7_rules_choose_the_pool() {
     let mut lab = Lab::up_with(&Lab::unique_prefix(), Some(&agent));
     let mut servers = L7Servers::start(&lab, lab::VIP4, lab::VIP6);
     let socket = lab.run_dir().join("ctl.sock").display().to_string();
-    let wscale = server_window_scale(&lab);
+    let wscale = lab_tcp::server_window_scale(&lab).0;
     let cfg = config(&lab, wscale).display().to_string();
     lab.start_slbd(&["--config", &cfg, "--ctl-socket", &socket]);
     eprintln!(

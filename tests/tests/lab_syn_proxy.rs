@@ -103,26 +103,6 @@ const COOKIE_DROPS: [&str; 7] = [
     "splice_bad_answer",
 ];
 
-/// The window scale a server's Linux offers: from the largest receive
-/// buffer it may grow to (`tcp_rmem[2]`, `rmem_max`), as
-/// `tcp_select_initial_window` does: log2(space) - 15, within 0..=14.
-fn server_window_scale(lab: &Lab) -> (u8, String) {
-    let rmem = lab.exec_ok("s1", &["sysctl", "-n", "net.ipv4.tcp_rmem"]);
-    let rmem_max = lab.exec_ok("s1", &["sysctl", "-n", "net.core.rmem_max"]);
-    let top: u64 = rmem
-        .split_whitespace()
-        .nth(2)
-        .and_then(|v| v.parse().ok())
-        .expect("tcp_rmem");
-    let max: u64 = rmem_max.trim().parse().expect("rmem_max");
-    let space = top.max(max).min(u64::from(u32::MAX));
-    let ws = (space.ilog2() as i64 - 15).clamp(0, 14) as u8;
-    (
-        ws,
-        format!("tcp_rmem {}, rmem_max {}", rmem.trim(), rmem_max.trim()),
-    )
-}
-
 fn client_addr(ns: &str, vip: &str) -> IpAddr {
     if vip.contains(':') {
         lab::addr6(ns).parse().unwrap()
@@ -752,7 +732,7 @@ fn run_mode(lab: &mut Lab, agent: &Path, files: &Files, proxy: bool) -> Results 
     eprintln!("== {mode}");
     let t_mode = Instant::now();
     let socket = lab.run_dir().join("ctl.sock").display().to_string();
-    let (wscale, why) = server_window_scale(lab);
+    let (wscale, why) = lab_tcp::server_window_scale(lab);
     if proxy {
         eprintln!("  syn_proxy advertises window scale {wscale}, the servers' ({why})");
     }
