@@ -640,6 +640,31 @@ fn l7_errors_name_the_field() {
         set(&mut doc, pointer, value);
         assert_error(&errors(&doc), path, reason);
     }
+    // The lines docs/config-reference.md quotes are real output.
+    let reference = include_str!("../../docs/config-reference.md");
+    for (pointer, value, quoted) in [
+        (
+            "/services/0/syn_proxy",
+            json!(false),
+            "services[0].rules[1].http: needs syn_proxy: slbd reads a TCP client's first data only when it binds the session after the handshake",
+        ),
+        (
+            "/services/0/rules/2/pool",
+            json!("apx"),
+            "services[0].rules[2].pool: no pool \"apx\" in this service's pools (or \"default\")",
+        ),
+        (
+            "/services/0/servers/2/pool",
+            json!("cache"),
+            "services[0].servers[2].pool: no pool \"cache\" in this service's pools",
+        ),
+    ] {
+        let mut doc = l7_lab();
+        set(&mut doc, pointer, value);
+        let errs = errors(&doc).to_string();
+        assert!(errs.lines().any(|l| l == quoted), "{quoted:?} not in:\n{errs}");
+        assert!(reference.contains(&format!("`{quoted}`")), "{quoted:?} not in the reference");
+    }
     let mut doc = l7_lab();
     let rules: Vec<Value> = (0..65)
         .map(|i| json!({ "name": format!("r{i}"), "pool": "api", "http": { "host": "a" } }))
