@@ -318,7 +318,8 @@ named_enum! {
         /// New sessions of services with rules that waited for their
         /// client's first data.
         FirstDataWaits => "l7_waits",
-        /// Client frames held while their session waited for its first data.
+        /// Client frames held while their session waited for its first data
+        /// (the frame that began the wait included).
         FirstDataHeld => "l7_held",
         /// Sessions a rule bound to its pool.
         FirstDataRuleMatched => "l7_rule_matched",

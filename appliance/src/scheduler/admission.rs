@@ -129,7 +129,7 @@ impl<F: Frame> Scheduler<F> {
         if protocol == slb_core::Protocol::Udp {
             if let Some(sid) = self.l7_service(&key) {
                 if self.core.find(&key).is_none() {
-                    return self.wait_udp(sid, worker, port, f, &ip, &info, now, out);
+                    return self.wait_first_data(sid, worker, port, f, &ip, &info, None, now, out);
                 }
             }
         }
@@ -143,7 +143,17 @@ impl<F: Frame> Scheduler<F> {
                 // Layer-7 rules: bound once the first data is read.
                 Some(Ok(cookie)) => match self.l7_service(&key) {
                     Some(sid) => {
-                        return self.wait_tcp(sid, worker, port, f, &ip, &info, cookie, now, out)
+                        return self.wait_first_data(
+                            sid,
+                            worker,
+                            port,
+                            f,
+                            &ip,
+                            &info,
+                            Some(cookie),
+                            now,
+                            out,
+                        )
                     }
                     None => {
                         let l4 = (0, slb_core::BoundBy::L4);

@@ -127,91 +127,14 @@ impl<F: Frame> Scheduler<F> {
         None
     }
 
-    /// A TCP service with rules: the cookie ACK starts the wait for the
-    /// client's first data (no label, no server yet).
+    /// A new session of a service with rules waits for its first data,
+    /// from `f`: a TCP service's cookie ACK (`cookie`: the cookie's
+    /// options and the ACK as read), or a UDP flow's first datagram. No
+    /// label, no server yet: `f` is held and read as any later frame of
+    /// the flow is ([`Self::waiting_frame`]). Past [`WAITING_MAX`]
+    /// waiting, the session is bound at once to the default pool (`busy`).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn wait_tcp(
-        &mut self,
-        sid: ServiceId,
-        worker: usize,
-        port: u8,
-        f: F,
-        ip: &IpFrame,
-        info: &PacketInfo,
-        cookie: (CookieOptions, AckInfo),
-        now: u64,
-        out: &mut dyn FnMut(usize, F),
-    ) {
-        let mut stream = Stream::new(cookie.1.seq);
-        let cap = self
-            .l7
-            .get(&sid)
-            .map_or(0, |rt| usize::from(rt.limits.bytes));
-        // A client may send data with its handshake ACK.
-        let data = tcp_payload(f.data(), ip).filter(|(_, p)| !p.is_empty());
-        let segments = u8::from(data.is_some());
-        if let Some((seq, p)) = data {
-            stream.add(seq, p, cap);
-        }
-        if self.start_wait(
-            sid,
-            worker,
-            port,
-            f,
-            ip,
-            info,
-            Some(cookie),
-            stream,
-            now,
-            out,
-        ) {
-            if let Some(w) = self.waits.by_flow.get_mut(&ip.flow) {
-                w.segments = segments;
-            }
-            if segments > 0 {
-                self.read_first_data(ip.flow, now, out);
-            }
-        }
-    }
-
-    /// A UDP service with rules: the first datagram of a flow of no
-    /// session starts the wait (and is read at once).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn wait_udp(
-        &mut self,
-        sid: ServiceId,
-        worker: usize,
-        port: u8,
-        f: F,
-        ip: &IpFrame,
-        info: &PacketInfo,
-        now: u64,
-        out: &mut dyn FnMut(usize, F),
-    ) {
-        if self.start_wait(
-            sid,
-            worker,
-            port,
-            f,
-            ip,
-            info,
-            None,
-            Stream::default(),
-            now,
-            out,
-        ) {
-            if let Some(w) = self.waits.by_flow.get_mut(&ip.flow) {
-                w.segments = 1;
-                w.spans.push(udp_span(ip));
-            }
-            self.read_first_data(ip.flow, now, out);
-        }
-    }
-
-    /// Holds `f` as the first frame of a waiting session; false when the
-    /// session was bound at once instead (too many waiting).
-    #[allow(clippy::too_many_arguments)]
-    fn start_wait(
+    pub(crate) fn wait_first_data(
         &mut self,
         sid: ServiceId,
         worker: usize,
@@ -220,34 +143,35 @@ impl<F: Frame> Scheduler<F> {
         ip: &IpFrame,
         info: &PacketInfo,
         cookie: Option<(CookieOptions, AckInfo)>,
-        stream: Stream,
         now: u64,
         out: &mut dyn FnMut(usize, F),
-    ) -> bool {
+    ) {
         let wait = self
             .l7
             .get(&sid)
             .map_or(0, |rt| rt.limits.wait.as_nanos() as u64);
-        let w = Waiting {
+        let mut w = Waiting {
             service: sid,
             worker,
             port,
             info: *info,
             cookie,
-            held: vec![f],
+            held: Vec::with_capacity(WAIT_HELD_MAX),
             spans: Vec::new(),
-            stream,
+            // The client's data starts after its ISN + 1: the ACK's seq.
+            stream: Stream::new(cookie.map_or(0, |(_, ack)| ack.seq)),
             segments: 0,
             deadline: now + wait,
         };
         self.counters.event(Event::FirstDataWaits);
         if self.waits.by_flow.len() >= WAITING_MAX {
+            w.held.push(f);
             let b = self.fallback_counted(sid, Fallback::Busy);
-            self.bind_waiting(ip.flow, w, b, now, out);
-            return false;
+            return self.bind_waiting(ip.flow, w, b, now, out);
         }
         self.waits.by_flow.insert(ip.flow, w);
-        true
+        // Taken: the flow waits now.
+        let _ = self.waiting_frame(f, ip, now, out);
     }
 
     /// Runs the rules over what the waiting session `flow` has sent, and
