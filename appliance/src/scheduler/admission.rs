@@ -191,10 +191,9 @@ impl<F: Frame> Scheduler<F> {
                 if recovering {
                     self.counters.event(Event::RecoveredByHash);
                 }
-                if !self.install(worker, &admitted, &key, port, client_mac, &ip.flow, true) {
-                    // No next-hop slot for the client: undo.
-                    let e = self.core.end_session(admitted.session, now);
-                    self.withdraw(&e);
+                if !self.install(
+                    worker, &admitted, &key, port, client_mac, &ip.flow, true, now,
+                ) {
                     return self.drop_frame(PathDrop::NoNextHop, Some(port), &f, None);
                 }
                 self.clamp_syn(&mut f, &ip);
@@ -294,7 +293,9 @@ impl<F: Frame> Scheduler<F> {
 
     /// Label entries on every worker for both directions, and the
     /// flow-cache entry on the worker that saw the flow (plain clients).
-    /// `want_reply`: the workers report the server's first reply.
+    /// `want_reply`: the workers report the server's first reply. False
+    /// when no next-hop slot is left for the client: the admitted session
+    /// is then ended (`end_now`), and the caller drops its frames.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn install(
         &mut self,
@@ -305,6 +306,7 @@ impl<F: Frame> Scheduler<F> {
         client_mac: [u8; 6],
         flow: &FlowKey,
         want_reply: bool,
+        now: u64,
     ) -> bool {
         let plain = self
             .services
@@ -314,6 +316,7 @@ impl<F: Frame> Scheduler<F> {
             .slots
             .acquire_client((port, client_mac), &self.shared.nexthops)
         else {
+            self.end_now(a.session, now);
             return false;
         };
         let server_slot = match self.neighbours.get(&a.server_addr) {
@@ -452,6 +455,24 @@ impl<F: Frame> Scheduler<F> {
         }
         self.counters.event(Event::SchedulerTx);
         out(port as usize, f);
+    }
+
+    /// A reset to the client from `f`, a frame it sent that was held
+    /// (its classification gone with the punt: read again), built in
+    /// `f`'s buffer. `Err(f)` when `f` is not an IP frame: nothing sent.
+    pub(crate) fn reset_from_held(
+        &self,
+        port: u8,
+        f: F,
+        out: &mut dyn FnMut(usize, F),
+    ) -> Result<(), F> {
+        match classify(f.data()) {
+            Ok(Classified::Ip(ip)) => {
+                self.send_reset(port, f, &ip, out);
+                Ok(())
+            }
+            _ => Err(f),
+        }
     }
 
     pub(crate) fn send_reset(

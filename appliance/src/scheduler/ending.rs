@@ -92,6 +92,19 @@ impl<F: Frame> Scheduler<F> {
         }
     }
 
+    /// Ends session `id` here and now (an operator's request, a server
+    /// gone down, a handshake given up, no next hop for its client), and
+    /// withdraws it; what ended it is returned.
+    pub(crate) fn end_now(
+        &mut self,
+        id: slb_core::SessionId,
+        now: u64,
+    ) -> slb_core::service::Ended {
+        let e = self.core.end_session(id, now);
+        self.withdraw(&e);
+        e
+    }
+
     /// A session ended: clear its entries on every worker, then its
     /// flow-cache entries and client next hop. The core has already put the
     /// pair in quarantine, so no new session gets it before late frames

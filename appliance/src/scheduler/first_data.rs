@@ -37,7 +37,7 @@ use slb_l7::rules::{Fallback as Why, Verdict};
 use slb_wire::classify::{IpFrame, L4};
 use slb_wire::syn_cookie::replay::AckInfo;
 use slb_wire::syn_cookie::CookieOptions;
-use slb_wire::{classify, Classified, FlowKey, TcpFlags};
+use slb_wire::{FlowKey, TcpFlags};
 
 /// What the first data decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,9 +291,7 @@ impl<F: Frame> Scheduler<F> {
                 }
                 self.counters.event(Event::SessionsAdmitted);
                 let (key, mac) = (w.info.key, w.info.client_mac);
-                if !self.install(w.worker, &admitted, &key, w.port, mac, &flow, true) {
-                    let e = self.core.end_session(admitted.session, now);
-                    self.withdraw(&e);
+                if !self.install(w.worker, &admitted, &key, w.port, mac, &flow, true, now) {
                     for f in held {
                         self.drop_frame(PathDrop::NoNextHop, Some(w.port), &f, None);
                     }
@@ -322,14 +320,8 @@ impl<F: Frame> Scheduler<F> {
         let mut held = w.held.into_iter();
         if w.cookie.is_some() {
             if let Some(ack) = held.next() {
-                let ip = match classify(ack.data()) {
-                    Ok(Classified::Ip(ip)) => Some(ip),
-                    _ => None,
-                };
                 self.drop_frame(PathDrop::FirstDataRefused, Some(w.port), &ack, None);
-                if let Some(ip) = ip {
-                    self.send_reset(w.port, ack, &ip, out);
-                }
+                let _ = self.reset_from_held(w.port, ack, out);
             }
         }
         for f in held {

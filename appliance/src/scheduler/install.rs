@@ -98,8 +98,8 @@ impl<F: Frame> Scheduler<F> {
                     .and_then(|i| u8::try_from(i).ok())
             });
         let flow = client_flow(&rec.key);
-        let ok = port.is_some_and(|port| {
-            self.install(
+        let ok = match port {
+            Some(port) => self.install(
                 0,
                 &admitted,
                 &rec.key,
@@ -107,11 +107,14 @@ impl<F: Frame> Scheduler<F> {
                 rec.client_mac,
                 &flow,
                 !rec.replied,
-            )
-        });
+                now,
+            ),
+            None => {
+                self.end_now(session, now);
+                false
+            }
+        };
         if !ok {
-            let e = self.core.end_session(session, now);
-            self.withdraw(&e);
             self.counters.event(Event::InstallNoNextHop);
             return Err(InstallRefusal::NoNextHop);
         }

@@ -123,8 +123,7 @@ impl<F: Frame> Scheduler<F> {
         let n = ids.len();
         for id in ids {
             let ends = self.ends_of(id, now);
-            let e = self.core.end_session(id, now);
-            self.withdraw(&e);
+            let e = self.end_now(id, now);
             if e.key.protocol == slb_core::Protocol::Tcp {
                 self.resets.push(ends);
             }

@@ -144,9 +144,8 @@ impl<F: Frame> Scheduler<F> {
                 let mut held = held.into_iter();
                 if let Some(ack) = held.next() {
                     self.drop_frame(PathDrop::Refused, Some(port), &ack, None);
-                    match classify::classify(ack.data()) {
-                        Ok(Classified::Ip(ip)) if rst => self.send_reset(port, ack, &ip, out),
-                        _ => {}
+                    if rst {
+                        let _ = self.reset_from_held(port, ack, out);
                     }
                 }
                 for f in held {
@@ -314,9 +313,8 @@ impl<F: Frame> Scheduler<F> {
             p.client_mac,
             &p.flow,
             true,
+            now,
         ) {
-            let e = self.core.end_session(p.admitted.session, now);
-            self.withdraw(&e);
             for f in p.held.drain(..) {
                 self.drop_frame(PathDrop::NoNextHop, None, &f, None);
             }
@@ -352,20 +350,14 @@ impl<F: Frame> Scheduler<F> {
         };
         let mut held = p.held.drain(..);
         if let Some(ack) = held.next() {
-            let ip = match classify::classify(ack.data()) {
-                Ok(Classified::Ip(ip)) => Some(ip),
-                _ => None,
-            };
-            match ip {
-                Some(ip) => self.send_reset(p.port, ack, &ip, out),
-                None => self.drop_frame(PathDrop::SpliceAbandoned, None, &ack, None),
+            if let Err(ack) = self.reset_from_held(p.port, ack, out) {
+                self.drop_frame(PathDrop::SpliceAbandoned, None, &ack, None);
             }
         }
         for f in held {
             self.drop_frame(PathDrop::SpliceAbandoned, None, &f, None);
         }
-        let e = self.core.end_session(p.admitted.session, now);
-        self.withdraw(&e);
+        self.end_now(p.admitted.session, now);
     }
 
     /// Keeps the ACK replayed for `c2s`, for [`Self::syn_ack_again`].
