@@ -215,7 +215,7 @@ pub fn apply<F: Frame>(sched: &mut Scheduler<F>, new: Config) -> Result<Applied,
         }
         // Rules name pools by index: rebuilt after any change of either.
         let old_rt = sched.l7.remove(&sid);
-        if let Some(rt) = L7Rt::new(ns, old_rt.as_ref()) {
+        if let Some(rt) = L7Rt::new(ns, old_rt.as_ref().map(|rt| (os, rt))) {
             sched.l7.insert(sid, rt);
         }
     }

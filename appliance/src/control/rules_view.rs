@@ -50,8 +50,9 @@ pub fn match_text(m: &RuleMatch) -> String {
 }
 
 /// What bound a session, as `sessions.list` names it (see
-/// [`proto::Session::rule`]); None for a session bound by layer 4.
-pub fn bound_by_name(rules: Option<&L7Rt>, b: BoundBy) -> Option<String> {
+/// [`proto::Session::rule`]): rule `i` by the running configuration's
+/// name of `cfg.rules[i]`; None for a session bound by layer 4.
+pub fn bound_by_name(cfg: Option<&slb_config::Service>, b: BoundBy) -> Option<String> {
     if b == BoundBy::L4 {
         return None;
     }
@@ -66,34 +67,31 @@ pub fn bound_by_name(rules: Option<&L7Rt>, b: BoundBy) -> Option<String> {
         }
     } else {
         let i = b.rule_index().unwrap_or(usize::MAX);
-        rules
-            .and_then(|l| l.names.get(i))
-            .cloned()
+        cfg.and_then(|c| c.rules.get(i))
+            .map(|r| r.name.clone())
             .unwrap_or_else(|| format!("rule#{i}"))
     })
 }
 
-/// The rules' counters of one service as `rules.show` answers them.
-pub fn rules_answer(service: &str, cfg: Option<&slb_config::Service>, rt: &L7Rt) -> proto::Rules {
-    let rules = rt
-        .names
+/// The rules' counters of one service (`cfg`, as running) as
+/// `rules.show` answers them.
+pub fn rules_answer(cfg: &slb_config::Service, rt: &L7Rt) -> proto::Rules {
+    let rules = cfg
+        .rules
         .iter()
         .enumerate()
-        .map(|(i, name)| proto::RuleRow {
+        .map(|(i, r)| proto::RuleRow {
             index: i as u64,
-            name: name.clone(),
-            kind: rt.kinds.get(i).copied().unwrap_or("").into(),
-            matches: cfg
-                .and_then(|c| c.rules.iter().find(|r| r.name == *name))
-                .map(|r| match_text(&r.matcher))
-                .unwrap_or_default(),
-            pool: rt.pool_names.get(i).cloned().unwrap_or_default(),
+            name: r.name.clone(),
+            kind: r.matcher.kind().into(),
+            matches: match_text(&r.matcher),
+            pool: r.pool.clone(),
             hits: rt.hits.get(i).copied().unwrap_or(0),
         })
         .collect();
     let l = &rt.limits;
     proto::Rules {
-        service: service.into(),
+        service: cfg.name.clone(),
         first_data: proto::FirstDataLimits {
             wait_ms: l.wait.as_millis() as u64,
             segments: u64::from(l.segments),
@@ -166,7 +164,7 @@ impl<F: Frame> Scheduler<F> {
     /// Service `sid`'s rules (named `name`), if it has any.
     pub(crate) fn rules_of_service(&self, sid: ServiceId, name: &str) -> Option<proto::Rules> {
         let rt = self.rules_of(sid)?;
-        Some(rules_answer(name, self.config.service(name), rt))
+        Some(rules_answer(self.config.service(name)?, rt))
     }
 }
 

@@ -340,7 +340,7 @@ impl<F: Frame> Scheduler<F> {
                 .replica(self.local_id)
                 .get(s.labels().s2c())
                 .is_some_and(|e| e.spliced),
-            rule: super::rules_view::bound_by_name(self.rules_of(s.service()), s.bound_by()),
+            rule: super::rules_view::bound_by_name(svc_cfg, s.bound_by()),
             pool,
         }
     }

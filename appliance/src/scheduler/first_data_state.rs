@@ -80,15 +80,13 @@ impl Fallback {
 }
 
 /// One service's rules at run time: the matcher, each rule's pool, and
-/// what they decided (`slbctl rules`).
+/// what they decided (`slbctl rules`). Rule `i` is the running
+/// configuration's `rules[i]` (its name, kind and pool's name are read
+/// there).
 #[derive(Debug)]
 pub struct L7Rt {
     pub rules: Rules,
-    /// By rule: its name, its kind (`http`, ...), its pool's name and
-    /// index in the session core.
-    pub names: Vec<String>,
-    pub kinds: Vec<&'static str>,
-    pub pool_names: Vec<String>,
+    /// By rule: its pool's index in the session core.
     pub pools: Vec<u16>,
     /// By rule: sessions it bound.
     pub hits: Vec<u64>,
@@ -102,33 +100,33 @@ pub struct L7Rt {
 }
 
 impl L7Rt {
-    /// The rules of `s`, or `None` when it has none. Hit counters of rules
-    /// of the same name in `old` carry over (a reload).
-    pub fn new(s: &Service, old: Option<&L7Rt>) -> Option<L7Rt> {
+    /// The rules of `s`, or `None` when it has none. On a reload, `old`
+    /// is the service as it was with its rules at run time: the hit
+    /// counters of rules that keep their name carry over, and the
+    /// default pool's.
+    pub fn new(s: &Service, old: Option<(&Service, &L7Rt)>) -> Option<L7Rt> {
         if s.rules.is_empty() {
             return None;
         }
-        let names: Vec<String> = s.rules.iter().map(|r| r.name.clone()).collect();
-        let hits = names
+        let hits = s
+            .rules
             .iter()
-            .map(|n| {
-                old.and_then(|o| {
-                    let i = o.names.iter().position(|m| m == n)?;
-                    o.hits.get(i).copied()
+            .map(|r| {
+                old.and_then(|(os, ort)| {
+                    let i = os.rules.iter().position(|o| o.name == r.name)?;
+                    ort.hits.get(i).copied()
                 })
                 .unwrap_or(0)
             })
             .collect();
+        let old = old.map(|(_, rt)| rt);
         Some(L7Rt {
             rules: Rules::new(s.rules.iter().map(|r| matcher(&r.matcher)).collect()),
-            kinds: s.rules.iter().map(|r| r.matcher.kind()).collect(),
-            pool_names: s.rules.iter().map(|r| r.pool.clone()).collect(),
             pools: s
                 .rules
                 .iter()
                 .map(|r| s.pool_index(&r.pool).unwrap_or(0))
                 .collect(),
-            names,
             hits,
             no_match: old.map_or(0, |o| o.no_match),
             fallbacks: old.map_or([0; Fallback::ALL.len()], |o| o.fallbacks),
