@@ -542,13 +542,13 @@ fn l7_errors_name_the_field() {
             "/services/0/rules/0/http",
             json!({ "host": "a..b" }),
             "services[0].rules[0].http.host",
-            "a host name",
+            "must be a domain name",
         ),
         (
             "/services/0/rules/0/http",
             json!({ "host": "*.*.b" }),
             "services[0].rules[0].http.host",
-            "a host name",
+            "must be a domain name",
         ),
         (
             "/services/0/rules/0/http",

@@ -169,11 +169,6 @@ impl Service {
         }
     }
 
-    /// How many pools the service has (the default one included).
-    pub fn pool_count(&self) -> u16 {
-        self.pickers.len() as u16
-    }
-
     /// Replaces the access lists. Existing sessions stay: the lists are
     /// checked for new sessions only.
     pub fn set_access(&mut self, access: AccessLists) {

@@ -168,7 +168,7 @@ fn matcher(m: &RuleMatch) -> Match {
 
 /// A TCP client's data in sequence order, from its first byte after the
 /// handshake, up to a cap.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Stream {
     /// The sequence number of the next byte wanted.
     pub(crate) next_seq: u32,

@@ -99,4 +99,26 @@ impl Checker {
             }
         }
     }
+
+    /// A domain name (a health check's `query_name` and `sni`, a rule's
+    /// host, server name and DNS suffix) without its trailing dot.
+    pub(super) fn domain_name(&mut self, path: impl Display, name: &str) -> String {
+        let bare = name.strip_suffix('.').unwrap_or(name);
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if bare.is_empty() || bare.len() > 253 || !bare.split('.').all(label_ok) {
+            self.err(
+                path,
+                format!(
+                    "must be a domain name: labels of 1 to 63 letters, digits, '-' or '_', \
+                     at most 253 characters (got {name:?})"
+                ),
+            );
+            return String::new();
+        }
+        bare.to_string()
+    }
 }

@@ -68,7 +68,7 @@ pub(super) fn health(
             sni: doc
                 .sni
                 .as_deref()
-                .map(|n| domain_name(c, format_args!("{p}.sni"), n)),
+                .map(|n| c.domain_name(format_args!("{p}.sni"), n)),
         }),
         HealthKindDoc::Arp => HealthKind::Arp,
         HealthKindDoc::None => HealthKind::Off,
@@ -245,28 +245,7 @@ fn dns_name(c: &mut Checker, p: &str, name: Option<&str>) -> String {
         );
         return String::new();
     };
-    domain_name(c, format_args!("{p}.query_name"), name)
-}
-
-/// A domain name (`query_name`, `sni`) without its trailing dot.
-fn domain_name(c: &mut Checker, path: impl std::fmt::Display, name: &str) -> String {
-    let bare = name.strip_suffix('.').unwrap_or(name);
-    let label_ok = |l: &str| {
-        (1..=63).contains(&l.len())
-            && l.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    if bare.is_empty() || bare.len() > 253 || !bare.split('.').all(label_ok) {
-        c.err(
-            path,
-            format!(
-                "must be a domain name: labels of 1 to 63 letters, digits, '-' or '_', \
-                 at most 253 characters (got {name:?})"
-            ),
-        );
-        return String::new();
-    }
-    bare.to_string()
+    c.domain_name(format_args!("{p}.query_name"), name)
 }
 
 /// Bytes given as text (`name`) or hex (`name_hex`), at most

@@ -245,7 +245,7 @@ fn dns(c: &mut Checker, fp: &str, d: &DnsRuleDoc) -> RuleMatch {
     let suffix = d
         .suffix
         .as_ref()
-        .map(|v| host_pattern(c, format!("{fp}.suffix"), v.trim_end_matches('.'), false));
+        .map(|v| host_pattern(c, format!("{fp}.suffix"), v, false));
     let qtype = d.qtype.as_ref().and_then(|t| match t {
         DnsTypeDoc::Number(n) => c
             .range(format!("{fp}.type"), *n, 1, 65535)
@@ -325,27 +325,12 @@ fn visible(v: &str) -> bool {
     v.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// A host name, or with `wildcard` `*.` and a name; lowercased.
+/// A host name, or with `wildcard` `*.` and a name (the checker's
+/// domain names); lowercased.
 fn host_pattern(c: &mut Checker, path: String, v: &str, wildcard: bool) -> String {
-    let name = match v.strip_prefix("*.") {
-        Some(rest) if wildcard => rest,
-        _ => v,
+    let (star, name) = match v.strip_prefix("*.") {
+        Some(rest) if wildcard => ("*.", rest),
+        _ => ("", v),
     };
-    let label_ok = |l: &str| {
-        (1..=63).contains(&l.len())
-            && l.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    if name.is_empty() || name.len() > MAX_TEXT || !name.split('.').all(label_ok) {
-        let form = if wildcard {
-            "a host name or *. and a host name"
-        } else {
-            "a domain name"
-        };
-        c.err(
-            path,
-            format!("must be {form}: labels of 1 to 63 letters, digits, '-' or '_' (got {v:?})"),
-        );
-    }
-    v.to_ascii_lowercase()
+    format!("{star}{}", c.domain_name(path, name)).to_ascii_lowercase()
 }

@@ -136,11 +136,6 @@ impl Picker {
         }
     }
 
-    /// The pool it picks from.
-    pub fn group(&self) -> u16 {
-        self.group
-    }
-
     /// `s` may take a new session from this picker.
     fn takes(&self, s: &crate::pool::Server) -> bool {
         s.available() && s.group() == self.group
