@@ -329,6 +329,29 @@ fn nonce(keys: &InitialKeys, pn: u64) -> aes_gcm::Nonce<aes_gcm::aead::consts::U
     n.into()
 }
 
+/// Associated data, payload, tag: [`sealed`].
+type Sealed<'a> = (&'a mut [u8], &'a mut [u8], &'a mut [u8]);
+
+/// The first `packet_len` bytes of `packet` as AEAD sees them: the header
+/// up to `pn_end` (the associated data), the payload, and the 16-byte tag
+/// after it; `no_tag` when there is no room for the tag.
+fn sealed(
+    packet: &mut [u8],
+    packet_len: usize,
+    pn_end: usize,
+    no_tag: QuicError,
+) -> Result<Sealed<'_>, QuicError> {
+    let whole = packet
+        .get_mut(..packet_len)
+        .ok_or(QuicError::Truncated { field: "payload" })?;
+    let (aad, body) = whole
+        .split_at_mut_checked(pn_end)
+        .ok_or(QuicError::Truncated { field: "payload" })?;
+    let text_len = body.len().checked_sub(TAG_LEN).ok_or(no_tag)?;
+    let (text, tag) = body.split_at_mut_checked(text_len).ok_or(no_tag)?;
+    Ok((aad, text, tag))
+}
+
 /// Remove the header protection and decrypt the version 1 Initial at the
 /// start of `packet`, in place. On success the payload bytes are the
 /// plaintext frames; on an error the packet's bytes are unspecified (its
@@ -357,19 +380,13 @@ pub fn decrypt_initial<'a>(
     if let Some(b) = packet.first_mut() {
         *b = first;
     }
-    let whole = packet
-        .get_mut(..l.packet_len)
-        .ok_or(QuicError::Truncated { field: "payload" })?;
-    let (aad, body) = whole
-        .split_at_mut_checked(pn_end)
-        .ok_or(QuicError::Truncated { field: "payload" })?;
-    let ct_len = body
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(QuicError::Truncated { field: "tag" })?;
-    let (ct, tag) = body
-        .split_at_mut_checked(ct_len)
-        .ok_or(QuicError::Truncated { field: "tag" })?;
+    let (aad, ct, tag) = sealed(
+        packet,
+        l.packet_len,
+        pn_end,
+        QuicError::Truncated { field: "tag" },
+    )?;
+    let ct_len = ct.len();
     let tag = aes_gcm::Tag::try_from(&*tag).map_err(|_| QuicError::Truncated { field: "tag" })?;
     keys.aead
         .decrypt_inout_detached(&nonce(keys, pn), aad, ct.into(), &tag)
@@ -410,19 +427,7 @@ pub fn protect_initial(packet: &mut [u8], keys: &InitialKeys) -> Result<(), Quic
         })?
         .iter()
         .fold(0u64, |pn, &b| (pn << 8) | u64::from(b));
-    let whole = packet
-        .get_mut(..l.packet_len)
-        .ok_or(QuicError::Truncated { field: "payload" })?;
-    let (aad, body) = whole
-        .split_at_mut_checked(pn_end)
-        .ok_or(QuicError::Truncated { field: "payload" })?;
-    let ct_len = body
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(QuicError::NoRoomForTag)?;
-    let (pt, tag_room) = body
-        .split_at_mut_checked(ct_len)
-        .ok_or(QuicError::NoRoomForTag)?;
+    let (aad, pt, tag_room) = sealed(packet, l.packet_len, pn_end, QuicError::NoRoomForTag)?;
     let tag = keys
         .aead
         .encrypt_inout_detached(&nonce(keys, pn), aad, pt.into())
